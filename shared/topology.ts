@@ -1,0 +1,365 @@
+/**
+ * The one topology definition: topics, tables, routes, triggers and settings.
+ *
+ * Both the CDK stack (cdk/) and the local runtime (local/) read this module, so what runs on a
+ * laptop and what `cdk deploy` provisions cannot drift. Nothing about topology is restated
+ * anywhere else; a test compares the synthesized template with this file.
+ *
+ * Pure data: no AWS or Kafka imports.
+ */
+
+export type FunctionName =
+  | 'ingest-events'
+  | 'ingest-tracks'
+  | 'catalog-updater'
+  | 'profile-updater'
+  | 'neighbor-updater'
+  | 'read-api';
+
+export interface TopicSpec {
+  /** Kafka topic name (prefixed per environment/test by `resolveTopology`). */
+  readonly name: string;
+  readonly partitions: number;
+  readonly retentionMs: number;
+  readonly description: string;
+}
+
+export type AttributeType = 'S' | 'N' | 'B';
+
+export interface KeySpec {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface IndexSpec {
+  readonly name: string;
+  readonly partitionKey: KeySpec;
+  readonly sortKey?: KeySpec;
+  /** Projection: ALL, KEYS_ONLY or a list of non-key attributes (INCLUDE). */
+  readonly projection: 'ALL' | 'KEYS_ONLY' | readonly string[];
+}
+
+export interface TableSpec {
+  readonly name: string;
+  readonly partitionKey: KeySpec;
+  readonly sortKey?: KeySpec;
+  readonly globalSecondaryIndexes?: readonly IndexSpec[];
+  /** Attribute holding an epoch-seconds expiry, if items expire. */
+  readonly ttlAttribute?: string;
+  readonly description: string;
+}
+
+export type HttpMethod = 'GET' | 'POST';
+
+export interface RouteSpec {
+  readonly method: HttpMethod;
+  /** API Gateway route path, with `{param}` placeholders. */
+  readonly path: string;
+  readonly function: FunctionName;
+  /** Read routes may use the optional JWT authorizer in the cloud; writes stay IAM-only. */
+  readonly access: 'read' | 'write';
+  readonly description: string;
+}
+
+export interface TriggerSpec {
+  readonly function: FunctionName;
+  readonly topic: TopicKey;
+  /** Kafka consumer group id (fixed, so a redeploy resumes where it left off). */
+  readonly consumerGroupId: string;
+  /** Max records per invocation (MSK ESM allows 1–10,000). */
+  readonly batchSize: number;
+  /** Max time to gather a batch, seconds (MSK ESM: 0–300). */
+  readonly maxBatchingWindowSeconds: number;
+  /** Retries of a failing batch before its records go to the on-failure destination. */
+  readonly retryAttempts: number;
+  /** Split a failing batch in two and retry the halves (isolates the bad record). */
+  readonly bisectBatchOnError: boolean;
+  /** Records older than this are not retried but sent to the on-failure destination. */
+  readonly maxRecordAgeSeconds: number;
+  /** Handlers report failed records (`batchItemFailures`) instead of failing the whole batch. */
+  readonly reportBatchItemFailures: boolean;
+  /** Where records go once retries are exhausted: locally the dead-letter topic; in the cloud an S3 bucket. */
+  readonly onFailure: 'dead-letters';
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+}
+
+export interface FunctionSpec {
+  readonly name: FunctionName;
+  readonly description: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  /** Topics the function produces to (drives Kafka WriteData grants). */
+  readonly producesTo: readonly TopicKey[];
+  /** Tables the function reads / writes (drives DynamoDB grants). */
+  readonly reads: readonly TableKey[];
+  readonly writes: readonly TableKey[];
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const topics = {
+  listenEvents: {
+    name: 'listen-events',
+    partitions: 6,
+    retentionMs: 7 * DAY_MS,
+    description: 'Listen events v1 (play, skip, like, dislike), keyed by userId.',
+  },
+  tracks: {
+    name: 'tracks',
+    partitions: 3,
+    retentionMs: 7 * DAY_MS,
+    description: 'Catalog upserts, keyed by trackId.',
+  },
+  profileUpdates: {
+    name: 'profile-updates',
+    partitions: 6,
+    retentionMs: 1 * DAY_MS,
+    description: 'One compact record per changed profile, keyed by userId.',
+  },
+  deadLetters: {
+    name: 'dead-letters',
+    partitions: 1,
+    retentionMs: 14 * DAY_MS,
+    description: 'Records that could not be decoded, validated or applied, with reason and source coordinates.',
+  },
+} as const satisfies Record<string, TopicSpec>;
+
+export type TopicKey = keyof typeof topics;
+
+export const tables = {
+  profiles: {
+    name: 'profiles',
+    partitionKey: { name: 'userId', type: 'S' },
+    description:
+      'Genre profile per user: decayed genre scores, top artists/tracks, counts, applied offsets per partition.',
+  },
+  neighbors: {
+    name: 'neighbors',
+    partitionKey: { name: 'userId', type: 'S' },
+    description: "Each user's top-K most similar users, with the profile snapshot used for the last refresh.",
+  },
+  neighborIndex: {
+    name: 'neighbor-index',
+    partitionKey: { name: 'cell', type: 'S' },
+    sortKey: { name: 'userId', type: 'S' },
+    description:
+      'Approximate nearest-neighbour index: a compact taste vector per (cell, user); a refresh reads only a few cells.',
+  },
+  catalog: {
+    name: 'catalog',
+    // itemId is `t#<trackId>` for tracks and `a#<artistId>` for artists (artist genre weights,
+    // merged from their tracks' tags or loaded directly, e.g. from Last.fm).
+    partitionKey: { name: 'itemId', type: 'S' },
+    globalSecondaryIndexes: [
+      {
+        // genreKey is `t#<genre>` / `a#<genre>` (the item's primary genre): popular items per genre.
+        name: 'by-genre-popularity',
+        partitionKey: { name: 'genreKey', type: 'S' },
+        sortKey: { name: 'popularity', type: 'N' },
+        projection: 'ALL',
+      },
+    ],
+    description: 'Catalog of tracks and artists with genre weights; the GSI serves popular items per genre.',
+  },
+} as const satisfies Record<string, TableSpec>;
+
+export type TableKey = keyof typeof tables;
+
+export const functions = {
+  'ingest-events': {
+    name: 'ingest-events',
+    description: 'POST /events: validates listen events and produces them to listen-events.',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    producesTo: ['listenEvents'],
+    reads: [],
+    writes: [],
+  },
+  'ingest-tracks': {
+    name: 'ingest-tracks',
+    description: 'POST /tracks: validates catalog upserts and produces them to tracks.',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    producesTo: ['tracks'],
+    reads: [],
+    writes: [],
+  },
+  'catalog-updater': {
+    name: 'catalog-updater',
+    description: 'tracks → catalog table.',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    producesTo: ['deadLetters'],
+    reads: ['catalog'],
+    writes: ['catalog'],
+  },
+  'profile-updater': {
+    name: 'profile-updater',
+    description: 'listen-events → genre profiles; publishes profile-updates.',
+    memoryMb: 1024,
+    timeoutSeconds: 60,
+    producesTo: ['profileUpdates', 'deadLetters'],
+    reads: ['profiles', 'catalog'],
+    writes: ['profiles'],
+  },
+  'neighbor-updater': {
+    name: 'neighbor-updater',
+    description: 'profile-updates → nearest-neighbour lists and the neighbour index.',
+    memoryMb: 1024,
+    timeoutSeconds: 60,
+    producesTo: ['deadLetters'],
+    reads: ['profiles', 'neighbors', 'neighborIndex'],
+    writes: ['neighbors', 'neighborIndex'],
+  },
+  'read-api': {
+    name: 'read-api',
+    description: 'GET routes: recommendations, profile, neighbours, tracks, genres.',
+    memoryMb: 1024,
+    timeoutSeconds: 10,
+    producesTo: [],
+    reads: ['profiles', 'neighbors', 'catalog'],
+    writes: [],
+  },
+} as const satisfies Record<FunctionName, FunctionSpec>;
+
+export const routes = [
+  { method: 'POST', path: '/events', function: 'ingest-events', access: 'write', description: 'Ingest listen events.' },
+  {
+    method: 'POST',
+    path: '/tracks',
+    function: 'ingest-tracks',
+    access: 'write',
+    description: 'Upsert catalog tracks.',
+  },
+  {
+    method: 'GET',
+    path: '/users/{userId}/recommendations',
+    function: 'read-api',
+    access: 'read',
+    description: 'Recommended tracks with reasons.',
+  },
+  {
+    method: 'GET',
+    path: '/users/{userId}/profile',
+    function: 'read-api',
+    access: 'read',
+    description: 'Genre profile.',
+  },
+  {
+    method: 'GET',
+    path: '/users/{userId}/neighbors',
+    function: 'read-api',
+    access: 'read',
+    description: 'Nearest neighbours (similar listeners).',
+  },
+  { method: 'GET', path: '/tracks/{trackId}', function: 'read-api', access: 'read', description: 'One catalog track.' },
+  { method: 'GET', path: '/genres', function: 'read-api', access: 'read', description: 'The genre vocabulary.' },
+] as const satisfies readonly RouteSpec[];
+
+const triggerDefaults = {
+  retryAttempts: 3,
+  bisectBatchOnError: true,
+  maxRecordAgeSeconds: 6 * 60 * 60,
+  reportBatchItemFailures: false,
+  onFailure: 'dead-letters',
+  startingPosition: 'TRIM_HORIZON',
+} as const;
+
+export const triggers = [
+  {
+    ...triggerDefaults,
+    function: 'catalog-updater',
+    topic: 'tracks',
+    consumerGroupId: 'catalog-updater',
+    batchSize: 500,
+    maxBatchingWindowSeconds: 1,
+  },
+  {
+    ...triggerDefaults,
+    function: 'profile-updater',
+    topic: 'listenEvents',
+    consumerGroupId: 'profile-updater',
+    batchSize: 1000,
+    maxBatchingWindowSeconds: 0.5,
+  },
+  {
+    ...triggerDefaults,
+    function: 'neighbor-updater',
+    topic: 'profileUpdates',
+    consumerGroupId: 'neighbor-updater',
+    batchSize: 200,
+    maxBatchingWindowSeconds: 1,
+  },
+] as const satisfies readonly TriggerSpec[];
+
+/** Tunable behaviour shared by the functions; each can be overridden by an env var of the same name. */
+export const settings = {
+  /** Exponential decay half-life of profile scores. */
+  PROFILE_HALF_LIFE_DAYS: 30,
+  /** Top artists / tracks kept per profile (bounded heavy-hitter lists). */
+  PROFILE_TOP_ARTISTS: 100,
+  PROFILE_TOP_TRACKS: 100,
+  /** Neighbours kept per user. */
+  NEIGHBORS_K: 20,
+  /** A user's neighbours are refreshed at most this often… */
+  NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: 1,
+  /** …and only when the profile moved at least this far (1 - cosine to the last refreshed snapshot). */
+  NEIGHBOR_REFRESH_MIN_DRIFT: 0.002,
+  /** Ingest limits (API Gateway's own payload cap is 10 MB; ours is stricter). */
+  INGEST_MAX_EVENTS: 500,
+  INGEST_MAX_BYTES: 1_000_000,
+  /** Largest Kafka record value the consumers accept; larger ones are dead-lettered. */
+  MAX_RECORD_BYTES: 256 * 1024,
+  RECOMMENDATIONS_DEFAULT_LIMIT: 20,
+  RECOMMENDATIONS_MAX_LIMIT: 100,
+} as const;
+
+export type Settings = { -readonly [K in keyof typeof settings]: (typeof settings)[K] extends number ? number : never };
+
+/** Settings with env overrides applied (numbers only; a non-numeric override is an error, not a silent default). */
+export function resolveSettings(env: Record<string, string | undefined> = process.env): Settings {
+  const out = {} as Settings;
+  for (const [key, fallback] of Object.entries(settings) as [keyof Settings, number][]) {
+    const raw = env[key];
+    if (raw === undefined || raw === '') {
+      out[key] = fallback;
+      continue;
+    }
+    const value = Number(raw);
+    if (!Number.isFinite(value)) throw new Error(`setting ${key}=${JSON.stringify(raw)} is not a number`);
+    out[key] = value;
+  }
+  return out;
+}
+
+/** Physical names for one deployment or test run: a prefix isolates parallel test files and stages. */
+export interface ResolvedTopology {
+  readonly prefix: string;
+  readonly topicNames: Record<TopicKey, string>;
+  readonly tableNames: Record<TableKey, string>;
+}
+
+export function resolveTopology(prefix = ''): ResolvedTopology {
+  const topicNames = {} as Record<TopicKey, string>;
+  for (const [key, spec] of Object.entries(topics) as [TopicKey, TopicSpec][])
+    topicNames[key] = `${prefix}${spec.name}`;
+  const tableNames = {} as Record<TableKey, string>;
+  for (const [key, spec] of Object.entries(tables) as [TableKey, TableSpec][])
+    tableNames[key] = `${prefix}${spec.name}`;
+  return { prefix, topicNames, tableNames };
+}
+
+/**
+ * Environment variable names through which a function learns its physical resource names.
+ * The CDK stack sets them from the deployed resources; the local runtime from `resolveTopology`.
+ */
+export const topicEnvVar = (key: TopicKey): string => `TOPIC_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+export const tableEnvVar = (key: TableKey): string => `TABLE_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+
+/** The env a function needs to find its topics and tables. */
+export function resourceEnv(resolved: ResolvedTopology): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of Object.keys(topics) as TopicKey[]) env[topicEnvVar(key)] = resolved.topicNames[key];
+  for (const key of Object.keys(tables) as TableKey[]) env[tableEnvVar(key)] = resolved.tableNames[key];
+  return env;
+}
