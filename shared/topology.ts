@@ -314,6 +314,7 @@ export const settings = {
   RECOMMENDATIONS_MAX_LIMIT: 100,
 } as const;
 
+export type ResolvedSettings = Settings;
 export type Settings = { -readonly [K in keyof typeof settings]: (typeof settings)[K] extends number ? number : never };
 
 /** Settings with env overrides applied (numbers only; a non-numeric override is an error, not a silent default). */

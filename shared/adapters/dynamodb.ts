@@ -1,0 +1,320 @@
+/**
+ * The one place that talks to DynamoDB: profile, neighbour, index and catalog stores. Each store
+ * is a thin mapping between domain objects and items; all conditional logic that makes writes
+ * idempotent and order-tolerant is here, next to the expressions that enforce it.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Profile } from '../domain/profile.ts';
+import { type TableKey, tableEnvVar } from '../topology.ts';
+import { createDocumentClient, dynamoConnectionFromEnv } from './dynamodb-client.ts';
+
+/** Counts every request and unit consumed, for benchmarks and logs. */
+export class RequestCounter {
+  reads = 0;
+  writes = 0;
+  readUnits = 0;
+  writeUnits = 0;
+  itemsRead = 0;
+  reset(): void {
+    this.reads = this.writes = this.readUnits = this.writeUnits = this.itemsRead = 0;
+  }
+}
+
+export interface Stores {
+  client: DynamoDBDocumentClient;
+  tableNames: Record<TableKey, string>;
+  counter: RequestCounter;
+}
+
+let cached: Stores | undefined;
+
+/** The container's stores (client created once, reused across invocations). */
+export function storesFromEnv(env: Record<string, string | undefined> = process.env): Stores {
+  if (!cached) {
+    const tableNames = {} as Record<TableKey, string>;
+    for (const key of ['profiles', 'neighbors', 'neighborIndex', 'catalog'] as TableKey[]) {
+      const name = env[tableEnvVar(key)];
+      if (!name) throw new Error(`${tableEnvVar(key)} is not set`);
+      tableNames[key] = name;
+    }
+    cached = { client: createDocumentClient(dynamoConnectionFromEnv(env)), tableNames, counter: new RequestCounter() };
+  }
+  return cached;
+}
+
+/** For tests that switch environments within one process. */
+export function resetStores(): void {
+  cached = undefined;
+}
+
+// DynamoDB numbers cannot be smaller in magnitude than 1e-130; decayed scores can underflow there.
+const TINY = 1e-100;
+function sanitizeScores(m: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k in m) {
+    const v = m[k]!;
+    if (Number.isFinite(v) && Math.abs(v) >= TINY) out[k] = v;
+  }
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function batchGet<T>(
+  s: Stores,
+  table: string,
+  keyName: string,
+  ids: readonly string[],
+  consistent: boolean,
+): Promise<Map<string, T>> {
+  const out = new Map<string, T>();
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += 100) {
+    let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((id) => ({ [keyName]: id }));
+    for (let attempt = 0; keys && keys.length > 0; attempt++) {
+      if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+      const res = await s.client.send(
+        new BatchGetCommand({
+          RequestItems: { [table]: { Keys: keys, ConsistentRead: consistent } },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      s.counter.reads++;
+      s.counter.readUnits += res.ConsumedCapacity?.reduce((a, c) => a + (c.CapacityUnits ?? 0), 0) ?? 0;
+      for (const item of res.Responses?.[table] ?? []) {
+        s.counter.itemsRead++;
+        out.set(item[keyName] as string, item as T);
+      }
+      keys = res.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profiles
+
+export async function getProfiles(s: Stores, userIds: readonly string[]): Promise<Map<string, Profile>> {
+  // Strongly consistent: this read feeds a read-modify-write guarded by the version condition.
+  return batchGet<Profile>(s, s.tableNames.profiles, 'userId', userIds, true);
+}
+
+export async function getProfile(s: Stores, userId: string): Promise<Profile | undefined> {
+  const res = await s.client.send(new GetCommand({ TableName: s.tableNames.profiles, Key: { userId } }));
+  s.counter.reads++;
+  return res.Item as Profile | undefined;
+}
+
+/**
+ * Writes a profile if nobody else wrote it since we read it (optimistic concurrency on `version`).
+ * Returns false on a lost race: the caller re-reads and re-applies.
+ */
+export async function putProfileIfUnchanged(s: Stores, profile: Profile, readVersion: number): Promise<boolean> {
+  const item = {
+    ...profile,
+    genres: sanitizeScores(profile.genres),
+    moods: sanitizeScores(profile.moods),
+    topArtists: sanitizeScores(profile.topArtists),
+    topTracks: sanitizeScores(profile.topTracks),
+  };
+  try {
+    const res = await s.client.send(
+      new PutCommand({
+        TableName: s.tableNames.profiles,
+        Item: item,
+        ConditionExpression: readVersion === 0 ? 'attribute_not_exists(userId)' : '#v = :v',
+        ...(readVersion === 0
+          ? {}
+          : { ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': readVersion } }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    s.counter.writes++;
+    s.counter.writeUnits += res.ConsumedCapacity?.CapacityUnits ?? 0;
+    return true;
+  } catch (err) {
+    s.counter.writes++;
+    if (err instanceof ConditionalCheckFailedException) return false;
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Neighbours
+
+export interface NeighborEntry {
+  userId: string;
+  similarity: number;
+}
+
+export interface NeighborList {
+  userId: string;
+  neighbors: NeighborEntry[];
+  /** Epoch ms of the last refresh. */
+  refreshedAt: number;
+  /** Encoded taste vector the list was computed for (drift check). */
+  snapshot: string;
+  /** Profile version the list was computed for: an older update never overwrites a newer list. */
+  profileVersion: number;
+}
+
+export async function getNeighborLists(s: Stores, userIds: readonly string[]): Promise<Map<string, NeighborList>> {
+  return batchGet<NeighborList>(s, s.tableNames.neighbors, 'userId', userIds, false);
+}
+
+export async function getNeighborList(s: Stores, userId: string): Promise<NeighborList | undefined> {
+  const res = await s.client.send(new GetCommand({ TableName: s.tableNames.neighbors, Key: { userId } }));
+  s.counter.reads++;
+  return res.Item as NeighborList | undefined;
+}
+
+/** Writes the list unless a list for a newer profile version is already stored (order tolerance). */
+export async function putNeighborList(s: Stores, list: NeighborList): Promise<boolean> {
+  try {
+    await s.client.send(
+      new PutCommand({
+        TableName: s.tableNames.neighbors,
+        Item: list,
+        ConditionExpression: 'attribute_not_exists(userId) OR profileVersion <= :pv',
+        ExpressionAttributeValues: { ':pv': list.profileVersion },
+      }),
+    );
+    s.counter.writes++;
+    return true;
+  } catch (err) {
+    s.counter.writes++;
+    if (err instanceof ConditionalCheckFailedException) return false;
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Neighbour index: PK cell, SK userId, the compact vector alongside.
+
+export interface IndexEntry {
+  cell: string;
+  userId: string;
+  vec: string;
+  profileVersion: number;
+}
+
+/** Every entry of one cell (paginated Query). */
+export async function queryCell(s: Stores, cell: string): Promise<IndexEntry[]> {
+  const out: IndexEntry[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await s.client.send(
+      new QueryCommand({
+        TableName: s.tableNames.neighborIndex,
+        KeyConditionExpression: '#c = :c',
+        ExpressionAttributeNames: { '#c': 'cell' },
+        ExpressionAttributeValues: { ':c': cell },
+        ExclusiveStartKey: start,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    s.counter.reads++;
+    s.counter.readUnits += res.ConsumedCapacity?.CapacityUnits ?? 0;
+    for (const item of res.Items ?? []) out.push(item as IndexEntry);
+    s.counter.itemsRead += res.Items?.length ?? 0;
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
+
+/** Moves users' index entries: puts the new cell entries and deletes the entries of cells they left. */
+export async function writeIndexEntries(
+  s: Stores,
+  puts: readonly IndexEntry[],
+  deletes: readonly { cell: string; userId: string }[],
+): Promise<void> {
+  const requests = [
+    ...puts.map((Item) => ({ PutRequest: { Item } })),
+    ...deletes.map((Key) => ({ DeleteRequest: { Key } })),
+  ];
+  for (let i = 0; i < requests.length; i += 25) {
+    let pending: typeof requests | undefined = requests.slice(i, i + 25);
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+      const res = await s.client.send(
+        new BatchWriteCommand({ RequestItems: { [s.tableNames.neighborIndex]: pending } }),
+      );
+      s.counter.writes++;
+      pending = res.UnprocessedItems?.[s.tableNames.neighborIndex] as typeof requests | undefined;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catalog: itemId `t#<trackId>` / `a#<artistId>`; GSI on genreKey `t#<genre>` + popularity.
+
+export interface CatalogItem {
+  itemId: string;
+  kind: 'track' | 'artist';
+  id: string;
+  name: string;
+  artistId?: string;
+  artistName?: string;
+  genres: Record<string, number>;
+  primaryGenre?: string;
+  genreKey?: string;
+  popularity: number;
+  durationMs?: number;
+  updatedAt: number;
+}
+
+export const trackItemId = (trackId: string) => `t#${trackId}`;
+export const artistItemId = (artistId: string) => `a#${artistId}`;
+
+export async function getCatalogItems(s: Stores, itemIds: readonly string[]): Promise<Map<string, CatalogItem>> {
+  return batchGet<CatalogItem>(s, s.tableNames.catalog, 'itemId', itemIds, false);
+}
+
+/** Last writer (by updatedAt) wins, whatever order upserts arrive in; a replay is a no-op. */
+export async function putCatalogItemIfNewer(s: Stores, item: CatalogItem): Promise<boolean> {
+  try {
+    await s.client.send(
+      new PutCommand({
+        TableName: s.tableNames.catalog,
+        Item: { ...item, genres: sanitizeScores(item.genres) },
+        ConditionExpression: 'attribute_not_exists(itemId) OR updatedAt < :u',
+        ExpressionAttributeValues: { ':u': item.updatedAt },
+      }),
+    );
+    s.counter.writes++;
+    return true;
+  } catch (err) {
+    s.counter.writes++;
+    if (err instanceof ConditionalCheckFailedException) return false;
+    throw err;
+  }
+}
+
+/** The most popular catalog items of a kind in a genre (GSI, descending popularity). */
+export async function popularInGenre(
+  s: Stores,
+  kind: 'track' | 'artist',
+  genre: string,
+  limit: number,
+): Promise<CatalogItem[]> {
+  const res = await s.client.send(
+    new QueryCommand({
+      TableName: s.tableNames.catalog,
+      IndexName: 'by-genre-popularity',
+      KeyConditionExpression: 'genreKey = :g',
+      ExpressionAttributeValues: { ':g': `${kind === 'track' ? 't' : 'a'}#${genre}` },
+      ScanIndexForward: false,
+      Limit: limit,
+    }),
+  );
+  s.counter.reads++;
+  return (res.Items ?? []) as CatalogItem[];
+}

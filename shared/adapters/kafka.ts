@@ -1,0 +1,111 @@
+/**
+ * Kafka for the handlers: one idempotent producer per Lambda container (connected on first use and
+ * reused across invocations), decoding of the MSK event Lambda delivers, and dead-lettering.
+ */
+import type { MSKEvent, MSKRecord } from 'aws-lambda';
+import type { Message, Producer } from 'kafkajs';
+import type { DeadLetterReason, DeadLetterV1 } from '../domain/events.ts';
+import { createKafka, kafkaConnectionFromEnv } from './kafka-client.ts';
+
+export interface DecodedRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  /** `${topic}-${partition}`, the key Lambda groups records by. */
+  topicPartition: string;
+  key: string | undefined;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/** Flattens an MSK event into records, partition by partition, in offset order. */
+export function decodeMskEvent(event: MSKEvent): DecodedRecord[] {
+  const out: DecodedRecord[] = [];
+  for (const [topicPartition, records] of Object.entries(event.records ?? {})) {
+    for (const r of records as MSKRecord[]) out.push(decodeMskRecord(r, topicPartition));
+  }
+  return out;
+}
+
+function decodeMskRecord(r: MSKRecord, topicPartition: string): DecodedRecord {
+  const headers: Record<string, string> = {};
+  for (const h of r.headers ?? []) {
+    for (const [name, bytes] of Object.entries(h)) headers[name] = Buffer.from(bytes as number[]).toString('utf8');
+  }
+  return {
+    topic: r.topic,
+    partition: r.partition,
+    offset: Number(r.offset),
+    timestamp: r.timestamp,
+    topicPartition,
+    key: r.key ? Buffer.from(r.key, 'base64').toString('utf8') : undefined,
+    value: Buffer.from(r.value ?? '', 'base64'),
+    headers,
+  };
+}
+
+let producerPromise: Promise<Producer> | undefined;
+
+/** The container's producer: idempotent, acks from all in-sync replicas. */
+export function getProducer(env: Record<string, string | undefined> = process.env): Promise<Producer> {
+  if (!producerPromise) {
+    const kafka = createKafka(kafkaConnectionFromEnv(env.POWERTOOLS_SERVICE_NAME ?? 'tunestream', env));
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+    producerPromise = producer.connect().then(
+      () => producer,
+      (err) => {
+        producerPromise = undefined; // let the next invocation try again
+        throw err;
+      },
+    );
+  }
+  return producerPromise;
+}
+
+/** For tests and the local runtime's shutdown. */
+export async function disconnectProducer(): Promise<void> {
+  const pending = producerPromise;
+  producerPromise = undefined;
+  if (pending) await (await pending).disconnect().catch(() => {});
+}
+
+export async function produce(topic: string, messages: Message[]): Promise<void> {
+  if (messages.length === 0) return;
+  const producer = await getProducer();
+  await producer.send({ topic, acks: -1, messages });
+}
+
+/** The dead-letter wire format is the domain's `DeadLetterV1` (reason, source coordinates, base64 bytes). */
+export type DeadLetter = DeadLetterV1;
+
+export function toDeadLetter(
+  record: DecodedRecord,
+  reason: DeadLetterReason,
+  error: string,
+  functionName: string,
+  now = Date.now(),
+): DeadLetter {
+  return {
+    reason,
+    error: error.slice(0, 2000),
+    sourceTopic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    key: record.key === undefined ? undefined : Buffer.from(record.key).toString('base64'),
+    value: record.value.toString('base64'),
+    function: functionName,
+    failedAt: now,
+  };
+}
+
+export async function publishDeadLetters(topic: string, letters: DeadLetter[]): Promise<void> {
+  await produce(
+    topic,
+    letters.map((l) => ({
+      key: `${l.sourceTopic}-${l.partition}`,
+      value: JSON.stringify(l),
+      headers: { reason: l.reason, 'source-topic': l.sourceTopic },
+    })),
+  );
+}

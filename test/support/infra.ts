@@ -1,0 +1,59 @@
+/**
+ * Per-file access to the real infrastructure started by the global setup: a unique prefix per
+ * file (so files run in parallel without sharing topics or tables), the topology provisioned
+ * under it, and the env a handler needs to find its resources.
+ */
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { provisionTopology } from '../../local/infra/index.ts';
+import { createDocumentClient } from '../../shared/adapters/dynamodb-client.ts';
+import { createKafka } from '../../shared/adapters/kafka-client.ts';
+import { resourceEnv } from '../../shared/topology.ts';
+
+export const REGION = 'us-east-1';
+
+export function testPrefix(label: string): string {
+  return `t${randomBytes(3).toString('hex')}-${label}-`;
+}
+
+export async function provisionedTestEnv(label: string) {
+  const kafkaBrokers = inject('kafkaBrokers');
+  const dynamodbEndpoint = inject('dynamodbEndpoint');
+  const prefix = testPrefix(label);
+  const topology = await provisionTopology({ kafkaBrokers, dynamodbEndpoint }, prefix, REGION);
+  const env: Record<string, string> = {
+    ...resourceEnv(topology),
+    KAFKA_BROKERS: kafkaBrokers.join(','),
+    KAFKA_AUTH: 'none',
+    DYNAMODB_ENDPOINT: dynamodbEndpoint,
+    AWS_REGION: REGION,
+  };
+  return {
+    prefix,
+    topology,
+    env,
+    kafkaBrokers,
+    dynamodbEndpoint,
+    kafka: () => createKafka({ brokers: kafkaBrokers, auth: 'none', clientId: `test-${label}` }),
+    documentClient: () => createDocumentClient({ endpoint: dynamodbEndpoint, region: REGION }),
+  };
+}
+
+/** Polls until `probe` returns a value (not undefined) or the deadline passes. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  { timeoutMs = 20_000, intervalMs = 100, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`${what} not reached within ${timeoutMs} ms${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}
