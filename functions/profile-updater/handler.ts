@@ -1,0 +1,135 @@
+/**
+ * Trigger on `listen-events` → genre profiles, then one compact record per touched user to
+ * `profile-updates`.
+ *
+ * Exactly-once in effect on at-least-once delivery: producers key by userId, so a user's events
+ * sit on one partition; the profile stores the highest applied offset per partition (and recent
+ * eventId fingerprints), so a redelivered record is skipped. A batch's events for a user are
+ * folded in memory and written with ONE conditional put on `version` (optimistic concurrency):
+ * a concurrent writer makes the condition fail and we re-read and re-apply.
+ */
+import type { Context, MSKEvent } from 'aws-lambda';
+import { CatalogGenreCache } from '../../shared/adapters/catalog-cache.ts';
+import { getProfiles, putProfileIfUnchanged, type Stores, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
+import { produce } from '../../shared/adapters/kafka.ts';
+import { ListenEventV1 } from '../../shared/domain/events.ts';
+import {
+  type ApplyContext,
+  applyRecords,
+  DAY_MS,
+  emptyProfile,
+  type Profile,
+  type ProfileRecord,
+  profileUpdateOf,
+} from '../../shared/domain/profile.ts';
+import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
+import type { ValidRecord } from '../../shared/handlers/records.ts';
+import { forEachLimit, runTrigger } from '../../shared/handlers/trigger.ts';
+import { type ResolvedSettings, topicEnvVar } from '../../shared/topology.ts';
+
+const FUNCTION_NAME = 'profile-updater';
+const tools = observability(FUNCTION_NAME);
+const catalog = new CatalogGenreCache();
+const MAX_CONFLICT_ROUNDS = 8;
+
+type Listen = ListenEventV1;
+
+export function groupByUser(valid: readonly ValidRecord<Listen>[]): Map<string, ProfileRecord<Listen>[]> {
+  const byUser = new Map<string, ProfileRecord<Listen>[]>();
+  for (const { record, value } of valid) {
+    let list = byUser.get(value.userId);
+    if (!list) {
+      list = [];
+      byUser.set(value.userId, list);
+    }
+    list.push({ event: value, topicPartition: record.topicPartition, offset: record.offset });
+  }
+  return byUser;
+}
+
+export async function applyToProfiles(
+  stores: Stores,
+  byUser: Map<string, ProfileRecord<Listen>[]>,
+  ctx: ApplyContext<Listen>,
+): Promise<{ profiles: Map<string, Profile>; applied: number; duplicates: number; conflicts: number }> {
+  const profiles = new Map<string, Profile>();
+  let pending = [...byUser.keys()];
+  let applied = 0;
+  let duplicates = 0;
+  let conflicts = 0;
+  for (let round = 0; pending.length > 0; round++) {
+    if (round >= MAX_CONFLICT_ROUNDS) {
+      // Let the event source mapping retry the batch; everything applied so far is skipped then.
+      throw new Error(`profile write conflicts persisted for ${pending.length} users after ${round} rounds`);
+    }
+    if (round > 0) await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** round));
+    const stored = await getProfiles(stores, pending);
+    const lost: string[] = [];
+    await forEachLimit(pending, 16, async (userId) => {
+      const current = stored.get(userId) ?? emptyProfile(userId);
+      const result = applyRecords(current, byUser.get(userId)!, ctx);
+      if (!result.changed) {
+        duplicates += result.skippedDuplicates;
+        profiles.set(userId, current);
+        return;
+      }
+      if (await putProfileIfUnchanged(stores, result.profile, current.version)) {
+        applied += result.applied;
+        duplicates += result.skippedDuplicates;
+        profiles.set(userId, result.profile);
+      } else {
+        lost.push(userId);
+      }
+    });
+    conflicts += lost.length;
+    pending = lost;
+  }
+  return { profiles, applied, duplicates, conflicts };
+}
+
+export function applyContext(settings: ResolvedSettings): ApplyContext<Listen> {
+  return {
+    halfLifeMs: settings.PROFILE_HALF_LIFE_DAYS * DAY_MS,
+    topArtistsCapacity: settings.PROFILE_TOP_ARTISTS,
+    topTracksCapacity: settings.PROFILE_TOP_TRACKS,
+    genresOf: catalog.genresOf,
+  };
+}
+
+export async function updateProfiles(event: MSKEvent) {
+  return runTrigger(event, {
+    functionName: FUNCTION_NAME,
+    schema: ListenEventV1,
+    tools,
+    work: async (valid, _all, settings) => {
+      const stores = storesFromEnv();
+      const updatesTopic = process.env[topicEnvVar('profileUpdates')];
+      if (!updatesTopic) throw new Error(`${topicEnvVar('profileUpdates')} is not set`);
+      await catalog.prime(
+        stores,
+        valid.map((v) => v.value),
+      );
+      const byUser = groupByUser(valid);
+      const result = await applyToProfiles(stores, byUser, applyContext(settings));
+      // Publish for every touched user, changed or not: if a previous attempt wrote the profile but
+      // died before publishing, the retry (where nothing changes) still tells the neighbour updater.
+      await produce(
+        updatesTopic,
+        [...result.profiles.values()]
+          .filter((p) => p.version > 0)
+          .map((p) => ({ key: p.userId, value: JSON.stringify(profileUpdateOf(p)) })),
+      );
+      tools.metrics.addMetric('EventsApplied', MetricUnit.Count, result.applied);
+      if (result.duplicates > 0) tools.metrics.addMetric('DuplicatesSkipped', MetricUnit.Count, result.duplicates);
+      if (result.conflicts > 0) tools.metrics.addMetric('WriteConflicts', MetricUnit.Count, result.conflicts);
+      return {
+        users: byUser.size,
+        applied: result.applied,
+        duplicates: result.duplicates,
+        conflicts: result.conflicts,
+      };
+    },
+  });
+}
+
+export const handler = wrap((event: MSKEvent, _context: Context) => updateProfiles(event), tools);

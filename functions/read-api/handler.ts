@@ -1,0 +1,4 @@
+// Placeholder until the pipeline lands; replaced in the same change.
+export const handler = async (): Promise<never> => {
+  throw new Error('read-api: not implemented yet');
+};
