@@ -305,6 +305,11 @@ export const settings = {
   NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: 1,
   /** …and only when the profile moved at least this far (1 - cosine to the last refreshed snapshot). */
   NEIGHBOR_REFRESH_MIN_DRIFT: 0.002,
+  /** Neighbour index search budget per refresh: cells (one Query each) and index items read. */
+  NEIGHBOR_MAX_CELLS: 64,
+  NEIGHBOR_MAX_ITEMS: 5000,
+  /** Also insert the refreshed user into its neighbours' lists when it now belongs there (1 = on). */
+  NEIGHBOR_REVERSE_UPDATES: 1,
   /** Ingest limits (API Gateway's own payload cap is 10 MB; ours is stricter). */
   INGEST_MAX_EVENTS: 500,
   INGEST_MAX_BYTES: 1_000_000,

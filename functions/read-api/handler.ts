@@ -1,4 +1,235 @@
-// Placeholder until the pipeline lands; replaced in the same change.
-export const handler = async (): Promise<never> => {
-  throw new Error('read-api: not implemented yet');
+/**
+ * The read routes: recommendations, profile, neighbours, one track, the genre vocabulary.
+ * One function for all GET routes keeps them warm together; each route is a small function below.
+ */
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { z } from 'zod';
+import {
+  artistItemId,
+  type CatalogItem,
+  getCatalogItems,
+  getNeighborList,
+  getProfile,
+  getProfiles,
+  popularInGenre,
+  type Stores,
+  storesFromEnv,
+  trackItemId,
+} from '../../shared/adapters/dynamodb.ts';
+import { GENRES, genreLabel, tagToGenre } from '../../shared/domain/genres.ts';
+import { DAY_MS, genreDistribution, type Profile, scoresAt, topEntries } from '../../shared/domain/profile.ts';
+import { type CandidateItem, type NeighborItems, recommend } from '../../shared/domain/recommend.ts';
+import { HttpError, type HttpResult, json, parseQuery, pathParam, problem } from '../../shared/handlers/http.ts';
+import { observability, wrap } from '../../shared/handlers/observability.ts';
+import { resolveSettings } from '../../shared/topology.ts';
+
+const tools = observability('read-api');
+const settings = resolveSettings();
+
+/** When a user has no taste yet, popular items come from these genres. */
+const HEADLINE_GENRES = ['pop', 'rock', 'hip-hop', 'electronic', 'indie', 'rnb'];
+const CANDIDATES_PER_GENRE = 40;
+
+const limitParam = (max: number, fallback: number) =>
+  z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
+
+const genreParam = z
+  .string()
+  .refine((g) => tagToGenre(g) !== null, 'unknown genre (see GET /genres)')
+  .transform((g) => tagToGenre(g)!)
+  .optional();
+
+const RecommendationsQuery = z.object({
+  limit: limitParam(settings.RECOMMENDATIONS_MAX_LIMIT, settings.RECOMMENDATIONS_DEFAULT_LIMIT),
+  genre: genreParam,
+  kind: z.enum(['track', 'artist']).default('track'),
+});
+
+const NeighborsQuery = z.object({ limit: limitParam(100, settings.NEIGHBORS_K) });
+
+function itemIdOf(kind: 'track' | 'artist', id: string): string {
+  return kind === 'track' ? trackItemId(id) : artistItemId(id);
+}
+
+function toCandidate(item: CatalogItem): CandidateItem {
+  return { id: item.id, genres: item.genres ?? {}, popularity: item.popularity ?? 0 };
+}
+
+function describe(kind: 'track' | 'artist', item: CatalogItem | undefined, id: string) {
+  if (kind === 'artist') return { artistId: id, name: item?.name ?? null, genres: item?.genres ?? {} };
+  return {
+    trackId: id,
+    title: item?.name ?? null,
+    artistId: item?.artistId ?? null,
+    artistName: item?.artistName ?? null,
+    genres: item?.genres ?? {},
+  };
+}
+
+export async function recommendations(stores: Stores, event: APIGatewayProxyEventV2): Promise<HttpResult> {
+  const userId = pathParam(event, 'userId');
+  const query = parseQuery(event, RecommendationsQuery);
+  const [profile, list] = await Promise.all([getProfile(stores, userId), getNeighborList(stores, userId)]);
+
+  const neighborIds = (list?.neighbors ?? []).map((n) => n.userId);
+  const neighborProfiles =
+    neighborIds.length > 0 ? await getProfiles(stores, neighborIds, false) : new Map<string, Profile>();
+  const neighbors: NeighborItems[] = (list?.neighbors ?? []).flatMap((n) => {
+    const p = neighborProfiles.get(n.userId);
+    return p
+      ? [{ userId: n.userId, similarity: n.similarity, topItems: query.kind === 'track' ? p.topTracks : p.topArtists }]
+      : [];
+  });
+
+  // Genre candidates: the requested genre, else the user's top genres, else headline genres.
+  const genres = query.genre
+    ? [query.genre]
+    : profile && Object.keys(genreDistribution(profile)).length > 0
+      ? Object.keys(genreDistribution(profile)).slice(0, 3)
+      : HEADLINE_GENRES;
+  const popular = (
+    await Promise.all(genres.map((g) => popularInGenre(stores, query.kind, g, CANDIDATES_PER_GENRE)))
+  ).flat();
+  const catalog = new Map(popular.map((item) => [item.id, item]));
+
+  const result = recommend({
+    profile,
+    neighbors,
+    kind: query.kind,
+    candidates: [...catalog.values()].map(toCandidate),
+    genre: query.genre,
+    limit: query.limit,
+  });
+
+  const missing = result.items.filter((i) => !catalog.has(i.id)).map((i) => itemIdOf(query.kind, i.id));
+  if (missing.length > 0)
+    for (const item of (await getCatalogItems(stores, missing)).values()) catalog.set(item.id, item);
+
+  return json(200, {
+    userId,
+    kind: query.kind,
+    strategy: result.strategy,
+    items: result.items.map((r) => ({
+      ...describe(query.kind, catalog.get(r.id), r.id),
+      score: Math.round(r.score * 1e4) / 1e4,
+      reasons: r.reasons,
+    })),
+  });
+}
+
+export async function profileView(
+  stores: Stores,
+  event: APIGatewayProxyEventV2,
+  now = Date.now(),
+): Promise<HttpResult> {
+  const userId = pathParam(event, 'userId');
+  const profile = await getProfile(stores, userId);
+  if (!profile) return problem(404, `no profile for user ${userId} yet`);
+  const halfLifeMs = settings.PROFILE_HALF_LIFE_DAYS * DAY_MS;
+  const round = (x: number) => Math.round(x * 1e4) / 1e4;
+  const distribution = genreDistribution(profile);
+  const decayed = scoresAt(profile, now, { halfLifeMs });
+  const topArtists = topEntries(profile.topArtists, 20);
+  const topTracks = topEntries(profile.topTracks, 20);
+  const names = await getCatalogItems(stores, [
+    ...topArtists.map(([id]) => artistItemId(id)),
+    ...topTracks.map(([id]) => trackItemId(id)),
+  ]);
+  return json(200, {
+    userId,
+    version: profile.version,
+    genres: Object.entries(distribution).map(([genre, share]) => ({
+      genre,
+      label: genreLabel(genre),
+      share: round(share),
+      score: round(decayed[genre] ?? 0),
+    })),
+    moods: topEntries(scoresAt(profile, now, { halfLifeMs, field: 'moods' })).map(([mood, score]) => ({
+      mood,
+      score: round(score),
+    })),
+    topArtists: topArtists.map(([id, score]) => ({
+      artistId: id,
+      name: names.get(artistItemId(id))?.name ?? null,
+      weight: round(score),
+    })),
+    topTracks: topTracks.map(([id, score]) => ({
+      trackId: id,
+      title: names.get(trackItemId(id))?.name ?? null,
+      artistName: names.get(trackItemId(id))?.artistName ?? null,
+      weight: round(score),
+    })),
+    counts: profile.counts,
+    firstEventTs: profile.firstEventTs,
+    lastEventTs: profile.lastEventTs,
+    halfLifeDays: settings.PROFILE_HALF_LIFE_DAYS,
+  });
+}
+
+export async function neighborsView(stores: Stores, event: APIGatewayProxyEventV2): Promise<HttpResult> {
+  const userId = pathParam(event, 'userId');
+  const { limit } = parseQuery(event, NeighborsQuery);
+  const list = await getNeighborList(stores, userId);
+  if (!list) {
+    const profile = await getProfile(stores, userId);
+    if (!profile) return problem(404, `no profile for user ${userId} yet`);
+    return json(200, { userId, neighbors: [], refreshedAt: null });
+  }
+  return json(200, {
+    userId,
+    neighbors: list.neighbors.slice(0, limit),
+    refreshedAt: list.refreshedAt,
+    profileVersion: list.profileVersion,
+  });
+}
+
+export async function trackView(stores: Stores, event: APIGatewayProxyEventV2): Promise<HttpResult> {
+  const trackId = pathParam(event, 'trackId');
+  const item = (await getCatalogItems(stores, [trackItemId(trackId)])).get(trackItemId(trackId));
+  if (!item) return problem(404, `no track ${trackId} in the catalog`);
+  return json(200, {
+    trackId,
+    title: item.name,
+    artistId: item.artistId ?? null,
+    artistName: item.artistName ?? null,
+    genres: item.genres,
+    primaryGenre: item.primaryGenre ?? null,
+    durationMs: item.durationMs ?? null,
+    popularity: item.popularity,
+    updatedAt: item.updatedAt,
+  });
+}
+
+export function genresView(): HttpResult {
+  return json(
+    200,
+    { genres: GENRES.map((id) => ({ id, label: genreLabel(id) })) },
+    { 'cache-control': 'max-age=3600' },
+  );
+}
+
+const routes: Record<string, (stores: Stores, event: APIGatewayProxyEventV2) => Promise<HttpResult> | HttpResult> = {
+  'GET /users/{userId}/recommendations': recommendations,
+  'GET /users/{userId}/profile': (s, e) => profileView(s, e),
+  'GET /users/{userId}/neighbors': neighborsView,
+  'GET /tracks/{trackId}': trackView,
+  'GET /genres': () => genresView(),
 };
+
+export async function route(event: APIGatewayProxyEventV2): Promise<HttpResult> {
+  const fn = routes[event.routeKey];
+  if (!fn) return problem(404, `no route ${event.routeKey}`);
+  try {
+    return await fn(storesFromEnv(), event);
+  } catch (err) {
+    if (err instanceof HttpError) return err.toResult();
+    throw err;
+  }
+}
+
+export const handler = wrap((event: APIGatewayProxyEventV2, _context: Context) => route(event), tools);

@@ -102,9 +102,16 @@ async function batchGet<T>(
 // ---------------------------------------------------------------------------------------------
 // Profiles
 
-export async function getProfiles(s: Stores, userIds: readonly string[]): Promise<Map<string, Profile>> {
-  // Strongly consistent: this read feeds a read-modify-write guarded by the version condition.
-  return batchGet<Profile>(s, s.tableNames.profiles, 'userId', userIds, true);
+/**
+ * Profiles by id. `consistent` (default) for the read-modify-write guarded by the version
+ * condition; eventually consistent (half the read units) for the read API.
+ */
+export async function getProfiles(
+  s: Stores,
+  userIds: readonly string[],
+  consistent = true,
+): Promise<Map<string, Profile>> {
+  return batchGet<Profile>(s, s.tableNames.profiles, 'userId', userIds, consistent);
 }
 
 export async function getProfile(s: Stores, userId: string): Promise<Profile | undefined> {
@@ -164,6 +171,10 @@ export interface NeighborList {
   snapshot: string;
   /** Profile version the list was computed for: an older update never overwrites a newer list. */
   profileVersion: number;
+  /** The index cell the user's entry lives in (to remove it when the user moves). */
+  cell: string;
+  /** Bumped on every write; reverse insertions (another user entering this list) condition on it. */
+  rev: number;
 }
 
 export async function getNeighborLists(s: Stores, userIds: readonly string[]): Promise<Map<string, NeighborList>> {
@@ -176,17 +187,21 @@ export async function getNeighborList(s: Stores, userId: string): Promise<Neighb
   return res.Item as NeighborList | undefined;
 }
 
-/** Writes the list unless a list for a newer profile version is already stored (order tolerance). */
-export async function putNeighborList(s: Stores, list: NeighborList): Promise<boolean> {
+/**
+ * Writes a user's own refreshed list unless a list for a newer profile version is stored
+ * (`mode: 'refresh'`), or inserts another user into it only if nobody wrote it since it was read
+ * (`mode: 'reverse'`, conditioned on `rev`). Returns false when the condition fails.
+ */
+export async function putNeighborList(s: Stores, list: NeighborList, mode: 'refresh' | 'reverse'): Promise<boolean> {
+  const condition =
+    mode === 'refresh'
+      ? {
+          ConditionExpression: 'attribute_not_exists(userId) OR profileVersion <= :pv',
+          ExpressionAttributeValues: { ':pv': list.profileVersion },
+        }
+      : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': list.rev - 1 } };
   try {
-    await s.client.send(
-      new PutCommand({
-        TableName: s.tableNames.neighbors,
-        Item: list,
-        ConditionExpression: 'attribute_not_exists(userId) OR profileVersion <= :pv',
-        ExpressionAttributeValues: { ':pv': list.profileVersion },
-      }),
-    );
+    await s.client.send(new PutCommand({ TableName: s.tableNames.neighbors, Item: list, ...condition }));
     s.counter.writes++;
     return true;
   } catch (err) {
@@ -228,6 +243,22 @@ export async function queryCell(s: Stores, cell: string): Promise<IndexEntry[]> 
     start = res.LastEvaluatedKey;
   } while (start);
   return out;
+}
+
+/**
+ * The directory of occupied cells lives in the same table under PK `#directory` (SK = cell), so
+ * a refresh can skip empty cells instead of spending a Query on each. Markers are only ever put
+ * (idempotent, order-free); a cell that empties keeps its marker and costs one wasted Query.
+ */
+export const DIRECTORY_PK = '#directory';
+
+export async function readOccupiedCells(s: Stores): Promise<Set<string>> {
+  const entries = await queryCell(s, DIRECTORY_PK);
+  return new Set(entries.map((e) => e.userId));
+}
+
+export function directoryMarkers(cells: Iterable<string>): IndexEntry[] {
+  return [...new Set(cells)].map((cell) => ({ cell: DIRECTORY_PK, userId: cell, vec: '', profileVersion: 0 }));
 }
 
 /** Moves users' index entries: puts the new cell entries and deletes the entries of cells they left. */

@@ -15,6 +15,17 @@ export { MetricUnit };
 export function observability(functionName: string) {
   const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? functionName });
   const metrics = new Metrics({
+    // Invocations without business metrics (a GET, an empty batch) are normal: not a warning.
+    logger: {
+      trace: (...a: unknown[]) => logger.trace(String(a[0]), ...(a.slice(1) as [])),
+      debug: (...a: unknown[]) => logger.debug(String(a[0]), ...(a.slice(1) as [])),
+      info: (...a: unknown[]) => logger.info(String(a[0]), ...(a.slice(1) as [])),
+      warn: (...a: unknown[]) =>
+        String(a[0]).startsWith('No application metrics')
+          ? logger.debug(String(a[0]))
+          : logger.warn(String(a[0]), ...(a.slice(1) as [])),
+      error: (...a: unknown[]) => logger.error(String(a[0]), ...(a.slice(1) as [])),
+    },
     namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'tunestream',
     serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? functionName,
     defaultDimensions: { function: functionName },
