@@ -1,0 +1,153 @@
+/**
+ * `npm start`: the whole pipeline locally — Kafka and DynamoDB Local (or the external services
+ * named by KAFKA_BROKERS / DYNAMODB_ENDPOINT), the topology's topics and tables, every trigger,
+ * and the HTTP API — seeded with a small demo world so recommendations answer at once.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEMO_LISTENERS, demoCatalog, demoEvents } from './demo.ts';
+import { onShutdown, provisionTopology, startInfrastructure } from './infra/index.ts';
+import { PrerequisiteError } from './infra/jvm.ts';
+import { startLocalPipeline } from './pipeline.ts';
+
+const USAGE = `Usage: npm start [-- options]
+
+Starts the local pipeline: Kafka 4.1 (KRaft) and DynamoDB Local as JVMs (or external services),
+the topology's topics and tables, every Kafka trigger as an emulated event source mapping, and the
+HTTP API. Ctrl-C stops everything.
+
+Options:
+  --port <n>       HTTP port (default: $PORT or 3000)
+  --no-demo        Do not load the demo catalog and listeners
+  --verbose        Log every invocation (START/END/REPORT) and HTTP request
+  -h, --help       Show this help
+
+Environment:
+  API_TOKEN                        bearer token every route requires (default: generated once,
+                                   kept in .data/api-token)
+  KAFKA_BROKERS, DYNAMODB_ENDPOINT use external services instead of starting JVMs
+  KAFKA_PORT, DYNAMODB_PORT        fixed ports for the JVMs
+  PROFILE_HALF_LIFE_DAYS, NEIGHBORS_K, …  settings overrides (see shared/topology.ts)
+`;
+
+function apiToken(): string {
+  if (process.env.API_TOKEN) return process.env.API_TOKEN;
+  const file = resolve('.data/api-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = randomBytes(16).toString('hex');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      'no-demo': { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const port = Number(values.port ?? process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`invalid port ${values.port ?? process.env.PORT}`);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const started = performance.now();
+
+  const infra = await startInfrastructure({ log });
+  let stopPipeline: (() => Promise<void>) | undefined;
+  onShutdown(async () => {
+    await stopPipeline?.();
+    await infra.stop();
+    log('stopped.');
+  });
+  const topology = await provisionTopology(infra);
+  const token = apiToken();
+  const pipeline = await startLocalPipeline({
+    topology,
+    kafkaBrokers: infra.kafkaBrokers,
+    dynamodbEndpoint: infra.dynamodbEndpoint,
+    port,
+    authToken: token,
+    log: values.verbose ? log : (line) => (line.includes('[http]') ? undefined : log(line)),
+    invocationLog: values.verbose ? log : undefined,
+  });
+  stopPipeline = pipeline.stop;
+  const url = pipeline.url;
+  const auth = { authorization: `Bearer ${token}` };
+
+  if (!values['no-demo']) await loadDemo(url, auth, log);
+
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const h = `-H 'authorization: Bearer ${token}'`;
+  process.stdout.write(`
+tunestream is running (ready in ${seconds} s)
+
+  HTTP API          ${url}
+  Kafka brokers     ${infra.kafkaBrokers.join(',')}
+  DynamoDB          ${infra.dynamodbEndpoint}
+  API token         ${token}
+  JVM logs          ${infra.logDir}
+
+Try:
+  curl ${h} ${url}/users/demo-ana/recommendations?limit=5
+  curl ${h} ${url}/users/demo-ana/profile
+  curl ${h} ${url}/users/demo-ana/neighbors
+  curl ${h} ${url}/genres
+  curl ${h} -H 'content-type: application/json' ${url}/events \\
+    -d '{"userId":"demo-ana","trackId":"trk-miles-davis-1","artistId":"art-miles-davis","ts":'$(date +%s000)',"type":"like"}'
+
+Ctrl-C to stop.
+`);
+}
+
+/** Posts the demo catalog and listening history through the API, then waits for the neighbours. */
+async function loadDemo(url: string, auth: Record<string, string>, log: (line: string) => void): Promise<void> {
+  const get = (path: string) => fetch(`${url}${path}`, { headers: auth });
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (res.status !== 202) throw new Error(`POST ${path} → ${res.status}: ${await res.text()}`);
+  };
+  if ((await get('/users/demo-ana/profile')).status === 200) {
+    log('demo data already present (external services): not loading it again');
+    return;
+  }
+  const catalog = demoCatalog();
+  log(`loading the demo catalog (${catalog.length} tracks)…`);
+  await post('/tracks', { tracks: catalog });
+  const last = catalog.at(-1)!.trackId;
+  await waitFor(async () => (await get(`/tracks/${last}`)).status === 200, 'catalog');
+  const events = demoEvents(Date.now());
+  log(`posting ${events.length} listen events for ${Object.keys(DEMO_LISTENERS).length} demo listeners…`);
+  for (let i = 0; i < events.length; i += 500) await post('/events', { events: events.slice(i, i + 500) });
+  await waitFor(async () => {
+    const res = await get('/users/demo-ana/neighbors');
+    return res.status === 200 && ((await res.json()) as { neighbors: unknown[] }).neighbors.length > 0;
+  }, 'neighbours');
+  log('demo listeners have profiles and neighbours.');
+}
+
+async function waitFor(probe: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`demo ${what} not ready after ${timeoutMs / 1000} s`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof PrerequisiteError ? '' : 'error: '}${(err as Error).message}\n`);
+  process.exit(1);
+});
