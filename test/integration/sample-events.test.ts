@@ -74,7 +74,7 @@ describe('events/ samples', () => {
     expect(JSON.parse(track.body as string)).toMatchObject({
       trackId: 'trk-shoegaze-1',
       title: 'Alison',
-      primaryGenre: 'shoegaze',
+      genres: { shoegaze: 0.5, indie: 0.5 },
     });
     const genres = JSON.parse((await invoke('read-api', 'read-api-genres.json')).body as string).genres;
     expect(genres.length).toBeGreaterThanOrEqual(30);
