@@ -32,7 +32,9 @@ export async function ensureTopics(kafka: Kafka, resolved: ResolvedTopology, onl
     const missing = wanted.filter((k) => !existing.has(resolved.topicNames[k]));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        // Leaders are awaited below by polling, which tolerates the broker's transient
+        // "does not host this topic-partition" while several files provision at once.
+        waitForLeaders: false,
         topics: missing.map((k) => ({
           topic: resolved.topicNames[k],
           numPartitions: topics[k].partitions,
@@ -48,11 +50,15 @@ export async function ensureTopics(kafka: Kafka, resolved: ResolvedTopology, onl
       'topic leaders',
       async () => {
         const md = await admin.fetchTopicMetadata({ topics: names });
-        return md.topics.every(
+        const led = md.topics.every(
           (t) =>
             t.partitions.length === topics[wanted[names.indexOf(t.name)]!].partitions &&
             t.partitions.every((p) => p.leader >= 0),
         );
+        if (!led) return false;
+        // A named leader may not serve yet ("not the leader for that topic-partition"): ask it.
+        await Promise.all(names.map((topic) => admin.fetchTopicOffsets(topic)));
+        return true;
       },
       { timeoutMs: 30_000, intervalMs: 100 },
     );

@@ -19,7 +19,7 @@ async function api(pipeline: LocalPipeline, method: string, path: string, body?:
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> & { [k: string]: never } };
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 describe('local pipeline end to end', () => {
