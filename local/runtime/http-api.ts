@@ -1,0 +1,225 @@
+/**
+ * A local API Gateway HTTP API: a Node `http` server that turns each request for a topology route
+ * into the payload-2.0 event, invokes the route's function and answers the way API Gateway would.
+ */
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { FunctionName } from '../../shared/topology.ts';
+import { buildHttpApiEvent, createRouter, type RouteLike, splitTarget, toHttpResponse } from './apigw-v2.ts';
+import { type LogLine, silentLog } from './log.ts';
+
+/** API Gateway's own payload limit. */
+export const HTTP_API_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** A non-API path (docs, static files) served directly, without the Lambda conversion. */
+export interface ExtraRoute {
+  /** Exact path, or a prefix when `prefix` is true (e.g. `/ui/`). */
+  readonly path: string;
+  readonly prefix?: boolean;
+  /** Extra routes are public unless this is set (the bearer token then applies too). */
+  readonly requireAuth?: boolean;
+  /** Serves GET (and HEAD) requests; writes the response itself. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+}
+
+export interface AccessLogEntry {
+  method: string;
+  path: string;
+  status: number;
+  ms: number;
+  requestId: string;
+  routeKey?: string;
+}
+
+export interface HttpApiOptions {
+  routes: readonly RouteLike[];
+  invoke: (fn: FunctionName, event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2 | unknown>;
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  /** When set, every API route needs `authorization: Bearer <token>`. */
+  authToken?: string;
+  extraRoutes?: readonly ExtraRoute[];
+  /** Access lines and handler errors. */
+  log?: LogLine;
+  /** Structured access entries (tests, metrics). */
+  onAccess?: (entry: AccessLogEntry) => void;
+  maxBodyBytes?: number;
+  accountId?: string;
+  apiId?: string;
+}
+
+export interface HttpApi {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+  const payload = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': payload.length, ...headers });
+  res.end(payload);
+};
+
+export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
+  const host = opts.host ?? '127.0.0.1';
+  const log = opts.log ?? silentLog;
+  const maxBody = opts.maxBodyBytes ?? HTTP_API_MAX_BODY_BYTES;
+  const match = createRouter(opts.routes);
+  const extras = opts.extraRoutes ?? [];
+  const tokenBuf = opts.authToken ? Buffer.from(opts.authToken) : undefined;
+
+  /** API Gateway's JWT-authorizer-style answer, with the reason spelled out for local debugging. */
+  const authFailure = (req: IncomingMessage): string | undefined => {
+    if (!tokenBuf) return undefined;
+    const header = req.headers.authorization;
+    if (!header) return 'missing authorization header (expected "Bearer <token>")';
+    const m = /^Bearer\s+(.+)$/i.exec(header.trim());
+    if (!m) return 'authorization header is not a bearer token';
+    const given = Buffer.from(m[1]!);
+    if (given.length !== tokenBuf.length || !timingSafeEqual(given, tokenBuf)) return 'bearer token does not match';
+    return undefined;
+  };
+
+  const handle = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    access: Partial<AccessLogEntry>,
+  ) => {
+    res.setHeader('apigw-requestid', requestId);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const { rawPath } = splitTarget(req.url ?? '/');
+    const hit = match(method, rawPath);
+
+    if (hit.kind === 'not-found') {
+      const extra = extras.find((e) => (e.prefix ? rawPath.startsWith(e.path) : rawPath === e.path));
+      if (!extra) return json(res, 404, { message: 'Not Found' });
+      if (method !== 'GET' && method !== 'HEAD')
+        return json(res, 405, { message: 'Method Not Allowed' }, { allow: 'GET, HEAD' });
+      if (extra.requireAuth) {
+        const reason = authFailure(req);
+        if (reason) return json(res, 401, { message: 'Unauthorized', reason }, { 'www-authenticate': 'Bearer' });
+      }
+      return extra.handler(req, res);
+    }
+    if (hit.kind === 'method-not-allowed') {
+      return json(res, 405, { message: 'Method Not Allowed' }, { allow: hit.allow.join(', ') });
+    }
+    access.routeKey = `${hit.route.method} ${hit.route.path}`;
+
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > maxBody) return tooLarge(req, res);
+    const reason = authFailure(req);
+    if (reason) return json(res, 401, { message: 'Unauthorized', reason }, { 'www-authenticate': 'Bearer' });
+    const body = await readBody(req, maxBody);
+    if (!body) return tooLarge(req, res);
+
+    const event = buildHttpApiEvent(
+      {
+        method,
+        url: req.url ?? '/',
+        rawHeaders: req.rawHeaders,
+        body,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        protocol: `HTTP/${req.httpVersion}`,
+      },
+      hit.route,
+      hit.pathParameters,
+      { accountId: opts.accountId ?? '000000000000', apiId: opts.apiId ?? 'local', stage: '$default', requestId },
+    );
+    let out: ReturnType<typeof toHttpResponse>;
+    try {
+      out = toHttpResponse(await opts.invoke(hit.route.function, event));
+    } catch (err) {
+      log(`[http] ${access.routeKey} → ${hit.route.function} failed (${requestId}): ${(err as Error)?.stack ?? err}`);
+      return json(res, 500, { message: 'Internal Server Error' });
+    }
+    const headers: Record<string, string | string[] | number> = { ...out.headers, 'content-length': out.body.length };
+    if (out.cookies.length > 0) headers['set-cookie'] = out.cookies;
+    res.writeHead(out.statusCode, headers);
+    res.end(method === 'HEAD' ? undefined : out.body);
+  };
+
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const access: Partial<AccessLogEntry> = {};
+    res.once('finish', () => {
+      const entry: AccessLogEntry = {
+        method: req.method ?? 'GET',
+        path: splitTarget(req.url ?? '/').rawPath,
+        status: res.statusCode,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        requestId,
+        ...(access.routeKey ? { routeKey: access.routeKey } : {}),
+      };
+      log(`[http] ${entry.method} ${entry.path} ${entry.status} ${entry.ms}ms`);
+      opts.onAccess?.(entry);
+    });
+    handle(req, res, requestId, access).catch((err: unknown) => {
+      log(`[http] ${req.method} ${req.url} crashed: ${(err as Error)?.stack ?? err}`);
+      if (!res.headersSent) json(res, 500, { message: 'Internal Server Error' });
+      else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive sockets would hold close() open; in-flight responses get a moment to finish.
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      }),
+  };
+}
+
+/** The body, or undefined once it exceeds `limit` (the rest is drained so the 413 reaches the client). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', reject);
+  });
+}
+
+function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+  // Drain (bounded) instead of resetting, or clients still writing see ECONNRESET rather than the 413.
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > 4 * HTTP_API_MAX_BODY_BYTES) req.destroy();
+  });
+  req.resume();
+  json(res, 413, { message: 'Request Entity Too Large' }, { connection: 'close' });
+}

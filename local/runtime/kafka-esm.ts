@@ -1,0 +1,530 @@
+/**
+ * A local Lambda event source mapping for one Kafka trigger: a kafkajs consumer group feeding the
+ * function MSK events, with Lambda's batching, retries, bisect-on-error, partial batch responses and
+ * on-failure destination (the dead-letter topic).
+ *
+ * Shape of the machinery:
+ * - kafkajs only fetches. `eachBatch` appends records to a per-partition lane and returns at once
+ *   (resolving the fetch position, committing nothing), so a partition stuck in retries never stalls
+ *   the fetch loop for the others; a lane with too much buffered pauses its partition.
+ * - A dispatcher gathers records from idle lanes, across partitions, until `batchSize`, the 6 MB
+ *   payload cap or the batching window, and invokes. Lanes in that invocation are busy until it
+ *   settles, so each partition has at most one batch in flight (order kept) while other partitions
+ *   keep flowing in parallel invocations, as with Lambda's per-partition concurrency.
+ * - Offsets are committed (next offset) per partition only once its records succeeded or were
+ *   dead-lettered. Nothing else commits: stop or crash means redelivery, never loss.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { MSKEvent } from 'aws-lambda';
+import { type Admin, type Consumer, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { TriggerSpec } from '../../shared/topology.ts';
+import { errorMessage, type LogLine, silentLog } from './log.ts';
+import {
+  buildMskEvent,
+  type EsmDeadLetterReason,
+  localClusterArn,
+  type MskRecord,
+  mskRecordSize,
+  readBatchItemFailures,
+  toDeadLetterV1,
+  toMskRecord,
+} from './msk-event.ts';
+
+/** Lambda's cap on a synchronous invocation payload. */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Lambda applies at most 10 retries when retries are infinite (-1) and an on-failure destination is set. */
+const INFINITE_RETRY_CAP = 10;
+
+export interface EventSourceMappingOptions {
+  kafka: Kafka;
+  trigger: TriggerSpec;
+  /** Physical (prefixed) topic name. */
+  topicName: string;
+  /** Physical consumer group id, e.g. prefix + trigger.consumerGroupId. */
+  groupId: string;
+  deadLetterTopic: string;
+  invoke: (event: MSKEvent) => Promise<unknown>;
+  clusterArn?: string;
+  /** For the event's `bootstrapServers`; read from the cluster when omitted. */
+  bootstrapServers?: string;
+  log?: LogLine;
+  /** Overrides trigger.maxBatchingWindowSeconds (tests). */
+  batchingWindowMs?: number;
+  /** Exponential backoff between retries of a failing batch: initial · 2^n, capped. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  maxPayloadBytes?: number;
+  /** Records buffered per partition before fetching from it pauses. */
+  maxBufferedPerPartition?: number;
+}
+
+export interface EsmStats {
+  /** Handler invocations, retries included. */
+  batches: number;
+  /** Records the handler processed successfully. */
+  records: number;
+  /** Invocations that failed: threw, returned an invalid or a non-empty partial batch response. */
+  failures: number;
+  deadLettered: number;
+  /** Committed next offset per partition. */
+  committed: Record<number, number>;
+  /** High watermark minus committed offset, per partition, as last seen. */
+  lagByPartition: Record<number, number>;
+  /** Records fetched and waiting for an invocation. */
+  buffered: number;
+  /** Batches being processed (invoking, retrying or dead-lettering). */
+  inFlight: number;
+}
+
+export interface EventSourceMapping {
+  readonly groupId: string;
+  stats(): EsmStats;
+  /** Exact lag from the broker (end offsets minus the group's committed offsets). */
+  lag(): Promise<Record<number, number>>;
+  /** Stops fetching, lets in-flight invocations finish (and commit), drops the rest, disconnects. */
+  stop(): Promise<void>;
+}
+
+interface Pending {
+  record: MskRecord;
+  lane: Lane;
+  done: boolean;
+  /** When it was fetched: the batching window runs from the oldest waiting record. */
+  arrivedAt: number;
+}
+
+interface Lane {
+  partition: number;
+  queue: Pending[];
+  busy: boolean;
+  /** Highest offset taken from kafkajs; refetches at or below it are duplicates. */
+  lastEnqueued: number;
+  /** Last offset of the batch in flight, if any. */
+  inFlightTo?: number;
+  committed?: number;
+  highWatermark?: number;
+  low?: number;
+  paused: boolean;
+}
+
+interface InvokeFailure {
+  failed: Pending[];
+  error: string;
+  /** A partial batch response that left fewer records to retry than were sent. */
+  shrunk: boolean;
+}
+
+class Stopped extends Error {}
+
+export async function startEventSourceMapping(opts: EventSourceMappingOptions): Promise<EventSourceMapping> {
+  const { kafka, trigger, topicName, groupId, deadLetterTopic } = opts;
+  const log = opts.log ?? silentLog;
+  const tag = `[esm:${trigger.function}]`;
+  const batchSize = trigger.batchSize;
+  const windowMs = opts.batchingWindowMs ?? trigger.maxBatchingWindowSeconds * 1000;
+  const maxPayload = opts.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
+  const maxRetries = trigger.retryAttempts < 0 ? INFINITE_RETRY_CAP : trigger.retryAttempts;
+  const maxAgeMs = trigger.maxRecordAgeSeconds < 0 ? Number.POSITIVE_INFINITY : trigger.maxRecordAgeSeconds * 1000;
+  const backoffInitial = opts.backoff?.initialMs ?? 1000;
+  const backoffMax = opts.backoff?.maxMs ?? 30_000;
+  const maxBuffered = opts.maxBufferedPerPartition ?? Math.max(2 * batchSize, 500);
+
+  const stats = { batches: 0, records: 0, failures: 0, deadLettered: 0 };
+  const lanes = new Map<number, Lane>();
+  const inFlight = new Set<Promise<void>>();
+  const abort = new AbortController();
+  let stopping = false;
+  let windowTimer: NodeJS.Timeout | undefined;
+
+  const admin: Admin = kafka.admin();
+  // Idempotent so a retried dead-letter send cannot write the same letter twice.
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  // Short fetch waits keep stop() quick; the broker answers at once when records are there.
+  const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
+
+  const laneFor = (partition: number): Lane => {
+    let lane = lanes.get(partition);
+    if (!lane) {
+      lane = { partition, queue: [], busy: false, lastEnqueued: -1, paused: false };
+      lanes.set(partition, lane);
+    }
+    return lane;
+  };
+
+  const checkRunning = () => {
+    if (stopping) throw new Stopped('event source mapping stopped');
+  };
+  const pause = async (ms: number) => {
+    try {
+      await sleep(ms, undefined, { signal: abort.signal });
+    } catch {
+      throw new Stopped('event source mapping stopped');
+    }
+  };
+  const backoff = (n: number) => Math.min(backoffMax, backoffInitial * 2 ** n);
+
+  const disconnectAll = async () => {
+    await Promise.allSettled([consumer.disconnect(), producer.disconnect(), admin.disconnect()]);
+  };
+
+  let source: { eventSourceArn: string; bootstrapServers: string };
+  try {
+    await Promise.all([admin.connect(), producer.connect()]);
+    const [cluster, ends, committed] = await Promise.all([
+      opts.bootstrapServers ? undefined : admin.describeCluster(),
+      admin.fetchTopicOffsets(topicName),
+      admin.fetchOffsets({ groupId, topics: [topicName] }),
+    ]);
+    source = {
+      eventSourceArn: opts.clusterArn ?? localClusterArn(),
+      bootstrapServers: opts.bootstrapServers ?? cluster!.brokers.map((b) => `${b.host}:${b.port}`).join(','),
+    };
+    for (const e of ends) {
+      const lane = laneFor(e.partition);
+      lane.highWatermark = Number(e.high);
+      lane.low = Number(e.low);
+    }
+    for (const p of committed[0]?.partitions ?? []) {
+      if (Number(p.offset) >= 0) laneFor(p.partition).committed = Number(p.offset);
+    }
+  } catch (err) {
+    await disconnectAll();
+    throw err;
+  }
+
+  // ---- dispatch ------------------------------------------------------------------------------
+
+  const clearWindow = () => {
+    if (windowTimer) clearTimeout(windowTimer);
+    windowTimer = undefined;
+  };
+
+  const schedule = () => {
+    clearWindow();
+    while (!stopping) {
+      const ready = [...lanes.values()]
+        .filter((l) => !l.busy && l.queue.length > 0)
+        .sort((a, b) => a.partition - b.partition);
+      if (ready.length === 0) return;
+      const count = ready.reduce((n, l) => n + l.queue.length, 0);
+      const waited = Date.now() - Math.min(...ready.map((l) => l.queue[0]!.arrivedAt));
+      if (count < batchSize && waited < windowMs) {
+        windowTimer = setTimeout(schedule, windowMs - waited);
+        return;
+      }
+      const batch = take(ready);
+      const run = runBatch(batch).finally(() => inFlight.delete(run));
+      inFlight.add(run);
+    }
+  };
+
+  /** Up to batchSize records / the payload cap, each lane contributing its oldest records. */
+  const take = (ready: Lane[]): Pending[] => {
+    const out: Pending[] = [];
+    let bytes = 0;
+    fill: for (const lane of ready) {
+      while (lane.queue.length > 0 && out.length < batchSize) {
+        const size = mskRecordSize(lane.queue[0]!.record);
+        if (out.length > 0 && bytes + size > maxPayload) break fill;
+        out.push(lane.queue.shift()!);
+        bytes += size;
+        lane.busy = true;
+        lane.inFlightTo = out[out.length - 1]!.record.offset;
+      }
+      if (lane.paused && lane.queue.length < maxBuffered / 2) {
+        consumer.resume([{ topic: topicName, partitions: [lane.partition] }]);
+        lane.paused = false;
+      }
+      if (out.length >= batchSize) break;
+    }
+    return out;
+  };
+
+  // ---- invoke, retry, bisect, dead-letter ----------------------------------------------------
+
+  /** One invocation; null when every record succeeded, else the records to retry. */
+  const invokeOnce = async (records: Pending[]): Promise<InvokeFailure | null> => {
+    checkRunning();
+    stats.batches++;
+    const event = buildMskEvent(
+      records.map((r) => r.record),
+      source,
+    );
+    let result: unknown;
+    try {
+      result = await opts.invoke(event);
+    } catch (err) {
+      stats.failures++;
+      log(`${tag} invocation of ${records.length} record(s) failed: ${errorMessage(err)}`);
+      return { failed: records, error: errorMessage(err), shrunk: false };
+    }
+    if (trigger.reportBatchItemFailures) {
+      const partial = readBatchItemFailures(
+        result,
+        records.map((r) => r.record),
+      );
+      if (partial.kind === 'invalid') {
+        stats.failures++;
+        log(`${tag} invalid partial batch response: ${partial.reason}`);
+        return { failed: records, error: `invalid partial batch response: ${partial.reason}`, shrunk: false };
+      }
+      if (partial.kind === 'partial') {
+        stats.failures++;
+        const failed = records.filter((r) => {
+          const from = partial.failedFrom.get(r.record.partition);
+          return from !== undefined && r.record.offset >= from;
+        });
+        for (const r of records) if (!failed.includes(r)) r.done = true;
+        stats.records += records.length - failed.length;
+        return {
+          failed,
+          error: `function reported ${failed.length} of ${records.length} record(s) as failed (batchItemFailures)`,
+          shrunk: failed.length < records.length,
+        };
+      }
+    }
+    for (const r of records) r.done = true;
+    stats.records += records.length;
+    return null;
+  };
+
+  const deadLetter = async (records: Pending[], reason: EsmDeadLetterReason, error: string) => {
+    if (records.length === 0) return;
+    const now = Date.now();
+    const messages = records.map((r) => {
+      const letter = toDeadLetterV1(r.record, reason, error, trigger.function, now);
+      return {
+        key: `${letter.sourceTopic}-${letter.partition}`,
+        value: JSON.stringify(letter),
+        headers: { reason, 'source-topic': letter.sourceTopic },
+      };
+    });
+    // Losing a record is worse than stalling its partition: keep trying until it lands or we stop.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await producer.send({ topic: deadLetterTopic, acks: -1, messages });
+        break;
+      } catch (err) {
+        log(`${tag} dead-letter produce failed (attempt ${attempt + 1}): ${errorMessage(err)}`);
+        checkRunning();
+        await pause(backoff(attempt));
+      }
+    }
+    for (const r of records) r.done = true;
+    stats.deadLettered += records.length;
+    const p = records[0]!.record.partition;
+    log(
+      `${tag} dead-lettered ${records.length} record(s) from ${topicName}-${p} ` +
+        `(offsets ${records.map((r) => r.record.offset).join(',')}): ${reason}`,
+    );
+  };
+
+  /**
+   * Retries records of one partition that failed, until they succeed or are dead-lettered. Bisecting
+   * does not use up retries (as in Lambda); each unsplittable retry does, after an exponential backoff.
+   */
+  const settle = async (failure: InvokeFailure, retriesUsed: number): Promise<void> => {
+    let { failed: records, error, shrunk } = failure;
+    for (;;) {
+      checkRunning();
+      const now = Date.now();
+      const tooOld = records.filter((r) => now - r.record.timestamp > maxAgeMs);
+      if (tooOld.length > 0) {
+        await deadLetter(tooOld, 'record-too-old', error);
+        records = records.filter((r) => !r.done);
+      }
+      if (records.length === 0) return;
+
+      if (trigger.bisectBatchOnError && shrunk) {
+        // Partial response with bisect: Lambda splits at the reported offset and retries the rest now.
+        const next = await invokeOnce(records);
+        if (!next) return;
+        ({ failed: records, error, shrunk } = next);
+        continue;
+      }
+      if (trigger.bisectBatchOnError && records.length > 1) {
+        const mid = Math.ceil(records.length / 2);
+        for (const half of [records.slice(0, mid), records.slice(mid)]) {
+          const next = await invokeOnce(half);
+          if (next) await settle(next, retriesUsed);
+        }
+        return;
+      }
+      if (retriesUsed >= maxRetries) {
+        await deadLetter(records, 'retries-exhausted', error);
+        return;
+      }
+      await pause(backoff(retriesUsed));
+      retriesUsed++;
+      const next = await invokeOnce(records);
+      if (!next) return;
+      ({ failed: records, error, shrunk } = next);
+    }
+  };
+
+  const commit = async (lane: Lane, records: Pending[]) => {
+    let last: number | undefined;
+    for (const r of records) {
+      if (!r.done) break;
+      last = r.record.offset;
+    }
+    if (last === undefined) return;
+    const next = last + 1;
+    if (lane.committed !== undefined && next <= lane.committed) return;
+    try {
+      await consumer.commitOffsets([{ topic: topicName, partition: lane.partition, offset: String(next) }]);
+      lane.committed = next;
+    } catch (err) {
+      log(
+        `${tag} commit of ${topicName}-${lane.partition}@${next} failed (records will be redelivered): ${errorMessage(err)}`,
+      );
+    }
+  };
+
+  const runBatch = async (batch: Pending[]): Promise<void> => {
+    let first: InvokeFailure | null = null;
+    try {
+      first = await invokeOnce(batch);
+    } catch (err) {
+      if (!(err instanceof Stopped)) log(`${tag} unexpected: ${errorMessage(err)}`);
+    }
+    const byLane = new Map<Lane, Pending[]>();
+    for (const r of batch) {
+      const list = byLane.get(r.lane) ?? [];
+      if (list.length === 0) byLane.set(r.lane, list);
+      list.push(r);
+    }
+    // Each partition settles its own failures, so one poison record holds back only its partition.
+    await Promise.all(
+      [...byLane].map(async ([lane, records]) => {
+        const failed = first?.failed.filter((r) => r.lane === lane) ?? [];
+        try {
+          if (failed.length > 0 && first)
+            await settle({ ...first, failed, shrunk: failed.length < records.length && first.shrunk }, 0);
+        } catch (err) {
+          if (!(err instanceof Stopped)) log(`${tag} unexpected while retrying: ${(err as Error)?.stack ?? err}`);
+        }
+        await commit(lane, records);
+        const undone = records.filter((r) => !r.done);
+        // Never skip a record: if settling broke off (not a stop), it goes back to the head of the lane.
+        if (undone.length > 0 && !stopping) lane.queue.unshift(...undone);
+        lane.busy = false;
+        lane.inFlightTo = undefined;
+        schedule();
+      }),
+    );
+  };
+
+  // ---- consumer ------------------------------------------------------------------------------
+
+  let joined: () => void = () => {};
+  const joinedOnce = new Promise<void>((resolve) => {
+    joined = resolve;
+  });
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    // After a (re)join kafkajs fetches from the committed offsets: drop what was buffered (it comes
+    // again) but keep skipping what is in flight (it will be committed by its invocation).
+    for (const lane of lanes.values()) {
+      lane.queue = [];
+      lane.lastEnqueued = lane.inFlightTo ?? (lane.committed ?? 0) - 1;
+      if (lane.paused) {
+        consumer.resume([{ topic: topicName, partitions: [lane.partition] }]);
+        lane.paused = false;
+      }
+    }
+    joined();
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    log(`${tag} consumer crashed (restart: ${payload.restart}): ${errorMessage(payload.error)}`);
+  });
+
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topicName], fromBeginning: trigger.startingPosition === 'TRIM_HORIZON' });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
+        if (stopping || !isRunning() || isStale()) return;
+        const lane = laneFor(batch.partition);
+        const arrivedAt = Date.now();
+        lane.highWatermark = Number(batch.highWatermark);
+        for (const message of batch.messages) {
+          const offset = Number(message.offset);
+          if (offset <= lane.lastEnqueued) continue;
+          lane.queue.push({ record: toMskRecord(batch.topic, batch.partition, message), lane, done: false, arrivedAt });
+          lane.lastEnqueued = offset;
+        }
+        // Moves kafkajs's fetch position only; commits happen after processing.
+        resolveOffset(batch.lastOffset());
+        if (!lane.paused && lane.queue.length >= maxBuffered) {
+          consumer.pause([{ topic: topicName, partitions: [lane.partition] }]);
+          lane.paused = true;
+        }
+        schedule();
+      },
+    });
+    await Promise.race([
+      joinedOnce,
+      sleep(30_000, undefined, { ref: false }).then(() => {
+        throw new Error(`consumer group ${groupId} did not join within 30 s`);
+      }),
+    ]);
+  } catch (err) {
+    stopping = true;
+    await disconnectAll();
+    throw err;
+  }
+  log(`${tag} consuming ${topicName} as ${groupId} (batch ${batchSize}, window ${windowMs} ms)`);
+
+  let stopped: Promise<void> | undefined;
+  return {
+    groupId,
+    stats: () => {
+      const committed: Record<number, number> = {};
+      const lagByPartition: Record<number, number> = {};
+      let buffered = 0;
+      for (const lane of lanes.values()) {
+        buffered += lane.queue.length;
+        if (lane.committed !== undefined) committed[lane.partition] = lane.committed;
+        if (lane.highWatermark !== undefined) {
+          const start =
+            lane.committed ?? (trigger.startingPosition === 'TRIM_HORIZON' ? (lane.low ?? 0) : lane.highWatermark);
+          lagByPartition[lane.partition] = Math.max(0, lane.highWatermark - start);
+        }
+      }
+      return { ...stats, committed, lagByPartition, buffered, inFlight: inFlight.size };
+    },
+    lag: async () => {
+      const [ends, committed] = await Promise.all([
+        admin.fetchTopicOffsets(topicName),
+        admin.fetchOffsets({ groupId, topics: [topicName] }),
+      ]);
+      const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      const out: Record<number, number> = {};
+      for (const e of ends) {
+        const c = byPartition.get(e.partition) ?? -1;
+        out[e.partition] = Number(e.high) - (c >= 0 ? c : Number(e.low));
+      }
+      return out;
+    },
+    stop: () => {
+      stopped ??= (async () => {
+        stopping = true;
+        abort.abort();
+        clearWindow();
+        for (const lane of lanes.values()) lane.queue = [];
+        // In-flight invocations finish and commit what succeeded; retries and backoffs break off.
+        const drained = Promise.allSettled([...inFlight]);
+        await Promise.race([drained, sleep(30_000, undefined, { ref: false })]);
+        await disconnectAll();
+        log(`${tag} stopped`);
+      })();
+      return stopped;
+    },
+  };
+}
