@@ -1,0 +1,99 @@
+/**
+ * Deployment configuration from CDK context (`-c key=value`). Everything that differs between stages
+ * or deployments lives here; topology (topics, tables, routes, triggers, functions) does not — it
+ * comes from shared/topology.ts.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Node } from 'constructs';
+
+export type Stage = 'dev' | 'prod';
+export type MskMode = 'serverless' | 'provisioned';
+
+export interface JwtConfig {
+  readonly issuer: string;
+  readonly audience: readonly string[];
+}
+
+export interface TunestreamConfig {
+  readonly stage: Stage;
+  readonly msk: MskMode;
+  /** Optional JWT authorizer for the `access: 'read'` routes (writes stay IAM-only). */
+  readonly jwt?: JwtConfig;
+  /** Provisioned MSK only. */
+  readonly mskBrokerType: string;
+  readonly mskKafkaVersion: string;
+  readonly mskBrokerVolumeGiB: number;
+  /** Optional e-mail subscription on the alarm topic. */
+  readonly alarmEmail?: string;
+  readonly removalPolicy: RemovalPolicy;
+  readonly logRetention: RetentionDays;
+  readonly deletionProtection: boolean;
+  readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Days before dead-lettered batches in the on-failure bucket expire. */
+  readonly deadLetterExpiration: Duration;
+}
+
+/** Context keys understood by the app (documented in docs/deploy.md). */
+export const CONTEXT_KEYS = [
+  'stage',
+  'msk',
+  'jwtIssuer',
+  'jwtAudience',
+  'mskBrokerType',
+  'mskKafkaVersion',
+  'mskBrokerVolumeGiB',
+  'alarmEmail',
+] as const;
+
+function str(node: Node, key: string): string | undefined {
+  const v: unknown = node.tryGetContext(key);
+  if (v === undefined || v === null || v === '') return undefined;
+  return String(v);
+}
+
+export function configFromContext(node: Node): TunestreamConfig {
+  const stage = (str(node, 'stage') ?? 'dev') as Stage;
+  if (stage !== 'dev' && stage !== 'prod') throw new Error(`-c stage must be dev or prod, got ${stage}`);
+  const msk = (str(node, 'msk') ?? 'serverless') as MskMode;
+  if (msk !== 'serverless' && msk !== 'provisioned')
+    throw new Error(`-c msk must be serverless or provisioned, got ${msk}`);
+
+  const jwtIssuer = str(node, 'jwtIssuer');
+  const jwtAudience = str(node, 'jwtAudience');
+  if ((jwtIssuer === undefined) !== (jwtAudience === undefined))
+    throw new Error('-c jwtIssuer and -c jwtAudience go together (both or neither)');
+  if (jwtIssuer !== undefined && !jwtIssuer.startsWith('https://'))
+    throw new Error(`-c jwtIssuer must be an https URL, got ${jwtIssuer}`);
+  const jwt =
+    jwtIssuer && jwtAudience
+      ? {
+          issuer: jwtIssuer,
+          audience: jwtAudience
+            .split(',')
+            .map((a) => a.trim())
+            .filter(Boolean),
+        }
+      : undefined;
+
+  const prod = stage === 'prod';
+  const volume = Number(str(node, 'mskBrokerVolumeGiB') ?? (prod ? 100 : 20));
+  if (!Number.isInteger(volume) || volume < 1) throw new Error(`-c mskBrokerVolumeGiB must be a positive integer`);
+  return {
+    stage,
+    msk,
+    jwt,
+    // t3.small is the cheapest broker that supports IAM auth; fine for dev, not for sustained load.
+    mskBrokerType: str(node, 'mskBrokerType') ?? (prod ? 'kafka.m7g.large' : 'kafka.t3.small'),
+    mskKafkaVersion: str(node, 'mskKafkaVersion') ?? '3.9.x',
+    mskBrokerVolumeGiB: volume,
+    alarmEmail: str(node, 'alarmEmail'),
+    removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    logRetention: prod ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
+    deletionProtection: prod,
+    apiThrottle: prod ? { rateLimit: 500, burstLimit: 1000 } : { rateLimit: 50, burstLimit: 100 },
+    logLevel: prod ? 'INFO' : 'DEBUG',
+    deadLetterExpiration: Duration.days(prod ? 90 : 14),
+  };
+}

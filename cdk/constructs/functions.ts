@@ -1,0 +1,267 @@
+/**
+ * One NodejsFunction per topology function, its IAM grants (Kafka data plane + DynamoDB, derived from
+ * producesTo/reads/writes and the triggers) and one Kafka event source mapping per topology trigger.
+ */
+import * as path from 'node:path';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { ManagedKafkaEventSource, S3OnFailureDestination } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import {
+  type FunctionName,
+  type FunctionSpec,
+  functions,
+  type ResolvedTopology,
+  resourceEnv,
+  type TableSpec,
+  type TopicKey,
+  type TriggerSpec,
+  tables as tableSpecs,
+  topics,
+  triggers,
+} from '../../shared/topology.ts';
+import type { TunestreamConfig } from '../config.ts';
+import { nodeFunctionDefaults, REPO_ROOT } from './function-defaults.ts';
+import type { Kafka } from './kafka.ts';
+import type { Network } from './network.ts';
+import type { Tables } from './tables.ts';
+
+export interface FunctionsProps {
+  readonly config: TunestreamConfig;
+  readonly network: Network;
+  readonly kafka: Kafka;
+  readonly tables: Tables;
+  readonly resolved: ResolvedTopology;
+  readonly metricsNamespace: string;
+  readonly serviceName: string;
+}
+
+/**
+ * The S3 on-failure destination, granting only what the event source mapping needs to write the
+ * failed batch (s3:PutObject + s3:ListBucket, per the Lambda docs) instead of the
+ * `grantReadWrite` (get/put/delete) of aws-cdk-lib's S3OnFailureDestination.
+ */
+export class PutOnlyS3OnFailureDestination extends S3OnFailureDestination {
+  constructor(private readonly target: s3.IBucket) {
+    super(target);
+  }
+
+  override bind(_mapping: lambda.IEventSourceMapping, fn: lambda.IFunction): lambda.DlqDestinationConfig {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnFailureDestinationList',
+        actions: ['s3:ListBucket'],
+        resources: [this.target.bucketArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnFailureDestinationPut',
+        actions: ['s3:PutObject'],
+        resources: [this.target.arnForObjects('*')],
+      }),
+    );
+    return { destination: this.target.bucketArn };
+  }
+}
+
+/** Acknowledge the cdk-nag findings every function role has, each with its reason. */
+function acknowledgeFunctionRole(fn: nodejs.NodejsFunction, spec: FunctionSpec, tables: Tables): void {
+  Validations.of(fn).acknowledge(
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'AWS managed basic execution role: only lets the function write its own CloudWatch logs.',
+    },
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      reason:
+        'Needed for a VPC function (ENI create/describe/delete); those EC2 actions do not support resource-level scoping, so a customer policy would carry the same wildcard.',
+    },
+  );
+  const indexed = [...new Set([...spec.reads, ...spec.writes])].filter(
+    (t) => ((tableSpecs[t] as TableSpec).globalSecondaryIndexes?.length ?? 0) > 0,
+  );
+  for (const t of indexed) {
+    const cfn = tables.byKey[t].node.defaultChild as dynamodb.CfnTable;
+    Validations.of(fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(fn).getLogicalId(cfn)}.Arn>/index/*]`,
+      reason: `Queries the GSIs of the ${tableSpecs[t].name} table (topology reads/writes); the wildcard covers only that table's indexes.`,
+    });
+  }
+}
+
+/**
+ * MaximumBatchingWindowInSeconds is an integer in CloudFormation. The topology may say 0.5 s, which is
+ * exactly Lambda's default for Kafka sources: leave the property unset then. Anything else fractional
+ * cannot be represented and fails synthesis.
+ */
+export function batchingWindow(seconds: number): Duration | undefined {
+  if (seconds === 0.5) return undefined;
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 300)
+    throw new Error(`maxBatchingWindowSeconds ${seconds} must be 0.5 or a whole number 0–300`);
+  return Duration.seconds(seconds);
+}
+
+export class Functions extends Construct {
+  readonly byName: Record<FunctionName, nodejs.NodejsFunction>;
+  readonly mappings: { trigger: TriggerSpec; mapping: lambda.EventSourceMapping }[] = [];
+  readonly onFailureBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    const { config, network, kafka, tables, resolved } = props;
+
+    const env = {
+      ...resourceEnv(resolved),
+      KAFKA_BROKERS: kafka.bootstrapBrokers,
+      KAFKA_AUTH: 'iam',
+      POWERTOOLS_SERVICE_NAME: props.serviceName,
+      POWERTOOLS_LOG_LEVEL: config.logLevel,
+      POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+    };
+
+    const byName = {} as Record<FunctionName, nodejs.NodejsFunction>;
+    for (const [name, spec] of Object.entries(functions) as [FunctionName, FunctionSpec][]) {
+      const logGroup = new logs.LogGroup(this, `${name}-logs`, {
+        retention: config.logRetention,
+        removalPolicy: config.removalPolicy,
+      });
+      const fn = nodeFunctionDefaults(this, name, {
+        entry: path.join(REPO_ROOT, 'functions', name, 'handler.ts'),
+        handler: 'handler',
+        description: spec.description,
+        memorySize: spec.memoryMb,
+        timeout: Duration.seconds(spec.timeoutSeconds),
+        logGroup,
+        vpc: network.vpc,
+        vpcSubnets: network.subnets,
+        securityGroups: [network.functionsSg],
+        environment: env,
+      });
+      // Functions read KAFKA_BROKERS at startup; topics must exist before anything produces.
+      fn.node.addDependency(kafka.topicsResource);
+      this.grantKafka(fn, spec, kafka);
+      for (const t of spec.reads) tables.byKey[t].grantReadData(fn);
+      for (const t of spec.writes) tables.byKey[t].grantWriteData(fn);
+      acknowledgeFunctionRole(fn, spec, tables);
+      byName[name] = fn;
+    }
+    this.byName = byName;
+
+    // Full failed records (not just metadata) land here once retries/max age are exhausted.
+    this.onFailureBucket = new s3.Bucket(this, 'OnFailureBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: false,
+      removalPolicy: config.removalPolicy,
+      autoDeleteObjects: config.stage === 'dev',
+      lifecycleRules: [
+        {
+          id: 'expire-dead-letters',
+          expiration: config.deadLetterExpiration,
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+    });
+    Validations.of(this.onFailureBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'On-failure bucket is written only by Lambda event source mappings and read by operators; object-level access is audited through CloudTrail data events rather than a second (itself unlogged) access-log bucket.',
+    });
+
+    const destination = new PutOnlyS3OnFailureDestination(this.onFailureBucket);
+    for (const trigger of triggers) {
+      const fn = byName[trigger.function];
+      const topic = topics[trigger.topic];
+      const source = new ManagedKafkaEventSource({
+        clusterArn: kafka.clusterArn,
+        topic: resolved.topicNames[trigger.topic],
+        consumerGroupId: trigger.consumerGroupId,
+        startingPosition: lambda.StartingPosition[trigger.startingPosition],
+        batchSize: trigger.batchSize,
+        maxBatchingWindow: batchingWindow(trigger.maxBatchingWindowSeconds),
+        retryAttempts: trigger.retryAttempts,
+        bisectBatchOnError: trigger.bisectBatchOnError,
+        maxRecordAge: Duration.seconds(trigger.maxRecordAgeSeconds),
+        reportBatchItemFailures: trigger.reportBatchItemFailures,
+        onFailure: destination,
+        // Provisioned pollers: required for the error-handling settings above on Kafka ESMs, and they
+        // keep one poller warm per trigger. More pollers than partitions would sit idle.
+        provisionedPollerConfig: { minimumPollers: 1, maximumPollers: topic.partitions },
+      });
+      fn.addEventSource(source);
+      const mapping = fn.node.children.find(
+        (c): c is lambda.EventSourceMapping => c instanceof lambda.EventSourceMapping,
+      );
+      if (!mapping) throw new Error(`no event source mapping on ${trigger.function}`);
+      // The topic must exist before the mapping is enabled (auto-creation is off on MSK).
+      mapping.node.addDependency(kafka.topicsResource, ...network.esmEndpoints);
+      this.mappings.push({ trigger, mapping });
+      this.grantConsumer(fn, trigger, kafka);
+      Validations.of(fn).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole]',
+          reason:
+            'Attached by ManagedKafkaEventSource: the event source mapping needs kafka:DescribeCluster(V2)/GetBootstrapBrokers and ENI management in the cluster VPC; data-plane access is granted separately, scoped to topic and group ARNs.',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.onFailureBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+          reason:
+            'On-failure destination: Lambda names the objects it writes, so s3:PutObject is scoped to the objects of this one bucket (no read or delete).',
+        },
+      );
+    }
+  }
+
+  /** WriteData on producesTo topics (idempotent producer: WriteDataIdempotently on the cluster). */
+  private grantKafka(fn: lambda.IFunction, spec: FunctionSpec, kafka: Kafka): void {
+    if (spec.producesTo.length === 0) return;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'KafkaProducerCluster',
+        actions: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'],
+        resources: [kafka.clusterArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'KafkaProducerTopics',
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+        resources: spec.producesTo.map((t: TopicKey) => kafka.topicArn(kafka.topicName(t))),
+      }),
+    );
+  }
+
+  /** ReadData on the trigger's topic, group permissions on its consumer group. */
+  private grantConsumer(fn: lambda.IFunction, trigger: TriggerSpec, kafka: Kafka): void {
+    const sid = trigger.consumerGroupId.replace(/[^A-Za-z0-9]/g, '');
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: `KafkaConsumerCluster${sid}`,
+        actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeClusterDynamicConfiguration'],
+        resources: [kafka.clusterArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: `KafkaConsumerTopic${sid}`,
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+        resources: [kafka.topicArn(kafka.topicName(trigger.topic))],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: `KafkaConsumerGroup${sid}`,
+        actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+        resources: [kafka.groupArn(trigger.consumerGroupId)],
+      }),
+    );
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * Custom resource onEvent handler (Provider framework): makes the cluster's topics match the topology.
+ *
+ * - Create/Update: creates missing topics (partitions + retention.ms), grows partition counts that are
+ *   too small, sets retention.ms on existing topics whose retention differs. Shrinking partitions is impossible in Kafka and
+ *   fails the deployment with a clear message instead of drifting silently.
+ * - Delete: no-op. Topics hold data; they disappear with the cluster when the stack is destroyed, and a
+ *   replaced resource (e.g. new properties) must not delete the topics the new one just reconciled.
+ *
+ * Connects with `createKafka` from shared/adapters/kafka-client.ts (SASL/OAUTHBEARER with MSK IAM over
+ * TLS), the same client the functions use.
+ */
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { ConfigResourceTypes } from 'kafkajs';
+import { createKafka } from '../../shared/adapters/kafka-client.ts';
+
+export interface TopicProvisionerTopic {
+  readonly name: string;
+  readonly partitions: number;
+  readonly retentionMs: number;
+}
+
+/** Custom resource properties (CloudFormation delivers numbers as strings; see `parseProps`). */
+export interface TopicProvisionerProps {
+  readonly clusterArn: string;
+  readonly brokers: string;
+  readonly topics: readonly TopicProvisionerTopic[];
+}
+
+export interface TopicPlan {
+  readonly create: readonly TopicProvisionerTopic[];
+  readonly grow: readonly { readonly topic: string; readonly count: number }[];
+  readonly configure: readonly TopicProvisionerTopic[];
+}
+
+export interface ExistingTopic {
+  readonly partitions: number;
+  /** Current retention.ms (undefined = unknown, re-apply). */
+  readonly retentionMs?: number;
+}
+
+/** Pure: what to do given the topics that already exist. */
+export function planTopics(
+  desired: readonly TopicProvisionerTopic[],
+  existing: ReadonlyMap<string, ExistingTopic>,
+): TopicPlan {
+  const create: TopicProvisionerTopic[] = [];
+  const grow: { topic: string; count: number }[] = [];
+  const configure: TopicProvisionerTopic[] = [];
+  for (const t of desired) {
+    const current = existing.get(t.name);
+    if (current === undefined) {
+      create.push(t);
+      continue;
+    }
+    if (t.partitions < current.partitions)
+      throw new Error(
+        `topic ${t.name} has ${current.partitions} partitions; the topology asks for ${t.partitions} and Kafka cannot shrink a topic`,
+      );
+    if (t.partitions > current.partitions) grow.push({ topic: t.name, count: t.partitions });
+    // AlterConfigs (the only config API kafkajs has) replaces the topic's dynamic configs, so only
+    // call it when retention actually differs.
+    if (current.retentionMs !== t.retentionMs) configure.push(t);
+  }
+  return { create, grow, configure };
+}
+
+export function parseProps(raw: Record<string, unknown>): TopicProvisionerProps {
+  const clusterArn = String(raw.clusterArn ?? '');
+  const brokers = String(raw.brokers ?? '');
+  if (!clusterArn || !brokers) throw new Error('clusterArn and brokers are required');
+  if (!Array.isArray(raw.topics) || raw.topics.length === 0) throw new Error('topics must be a non-empty list');
+  const topics = raw.topics.map((t: Record<string, unknown>) => {
+    const topic = { name: String(t.name ?? ''), partitions: Number(t.partitions), retentionMs: Number(t.retentionMs) };
+    if (
+      !topic.name ||
+      !Number.isInteger(topic.partitions) ||
+      topic.partitions < 1 ||
+      !Number.isInteger(topic.retentionMs)
+    )
+      throw new Error(`invalid topic spec ${JSON.stringify(t)}`);
+    return topic;
+  });
+  return { clusterArn, brokers, topics };
+}
+
+interface OnEventResponse {
+  PhysicalResourceId: string;
+  Data?: Record<string, string>;
+}
+
+export async function handler(event: CloudFormationCustomResourceEvent): Promise<OnEventResponse> {
+  if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
+
+  const props = parseProps(event.ResourceProperties as Record<string, unknown>);
+  const region = process.env.AWS_REGION;
+  const kafka = createKafka({
+    brokers: props.brokers
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+    auth: 'iam',
+    region,
+    clientId: 'tunestream-topic-provisioner',
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const names = new Set(await admin.listTopics());
+    const present = props.topics.filter((t) => names.has(t.name)).map((t) => t.name);
+    const existing = new Map<string, ExistingTopic>();
+    if (present.length > 0) {
+      const metadata = await admin.fetchTopicMetadata({ topics: present });
+      const configs = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: present.map((name) => ({
+          type: ConfigResourceTypes.TOPIC,
+          name,
+          configNames: ['retention.ms'],
+        })),
+      });
+      const retention = new Map<string, number>();
+      for (const r of configs.resources) {
+        const v = r.configEntries.find((e) => e.configName === 'retention.ms')?.configValue;
+        if (v !== undefined) retention.set(r.resourceName, Number(v));
+      }
+      for (const t of metadata.topics)
+        existing.set(t.name, { partitions: t.partitions.length, retentionMs: retention.get(t.name) });
+    }
+    const plan = planTopics(props.topics, existing);
+    console.log(JSON.stringify({ message: 'topic plan', clusterArn: props.clusterArn, plan }));
+
+    if (plan.create.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: plan.create.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions,
+          configEntries: [{ name: 'retention.ms', value: String(t.retentionMs) }],
+        })),
+      });
+    }
+    if (plan.grow.length > 0) await admin.createPartitions({ topicPartitions: [...plan.grow] });
+    if (plan.configure.length > 0) {
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: plan.configure.map((t) => ({
+          type: ConfigResourceTypes.TOPIC,
+          name: t.name,
+          configEntries: [{ name: 'retention.ms', value: String(t.retentionMs) }],
+        })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  return {
+    // One physical resource per cluster: a new cluster means a new resource (and a no-op delete of the old).
+    PhysicalResourceId: `kafka-topics:${props.clusterArn}`,
+    Data: { Topics: props.topics.map((t) => t.name).join(',') },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * `-c stage=prod -c msk=provisioned -c jwtIssuer=… -c jwtAudience=…`: provisioned MSK, prod removal
+ * policies and retention, JWT authorizer on the read routes. One synthesis for the whole file.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { routes, tables, triggers } from '../../shared/topology.ts';
+import { only, resourcesOf, type Synthesized, synthesize } from './synth.ts';
+
+const ISSUER = 'https://auth.example.com/';
+const AUDIENCE = 'tunestream-api,tunestream-web';
+let s: Synthesized;
+
+beforeAll(() => {
+  s = synthesize({ stage: 'prod', msk: 'provisioned', jwtIssuer: ISSUER, jwtAudience: AUDIENCE });
+  if (s.synthError) throw s.synthError;
+});
+
+describe('cdk-nag (AwsSolutions via Validations)', () => {
+  it('synthesizes with zero unacknowledged findings', () => {
+    expect(s.synthError).toBeUndefined();
+    expect(s.violations).toEqual([]);
+  });
+});
+
+describe('provisioned MSK (-c msk=provisioned)', () => {
+  it('IAM auth only, TLS in transit, broker logs, brokers in both private subnets', () => {
+    s.template.resourceCountIs('AWS::MSK::ServerlessCluster', 0);
+    s.template.resourceCountIs('AWS::MSK::Cluster', 1);
+    const [, cluster] = only(resourcesOf(s.template, 'AWS::MSK::Cluster'));
+    const p = cluster.Properties as Record<string, unknown> & {
+      BrokerNodeGroupInfo: { ClientSubnets: unknown[]; SecurityGroups: unknown[] };
+      NumberOfBrokerNodes: number;
+    };
+    expect(p.ClientAuthentication).toEqual({ Sasl: { Iam: { Enabled: true } }, Unauthenticated: { Enabled: false } });
+    expect(p.EncryptionInfo).toMatchObject({ EncryptionInTransit: { ClientBroker: 'TLS', InCluster: true } });
+    // Encryption at rest is always on for MSK; no DataVolumeKMSKeyId = AWS managed key aws/kafka.
+    expect(p.LoggingInfo).toEqual({
+      BrokerLogs: { CloudWatchLogs: { Enabled: true, LogGroup: { Ref: expect.any(String) } } },
+    });
+    expect(p.BrokerNodeGroupInfo.ClientSubnets).toHaveLength(2);
+    expect(p.NumberOfBrokerNodes % p.BrokerNodeGroupInfo.ClientSubnets.length).toBe(0);
+    expect(p.BrokerNodeGroupInfo.SecurityGroups).toEqual([
+      { 'Fn::GetAtt': [s.logicalId(s.stack.network.clusterSg), 'GroupId'] },
+    ]);
+    expect(cluster).toMatchObject({ DeletionPolicy: 'Retain' });
+  });
+
+  it('event source mappings, bootstrap brokers and topics point at the provisioned cluster', () => {
+    const arn = { 'Fn::GetAtt': [s.logicalId(s.stack.kafka.cluster), 'Arn'] };
+    const esms = resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping');
+    expect(esms).toHaveLength(triggers.length);
+    for (const [, e] of esms) expect(e.Properties.EventSourceArn).toEqual(arn);
+    const [, brokers] = only(resourcesOf(s.template, 'Custom::AWS'));
+    expect(JSON.stringify(brokers.Properties.Create)).toContain(s.logicalId(s.stack.kafka.cluster));
+    const [, topicsCr] = only(resourcesOf(s.template, 'Custom::KafkaTopics'));
+    expect(topicsCr.Properties.clusterArn).toEqual(arn);
+  });
+});
+
+describe('JWT authorizer (-c jwtIssuer / -c jwtAudience)', () => {
+  it('JWT for access:read routes, IAM (SigV4) for writes', () => {
+    const [authorizerId, authorizer] = only(resourcesOf(s.template, 'AWS::ApiGatewayV2::Authorizer'));
+    expect(authorizer.Properties).toMatchObject({
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: ISSUER, Audience: ['tunestream-api', 'tunestream-web'] },
+    });
+    for (const route of routes) {
+      const [, r] = only(
+        Object.entries(
+          s.template.findResources('AWS::ApiGatewayV2::Route', {
+            Properties: { RouteKey: `${route.method} ${route.path}` },
+          }),
+        ) as [string, { Properties: Record<string, unknown> }][],
+      );
+      if (route.access === 'read') {
+        expect(r.Properties.AuthorizationType).toBe('JWT');
+        expect(r.Properties.AuthorizerId).toEqual({ Ref: authorizerId });
+      } else {
+        expect(r.Properties.AuthorizationType).toBe('AWS_IAM');
+        expect(r.Properties.AuthorizerId).toBeUndefined();
+      }
+    }
+  });
+});
+
+describe('prod stage (-c stage=prod)', () => {
+  it('tables retained with deletion protection', () => {
+    const ts = resourcesOf(s.template, 'AWS::DynamoDB::Table');
+    expect(ts).toHaveLength(Object.keys(tables).length);
+    for (const [id] of ts) {
+      const t = s.template.toJSON().Resources[id];
+      expect(t.DeletionPolicy).toBe('Retain');
+      expect(t.Properties.DeletionProtectionEnabled).toBe(true);
+      expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    }
+  });
+
+  it('longer log retention, retained logs and on-failure bucket, no auto-delete', () => {
+    for (const [id, lg] of resourcesOf(s.template, 'AWS::Logs::LogGroup')) {
+      expect(lg.Properties.RetentionInDays, id).toBe(90);
+      expect(s.template.toJSON().Resources[id].DeletionPolicy).toBe('Retain');
+    }
+    s.template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+    const bucket = s.template.toJSON().Resources[s.logicalId(s.stack.functions.onFailureBucket)];
+    expect(bucket.DeletionPolicy).toBe('Retain');
+  });
+
+  it('prod throttling and log level', () => {
+    const [, stage] = only(resourcesOf(s.template, 'AWS::ApiGatewayV2::Stage'));
+    expect(stage.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 });
+    const fn = s.template.toJSON().Resources[s.logicalId(s.stack.functions.byName['read-api'])];
+    expect(fn.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL).toBe('INFO');
+    expect(fn.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe('tunestream/prod');
+  });
+});

@@ -1,0 +1,553 @@
+/**
+ * Default configuration (`cdk synth` with no context): stage dev, MSK Serverless, IAM-only API.
+ * One synthesis shared by every assertion in this file.
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { OFFSET_LAG_ALARM_THRESHOLD } from '../../cdk/constructs/observability.ts';
+import {
+  type FunctionName,
+  functions,
+  resolveTopology,
+  resourceEnv,
+  routes,
+  type TableKey,
+  type TableSpec,
+  type TopicKey,
+  tables,
+  topics,
+  triggers,
+} from '../../shared/topology.ts';
+import {
+  actionsOf,
+  describeJoinArn,
+  isWildcard,
+  only,
+  resourcesOf,
+  resourcesOfStatement,
+  type Statement,
+  type Synthesized,
+  statementsForRole,
+  synthesize,
+} from './synth.ts';
+
+let s: Synthesized;
+const fnNames = Object.keys(functions) as FunctionName[];
+
+beforeAll(() => {
+  s = synthesize();
+  if (s.synthError) throw s.synthError;
+});
+
+const fnId = (name: FunctionName) => s.logicalId(s.stack.functions.byName[name]);
+const roleId = (name: FunctionName) => s.logicalId(s.stack.functions.byName[name].role!);
+const clusterArn = () => ({ 'Fn::GetAtt': [s.logicalId(s.stack.kafka.cluster), 'Arn'] });
+const topicsResourceId = () => s.logicalId(s.stack.kafka.topicsResource);
+const bucketArn = () => ({ 'Fn::GetAtt': [s.logicalId(s.stack.functions.onFailureBucket), 'Arn'] });
+
+describe('cdk-nag (AwsSolutions via Validations)', () => {
+  it('synthesizes with zero unacknowledged findings', () => {
+    expect(s.synthError).toBeUndefined();
+    expect(s.violations).toEqual([]);
+  });
+
+  it('is env-agnostic (no account/region lookups)', () => {
+    expect(s.stack.environment).toBe('aws://unknown-account/unknown-region');
+  });
+});
+
+describe('Lambda functions', () => {
+  it('one NodejsFunction per topology function: Node 24, arm64, memory/timeout from the topology', () => {
+    for (const name of fnNames) {
+      const fn = s.template.toJSON().Resources[fnId(name)];
+      expect(fn.Type).toBe('AWS::Lambda::Function');
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: functions[name].memoryMb,
+        Timeout: functions[name].timeoutSeconds,
+      });
+    }
+  });
+
+  it('env = resourceEnv + KAFKA_BROKERS (deploy-time) + KAFKA_AUTH=iam + Powertools settings', () => {
+    const tableRefs = {} as Record<TableKey, unknown>;
+    for (const key of Object.keys(tables) as TableKey[])
+      tableRefs[key] = { Ref: s.logicalId(s.stack.tables.byKey[key]) };
+    for (const name of fnNames) {
+      const vars = s.template.toJSON().Resources[fnId(name)].Properties.Environment.Variables;
+      const expectedResourceEnv = resourceEnv({
+        prefix: '',
+        topicNames: resolveTopology('').topicNames,
+        tableNames: tableRefs as unknown as Record<TableKey, string>,
+      });
+      expect(vars).toMatchObject(expectedResourceEnv);
+      expect(vars.KAFKA_AUTH).toBe('iam');
+      const [brokersCr] = only(resourcesOf(s.template, 'Custom::AWS'));
+      expect(vars.KAFKA_BROKERS).toEqual({ 'Fn::GetAtt': [brokersCr, 'BootstrapBrokerStringSaslIam'] });
+      expect(vars.POWERTOOLS_SERVICE_NAME).toBe('tunestream');
+      expect(vars.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
+      expect(vars.POWERTOOLS_METRICS_NAMESPACE).toBe('tunestream/dev');
+    }
+  });
+
+  it('runs in the private subnets with the functions security group', () => {
+    const sg = { 'Fn::GetAtt': [s.logicalId(s.stack.network.functionsSg), 'GroupId'] };
+    const subnets = s.stack.network.vpc.isolatedSubnets.map((sn) => ({ Ref: s.logicalId(sn) }));
+    expect(subnets).toHaveLength(2);
+    for (const name of fnNames) {
+      const vpc = s.template.toJSON().Resources[fnId(name)].Properties.VpcConfig;
+      expect(vpc.SecurityGroupIds).toEqual([sg]);
+      expect(vpc.SubnetIds).toEqual(subnets);
+    }
+  });
+
+  it('log groups with retention for every function', () => {
+    for (const name of fnNames) {
+      const lg = s.template.toJSON().Resources[fnId(name)].Properties.LoggingConfig.LogGroup.Ref as string;
+      expect(s.template.toJSON().Resources[lg].Properties.RetentionInDays).toBe(7);
+      expect(s.template.toJSON().Resources[lg].DeletionPolicy).toBe('Delete');
+    }
+  });
+});
+
+describe('Kafka event source mappings', () => {
+  it('one mapping per topology trigger, nothing else', () => {
+    expect(resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping')).toHaveLength(triggers.length);
+  });
+
+  for (const trigger of triggers) {
+    it(`${trigger.function} ← ${trigger.topic}: batch, retries, bisect, max age, destination, pollers`, () => {
+      const [, esm] = only(
+        Object.entries(
+          s.template.findResources('AWS::Lambda::EventSourceMapping', {
+            Properties: { FunctionName: { Ref: fnId(trigger.function) } },
+          }),
+        ) as [string, { Properties: Record<string, unknown>; DependsOn: string[] }][],
+      );
+      const p = esm.Properties;
+      expect(p.EventSourceArn).toEqual(clusterArn());
+      expect(p.Topics).toEqual([topics[trigger.topic].name]);
+      expect(p.StartingPosition).toBe(trigger.startingPosition);
+      expect(p.AmazonManagedKafkaEventSourceConfig).toEqual({ ConsumerGroupId: trigger.consumerGroupId });
+      expect(p.BatchSize).toBe(trigger.batchSize);
+      if (trigger.maxBatchingWindowSeconds === 0.5) expect(p.MaximumBatchingWindowInSeconds).toBeUndefined();
+      else expect(p.MaximumBatchingWindowInSeconds).toBe(trigger.maxBatchingWindowSeconds);
+      expect(p.MaximumRetryAttempts).toBe(trigger.retryAttempts);
+      expect(p.MaximumRetryAttempts).toBeGreaterThanOrEqual(0); // never -1 (infinite)
+      expect(p.BisectBatchOnFunctionError).toBe(trigger.bisectBatchOnError);
+      expect(p.MaximumRecordAgeInSeconds).toBe(trigger.maxRecordAgeSeconds);
+      expect(p.FunctionResponseTypes).toEqual(
+        trigger.reportBatchItemFailures ? ['ReportBatchItemFailures'] : undefined,
+      );
+      expect(p.DestinationConfig).toEqual({ OnFailure: { Destination: bucketArn() } });
+      expect(p.ProvisionedPollerConfig).toEqual({
+        MinimumPollers: 1,
+        MaximumPollers: topics[trigger.topic].partitions,
+      });
+      // Created only after the topics exist.
+      expect(esm.DependsOn).toContain(topicsResourceId());
+      // …and after the endpoints the pollers need (STS, Lambda, S3).
+      for (const endpoint of s.stack.network.esmEndpoints) expect(esm.DependsOn).toContain(s.logicalId(endpoint));
+    });
+  }
+
+  it('on-failure bucket: encrypted, SSL enforced, public access blocked, lifecycle expiry', () => {
+    const id = s.logicalId(s.stack.functions.onFailureBucket);
+    const bucket = s.template.toJSON().Resources[id];
+    expect(
+      bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault,
+    ).toEqual({
+      SSEAlgorithm: 'AES256',
+    });
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual(
+      expect.arrayContaining([expect.objectContaining({ Status: 'Enabled', ExpirationInDays: 14 })]),
+    );
+    s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: id },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('consumers may only put objects into the on-failure bucket (no read/delete)', () => {
+    for (const t of triggers) {
+      const s3Actions = statementsForRole(s.template, roleId(t.function))
+        .flatMap(actionsOf)
+        .filter((a) => a.startsWith('s3:'));
+      expect(s3Actions.sort()).toEqual(['s3:ListBucket', 's3:PutObject']);
+    }
+  });
+});
+
+describe('IAM least privilege', () => {
+  const allStatements = (): Statement[] =>
+    resourcesOf(s.template, 'AWS::IAM::Policy').flatMap(
+      ([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
+    );
+
+  it('no "*" resource on kafka-cluster data-plane or DynamoDB actions', () => {
+    for (const st of allStatements()) {
+      const scoped = actionsOf(st).some((a) => a.startsWith('kafka-cluster:') || a.startsWith('dynamodb:'));
+      if (!scoped) continue;
+      expect(resourcesOfStatement(st).some(isWildcard), JSON.stringify(st.Action)).toBe(false);
+      expect(actionsOf(st).some((a) => a.endsWith(':*'))).toBe(false);
+    }
+  });
+
+  it('kafka data plane per function: WriteData on producesTo topics, ReadData + group on the trigger', () => {
+    for (const name of fnNames) {
+      const st = statementsForRole(s.template, roleId(name));
+      const topicsFor = (action: string) =>
+        st
+          .filter((x) => actionsOf(x).includes(action))
+          .flatMap(resourcesOfStatement)
+          .map((r) => {
+            const d = describeJoinArn(r);
+            expect(d?.kind, `${name} ${action} must target topic ARNs`).toBe('topic');
+            return d?.suffix;
+          })
+          .sort();
+      const groupsFor = (action: string) =>
+        st
+          .filter((x) => actionsOf(x).includes(action))
+          .flatMap(resourcesOfStatement)
+          .map((r) => {
+            const d = describeJoinArn(r);
+            expect(d?.kind).toBe('group');
+            return d?.suffix;
+          })
+          .sort();
+      const spec = functions[name];
+      const consumed = triggers.filter((t) => t.function === name);
+      expect(topicsFor('kafka-cluster:WriteData')).toEqual(
+        (spec.producesTo as readonly TopicKey[]).map((k) => `/${topics[k].name}`).sort(),
+      );
+      expect(topicsFor('kafka-cluster:ReadData')).toEqual(consumed.map((t) => `/${topics[t.topic].name}`).sort());
+      expect(groupsFor('kafka-cluster:AlterGroup')).toEqual(consumed.map((t) => `/${t.consumerGroupId}`).sort());
+      expect(groupsFor('kafka-cluster:DescribeGroup')).toEqual(consumed.map((t) => `/${t.consumerGroupId}`).sort());
+      const connect = st.filter((x) => actionsOf(x).includes('kafka-cluster:Connect'));
+      if (spec.producesTo.length > 0 || consumed.length > 0) {
+        expect(connect.length).toBeGreaterThan(0);
+        for (const c of connect) expect(resourcesOfStatement(c)).toEqual([clusterArn()]);
+      } else {
+        expect(connect).toEqual([]);
+      }
+    }
+  });
+
+  it('ingest producers write only to their topics and read nothing', () => {
+    for (const name of ['ingest-events', 'ingest-tracks'] as const) {
+      const actions = statementsForRole(s.template, roleId(name)).flatMap(actionsOf);
+      expect(actions).not.toContain('kafka-cluster:ReadData');
+      expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+    }
+  });
+
+  it('DynamoDB grants follow topology reads/writes (read-only functions get no write actions)', () => {
+    const writeActions = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+    for (const name of fnNames) {
+      const spec = functions[name];
+      const st = statementsForRole(s.template, roleId(name));
+      const tablesWith = (action: string) =>
+        st
+          .filter((x) => actionsOf(x).includes(action))
+          .flatMap(resourcesOfStatement)
+          .filter((r) => typeof r === 'object' && r !== null && 'Fn::GetAtt' in r)
+          .map((r) => (r as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0])
+          .sort();
+      const idsOf = (keys: readonly TableKey[]) => keys.map((k) => s.logicalId(s.stack.tables.byKey[k])).sort();
+      expect(tablesWith('dynamodb:GetItem')).toEqual(idsOf(spec.reads));
+      for (const a of writeActions) expect(tablesWith(a)).toEqual(idsOf(spec.writes));
+    }
+    expect(functions['read-api'].writes).toEqual([]);
+  });
+});
+
+describe('network', () => {
+  it('VPC: two isolated private subnets, no NAT gateway or internet gateway', () => {
+    s.template.resourceCountIs('AWS::EC2::Subnet', 2);
+    s.template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    s.template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    s.template.resourceCountIs('AWS::EC2::FlowLog', 1);
+  });
+
+  it('VPC endpoints: STS + Lambda (interface), S3 + DynamoDB (gateway)', () => {
+    const endpoints = resourcesOf(s.template, 'AWS::EC2::VPCEndpoint').map(([, e]) =>
+      JSON.stringify(e.Properties.ServiceName),
+    );
+    for (const svc of ['.sts', '.lambda', '.s3', '.dynamodb'])
+      expect(endpoints.some((e) => e.includes(svc))).toBe(true);
+    s.template.resourcePropertiesCountIs('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface' }, 2);
+  });
+
+  it('no 0.0.0.0/0 or ::/0 ingress anywhere', () => {
+    const json = s.template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    for (const r of Object.values(json)) {
+      const ingress =
+        r.Type === 'AWS::EC2::SecurityGroupIngress'
+          ? [r.Properties]
+          : r.Type === 'AWS::EC2::SecurityGroup'
+            ? ((r.Properties.SecurityGroupIngress as Record<string, unknown>[]) ?? [])
+            : [];
+      for (const rule of ingress) {
+        expect(rule.CidrIp).not.toBe('0.0.0.0/0');
+        expect(rule.CidrIpv6).not.toBe('::/0');
+      }
+    }
+  });
+
+  it('cluster group admits itself and the functions group on 9098 only', () => {
+    const clusterSg = { 'Fn::GetAtt': [s.logicalId(s.stack.network.clusterSg), 'GroupId'] };
+    const fnSg = { 'Fn::GetAtt': [s.logicalId(s.stack.network.functionsSg), 'GroupId'] };
+    const rules = resourcesOf(s.template, 'AWS::EC2::SecurityGroupIngress')
+      .map(([, r]) => r.Properties)
+      .filter((p) => JSON.stringify(p.GroupId) === JSON.stringify(clusterSg));
+    expect(rules).toHaveLength(2);
+    for (const r of rules) expect([r.FromPort, r.ToPort, r.IpProtocol]).toEqual([9098, 9098, 'tcp']);
+    expect(rules.map((r) => r.SourceSecurityGroupId)).toEqual(expect.arrayContaining([clusterSg, fnSg]));
+  });
+});
+
+describe('MSK Serverless (default)', () => {
+  it('IAM auth, in the private subnets with the cluster group', () => {
+    s.template.resourceCountIs('AWS::MSK::ServerlessCluster', 1);
+    s.template.resourceCountIs('AWS::MSK::Cluster', 0);
+    s.template.hasResourceProperties('AWS::MSK::ServerlessCluster', {
+      ClusterName: 'tunestream-dev',
+      ClientAuthentication: { Sasl: { Iam: { Enabled: true } } },
+      VpcConfigs: [
+        {
+          SecurityGroups: [{ 'Fn::GetAtt': [s.logicalId(s.stack.network.clusterSg), 'GroupId'] }],
+          SubnetIds: Match.arrayWith([Match.objectLike({ Ref: Match.anyValue() })]),
+        },
+      ],
+    });
+  });
+
+  it('bootstrap brokers from Kafka:GetBootstrapBrokers into an SSM parameter', () => {
+    const [, cr] = only(resourcesOf(s.template, 'Custom::AWS'));
+    const create = JSON.stringify(cr.Properties.Create);
+    expect(create).toContain('GetBootstrapBrokers');
+    expect(create).toContain('BootstrapBrokerStringSaslIam');
+    s.template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/tunestream/dev/kafka/bootstrap-brokers',
+      Type: 'String',
+    });
+  });
+
+  it('topic provisioner: Provider-framework custom resource, IAM scoped to the topology topics', () => {
+    const [, topicsCr] = only(resourcesOf(s.template, 'Custom::KafkaTopics'));
+    expect(topicsCr.Properties.clusterArn).toEqual(clusterArn());
+    const provisioner = s.stack.node.findAll().find((c) => c.node.path.endsWith('Kafka/TopicProvisioner'));
+    expect(provisioner).toBeDefined();
+    const provisionerFn = s.template.toJSON().Resources[s.logicalId(provisioner!)];
+    expect(provisionerFn.Properties.Runtime).toBe('nodejs24.x');
+    expect(provisionerFn.Properties.VpcConfig).toBeDefined();
+    const role = (provisionerFn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    const st = statementsForRole(s.template, role);
+    const create = st.filter((x) => actionsOf(x).includes('kafka-cluster:CreateTopic')).flatMap(resourcesOfStatement);
+    expect(create.map((r) => describeJoinArn(r)?.suffix).sort()).toEqual(
+      Object.values(topics)
+        .map((t) => `/${t.name}`)
+        .sort(),
+    );
+  });
+});
+
+describe('DynamoDB', () => {
+  it('tables: on-demand, PITR, KMS (AWS managed) encryption, no deletion protection in dev', () => {
+    s.template.resourceCountIs('AWS::DynamoDB::Table', Object.keys(tables).length);
+    for (const [, t] of resourcesOf(s.template, 'AWS::DynamoDB::Table')) {
+      expect(t.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      // SSEEnabled without a key = KMS with the AWS managed key aws/dynamodb.
+      expect(t.Properties.SSESpecification).toEqual({ SSEEnabled: true });
+      expect(t.Properties.DeletionProtectionEnabled).toBe(false);
+    }
+  });
+});
+
+describe('HTTP API', () => {
+  it('every route IAM-authorized (SigV4) when no JWT context is given', () => {
+    const rs = resourcesOf(s.template, 'AWS::ApiGatewayV2::Route');
+    expect(rs).toHaveLength(routes.length);
+    for (const [, r] of rs) expect(r.Properties.AuthorizationType).toBe('AWS_IAM');
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+  });
+
+  it('each route integrates its topology function', () => {
+    const integrations = s.template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>;
+    for (const route of routes) {
+      const [, r] = only(
+        Object.entries(
+          s.template.findResources('AWS::ApiGatewayV2::Route', {
+            Properties: { RouteKey: `${route.method} ${route.path}` },
+          }),
+        ) as [string, { Properties: { Target: { 'Fn::Join': [string, unknown[]] } } }][],
+      );
+      const integrationRef = r.Properties.Target['Fn::Join'][1][1] as { Ref: string };
+      const integration = integrations[integrationRef.Ref];
+      expect(integration?.Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [fnId(route.function), 'Arn'] });
+      expect(integration?.Properties.IntegrationType).toBe('AWS_PROXY');
+    }
+  });
+
+  it('$default stage: throttling and JSON access logs', () => {
+    const [, stage] = only(resourcesOf(s.template, 'AWS::ApiGatewayV2::Stage'));
+    expect(stage.Properties.StageName).toBe('$default');
+    expect(stage.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+    const logs = stage.Properties.AccessLogSettings as { Format: string; DestinationArn: unknown };
+    expect(JSON.parse(logs.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    expect(logs.DestinationArn).toEqual({ 'Fn::GetAtt': [s.logicalId(s.stack.api.accessLogs), 'Arn'] });
+  });
+});
+
+describe('observability', () => {
+  it('dashboard: ingest rate, OffsetLag per trigger, errors/duration/throttles, dead letters, API', () => {
+    const [, dash] = only(resourcesOf(s.template, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dash.Properties.DashboardBody);
+    for (const needle of [
+      'EventsAccepted',
+      'OffsetLag',
+      'Errors',
+      'Duration',
+      'Throttles',
+      'DeadLettered',
+      'NumberOfObjects',
+      '4xx',
+      '5xx',
+      'Latency',
+    ])
+      expect(body, needle).toContain(needle);
+    for (const t of triggers) expect(body).toContain(fnId(t.function));
+  });
+
+  it('alarms notify a KMS-encrypted SNS topic (offset lag per trigger, errors, dead letters, API 5xx)', () => {
+    const topicId = s.logicalId(s.stack.observability.alarmTopic);
+    s.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    s.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const alarms = resourcesOf(s.template, 'AWS::CloudWatch::Alarm');
+    for (const [, a] of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    const lag = alarms.filter(([, a]) => a.Properties.MetricName === 'OffsetLag');
+    expect(lag).toHaveLength(triggers.length);
+    for (const [, a] of lag) expect(a.Properties.Threshold).toBe(OFFSET_LAG_ALARM_THRESHOLD);
+    expect(alarms.some(([, a]) => a.Properties.MetricName === 'DeadLettered')).toBe(true);
+    expect(alarms.some(([, a]) => a.Properties.MetricName === '5xx')).toBe(true);
+  });
+});
+
+describe('outputs', () => {
+  it('API URL, cluster ARN, bootstrap brokers parameter, on-failure bucket, dashboard name', () => {
+    const outputs = Object.keys(s.template.findOutputs('*'));
+    expect(outputs).toEqual(
+      expect.arrayContaining(['ApiUrl', 'ClusterArn', 'BootstrapBrokersParameter', 'OnFailureBucket', 'DashboardName']),
+    );
+  });
+});
+
+describe('synthesized topology equals shared/topology.ts (and therefore the local runtime)', () => {
+  it('topics handed to the provisioner', () => {
+    const [, cr] = only(resourcesOf(s.template, 'Custom::KafkaTopics'));
+    expect(cr.Properties.topics).toEqual(
+      Object.values(topics).map((t) => ({ name: t.name, partitions: t.partitions, retentionMs: t.retentionMs })),
+    );
+  });
+
+  it('tables: keys, GSIs, TTL', () => {
+    const type = (k: { type: string }): string => k.type;
+    for (const key of Object.keys(tables) as TableKey[]) {
+      const spec: TableSpec = tables[key];
+      const t = s.template.toJSON().Resources[s.logicalId(s.stack.tables.byKey[key])].Properties;
+      const keySchema: { AttributeName: string; KeyType: string }[] = [
+        { AttributeName: spec.partitionKey.name, KeyType: 'HASH' },
+      ];
+      if (spec.sortKey) keySchema.push({ AttributeName: spec.sortKey.name, KeyType: 'RANGE' });
+      expect(t.KeySchema).toEqual(keySchema);
+      const attrs = new Map<string, string>([[spec.partitionKey.name, type(spec.partitionKey)]]);
+      if (spec.sortKey) attrs.set(spec.sortKey.name, type(spec.sortKey));
+      for (const g of spec.globalSecondaryIndexes ?? []) {
+        attrs.set(g.partitionKey.name, type(g.partitionKey));
+        if (g.sortKey) attrs.set(g.sortKey.name, type(g.sortKey));
+      }
+      expect(
+        (t.AttributeDefinitions as { AttributeName: string; AttributeType: string }[])
+          .map((a) => [a.AttributeName, a.AttributeType])
+          .sort(),
+      ).toEqual([...attrs.entries()].sort());
+      const gsis = (t.GlobalSecondaryIndexes ?? []) as {
+        IndexName: string;
+        KeySchema: unknown[];
+        Projection: { ProjectionType: string; NonKeyAttributes?: string[] };
+      }[];
+      expect(gsis.map((g) => g.IndexName)).toEqual((spec.globalSecondaryIndexes ?? []).map((g) => g.name));
+      for (const g of spec.globalSecondaryIndexes ?? []) {
+        const synthesized = gsis.find((x) => x.IndexName === g.name)!;
+        const ks: { AttributeName: string; KeyType: string }[] = [
+          { AttributeName: g.partitionKey.name, KeyType: 'HASH' },
+        ];
+        if (g.sortKey) ks.push({ AttributeName: g.sortKey.name, KeyType: 'RANGE' });
+        expect(synthesized.KeySchema).toEqual(ks);
+        if (typeof g.projection === 'string') expect(synthesized.Projection.ProjectionType).toBe(g.projection);
+        else expect(synthesized.Projection).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: [...g.projection] });
+      }
+      if (spec.ttlAttribute)
+        expect(t.TimeToLiveSpecification).toEqual({ AttributeName: spec.ttlAttribute, Enabled: true });
+      else expect(t.TimeToLiveSpecification).toBeUndefined();
+    }
+  });
+
+  it('routes: method + path → function', () => {
+    const integrations = s.template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>;
+    const fnByLogicalId = new Map(fnNames.map((n) => [fnId(n), n]));
+    const synthesized = resourcesOf(s.template, 'AWS::ApiGatewayV2::Route')
+      .map(([, r]) => {
+        const target = r.Properties.Target as { 'Fn::Join': [string, unknown[]] };
+        const integration = integrations[(target['Fn::Join'][1][1] as { Ref: string }).Ref];
+        const fn = (integration!.Properties.IntegrationUri as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+        return `${r.Properties.RouteKey} → ${fnByLogicalId.get(fn)}`;
+      })
+      .sort();
+    expect(synthesized).toEqual(routes.map((r) => `${r.method} ${r.path} → ${r.function}`).sort());
+  });
+
+  it('triggers: function, topic, group, batching, error handling', () => {
+    const fnByLogicalId = new Map(fnNames.map((n) => [fnId(n), n]));
+    const topicKeyByName = new Map<string, string>(Object.entries(topics).map(([k, t]) => [t.name, k]));
+    const synthesized = resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping')
+      .map(([, e]) => {
+        const p = e.Properties as Record<string, unknown> & {
+          FunctionName: { Ref: string };
+          Topics: string[];
+          AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: string };
+        };
+        return {
+          function: fnByLogicalId.get(p.FunctionName.Ref),
+          topic: topicKeyByName.get(p.Topics[0]!),
+          consumerGroupId: p.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId,
+          batchSize: p.BatchSize,
+          // Unset = Lambda's Kafka default of 500 ms.
+          maxBatchingWindowSeconds: p.MaximumBatchingWindowInSeconds ?? 0.5,
+          retryAttempts: p.MaximumRetryAttempts,
+          bisectBatchOnError: p.BisectBatchOnFunctionError,
+          maxRecordAgeSeconds: p.MaximumRecordAgeInSeconds,
+          reportBatchItemFailures: p.FunctionResponseTypes !== undefined,
+          onFailure: p.DestinationConfig ? 'dead-letters' : undefined,
+          startingPosition: p.StartingPosition,
+        };
+      })
+      .sort((a, b) => String(a.function).localeCompare(String(b.function)));
+    const expected = [...triggers].map((t) => ({ ...t })).sort((a, b) => a.function.localeCompare(b.function));
+    expect(synthesized).toEqual(expected);
+  });
+});

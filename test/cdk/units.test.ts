@@ -1,0 +1,111 @@
+/**
+ * Pure pieces of the cdk/ code that need no synthesis: context parsing, batching-window mapping and
+ * the topic provisioner's plan/props parsing.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { configFromContext } from '../../cdk/config.ts';
+import { batchingWindow } from '../../cdk/constructs/functions.ts';
+import { parseProps, planTopics } from '../../cdk/custom-resources/topic-provisioner.ts';
+import { readViolations } from './synth.ts';
+
+const config = (context: Record<string, string>) => configFromContext(new App({ context }).node);
+
+describe('context', () => {
+  it('defaults to dev + MSK Serverless, no JWT', () => {
+    expect(config({})).toMatchObject({ stage: 'dev', msk: 'serverless', jwt: undefined, deletionProtection: false });
+  });
+
+  it('prod, provisioned, JWT', () => {
+    expect(
+      config({ stage: 'prod', msk: 'provisioned', jwtIssuer: 'https://issuer.example/', jwtAudience: 'a, b' }),
+    ).toMatchObject({
+      stage: 'prod',
+      msk: 'provisioned',
+      jwt: { issuer: 'https://issuer.example/', audience: ['a', 'b'] },
+      deletionProtection: true,
+    });
+  });
+
+  it('rejects unknown values and half a JWT configuration', () => {
+    expect(() => config({ stage: 'staging' })).toThrow(/stage/);
+    expect(() => config({ msk: 'express' })).toThrow(/msk/);
+    expect(() => config({ jwtIssuer: 'https://issuer.example/' })).toThrow(/jwtAudience/);
+    expect(() => config({ jwtIssuer: 'http://insecure', jwtAudience: 'a' })).toThrow(/https/);
+  });
+});
+
+describe('batchingWindow', () => {
+  it('whole seconds map through; 0.5 s is Lambda’s Kafka default (left unset); other fractions fail', () => {
+    expect(batchingWindow(1)?.toSeconds()).toBe(Duration.seconds(1).toSeconds());
+    expect(batchingWindow(0)?.toSeconds()).toBe(0);
+    expect(batchingWindow(0.5)).toBeUndefined();
+    expect(() => batchingWindow(1.5)).toThrow();
+    expect(() => batchingWindow(301)).toThrow();
+  });
+});
+
+describe('topic provisioner', () => {
+  const desired = [
+    { name: 'a', partitions: 6, retentionMs: 1000 },
+    { name: 'b', partitions: 3, retentionMs: 2000 },
+    { name: 'c', partitions: 1, retentionMs: 3000 },
+  ];
+
+  it('creates missing topics, grows short ones, re-configures existing ones', () => {
+    const plan = planTopics(
+      desired,
+      new Map([
+        ['a', { partitions: 3, retentionMs: 1000 }],
+        ['b', { partitions: 3, retentionMs: 9999 }],
+      ]),
+    );
+    expect(plan.create).toEqual([desired[2]]);
+    expect(plan.grow).toEqual([{ topic: 'a', count: 6 }]);
+    // Only b's retention differs.
+    expect(plan.configure.map((t) => t.name)).toEqual(['b']);
+    expect(planTopics(desired, new Map(desired.map((t) => [t.name, t])))).toEqual({
+      create: [],
+      grow: [],
+      configure: [],
+    });
+  });
+
+  it('refuses to shrink a topic', () => {
+    expect(() => planTopics(desired, new Map([['a', { partitions: 12 }]]))).toThrow(/cannot shrink/);
+  });
+
+  it('parses CloudFormation properties (numbers arrive as strings)', () => {
+    expect(
+      parseProps({
+        clusterArn: 'arn:aws:kafka:eu-west-1:1:cluster/c/u',
+        brokers: 'b-1:9098,b-2:9098',
+        topics: [{ name: 'a', partitions: '6', retentionMs: '1000' }],
+      }),
+    ).toEqual({
+      clusterArn: 'arn:aws:kafka:eu-west-1:1:cluster/c/u',
+      brokers: 'b-1:9098,b-2:9098',
+      topics: [{ name: 'a', partitions: 6, retentionMs: 1000 }],
+    });
+    expect(() => parseProps({ clusterArn: 'x', brokers: 'y', topics: [] })).toThrow();
+    expect(() => parseProps({ clusterArn: 'x', brokers: 'y', topics: [{ name: 'a', partitions: '0' }] })).toThrow();
+  });
+});
+
+describe('cdk-nag harness (negative control)', () => {
+  it('an unacknowledged finding fails synthesis and shows up in the report the stack tests read', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'tunestream-nag-'));
+    const app = new App({ outdir });
+    new s3.Bucket(new Stack(app, 'Bad'), 'Bucket'); // no access logs, no SSL enforcement
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
+    expect(readViolations(outdir).map((v) => v.ruleName)).toEqual(
+      expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']),
+    );
+  });
+});
