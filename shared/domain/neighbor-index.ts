@@ -1,0 +1,423 @@
+/**
+ * Approximate nearest-neighbour index over genre taste vectors, shaped for a DynamoDB table with
+ * PK `cell`, SK `userId` (one item per user, carrying `encodeVector(vector)`).
+ *
+ * Cells are derived from the vector alone (no training; works from the first user): a user lives
+ * in ONE cell keyed by its top-2 genres (ordered) and the quantized ratio r = x₂/x₁ of their
+ * weights: `rock/indie/2`; a user with a single genre lives in `rock/-`. A query ranks every
+ * possible cell by the cosine between the query and the cell's best 2-genre centre
+ * normalize(e_a + r·e_b), r within the bucket (`probePlan`; the query's own cell comes first), reads cells best first, and stops when the budget (cells / items) is spent or
+ * when no remaining cell's upper bound can beat the current k-th neighbour (the answer is then
+ * exact). Ranking by the centre beats ranking by the bound for recall at a fixed budget.
+ *
+ * The bound for cell (a, b, r ∈ [lo, hi]) and unit query q (x unit, non-negative, x_a = t,
+ * x_b = r·t, every other x_c ≤ r·t): q·x ≤ t·(q_a + hi·q_b) + min(√(1 − (1+lo²)t²)·‖q_rest‖₂, hi·t·‖q_rest‖₁),
+ * maximized over t in closed form (the right side is concave in t).
+ */
+import { GENRE_COUNT, GENRES } from './genres.ts';
+
+/** Upper edges of the ratio buckets (x₂/x₁); the last bucket ends at 1. */
+export const DEFAULT_RATIO_BUCKETS: readonly number[] = [0.2, 0.4, 0.6, 0.8];
+
+export interface CellScheme {
+  ratioBuckets: readonly number[];
+}
+
+const DEFAULT_SCHEME: CellScheme = { ratioBuckets: DEFAULT_RATIO_BUCKETS };
+
+const EMPTY_CELL = '_';
+
+function topTwo(v: ArrayLike<number>): [number, number] {
+  let a = -1;
+  let b = -1;
+  let va = 0;
+  let vb = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (!(x > 0)) continue;
+    if (x > va) {
+      b = a;
+      vb = va;
+      a = i;
+      va = x;
+    } else if (x > vb) {
+      b = i;
+      vb = x;
+    }
+  }
+  return [a, b];
+}
+
+function bucketOf(r: number, buckets: readonly number[]): number {
+  let k = 0;
+  while (k < buckets.length && r >= buckets[k]!) k++;
+  return k;
+}
+
+/** The one cell a vector is written to. */
+export function cellOf(vector: ArrayLike<number>, scheme: CellScheme = DEFAULT_SCHEME): string {
+  const [a, b] = topTwo(vector);
+  if (a < 0) return EMPTY_CELL;
+  if (b < 0) return `${GENRES[a]}/-`;
+  const r = vector[b]! / vector[a]!;
+  return `${GENRES[a]}/${GENRES[b]}/${bucketOf(r, scheme.ratioBuckets)}`;
+}
+
+export interface ProbeEntry {
+  cell: string;
+  /** Ranking score: max over the bucket's r of cos(query, normalize(e_a + r·e_b)). */
+  score: number;
+  /** Upper bound of cos(query, x) for any x in the cell. */
+  bound: number;
+}
+
+interface CellRanking {
+  /** Cell numbers, best first. */
+  order: Uint32Array;
+  score: Float64Array;
+  bound: Float64Array;
+  /** maxBoundFrom[i] = max bound over order[i..]; lets a query stop exactly. */
+  maxBoundFrom: Float64Array;
+  name: (cell: number) => string;
+}
+
+function rankCells(vector: ArrayLike<number>, scheme: CellScheme): CellRanking {
+  const G = GENRE_COUNT;
+  const q = normalized(vector);
+  let n1 = 0;
+  for (let i = 0; i < G; i++) n1 += q[i]!;
+  const edges = [0, ...scheme.ratioBuckets, 1];
+  const K = edges.length - 1;
+  // Cell numbering: a·(1 + (G−1)·K) + 0 for "a/-", then 1 + bi·K + k with bi the index of b among the others.
+  const perA = 1 + (G - 1) * K;
+  const N = G * perA;
+  const score = new Float64Array(N);
+  const bound = new Float64Array(N);
+  for (let a = 0; a < G; a++) {
+    const qa = q[a]!;
+    const base = a * perA;
+    score[base] = qa;
+    bound[base] = qa;
+    let bi = 0;
+    for (let b = 0; b < G; b++) {
+      if (b === a) continue;
+      const qb = q[b]!;
+      const r2 = Math.sqrt(Math.max(0, 1 - qa * qa - qb * qb));
+      const r1 = Math.max(0, n1 - qa - qb);
+      const off = base + 1 + bi * K;
+      for (let k = 0; k < K; k++) {
+        score[off + k] = centreScore(qa, qb, edges[k]!, edges[k + 1]!);
+        bound[off + k] = cellBound(qa, qb, r2, r1, edges[k]!, edges[k + 1]!, G);
+      }
+      bi++;
+    }
+  }
+  const order = new Uint32Array(N);
+  for (let i = 0; i < N; i++) order[i] = i;
+  order.sort((x, y) => score[y]! - score[x]! || x - y);
+  const maxBoundFrom = new Float64Array(N + 1);
+  for (let i = N - 1; i >= 0; i--) maxBoundFrom[i] = Math.max(maxBoundFrom[i + 1]!, bound[order[i]!]!);
+  const name = (cell: number): string => {
+    const a = Math.floor(cell / perA);
+    const rem = cell - a * perA;
+    if (rem === 0) return `${GENRES[a]}/-`;
+    const bi = Math.floor((rem - 1) / K);
+    const k = rem - 1 - bi * K;
+    const b = bi < a ? bi : bi + 1;
+    return `${GENRES[a]}/${GENRES[b]}/${k}`;
+  };
+  return { order, score, bound, maxBoundFrom, name };
+}
+
+/**
+ * Cells ranked best first by their centre's cosine to the query (ties by cell number), each with
+ * its upper bound. `limit` caps the list (there are G + G·(G−1)·buckets possible cells).
+ */
+export function probePlan(vector: ArrayLike<number>, opts: { limit?: number; scheme?: CellScheme } = {}): ProbeEntry[] {
+  let any = false;
+  for (let i = 0; i < vector.length; i++) if ((vector[i] ?? 0) > 0) any = true;
+  if (!any) return [{ cell: EMPTY_CELL, score: 0, bound: 0 }];
+  const r = rankCells(vector, opts.scheme ?? DEFAULT_SCHEME);
+  const n = Math.min(r.order.length, opts.limit ?? r.order.length);
+  const out: ProbeEntry[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = r.order[i]!;
+    out[i] = { cell: r.name(c), score: r.score[c]!, bound: r.bound[c]! };
+  }
+  return out;
+}
+
+/** max over r ∈ [lo, hi] of cos(q, normalize(e_a + r·e_b)): the best 2-genre centre of the cell, ignoring the rest. */
+function centreScore(qa: number, qb: number, lo: number, hi: number): number {
+  const rStar = qa > 0 ? qb / qa : hi;
+  const r = Math.min(hi, Math.max(lo, rStar));
+  return (qa + r * qb) / Math.sqrt(1 + r * r);
+}
+
+function cellBound(qa: number, qb: number, r2: number, r1: number, lo: number, hi: number, G: number): number {
+  const A = qa + hi * qb;
+  const B = hi * r1;
+  const c = 1 + lo * lo;
+  const tHi = 1 / Math.sqrt(c);
+  const tLo = 1 / Math.sqrt(1 + (G - 1) * hi * hi);
+  // g(t) = tA + min(r2·√(1 − c t²), tB) is concave; its free maximum is at max(t*, tc).
+  const tStar = A > 0 || r2 > 0 ? A / Math.sqrt(c * (A * A + r2 * r2 * c)) : tHi;
+  const tc = r2 > 0 || B > 0 ? r2 / Math.sqrt(r2 * r2 * c + B * B) : tHi;
+  const t = Math.min(tHi, Math.max(tLo, Math.max(tStar, tc)));
+  const rest = Math.min(r2 * Math.sqrt(Math.max(0, 1 - c * t * t)), t * B);
+  return Math.min(1, t * A + rest);
+}
+
+/** The `maxCells` best cells to read for a query vector. */
+export function probeCells(vector: ArrayLike<number>, opts: { maxCells: number; scheme?: CellScheme }): string[] {
+  return probePlan(vector, { limit: opts.maxCells, ...(opts.scheme ? { scheme: opts.scheme } : {}) }).map(
+    (p) => p.cell,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compact encoding: "12:999,4:490" — genre index : weight relative to the largest, 0–999. The top 16
+// genres are kept (~80 bytes); dropping more costs recall (near neighbours differ in the small ones).
+
+const QUANT = 999;
+
+/** Top `maxDims` positive components, scaled to the largest (so it stays 3 digits) and rounded. */
+export function encodeVector(vector: ArrayLike<number>, maxDims = 16): string {
+  const idx: number[] = [];
+  let max = 0;
+  for (let i = 0; i < vector.length; i++) {
+    const x = vector[i]!;
+    if (x > 0) {
+      idx.push(i);
+      if (x > max) max = x;
+    }
+  }
+  if (max === 0) return '';
+  idx.sort((i, j) => vector[j]! - vector[i]! || i - j);
+  const parts: string[] = [];
+  for (const i of idx.slice(0, maxDims)) {
+    const qv = Math.round((vector[i]! / max) * QUANT);
+    if (qv > 0) parts.push(`${i}:${qv}`);
+  }
+  return parts.join(',');
+}
+
+/** Dense L2-normalized vector from `encodeVector` output (unknown or malformed parts ignored). */
+export function decodeVector(s: string): Float64Array {
+  const v = new Float64Array(GENRE_COUNT);
+  if (s === '') return v;
+  let norm = 0;
+  for (const part of s.split(',')) {
+    const colon = part.indexOf(':');
+    const i = Number(part.slice(0, colon));
+    const x = Number(part.slice(colon + 1));
+    if (colon < 0 || !Number.isInteger(i) || i < 0 || i >= GENRE_COUNT || !(x > 0)) continue;
+    v[i] = x;
+    norm += x * x;
+  }
+  if (norm > 0) {
+    const inv = 1 / Math.sqrt(norm);
+    for (let i = 0; i < v.length; i++) v[i]! *= inv;
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface Neighbor {
+  userId: string;
+  similarity: number;
+}
+
+function unitDot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+function normalized(v: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(GENRE_COUNT);
+  let n = 0;
+  for (let i = 0; i < GENRE_COUNT; i++) {
+    const x = Math.max(0, v[i] ?? 0);
+    out[i] = x;
+    n += x * x;
+  }
+  if (n > 0) {
+    const inv = 1 / Math.sqrt(n);
+    for (let i = 0; i < out.length; i++) out[i]! *= inv;
+  }
+  return out;
+}
+
+const byNeighbor = (a: Neighbor, b: Neighbor) =>
+  b.similarity - a.similarity || (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0);
+
+/** Bounded best-k collector (k is small: a sorted insert beats a heap). */
+class TopK {
+  readonly items: Neighbor[] = [];
+  constructor(readonly k: number) {}
+  get worst(): number {
+    return this.items.length < this.k ? Number.NEGATIVE_INFINITY : this.items[this.items.length - 1]!.similarity;
+  }
+  offer(userId: string, similarity: number): void {
+    if (this.k <= 0) return;
+    const items = this.items;
+    if (items.length === this.k) {
+      const last = items[items.length - 1]!;
+      if (similarity < last.similarity || (similarity === last.similarity && userId >= last.userId)) return;
+      items.pop();
+    }
+    let i = items.length;
+    const n = { userId, similarity };
+    while (i > 0 && byNeighbor(n, items[i - 1]!) < 0) i--;
+    items.splice(i, 0, n);
+  }
+}
+
+/** Exact k nearest by cosine (for recall measurement). */
+export function exactTopK(
+  vectors: Iterable<readonly [string, ArrayLike<number>]>,
+  query: ArrayLike<number>,
+  k: number,
+  excludeUserId?: string,
+): Neighbor[] {
+  const q = normalized(query);
+  const top = new TopK(k);
+  for (const [id, v] of vectors) {
+    if (id === excludeUserId) continue;
+    top.offer(id, unitDot(q, v instanceof Float64Array && v.length === GENRE_COUNT ? v : normalized(v)));
+  }
+  return top.items;
+}
+
+export interface QueryOptions {
+  /** Cells to read at most (DynamoDB Query calls; empty cells count). Default 256. */
+  maxCells?: number;
+  /** Stop after the cell that brings the items read to this many. Default unbounded. */
+  maxItems?: number;
+  excludeUserId?: string;
+}
+
+export interface QueryResult {
+  neighbors: Neighbor[];
+  itemsRead: number;
+  cellsRead: number;
+  /** True when the search stopped on the bound (the result is then exact). */
+  exact: boolean;
+}
+
+/** In-memory model of the neighbour-index table (cell → userId → vector). */
+export class InMemoryNeighborIndex {
+  private readonly cells = new Map<string, Map<string, Float64Array>>();
+  private readonly cellByUser = new Map<string, string>();
+
+  constructor(private readonly opts: { scheme?: CellScheme; quantize?: boolean } = {}) {}
+
+  get size(): number {
+    return this.cellByUser.size;
+  }
+
+  get cellCount(): number {
+    return this.cells.size;
+  }
+
+  /** Writes the user to its cell and removes it from the previous one if the cell changed. Returns the cell. */
+  upsert(userId: string, vector: ArrayLike<number>): string {
+    const v = this.opts.quantize ? decodeVector(encodeVector(vector)) : normalized(vector);
+    const cell = cellOf(v, this.opts.scheme);
+    const prev = this.cellByUser.get(userId);
+    if (prev !== undefined && prev !== cell) this.cells.get(prev)?.delete(userId);
+    let items = this.cells.get(cell);
+    if (items === undefined) {
+      items = new Map();
+      this.cells.set(cell, items);
+    }
+    items.set(userId, v);
+    this.cellByUser.set(userId, cell);
+    return cell;
+  }
+
+  remove(userId: string): boolean {
+    const cell = this.cellByUser.get(userId);
+    if (cell === undefined) return false;
+    this.cells.get(cell)?.delete(userId);
+    this.cellByUser.delete(userId);
+    return true;
+  }
+
+  cellOfUser(userId: string): string | undefined {
+    return this.cellByUser.get(userId);
+  }
+
+  cellSize(cell: string): number {
+    return this.cells.get(cell)?.size ?? 0;
+  }
+
+  *entries(): IterableIterator<[string, Float64Array]> {
+    for (const items of this.cells.values()) yield* items;
+  }
+
+  query(vector: ArrayLike<number>, k: number, opts: QueryOptions = {}): QueryResult {
+    const maxCells = opts.maxCells ?? 256;
+    const maxItems = opts.maxItems ?? Number.POSITIVE_INFINITY;
+    const q = normalized(vector);
+    const top = new TopK(k);
+    let itemsRead = 0;
+    let cellsRead = 0;
+    let exact = false;
+    if (q.every((x) => x === 0)) return { neighbors: [], itemsRead: 0, cellsRead: 0, exact: true };
+    const r = rankCells(q, this.opts.scheme ?? DEFAULT_SCHEME);
+    for (let i = 0; ; i++) {
+      if (i >= r.order.length || (top.items.length === k && r.maxBoundFrom[i]! <= top.worst)) {
+        exact = true;
+        break;
+      }
+      if (cellsRead >= maxCells || itemsRead >= maxItems) break;
+      cellsRead++;
+      const items = this.cells.get(r.name(r.order[i]!));
+      if (items === undefined) continue;
+      for (const [id, v] of items) {
+        itemsRead++;
+        if (id !== opts.excludeUserId) top.offer(id, unitDot(q, v));
+      }
+    }
+    return { neighbors: top.items, itemsRead, cellsRead, exact };
+  }
+}
+
+/**
+ * Merge fresh candidates into the current neighbour list: candidates replace entries of the same
+ * user (fresher similarity), best `k` kept, ties by userId.
+ */
+export function mergeNeighbors<N extends Neighbor>(current: readonly N[], candidates: readonly N[], k: number): N[] {
+  const byId = new Map<string, N>();
+  for (const n of current) byId.set(n.userId, n);
+  for (const n of candidates) byId.set(n.userId, n);
+  return [...byId.values()].sort(byNeighbor).slice(0, Math.max(0, k));
+}
+
+export interface RefreshPolicy {
+  minIntervalMs: number;
+  /** 1 − cosine(last snapshot, current) at or above which a refresh is due. */
+  minDrift: number;
+}
+
+/** Whether a user's neighbours should be recomputed now. */
+export function shouldRefresh(
+  lastSnapshotVector: ArrayLike<number> | undefined,
+  currentVector: ArrayLike<number>,
+  lastRefreshTs: number | undefined,
+  now: number,
+  policy: RefreshPolicy,
+): boolean {
+  if (lastSnapshotVector === undefined || lastRefreshTs === undefined) return true;
+  if (now - lastRefreshTs < policy.minIntervalMs) return false;
+  const a = normalized(lastSnapshotVector);
+  const b = normalized(currentVector);
+  const za = a.every((x) => x === 0);
+  const zb = b.every((x) => x === 0);
+  if (za || zb) return za !== zb;
+  const drift = 1 - unitDot(a, b);
+  return drift >= policy.minDrift;
+}

@@ -1,0 +1,356 @@
+/**
+ * Ranking. Collaborative score of item i for a user with neighbours v:
+ *
+ *   collab(i) = Σ_v sim(v)^α · norm_v(w_v(i)^γ) / pop(i)^β
+ *
+ * where w_v(i) is i's (positive) score in v's top list, norm_v divides by v's sum / max / L2 norm
+ * (so heavy listeners do not dominate), and pop(i) ≥ 1 is an optional popularity (RP3beta-style
+ * penalty; β = 0 disables it). The final score blends the max-normalized collaborative score with
+ * a genre match (cosine of item genres vs the user's genre vector), itself mixed with popularity:
+ *
+ *   score(i) = (1 − λ) · collab(i) / max collab + λ · ((1 − μ) · genreMatch(i) + μ · pop(i) / max pop)
+ *
+ * Users without neighbours get the genre part alone ('genre'); users without taste get popular
+ * items ('popular'). Ties break by id.
+ */
+
+import { GENRE_INDEX, GENRES, type GenreWeights, genreLabel, primaryGenre, tagToGenre } from './genres.ts';
+import type { Profile } from './profile.ts';
+import { cosine, genreVector } from './similarity.ts';
+
+export type ItemScores = Readonly<Record<string, number>> | ReadonlyMap<string, number>;
+
+/** A neighbour's items already transformed (^γ) and normalized, see `prepareItems`. */
+export interface PreparedItems {
+  readonly ids: readonly string[];
+  readonly weights: Float64Array;
+}
+
+export interface NeighborItems {
+  userId: string;
+  similarity: number;
+  /**
+   * The neighbour's top tracks or artists: id → score (non-positive scores are ignored), or
+   * `prepareItems` output (then `itemExponent` / `normalize` were applied at preparation).
+   */
+  topItems: ItemScores | PreparedItems;
+}
+
+export interface CandidateItem {
+  id: string;
+  genres: GenreWeights;
+  /** 0–100 catalog popularity (any non-negative scale works; it is max-normalized). */
+  popularity: number;
+}
+
+export type ItemNormalization = 'none' | 'sum' | 'max' | 'l2';
+
+export interface RankingParams {
+  /** Neighbour similarity exponent α. */
+  alpha: number;
+  /** Exponent γ applied to a neighbour's item scores before normalization (0.5 = sqrt damping). */
+  itemExponent: number;
+  /** Per-neighbour normalization of item weights. */
+  normalize: ItemNormalization;
+  /** Popularity penalty exponent β (RP3beta); 0 disables. */
+  beta: number;
+  /** λ: weight of the genre/popularity part vs the collaborative part. */
+  genreBlend: number;
+  /** μ: share of popularity inside the genre part. */
+  popularityPrior: number;
+  /** Neighbours below this similarity are ignored. */
+  minSimilarity: number;
+}
+
+export const DEFAULT_RANKING: Readonly<RankingParams> = Object.freeze({
+  alpha: 2,
+  itemExponent: 0.5,
+  normalize: 'l2',
+  beta: 0,
+  genreBlend: 0.1,
+  popularityPrior: 0.2,
+  minSimilarity: 0,
+});
+
+export interface CollaborativeScore {
+  score: number;
+  /** Number of neighbours that contributed. */
+  supporters: number;
+}
+
+export interface ScoreOptions extends Partial<RankingParams> {
+  /** Items never scored (already known to the user). */
+  exclude?: ReadonlySet<string> | ((id: string) => boolean);
+  /** Popularity for the β penalty (values < 1 count as 1; unknown ids are not penalized). */
+  popularity?: ReadonlyMap<string, number> | ((id: string) => number | undefined);
+}
+
+function forEachItem(items: ItemScores, fn: (id: string, w: number) => void): void {
+  if (items instanceof Map) for (const [id, w] of items) fn(id, w);
+  else for (const id in items as Record<string, number>) fn(id, (items as Record<string, number>)[id]!);
+}
+
+function isPrepared(t: ItemScores | PreparedItems): t is PreparedItems {
+  return (t as PreparedItems).weights instanceof Float64Array && Array.isArray((t as PreparedItems).ids);
+}
+
+/**
+ * Transform and normalize one user's items once, for reuse whenever that user is someone's
+ * neighbour (offline evaluation: every user is a neighbour of many).
+ */
+export function prepareItems(
+  topItems: ItemScores,
+  opts: Partial<Pick<RankingParams, 'itemExponent' | 'normalize'>> = {},
+): PreparedItems {
+  const gamma = opts.itemExponent ?? DEFAULT_RANKING.itemExponent;
+  const normalize = opts.normalize ?? DEFAULT_RANKING.normalize;
+  const ids: string[] = [];
+  const ws: number[] = [];
+  forEachItem(topItems, (id, w) => {
+    if (!(w > 0)) return;
+    ids.push(id);
+    ws.push(gamma === 1 ? w : w ** gamma);
+  });
+  let norm = 1;
+  if (normalize === 'sum') norm = ws.reduce((a, b) => a + b, 0);
+  else if (normalize === 'max') norm = ws.reduce((a, b) => Math.max(a, b), 0);
+  else if (normalize === 'l2') norm = Math.sqrt(ws.reduce((a, b) => a + b * b, 0));
+  const weights = new Float64Array(ws.length);
+  if (norm > 0) for (let i = 0; i < ws.length; i++) weights[i] = ws[i]! / norm;
+  return { ids, weights };
+}
+
+/**
+ * Collaborative scores over plain maps (the core the offline evaluation runs). Accumulates into
+ * `out` when given (reuse one Map across users to avoid allocation).
+ */
+export function scoreCandidates(
+  neighbors: readonly NeighborItems[],
+  opts: ScoreOptions = {},
+  out: Map<string, CollaborativeScore> = new Map(),
+): Map<string, CollaborativeScore> {
+  const alpha = opts.alpha ?? DEFAULT_RANKING.alpha;
+  const gamma = opts.itemExponent ?? DEFAULT_RANKING.itemExponent;
+  const normalize = opts.normalize ?? DEFAULT_RANKING.normalize;
+  const minSim = opts.minSimilarity ?? DEFAULT_RANKING.minSimilarity;
+  const ex = opts.exclude;
+  const isExcluded = ex === undefined ? undefined : typeof ex === 'function' ? ex : (id: string) => ex.has(id);
+  const transform =
+    gamma === 1 ? (w: number) => w : gamma === 0.5 ? (w: number) => Math.sqrt(w) : (w: number) => w ** gamma;
+
+  const addItem = (id: string, add: number): void => {
+    const cur = out.get(id);
+    if (cur === undefined) out.set(id, { score: add, supporters: 1 });
+    else {
+      cur.score += add;
+      cur.supporters++;
+    }
+  };
+
+  for (const n of neighbors) {
+    if (!(n.similarity > minSim)) continue;
+    const s = alpha === 1 ? n.similarity : n.similarity ** alpha;
+    const items = n.topItems;
+    if (isPrepared(items)) {
+      const { ids, weights } = items;
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        const w = weights[i]!;
+        if (w > 0 && !isExcluded?.(id)) addItem(id, s * w);
+      }
+      continue;
+    }
+    let norm = 1;
+    if (normalize !== 'none') {
+      let acc = 0;
+      forEachItem(items, (_id, w) => {
+        if (!(w > 0)) return;
+        const t = transform(w);
+        if (normalize === 'sum') acc += t;
+        else if (normalize === 'max') acc = Math.max(acc, t);
+        else acc += t * t;
+      });
+      if (acc === 0) continue;
+      norm = normalize === 'l2' ? Math.sqrt(acc) : acc;
+    }
+    const f = s / norm;
+    forEachItem(items, (id, w) => {
+      if (w > 0 && !isExcluded?.(id)) addItem(id, f * transform(w));
+    });
+  }
+
+  const beta = opts.beta ?? DEFAULT_RANKING.beta;
+  const pop = opts.popularity;
+  if (beta !== 0 && pop !== undefined) {
+    const get = typeof pop === 'function' ? pop : (id: string) => pop.get(id);
+    for (const [id, c] of out) {
+      const p = get(id);
+      if (p !== undefined) c.score /= Math.max(1, p) ** beta;
+    }
+  }
+  return out;
+}
+
+/** Best `n` entries by score, ties by id. */
+export function topN<T extends { score: number }>(scores: ReadonlyMap<string, T>, n: number): [string, T][] {
+  const all = [...scores];
+  all.sort((a, b) => b[1].score - a[1].score || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return all.length > n ? all.slice(0, n) : all;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface Recommendation {
+  id: string;
+  score: number;
+  reasons: string[];
+}
+
+export type RecommendStrategy = 'collaborative' | 'genre' | 'popular';
+
+export interface RecommendInput {
+  /** Undefined for an unknown user. */
+  profile?: Profile | undefined;
+  neighbors?: readonly NeighborItems[];
+  kind: 'track' | 'artist';
+  /** Catalog items for genre match and the popular fallback (also the genre info of collaborative items). */
+  candidates?: readonly CandidateItem[];
+  /** Only items of this genre (any tag spelling; an unknown genre matches nothing). */
+  genre?: string | undefined;
+  limit?: number;
+  /** Default: everything in the user's own top list of this kind. */
+  exclude?: ReadonlySet<string>;
+  /** Popularity for the β penalty (defaults to candidates' popularity). */
+  popularity?: ReadonlyMap<string, number>;
+  params?: Partial<RankingParams>;
+}
+
+export interface RecommendResult {
+  items: Recommendation[];
+  strategy: RecommendStrategy;
+}
+
+/** An item belongs to a genre when it carries ≥ 20 % of its weight or is its primary genre. */
+export function itemHasGenre(genres: GenreWeights, genre: string): boolean {
+  const w = genres[genre] ?? 0;
+  return w >= 0.2 || (w > 0 && primaryGenre(genres) === genre);
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+export function recommend(input: RecommendInput): RecommendResult {
+  const params: RankingParams = { ...DEFAULT_RANKING, ...input.params };
+  const limit = Math.max(0, Math.floor(input.limit ?? 20));
+  const profile = input.profile;
+  const userVec = profile ? genreVector(profile.genres) : undefined;
+  const hasTaste = userVec?.some((x) => x > 0) === true;
+  const own = profile ? (input.kind === 'track' ? profile.topTracks : profile.topArtists) : {};
+  const exclude = input.exclude ?? new Set(Object.keys(own));
+
+  const filterGenre = input.genre === undefined ? undefined : tagToGenre(input.genre);
+  if (filterGenre === null) return { items: [], strategy: hasTaste ? 'genre' : 'popular' };
+
+  const catalog = new Map<string, CandidateItem>();
+  let maxPop = 0;
+  for (const c of input.candidates ?? []) {
+    catalog.set(c.id, c);
+    if (c.popularity > maxPop) maxPop = c.popularity;
+  }
+  const allowed = (id: string): boolean => {
+    if (exclude.has(id)) return false;
+    if (filterGenre === undefined) return true;
+    const c = catalog.get(id);
+    return c !== undefined && itemHasGenre(c.genres, filterGenre);
+  };
+
+  const popularity =
+    input.popularity ?? new Map([...catalog.values()].map((c) => [c.id, c.popularity] as [string, number]));
+  const collab = scoreCandidates(input.neighbors ?? [], {
+    ...params,
+    exclude: (id) => !allowed(id),
+    popularity,
+  });
+  let maxCollab = 0;
+  for (const c of collab.values()) if (c.score > maxCollab) maxCollab = c.score;
+
+  // User's top genres (for "because you play a lot of X").
+  const topUserGenres = new Set<string>();
+  if (hasTaste) {
+    const idx = [...userVec!.keys()]
+      .filter((i) => userVec![i]! > 0)
+      .sort((a, b) => userVec![b]! - userVec![a]! || a - b);
+    for (const i of idx.slice(0, 3)) topUserGenres.add(GENRES[i]!);
+  }
+  const genreMatch = (c: CandidateItem | undefined): { match: number; genre: string | null } => {
+    if (!hasTaste || c === undefined) return { match: 0, genre: null };
+    const match = cosine(userVec!, c.genres);
+    let best: string | null = null;
+    let bestContribution = 0;
+    for (const g in c.genres) {
+      const i = GENRE_INDEX[g];
+      if (i === undefined) continue;
+      const contribution = c.genres[g]! * userVec![i]!;
+      if (contribution > bestContribution) {
+        bestContribution = contribution;
+        best = g;
+      }
+    }
+    return { match, genre: best };
+  };
+  const popNorm = (c: CandidateItem | undefined) => (c && maxPop > 0 ? c.popularity / maxPop : 0);
+
+  const scored: Recommendation[] = [];
+  let strategy: RecommendStrategy;
+  const lambda = params.genreBlend;
+  const mu = params.popularityPrior;
+
+  if (maxCollab > 0) {
+    strategy = 'collaborative';
+    const ids = new Set<string>(collab.keys());
+    for (const id of catalog.keys()) if (allowed(id)) ids.add(id);
+    for (const id of ids) {
+      const c = catalog.get(id);
+      const co = collab.get(id);
+      const { match, genre } = genreMatch(c);
+      if (co === undefined && match <= 0) continue;
+      const collabPart = co ? co.score / maxCollab : 0;
+      const score = (1 - lambda) * collabPart + lambda * ((1 - mu) * match + mu * popNorm(c));
+      const reasons: string[] = [];
+      if (co) reasons.push(`liked by ${plural(co.supporters, 'listener', 'listeners')} like you`);
+      if (genre !== null && topUserGenres.has(genre)) reasons.push(`because you play a lot of ${genreLabel(genre)}`);
+      if (reasons.length === 0) reasons.push(popularReason(c));
+      scored.push({ id, score, reasons });
+    }
+  } else if (
+    hasTaste &&
+    catalog.size > 0 &&
+    [...catalog.values()].some((c) => allowed(c.id) && genreMatch(c).match > 0)
+  ) {
+    strategy = 'genre';
+    for (const c of catalog.values()) {
+      if (!allowed(c.id)) continue;
+      const { match, genre } = genreMatch(c);
+      if (match <= 0) continue;
+      const score = (1 - mu) * match + mu * popNorm(c);
+      const reasons: string[] = [];
+      if (genre !== null) reasons.push(`because you play a lot of ${genreLabel(genre)}`);
+      if (popNorm(c) >= 0.5) reasons.push(popularReason(c));
+      if (reasons.length === 0) reasons.push(popularReason(c));
+      scored.push({ id: c.id, score, reasons });
+    }
+  } else {
+    strategy = 'popular';
+    for (const c of catalog.values()) {
+      if (!allowed(c.id)) continue;
+      scored.push({ id: c.id, score: popNorm(c), reasons: [popularReason(c, filterGenre)] });
+    }
+  }
+
+  scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { items: scored.length > limit ? scored.slice(0, limit) : scored, strategy };
+}
+
+function popularReason(c: CandidateItem | undefined, genre?: string): string {
+  const g = genre ?? (c ? primaryGenre(c.genres) : null);
+  return g ? `popular in ${genreLabel(g)}` : 'popular right now';
+}

@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+import type { ListenEventV1 } from '../../../shared/domain/events.ts';
+import type { GenreWeights } from '../../../shared/domain/genres.ts';
+import {
+  applyRecords,
+  buildProfile,
+  DAY_MS,
+  emptyProfile,
+  type Profile,
+  type ProfileRecord,
+  profileUpdateOf,
+  scoresAt,
+} from '../../../shared/domain/profile.ts';
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const T0 = Date.UTC(2024, 0, 1);
+const TRACK_GENRES: Record<string, GenreWeights> = {
+  t0: { rock: 1 },
+  t1: { indie: 0.6, shoegaze: 0.4 },
+  t2: { techno: 1 },
+  t3: { jazz: 0.5, soul: 0.5 },
+  t4: { 'hip-hop': 1 },
+};
+const ctx = { genresOf: (e: ListenEventV1) => (e.trackId ? TRACK_GENRES[e.trackId] : undefined) };
+const TYPES = ['play', 'play', 'play', 'skip', 'like', 'dislike'] as const;
+
+function makeRecords(n: number, seed: number): ProfileRecord<ListenEventV1>[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, (_, i) => ({
+    event: {
+      eventId: `e${i}`,
+      userId: 'u1',
+      trackId: `t${Math.floor(r() * 6)}`, // t5 has no known genre
+      artistId: `a${Math.floor(r() * 4)}`,
+      ts: T0 + Math.floor(r() * 120 * DAY_MS),
+      type: TYPES[Math.floor(r() * TYPES.length)]!,
+      ...(r() < 0.5 ? { msPlayed: Math.floor(r() * 300_000), durationMs: 240_000 } : {}),
+      ...(r() < 0.2 ? { mood: 'chill' } : {}),
+    },
+    topicPartition: `listen-events-${i % 3}`,
+    offset: 1000 + i,
+  }));
+}
+
+function shuffle<T>(a: T[], r: () => number): T[] {
+  const out = a.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+function expectMapsClose(a: Record<string, number>, b: Record<string, number>) {
+  expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
+  const scale = Math.max(1e-12, ...Object.values(a).map(Math.abs));
+  for (const k of Object.keys(a)) expect(Math.abs(a[k]! - b[k]!) / scale).toBeLessThan(1e-9);
+}
+
+function expectSameProfile(a: Profile, b: Profile) {
+  expect(a.anchorTs).toBe(b.anchorTs);
+  expect(a.counts).toEqual(b.counts);
+  expect(a.firstEventTs).toBe(b.firstEventTs);
+  expect(a.lastEventTs).toBe(b.lastEventTs);
+  expectMapsClose(a.genres, b.genres);
+  expectMapsClose(a.moods, b.moods);
+  expectMapsClose(a.topArtists, b.topArtists);
+  expectMapsClose(a.topTracks, b.topTracks);
+}
+
+describe('applyRecords: decay', () => {
+  it('equals the closed form Σ w·2^(−(anchor−t)/H)', () => {
+    const p = buildProfile(
+      'u',
+      [
+        { eventId: 'a', trackId: 't0', ts: T0, type: 'like' as const },
+        { eventId: 'b', trackId: 't0', ts: T0 + 30 * DAY_MS, type: 'like' as const },
+      ],
+      ctx as never,
+    );
+    // The anchor is the start of the half-life window holding the latest event.
+    expect(p.anchorTs % (30 * DAY_MS)).toBe(0);
+    expect(p.anchorTs).toBeLessThanOrEqual(T0 + 30 * DAY_MS);
+    expect(p.anchorTs).toBeGreaterThan(T0);
+    expect(scoresAt(p, T0 + 30 * DAY_MS)['rock']).toBeCloseTo(2 + 2 * 0.5, 12);
+    // 30 more days later everything halves.
+    expect(scoresAt(p, T0 + 60 * DAY_MS)['rock']).toBeCloseTo(1.5, 12);
+  });
+
+  it('is independent of arrival order and batch split', () => {
+    const records = makeRecords(300, 42);
+    const reference = applyRecords(emptyProfile('u1'), records, ctx).profile;
+    const r = rng(7);
+    for (let trial = 0; trial < 20; trial++) {
+      const perm = shuffle(records, r);
+      let p = emptyProfile('u1');
+      let i = 0;
+      while (i < perm.length) {
+        const size = 1 + Math.floor(r() * 40);
+        // offsets must grow per partition across batches: renumber in arrival order
+        const batch = perm.slice(i, i + size).map((rec, j) => ({ ...rec, offset: i + j }));
+        p = applyRecords(p, batch, ctx).profile;
+        i += size;
+      }
+      expectSameProfile(p, reference);
+    }
+    // in place gives the same result
+    const inPlace = emptyProfile('u1');
+    applyRecords(inPlace, records.slice(0, 150), { ...ctx, inPlace: true });
+    applyRecords(inPlace, records.slice(150), { ...ctx, inPlace: true });
+    expectSameProfile(inPlace, reference);
+  });
+
+  it('rescales when the anchor moves to a later window', () => {
+    const a = buildProfile('u', [{ eventId: 'a', trackId: 't0', ts: T0, type: 'like' as const }], ctx as never);
+    const b = applyRecords(
+      a,
+      [{ event: { eventId: 'b', trackId: 't0', ts: T0 + 90 * DAY_MS, type: 'like' as const } }],
+      ctx as never,
+    ).profile;
+    expect(b.anchorTs).toBeGreaterThan(a.anchorTs);
+    expect(scoresAt(b, T0 + 90 * DAY_MS)['rock']).toBeCloseTo(2 + 2 / 8, 12);
+    expect(a.genres['rock']).toBe(scoresAt(a, a.anchorTs)['rock']); // input untouched
+  });
+
+  it('keeps negative scores raw and clamps at read time', () => {
+    const p = buildProfile('u', [{ eventId: 'x', trackId: 't2', ts: T0, type: 'dislike' as const }], ctx as never);
+    expect(p.genres['techno']).toBeLessThan(0);
+    expect(scoresAt(p, T0)).toEqual({});
+    expect(scoresAt(p, T0, { clamp: false })['techno']).toBeLessThan(0);
+  });
+});
+
+describe('applyRecords: idempotency', () => {
+  it('applying the same batch twice changes nothing and returns the same object', () => {
+    const records = makeRecords(50, 1);
+    const first = applyRecords(emptyProfile('u1'), records, ctx);
+    expect(first.applied).toBe(50);
+    expect(first.changed).toBe(true);
+    expect(first.profile.version).toBe(1);
+    const snapshot = structuredClone(first.profile);
+    const second = applyRecords(first.profile, records, ctx);
+    expect(second.changed).toBe(false);
+    expect(second.applied).toBe(0);
+    expect(second.skippedDuplicates).toBe(50);
+    expect(second.profile).toBe(first.profile);
+    expect(first.profile).toEqual(snapshot);
+  });
+
+  it('does not mutate its input', () => {
+    const p0 = emptyProfile('u1');
+    const before = structuredClone(p0);
+    applyRecords(p0, makeRecords(10, 3), ctx);
+    expect(p0).toEqual(before);
+  });
+
+  it('drops an event produced twice with different offsets', () => {
+    const [rec] = makeRecords(1, 9);
+    const a = applyRecords(emptyProfile('u1'), [rec!], ctx).profile;
+    const dup = { ...rec!, offset: rec!.offset! + 500 };
+    const b = applyRecords(a, [dup], ctx);
+    expect(b.changed).toBe(false);
+    expect(b.skippedDuplicates).toBe(1);
+    // also within one batch
+    const c = applyRecords(emptyProfile('u1'), [rec!, dup], ctx);
+    expect(c.applied).toBe(1);
+    expect(c.skippedDuplicates).toBe(1);
+    expect(c.profile.counts.events).toBe(1);
+  });
+
+  it('records the highest offset per partition and bounds recent ids', () => {
+    const records = makeRecords(100, 5);
+    const p = applyRecords(emptyProfile('u1'), records, { ...ctx, recentEventIdsCapacity: 16 }).profile;
+    expect(p.offsets).toEqual({ 'listen-events-0': 1099, 'listen-events-1': 1097, 'listen-events-2': 1098 });
+    expect(p.recentEventIds).toHaveLength(16);
+    expect(JSON.parse(JSON.stringify(p))).toEqual(p);
+  });
+
+  it('events without genre still update lists and counts', () => {
+    const p = buildProfile(
+      'u',
+      [{ eventId: 'x', trackId: 'zz', artistId: 'aa', ts: T0, type: 'play' as const }],
+      ctx as never,
+    );
+    expect(p.genres).toEqual({});
+    expect(p.topTracks['zz']).toBeGreaterThan(0);
+    expect(p.topArtists['aa']).toBeGreaterThan(0);
+    expect(p.counts).toEqual({ plays: 1, skips: 0, likes: 0, dislikes: 0, events: 1 });
+  });
+});
+
+describe('heavy hitters', () => {
+  it('keep the top `capacity` items', () => {
+    const events = Array.from({ length: 30 }, (_, i) => ({
+      eventId: `e${i}`,
+      artistId: `a${i % 10}`,
+      ts: T0 + i,
+      type: (i % 10 < 3 ? 'like' : 'play') as 'like' | 'play',
+    }));
+    const p = buildProfile('u', events, { topArtistsCapacity: 3 });
+    expect(Object.keys(p.topArtists).sort()).toEqual(['a0', 'a1', 'a2']);
+  });
+});
+
+describe('profileUpdateOf', () => {
+  it('is compact, non-negative and L2-normalized', () => {
+    const p = applyRecords(emptyProfile('u1'), makeRecords(80, 11), ctx).profile;
+    const u = profileUpdateOf(p);
+    expect(u.userId).toBe('u1');
+    expect(u.version).toBe(p.version);
+    const norm = Math.hypot(...Object.values(u.genres));
+    expect(norm).toBeCloseTo(1, 3);
+    for (const v of Object.values(u.genres)) expect(v).toBeGreaterThan(0);
+  });
+});
