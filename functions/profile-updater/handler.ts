@@ -67,13 +67,15 @@ export async function applyToProfiles(
     const lost: string[] = [];
     await forEachLimit(pending, 16, async (userId) => {
       const current = stored.get(userId) ?? emptyProfile(userId);
-      const result = applyRecords(current, byUser.get(userId)!, ctx);
+      const readVersion = current.version;
+      // In place: the item just read is ours alone, and copying ~200-key maps per user is the hot cost.
+      const result = applyRecords(current, byUser.get(userId)!, { ...ctx, inPlace: true });
       if (!result.changed) {
         duplicates += result.skippedDuplicates;
         profiles.set(userId, current);
         return;
       }
-      if (await putProfileIfUnchanged(stores, result.profile, current.version)) {
+      if (await putProfileIfUnchanged(stores, result.profile, readVersion)) {
         applied += result.applied;
         duplicates += result.skippedDuplicates;
         profiles.set(userId, result.profile);
