@@ -3,7 +3,7 @@
  * reused across invocations), decoding of the MSK event Lambda delivers, and dead-lettering.
  */
 import type { MSKEvent, MSKRecord } from 'aws-lambda';
-import type { Message, Producer } from 'kafkajs';
+import { type Message, Partitioners, type Producer } from 'kafkajs';
 import type { DeadLetterReason, DeadLetterV1 } from '../domain/events.ts';
 import { createKafka, kafkaConnectionFromEnv } from './kafka-client.ts';
 
@@ -51,7 +51,13 @@ let producerPromise: Promise<Producer> | undefined;
 export function getProducer(env: Record<string, string | undefined> = process.env): Promise<Producer> {
   if (!producerPromise) {
     const kafka = createKafka(kafkaConnectionFromEnv(env.POWERTOOLS_SERVICE_NAME ?? 'tunestream', env));
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+      // Murmur2, as the Java client: a userId maps to the same partition whoever produces it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     producerPromise = producer.connect().then(
       () => producer,
       (err) => {
