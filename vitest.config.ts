@@ -28,6 +28,20 @@ export default defineConfig({
       },
       {
         test: {
+          // The dashboard in headless Chromium against a local pipeline on the real broker.
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/e2e/global-setup.ts'],
+          sequence: { groupOrder: 1 },
+          testTimeout: 90_000,
+          hookTimeout: 120_000,
+          // Same as integration: projects sharing a group order must agree on workers.
+          maxWorkers: 2,
+        },
+      },
+      {
+        test: {
           name: 'cdk',
           include: ['test/cdk/**/*.test.ts'],
           environment: 'node',

@@ -11,6 +11,7 @@ import { applyFunctionEnv, functionEnv, invokeFunction } from './runtime/functio
 import { type ExtraRoute, startHttpApi } from './runtime/http-api.ts';
 import { type EventSourceMapping, startEventSourceMapping } from './runtime/kafka-esm.ts';
 import type { LogLine } from './runtime/log.ts';
+import { dashboardRoutes, type StatsModule, startStats } from './stats.ts';
 
 export interface LocalPipelineOptions {
   topology: ResolvedTopology;
@@ -21,6 +22,8 @@ export interface LocalPipelineOptions {
   host?: string;
   authToken?: string;
   extraRoutes?: readonly ExtraRoute[];
+  /** Serve the dashboard build at / and its authenticated /api/stream and /api/stats. */
+  dashboard?: boolean;
   /** Override batching windows (tests use short ones). */
   batchingWindowMs?: number;
   backoff?: { initialMs?: number; maxMs?: number };
@@ -53,7 +56,9 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
   });
   const kafka = createKafka({ brokers: opts.kafkaBrokers, auth: 'none', clientId: 'tunestream-local-esm' });
   const mappings: EventSourceMapping[] = [];
+  let stats: StatsModule | undefined;
   const stopAll = async () => {
+    await stats?.stop();
     await Promise.allSettled(mappings.map((m) => m.stop()));
     await disconnectProducer();
   };
@@ -74,13 +79,26 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
         }),
       );
     }
+    if (opts.dashboard) {
+      stats = await startStats({
+        kafka,
+        topology: opts.topology,
+        dynamodbEndpoint: opts.dynamodbEndpoint,
+        triggers: triggers.map((t, i) => ({
+          function: t.function,
+          topic: opts.topology.topicNames[t.topic],
+          mapping: mappings[i]!,
+        })),
+        log: opts.log,
+      });
+    }
     const api = await startHttpApi({
       routes,
       invoke: (fn, event: APIGatewayProxyEventV2) => invokeFunction(fn, event, { log: opts.invocationLog }),
       port: opts.port,
       host: opts.host ?? '127.0.0.1',
       authToken: opts.authToken,
-      extraRoutes: opts.extraRoutes,
+      extraRoutes: [...(opts.extraRoutes ?? []), ...(stats ? [...stats.routes, ...dashboardRoutes()] : [])],
       log: opts.log,
     });
     return {

@@ -1,0 +1,95 @@
+/**
+ * The token and the one fetch wrapper. The token arrives once as `?token=` (the URL `npm start`
+ * prints), moves to sessionStorage and leaves the address bar; it is never part of the build.
+ */
+const KEY = 'tunestream.token';
+
+export class AuthError extends Error {}
+
+export function takeTokenFromUrl(): void {
+  const url = new URL(location.href);
+  const token = url.searchParams.get('token');
+  if (!token) return;
+  sessionStorage.setItem(KEY, token);
+  url.searchParams.delete('token');
+  history.replaceState(null, '', `${url.pathname}${url.search}${url.hash}`);
+}
+
+export const hasToken = (): boolean => Boolean(sessionStorage.getItem(KEY));
+export const setToken = (token: string): void => sessionStorage.setItem(KEY, token.trim());
+
+/** GET a JSON path; 404 resolves to undefined (e.g. a listener without a profile yet). */
+export async function get<T>(path: string): Promise<T | undefined> {
+  const res = await fetch(path, { headers: { authorization: `Bearer ${sessionStorage.getItem(KEY) ?? ''}` } });
+  if (res.status === 401) throw new AuthError('the API token was refused');
+  if (res.status === 404) return undefined;
+  if (!res.ok) {
+    const body = (await res.json().catch(() => ({}))) as { message?: string };
+    throw new Error(`${path}: ${res.status} ${body.message ?? res.statusText}`);
+  }
+  return (await res.json()) as T;
+}
+
+export interface StreamEvent {
+  seq: number;
+  receivedAt: number;
+  userId: string;
+  trackId: string | null;
+  title: string | null;
+  artistName: string | null;
+  genre: string | null;
+  type: string;
+  ts: number;
+  platform: string | null;
+  country: string | null;
+}
+
+export interface Stats {
+  totalEvents: number;
+  eventsPerSecond: number;
+  rateSeries: number[];
+  genreWindowSeconds: number;
+  genres: {
+    genre: string;
+    count: number;
+    topTracks: { trackId: string; title: string | null; artistName: string | null; plays: number }[];
+  }[];
+  triggers: {
+    function: string;
+    topic: string;
+    lag: Record<string, number>;
+    totalLag: number;
+    failures: number;
+    deadLettered: number;
+  }[];
+  deadLetters: {
+    count: number;
+    byReason: Record<string, number>;
+    latest: { reason: string; sourceTopic: string; partition: number; offset: number; failedAt: number }[];
+  };
+  errors: { at: number; source: string; message: string }[];
+  facets: { platforms: string[]; countries: string[] };
+}
+
+export interface Profile {
+  userId: string;
+  genres: { genre: string; label: string; share: number }[];
+  counts: Record<string, number>;
+  lastEventTs?: number;
+}
+
+export interface Neighbors {
+  neighbors: { userId: string; similarity: number }[];
+}
+
+export interface Recommendations {
+  strategy: string;
+  items: {
+    trackId: string;
+    title: string | null;
+    artistName: string | null;
+    genres: Record<string, number>;
+    score: number;
+    reasons: string[];
+  }[];
+}

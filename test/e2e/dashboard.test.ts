@@ -1,0 +1,193 @@
+/**
+ * The dashboard end to end in headless Chromium (Debian's /usr/bin/chromium, never a downloaded
+ * browser): a local pipeline on the real broker and DynamoDB Local serves the built page and its
+ * stats endpoints; the demo world is posted through the API like `npm start` does.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoCatalog, demoEvents } from '../../local/demo.ts';
+import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import { eventually, provisionedTestEnv } from '../support/infra.ts';
+
+const ARTIFACTS = '.vitest-artifacts/dashboard';
+const TOKEN = randomBytes(16).toString('hex');
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+describe('dashboard', () => {
+  let pipeline: LocalPipeline;
+  let browser: Browser;
+  let env: Awaited<ReturnType<typeof provisionedTestEnv>>;
+  const api = async (path: string, init: RequestInit = {}) =>
+    fetch(`${pipeline.url}${path}`, { ...init, headers: { ...auth, ...init.headers } });
+  const post = async (path: string, body: unknown) => {
+    const res = await api(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status, await res.clone().text()).toBe(202);
+  };
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    env = await provisionedTestEnv('dashboard');
+    pipeline = await startLocalPipeline({
+      topology: env.topology,
+      kafkaBrokers: env.kafkaBrokers,
+      dynamodbEndpoint: env.dynamodbEndpoint,
+      port: 0,
+      authToken: TOKEN,
+      dashboard: true,
+      batchingWindowMs: 50,
+      backoff: { initialMs: 20, maxMs: 200 },
+      env: { NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: '0' },
+    });
+    const catalog = demoCatalog();
+    await post('/tracks', { tracks: catalog });
+    await eventually(
+      async () => ((await api(`/tracks/${catalog.at(-1)!.trackId}`)).status === 200 ? true : undefined),
+      {
+        what: 'catalog',
+        timeoutMs: 30_000,
+      },
+    );
+    await post('/events', { events: demoEvents(Date.now()) });
+    // A record no trigger can decode: it must surface as a dead letter on the dashboard.
+    const producer = env.kafka().producer();
+    await producer.connect();
+    await producer.send({ topic: env.topology.topicNames.listenEvents, messages: [{ key: 'x', value: 'not json' }] });
+    await producer.disconnect();
+    await eventually(
+      async () => {
+        const res = await api('/users/demo-ana/neighbors');
+        return res.status === 200 && ((await res.json()) as { neighbors: unknown[] }).neighbors.length > 0
+          ? true
+          : undefined;
+      },
+      { what: 'demo-ana neighbours', timeoutMs: 60_000 },
+    );
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await pipeline?.stop();
+  });
+
+  it('guards the stats endpoints and rejects bad queries, while the page itself is public', async () => {
+    const anon = await fetch(`${pipeline.url}/api/stats`);
+    expect(anon.status).toBe(401);
+    expect((await fetch(`${pipeline.url}/api/stream`)).status).toBe(401);
+    const bad = await api('/api/stream?since=-3&type=scrobble');
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as { issues: { path: string }[] };
+    expect(body.issues.map((i) => i.path).sort()).toEqual(['since', 'type']);
+    expect((await api('/api/stream?color=red')).status).toBe(400);
+
+    const page = await fetch(`${pipeline.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    const html = await page.text();
+    expect(html).not.toContain(TOKEN);
+    expect((await fetch(`${pipeline.url}/assets/..%2f..%2fpackage.json`)).status).toBe(404);
+  });
+
+  it('streams, filters, shows health and genres, and opens a listener', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    // Layout shifts while data streams in (the dashboard reserves space, so there should be ~none).
+    // (Browser code as strings: the root tsconfig has no DOM types.)
+    await page.addInitScript({
+      content: `window.cls = 0; new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) if (!e.hadRecentInput) window.cls += e.value;
+      }).observe({ type: 'layout-shift', buffered: true });`,
+    });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+
+    await page.goto(`${pipeline.url}/?token=${TOKEN}`);
+    // The token leaves the address bar at once (it lives in sessionStorage).
+    expect(page.url()).not.toContain(TOKEN);
+    const rows = page.locator('[data-testid=stream] li[data-seq]');
+    await rows.first().waitFor({ timeout: 15_000 });
+
+    // New events arrive while the page is open.
+    await post('/events', {
+      events: ['play', 'like', 'play'].map((type, i) => ({
+        userId: 'e2e-live',
+        trackId: 'trk-slowdive-1',
+        artistId: 'art-slowdive',
+        ts: Date.now() - i,
+        type,
+        platform: 'web',
+        country: 'PT',
+      })),
+    });
+    await page.locator('[data-testid=stream] a', { hasText: 'e2e-live' }).first().waitFor({ timeout: 15_000 });
+
+    // Health: the dead letter, lag per trigger and partition, a non-zero rate.
+    await expect.poll(() => page.locator('#kpi-dlq').textContent(), { timeout: 20_000 }).toBe('1');
+    await expect.poll(() => page.locator('#dlq li').first().textContent()).toMatch(/×1/);
+    await expect.poll(() => page.locator('[data-testid=lag-table] tr').count()).toBe(4);
+    expect(Number(await page.locator('#kpi-rate').textContent())).toBeGreaterThan(0);
+    // Genres: the demo's shoegaze and friends with their top tracks.
+    await expect.poll(() => page.locator('#top-tracks').textContent()).toMatch(/shoegaze · \d+/);
+
+    // Filters: type, then genre + country narrow the stream to matching rows only.
+    await page.selectOption('#filters select[name=type]', 'like');
+    await expect.poll(() => page.locator('[data-testid=stream] .badge').allTextContents()).not.toHaveLength(0);
+    expect(new Set(await page.locator('[data-testid=stream] .badge').allTextContents())).toEqual(new Set(['like']));
+    await page.selectOption('#filters select[name=type]', '');
+    await page.selectOption('#filters select[name=country]', 'PT');
+    await page.fill('#filters input[name=user]', 'e2e-live');
+    await expect
+      .poll(() => page.locator('[data-testid=stream] .user').allTextContents())
+      .toEqual(Array(3).fill('e2e-live'));
+    expect(new Set(await page.locator('[data-testid=stream] .country').allTextContents())).toEqual(new Set(['PT']));
+    await page.fill('#filters input[name=user]', '');
+    await page.selectOption('#filters select[name=country]', '');
+    await rows.nth(20).waitFor();
+    await page.waitForTimeout(2500); // a few more polls for the layout-shift measure
+    await page.screenshot({ path: `${ARTIFACTS}/overview-1280x800.png` });
+
+    // The listener page: genre profile chart, neighbours, recommendations with reasons, plays.
+    await page.fill('#user-search input', 'demo-ana');
+    await page.press('#user-search input', 'Enter');
+    await expect.poll(() => page.locator('#listener-title').textContent()).toBe('Listener demo-ana');
+    await expect.poll(() => page.locator('#listener-summary').textContent()).toMatch(/events folded/);
+    expect(await page.locator('[data-testid=profile-chart]').isVisible()).toBe(true);
+    const neighbors = page.locator('[data-testid=neighbors] a');
+    await expect.poll(() => neighbors.count()).toBeGreaterThan(0);
+    const recs = page.locator('[data-testid=recommendations] li');
+    await expect.poll(() => recs.count()).toBeGreaterThan(0);
+    expect((await recs.locator('.why').first().textContent())?.length).toBeGreaterThan(5);
+    await expect.poll(() => page.locator('[data-testid=recent-plays] .badge').count()).toBeGreaterThan(0);
+    expect(await recs.locator('.chip').first().textContent()).not.toBe('');
+    await page.screenshot({ path: `${ARTIFACTS}/listener-1280x800.png` });
+
+    // Click through to a neighbour.
+    const neighbor = (await neighbors.first().textContent())!;
+    await neighbors.first().click();
+    await expect.poll(() => page.locator('#listener-title').textContent()).toBe(`Listener ${neighbor}`);
+
+    // Phone width: readable, no horizontal scrolling.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.fill('#user-search input', 'demo-ana');
+    await page.press('#user-search input', 'Enter');
+    await expect.poll(() => page.locator('[data-testid=recommendations] .why').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: `${ARTIFACTS}/listener-390x844.png`, fullPage: true });
+    expect(Number(await page.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(390);
+    await page.click('[data-nav=overview]');
+    await rows.first().waitFor();
+    await page.waitForTimeout(2000);
+    await page.screenshot({ path: `${ARTIFACTS}/overview-390x844.png`, fullPage: true });
+    expect(Number(await page.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(390);
+
+    expect(pageErrors).toEqual([]);
+    const cls = Number(await page.evaluate('window.cls'));
+    expect(cls).toBeLessThan(0.1);
+    await context.close();
+  });
+});
