@@ -7,10 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { openApiRoute } from '../tools/openapi.ts';
 import { DEMO_LISTENERS, demoCatalog, demoEvents } from './demo.ts';
 import { onShutdown, provisionTopology, startInfrastructure } from './infra/index.ts';
 import { PrerequisiteError } from './infra/jvm.ts';
 import { startLocalPipeline } from './pipeline.ts';
+import { buildDashboard } from './stats.ts';
 
 const USAGE = `Usage: npm start [-- options]
 
@@ -70,12 +72,16 @@ async function main(): Promise<void> {
   });
   const topology = await provisionTopology(infra);
   const token = apiToken();
+  // A failed build is not fatal: the API still runs and / explains how to build the dashboard.
+  await buildDashboard({ ifMissing: true, log }).catch((err) => log(`dashboard build failed: ${err.message}`));
   const pipeline = await startLocalPipeline({
     topology,
     kafkaBrokers: infra.kafkaBrokers,
     dynamodbEndpoint: infra.dynamodbEndpoint,
     port,
     authToken: token,
+    extraRoutes: [openApiRoute()],
+    dashboard: true,
     log: values.verbose ? log : (line) => (line.includes('[http]') ? undefined : log(line)),
     invocationLog: values.verbose ? log : undefined,
   });
@@ -91,6 +97,7 @@ async function main(): Promise<void> {
 tunestream is running (ready in ${seconds} s)
 
   HTTP API          ${url}
+  Dashboard         ${url}/?token=${token}
   Kafka brokers     ${infra.kafkaBrokers.join(',')}
   DynamoDB          ${infra.dynamodbEndpoint}
   API token         ${token}

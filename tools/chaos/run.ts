@@ -1,0 +1,272 @@
+/**
+ * Exactly-once in effect under crashes and redelivery. Produces a generated workload to
+ * listen-events while the pipeline runs in a child process, SIGKILLs the child at random points
+ * and restarts it, rewinds the profile-updater group's committed offsets (forced redelivery), and
+ * at the end compares every stored profile with the batch reference (buildProfile over the
+ * deduplicated events).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, Kafka } from 'kafkajs';
+import { provisionTopology } from '../../local/infra/index.ts';
+import {
+  artistItemId,
+  getCatalogItems,
+  getProfiles,
+  putCatalogItemIfNewer,
+  RequestCounter,
+  type Stores,
+} from '../../shared/adapters/dynamodb.ts';
+import { createDocumentClient } from '../../shared/adapters/dynamodb-client.ts';
+import { createKafka } from '../../shared/adapters/kafka-client.ts';
+import type { ListenEventV1 } from '../../shared/domain/events.ts';
+import { primaryGenre } from '../../shared/domain/genres.ts';
+import { DAY_MS } from '../../shared/domain/profile.ts';
+import { settings, triggers } from '../../shared/topology.ts';
+import { readDeadLetters } from './topic-reader.ts';
+import { compareProfiles, generateWorkload, referenceProfiles, rng } from './workload.ts';
+
+export interface ChaosOptions {
+  kafkaBrokers: string[];
+  dynamodbEndpoint: string;
+  events: number;
+  kills: number;
+  redeliveries: number;
+  users?: number;
+  seed?: number;
+  log?: (line: string) => void;
+  /** Child stderr goes here (default .data/chaos-logs/<prefix>.log). */
+  logFile?: string;
+  /** Set by the CLI on Ctrl-C: stop at the next step, still cleaning up the child. */
+  signal?: AbortSignal;
+}
+
+export interface ChaosResult {
+  events: number;
+  uniqueEvents: number;
+  clientDuplicates: number;
+  users: number;
+  kills: number;
+  /** Kills that landed while the profile-updater still had unprocessed records. */
+  killsWithLag: number;
+  redeliveries: number;
+  redeliveredRecords: number;
+  deadLettered: number;
+  mismatches: number;
+  lost: number;
+  /** Events applied more than once (summed over users). */
+  overCounted: number;
+  examples: string[];
+  seconds: number;
+}
+
+const CHILD = resolve(import.meta.dirname, 'pipeline-child.ts');
+
+export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
+  const started = performance.now();
+  const log = opts.log ?? (() => {});
+  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const users = opts.users ?? Math.min(5000, Math.max(50, Math.floor(opts.events / 20)));
+  const prefix = `chaos${randomBytes(3).toString('hex')}-`;
+  log(
+    `seed ${seed}, prefix ${prefix}: ${opts.events} events, ${users} users, ${opts.kills} kills, ${opts.redeliveries} redeliveries`,
+  );
+  const topology = await provisionTopology(opts, prefix, 'us-east-1');
+  const stores: Stores = {
+    client: createDocumentClient({ endpoint: opts.dynamodbEndpoint, region: 'us-east-1' }),
+    tableNames: topology.tableNames,
+    counter: new RequestCounter(),
+  };
+  const work = generateWorkload({ events: opts.events, users, seed });
+
+  // Catalog first, so every genre lookup (pipeline and reference alike) sees the same data.
+  for (const a of work.artists) {
+    const pg = primaryGenre(a.genres);
+    await putCatalogItemIfNewer(stores, {
+      itemId: artistItemId(a.artistId),
+      kind: 'artist',
+      id: a.artistId,
+      name: a.name,
+      genres: a.genres,
+      popularity: 50,
+      updatedAt: 1,
+      ...(pg ? { primaryGenre: pg, genreKey: `a#${pg}` } : {}),
+    });
+  }
+
+  const kafka = createKafka({ brokers: opts.kafkaBrokers, auth: 'none', clientId: 'chaos' });
+  const admin = kafka.admin();
+  await admin.connect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const topic = topology.topicNames.listenEvents;
+  const trigger = triggers.find((t) => t.function === 'profile-updater')!;
+  const groupId = `${prefix}${trigger.consumerGroupId}`;
+  mkdirSync(resolve('.data/chaos-logs'), { recursive: true });
+  const childLog = createWriteStream(opts.logFile ?? resolve(`.data/chaos-logs/${prefix}log`), { flags: 'a' });
+
+  let child: ChildProcess | undefined;
+  const startChild = async () => {
+    const c = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+      env: {
+        ...process.env,
+        CHAOS_PREFIX: prefix,
+        KAFKA_BROKERS: opts.kafkaBrokers.join(','),
+        DYNAMODB_ENDPOINT: opts.dynamodbEndpoint,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    c.stderr!.pipe(childLog, { end: false });
+    await new Promise<void>((ok, fail) => {
+      c.once('exit', (code) => fail(new Error(`pipeline child exited (${code}) before it was ready`)));
+      c.stdout!.on('data', (d: Buffer) => d.toString().includes('READY') && ok());
+    });
+    c.removeAllListeners('exit');
+    child = c;
+  };
+  const stopChild = async (signal: NodeJS.Signals) => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill(signal);
+    await exited;
+  };
+
+  const rand = rng(seed ^ 0x5eed);
+  const segments = Math.max(10, (opts.kills + opts.redeliveries) * 2 + 2);
+  // Faults go after segments 1..segments-1, each at most once.
+  const slots = Array.from({ length: segments - 1 }, (_, i) => i + 1).sort(() => rand() - 0.5);
+  const killAt = new Set(slots.slice(0, opts.kills));
+  const rewindAt = new Set(slots.slice(opts.kills, opts.kills + opts.redeliveries));
+  const result = { kills: 0, killsWithLag: 0, redeliveries: 0, redeliveredRecords: 0 };
+
+  try {
+    await startChild();
+    const per = Math.ceil(work.events.length / segments);
+    for (let s = 0; s < segments; s++) {
+      opts.signal?.throwIfAborted();
+      const chunk = work.events.slice(s * per, (s + 1) * per);
+      for (let i = 0; i < chunk.length; i += 500) {
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: chunk.slice(i, i + 500).map((e) => ({ key: e.userId, value: JSON.stringify(e) })),
+        });
+      }
+      log(`produced ${Math.min((s + 1) * per, work.events.length)}/${work.events.length}`);
+      if (killAt.has(s)) {
+        await sleep(rand() * 400); // somewhere in the middle of fetching, applying or committing
+        if ((await totalLag(admin, groupId, topic)) > 0) result.killsWithLag++;
+        await stopChild('SIGKILL');
+        result.kills++;
+        log(`kill ${result.kills}/${opts.kills}: SIGKILLed the pipeline; restarting`);
+        await startChild();
+      }
+      if (rewindAt.has(s)) {
+        await sleep(rand() * 400);
+        await stopChild('SIGTERM'); // the group must be empty to move its offsets
+        result.redeliveredRecords += await rewind(admin, groupId, topic, rand);
+        result.redeliveries++;
+        log(
+          `redelivery ${result.redeliveries}/${opts.redeliveries}: rewound ${groupId} (${result.redeliveredRecords} records so far)`,
+        );
+        await startChild();
+      }
+    }
+    await producer.disconnect();
+    log('all produced; waiting for the profile-updater to catch up…');
+    const deadline = Date.now() + 120_000 + opts.events * 20;
+    let lastReport = Date.now();
+    for (let lag = -1; lag !== 0; ) {
+      opts.signal?.throwIfAborted();
+      if (Date.now() > deadline) throw new Error(`profile-updater still ${lag} records behind`);
+      await sleep(500);
+      lag = await totalLag(admin, groupId, topic);
+      if (Date.now() - lastReport > 10_000) {
+        log(`profile-updater lag: ${lag} records`);
+        lastReport = Date.now();
+      }
+    }
+  } finally {
+    await stopChild('SIGTERM');
+    childLog.end();
+    await producer.disconnect().catch(() => {});
+  }
+
+  log('comparing every profile with the batch reference…');
+  const catalog = await getCatalogItems(
+    stores,
+    work.artists.map((a) => artistItemId(a.artistId)),
+  );
+  const reference = referenceProfiles(work.events, {
+    halfLifeMs: settings.PROFILE_HALF_LIFE_DAYS * DAY_MS,
+    topArtistsCapacity: settings.PROFILE_TOP_ARTISTS,
+    topTracksCapacity: settings.PROFILE_TOP_TRACKS,
+    // What the profile-updater's catalog cache answers: no track items, so the artist's genres.
+    genresOf: (e: ListenEventV1) => (e.artistId ? catalog.get(artistItemId(e.artistId))?.genres : undefined),
+  });
+  const stored = await getProfiles(stores, [...reference.keys()]);
+  let mismatches = 0;
+  let lost = 0;
+  let overCounted = 0;
+  let uniqueEvents = 0;
+  const examples: string[] = [];
+  for (const [userId, want] of reference) {
+    uniqueEvents += want.counts.events;
+    const got = stored.get(userId);
+    const diff = compareProfiles(got, want);
+    const delta = (got?.counts.events ?? 0) - want.counts.events;
+    if (delta < 0) lost -= delta;
+    else overCounted += delta;
+    if (diff.length > 0) {
+      mismatches++;
+      if (examples.length < 5) examples.push(`${userId}: ${diff.slice(0, 3).join('; ')}`);
+    }
+  }
+  const deadLettered = (await readDeadLetters(kafka, topology.topicNames.deadLetters, topic)).length;
+  await admin.disconnect();
+  stores.client.destroy();
+  return {
+    events: work.events.length,
+    uniqueEvents,
+    clientDuplicates: work.duplicates,
+    users: reference.size,
+    ...result,
+    redeliveries: result.redeliveries,
+    deadLettered,
+    mismatches,
+    lost,
+    overCounted,
+    examples,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+}
+
+async function committedAndHigh(admin: Admin, groupId: string, topic: string) {
+  const [high, [committed]] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  return high.map((h) => {
+    const c = Number(committed?.partitions.find((p) => p.partition === h.partition)?.offset ?? -1);
+    return { partition: h.partition, high: Number(h.high), committed: c < 0 ? 0 : c };
+  });
+}
+
+async function totalLag(admin: Admin, groupId: string, topic: string): Promise<number> {
+  return (await committedAndHigh(admin, groupId, topic)).reduce((a, p) => a + p.high - p.committed, 0);
+}
+
+/** Moves every partition's committed offset back to a random earlier position; returns how far in total. */
+async function rewind(admin: Admin, groupId: string, topic: string, rand: () => number): Promise<number> {
+  const parts = await committedAndHigh(admin, groupId, topic);
+  const partitions = parts.map((p) => ({ partition: p.partition, offset: String(Math.floor(p.committed * rand())) }));
+  await admin.setOffsets({ groupId, topic, partitions });
+  return parts.reduce((a, p, i) => a + p.committed - Number(partitions[i]!.offset), 0);
+}
+
+export type { Kafka };

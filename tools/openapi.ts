@@ -1,0 +1,321 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API, generated from the zod schemas (request bodies are the
+ * very schemas the handlers validate with; response shapes are declared here next to them) and
+ * the topology's routes. `npm run openapi` writes openapi.json; a unit test keeps it current.
+ *
+ * Usage: npm run openapi [-- --check] [--out <file>]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import type { ExtraRoute } from '../local/runtime/http-api.ts';
+import { ListenEventInput, TrackUpsertInput } from '../shared/domain/events.ts';
+import { GENRES, MOODS } from '../shared/domain/genres.ts';
+import { type RouteSpec, routes, settings } from '../shared/topology.ts';
+
+const FieldIssue = z.object({ path: z.string(), message: z.string() });
+const Problem = z.object({
+  message: z.string(),
+  errors: z.array(FieldIssue).optional(),
+  /** 401 from the authorizer. */
+  reason: z.string().optional(),
+});
+const Rejection = z.object({ index: z.int().min(0), errors: z.array(FieldIssue) });
+const Rejected = z.object({ message: z.string(), accepted: z.literal(0), rejected: z.array(Rejection) });
+const nullableString = z.string().nullable();
+const weights = z.record(z.string(), z.number());
+
+const schemas = {
+  Problem,
+  ListenEventInput,
+  TrackUpsertInput,
+  EventsAccepted: z.object({ accepted: z.int().min(1), eventIds: z.array(z.string()), rejected: z.array(Rejection) }),
+  TracksAccepted: z.object({ accepted: z.int().min(1), rejected: z.array(Rejection) }),
+  Rejected,
+  Recommendations: z.object({
+    userId: z.string(),
+    kind: z.enum(['track', 'artist']),
+    strategy: z.string(),
+    items: z.array(
+      z.union([
+        z.object({
+          trackId: z.string(),
+          title: nullableString,
+          artistId: nullableString,
+          artistName: nullableString,
+          genres: weights,
+          score: z.number(),
+          reasons: z.array(z.string()),
+        }),
+        z.object({
+          artistId: z.string(),
+          name: nullableString,
+          genres: weights,
+          score: z.number(),
+          reasons: z.array(z.string()),
+        }),
+      ]),
+    ),
+  }),
+  Profile: z.object({
+    userId: z.string(),
+    version: z.int(),
+    genres: z.array(z.object({ genre: z.enum(GENRES), label: z.string(), share: z.number(), score: z.number() })),
+    moods: z.array(z.object({ mood: z.enum(MOODS), score: z.number() })),
+    topArtists: z.array(z.object({ artistId: z.string(), name: nullableString, weight: z.number() })),
+    topTracks: z.array(
+      z.object({ trackId: z.string(), title: nullableString, artistName: nullableString, weight: z.number() }),
+    ),
+    counts: z.object({
+      plays: z.int(),
+      skips: z.int(),
+      likes: z.int(),
+      dislikes: z.int(),
+      events: z.int(),
+    }),
+    firstEventTs: z.int().nullable(),
+    lastEventTs: z.int().nullable(),
+    halfLifeDays: z.number(),
+  }),
+  Neighbors: z.object({
+    userId: z.string(),
+    neighbors: z.array(z.object({ userId: z.string(), similarity: z.number() })),
+    refreshedAt: z.int().nullable(),
+    profileVersion: z.int().optional(),
+  }),
+  Track: z.object({
+    trackId: z.string(),
+    title: z.string(),
+    artistId: nullableString,
+    artistName: nullableString,
+    genres: weights,
+    primaryGenre: nullableString,
+    durationMs: z.int().nullable(),
+    popularity: z.number(),
+    updatedAt: z.int(),
+  }),
+  Genres: z.object({ genres: z.array(z.object({ id: z.enum(GENRES), label: z.string() })) }),
+} satisfies Record<string, z.ZodType>;
+
+type SchemaName = keyof typeof schemas;
+const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${name}` });
+const jsonContent = (schema: object) => ({ 'application/json': { schema } });
+const problem = (description: string) => ({ description, content: jsonContent(ref('Problem')) });
+
+/** Requests are described as accepted (input), responses as produced (output). */
+const REQUEST_SCHEMAS = new Set<SchemaName>(['ListenEventInput', 'TrackUpsertInput']);
+
+function componentSchemas(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(schemas) as [SchemaName, z.ZodType][]) {
+    const json = z.toJSONSchema(schema, {
+      target: 'draft-2020-12',
+      io: REQUEST_SCHEMAS.has(name) ? 'input' : 'output',
+      // Refinements (genre vocabulary, trackId-or-artistId) cannot be expressed: the handler's
+      // 400 covers them, and the document says so.
+      unrepresentable: 'any',
+    }) as Record<string, unknown>;
+    delete json.$schema;
+    out[name] = json;
+  }
+  return out;
+}
+
+/** Body of the ingest routes: one item, a list, or {"<listKey>": [...]}. */
+function ingestBody(item: SchemaName, listKey: string, max: number) {
+  const list = { type: 'array', items: ref(item), minItems: 1, maxItems: max };
+  return {
+    required: true,
+    description: `One item, a JSON array of items, or {"${listKey}": [...]} (at most ${max} items, ${settings.INGEST_MAX_BYTES} bytes). Items are validated one by one; invalid ones come back in \`rejected\`.`,
+    content: jsonContent({
+      anyOf: [{ type: 'object', properties: { [listKey]: list }, required: [listKey] }, list, ref(item)],
+    }),
+  };
+}
+
+const common = {
+  '401': problem('Missing or wrong credentials (locally: bearer token; in AWS: IAM or JWT).'),
+};
+
+function operation(r: RouteSpec): Record<string, unknown> {
+  const params = [...r.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: { type: 'string', minLength: 1, maxLength: 128 },
+  }));
+  const op: Record<string, unknown> = {
+    operationId: `${r.method.toLowerCase()}${r.path
+      .replace(/[{}]/g, '')
+      .replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())
+      .replace(/[^A-Za-z]/g, '')}`,
+    summary: r.description,
+    security: [{ bearer: [] }],
+    parameters: params,
+  };
+  const limit = (max: number, fallback: number) => ({
+    name: 'limit',
+    in: 'query',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: max, default: fallback },
+  });
+  switch (`${r.method} ${r.path}`) {
+    case 'POST /events':
+      return {
+        ...op,
+        requestBody: ingestBody('ListenEventInput', 'events', settings.INGEST_MAX_EVENTS),
+        responses: {
+          '202': { description: 'Accepted (valid items are on Kafka).', content: jsonContent(ref('EventsAccepted')) },
+          '400': {
+            description: 'Malformed body, or no valid item.',
+            content: jsonContent({ oneOf: [ref('Problem'), ref('Rejected')] }),
+          },
+          ...common,
+          '413': problem('Too many items or bytes.'),
+          '415': problem('Content type is not JSON.'),
+          '503': problem('Kafka unavailable; retry with the same eventIds.'),
+        },
+      };
+    case 'POST /tracks':
+      return {
+        ...op,
+        requestBody: ingestBody('TrackUpsertInput', 'tracks', settings.INGEST_MAX_EVENTS),
+        responses: {
+          '202': { description: 'Accepted.', content: jsonContent(ref('TracksAccepted')) },
+          '400': {
+            description: 'Malformed body, or no valid item.',
+            content: jsonContent({ oneOf: [ref('Problem'), ref('Rejected')] }),
+          },
+          ...common,
+          '413': problem('Too many items or bytes.'),
+          '415': problem('Content type is not JSON.'),
+          '503': problem('Kafka unavailable; retry.'),
+        },
+      };
+    case 'GET /users/{userId}/recommendations':
+      op.parameters = [
+        ...params,
+        limit(settings.RECOMMENDATIONS_MAX_LIMIT, settings.RECOMMENDATIONS_DEFAULT_LIMIT),
+        {
+          name: 'genre',
+          in: 'query',
+          required: false,
+          schema: { type: 'string' },
+          description: 'A genre or genre-like tag (see GET /genres).',
+        },
+        {
+          name: 'kind',
+          in: 'query',
+          required: false,
+          schema: { type: 'string', enum: ['track', 'artist'], default: 'track' },
+        },
+      ];
+      return { ...op, responses: { '200': ok('Recommendations'), '400': problem('Invalid query.'), ...common } };
+    case 'GET /users/{userId}/profile':
+      return {
+        ...op,
+        responses: {
+          '200': ok('Profile'),
+          '400': problem('Invalid path.'),
+          ...common,
+          '404': problem('No profile yet.'),
+        },
+      };
+    case 'GET /users/{userId}/neighbors':
+      op.parameters = [...params, limit(100, settings.NEIGHBORS_K)];
+      return {
+        ...op,
+        responses: {
+          '200': ok('Neighbors'),
+          '400': problem('Invalid query.'),
+          ...common,
+          '404': problem('No profile yet.'),
+        },
+      };
+    case 'GET /tracks/{trackId}':
+      return {
+        ...op,
+        responses: { '200': ok('Track'), '400': problem('Invalid path.'), ...common, '404': problem('Unknown track.') },
+      };
+    case 'GET /genres':
+      return { ...op, responses: { '200': ok('Genres'), ...common } };
+    default:
+      throw new Error(`no OpenAPI description for ${r.method} ${r.path}`);
+  }
+}
+
+function ok(name: SchemaName) {
+  return { description: 'OK', content: jsonContent(ref(name)) };
+}
+
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    paths[r.path] ??= {};
+    paths[r.path]![r.method.toLowerCase()] = operation(r);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'tunestream HTTP API',
+      version: '1',
+      description:
+        'Listen-event and catalog ingest, genre profiles, nearest neighbours and recommendations. Generated from the zod schemas by `npm run openapi`; do not edit by hand.',
+    },
+    servers: [{ url: 'http://127.0.0.1:3000', description: 'npm start' }],
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'Locally: the token `npm start` prints.' },
+      },
+      schemas: componentSchemas(),
+    },
+    paths,
+  };
+}
+
+export const OPENAPI_FILE = resolve(import.meta.dirname, '..', 'openapi.json');
+export const renderOpenApi = (): string => `${JSON.stringify(openApiDocument(), null, 2)}\n`;
+
+/** GET /openapi.json for the local HTTP API (public, like API docs usually are). */
+export function openApiRoute(): ExtraRoute {
+  const body = Buffer.from(renderOpenApi());
+  return {
+    path: '/openapi.json',
+    handler: (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+      res.end(body);
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: { check: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'Usage: npm run openapi [-- --check] [--out <file>]\n\nWrites the OpenAPI 3.1 document (default openapi.json); --check exits 1 if the file is stale.\n',
+    );
+    process.exit(0);
+  }
+  const file = resolve(values.out ?? OPENAPI_FILE);
+  const text = renderOpenApi();
+  if (values.check) {
+    const current = (() => {
+      try {
+        return readFileSync(file, 'utf8');
+      } catch {
+        return '';
+      }
+    })();
+    if (current !== text) {
+      process.stderr.write(`${file} is out of date: run npm run openapi\n`);
+      process.exit(1);
+    }
+    process.stdout.write(`${file} is up to date\n`);
+  } else {
+    writeFileSync(file, text);
+    process.stdout.write(`wrote ${file} (${routes.length} routes)\n`);
+  }
+}
