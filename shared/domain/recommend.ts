@@ -14,7 +14,7 @@
  * items ('popular'). Ties break by id.
  */
 
-import { GENRE_INDEX, GENRES, type GenreWeights, genreLabel, primaryGenre, tagToGenre } from './genres.ts';
+import { GENRE_COUNT, GENRE_INDEX, GENRES, type GenreWeights, genreLabel, primaryGenre, tagToGenre } from './genres.ts';
 import type { Profile } from './profile.ts';
 import { cosine, genreVector } from './similarity.ts';
 
@@ -283,7 +283,7 @@ export function recommend(input: RecommendInput): RecommendResult {
   }
   const genreMatch = (c: CandidateItem | undefined): { match: number; genre: string | null } => {
     if (!hasTaste || c === undefined) return { match: 0, genre: null };
-    const match = cosine(userVec!, c.genres);
+    const match = cosine(userVec!, denseGenres(c.genres));
     let best: string | null = null;
     let bestContribution = 0;
     for (const g in c.genres) {
@@ -306,6 +306,13 @@ export function recommend(input: RecommendInput): RecommendResult {
 
   if (maxCollab > 0) {
     strategy = 'collaborative';
+    const unexplained: {
+      id: string;
+      score: number;
+      co: CollaborativeScore | undefined;
+      c: CandidateItem | undefined;
+      genre: string | null;
+    }[] = [];
     const ids = new Set<string>(collab.keys());
     for (const id of catalog.keys()) if (allowed(id)) ids.add(id);
     for (const id of ids) {
@@ -315,6 +322,11 @@ export function recommend(input: RecommendInput): RecommendResult {
       if (co === undefined && match <= 0) continue;
       const collabPart = co ? co.score / maxCollab : 0;
       const score = (1 - lambda) * collabPart + lambda * ((1 - mu) * match + mu * popNorm(c));
+      unexplained.push({ id, score, co, c, genre });
+    }
+    // Reasons only for what is returned (ranking the whole catalog offline made them the main cost).
+    unexplained.sort(byScoreThenId);
+    for (const { id, score, co, c, genre } of unexplained.slice(0, limit)) {
       const reasons: string[] = [];
       if (co) reasons.push(`liked by ${plural(co.supporters, 'listener', 'listeners')} like you`);
       if (genre !== null && topUserGenres.has(genre)) reasons.push(`because you play a lot of ${genreLabel(genre)}`);
@@ -346,8 +358,28 @@ export function recommend(input: RecommendInput): RecommendResult {
     }
   }
 
-  scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  scored.sort(byScoreThenId);
   return { items: scored.length > limit ? scored.slice(0, limit) : scored, strategy };
+}
+
+// Dense copies of catalog genre maps, computed once per map object: offline evaluation ranks the
+// whole catalog for every user, and re-densifying each item per call dominated its run time.
+const denseCache = new WeakMap<GenreWeights, Float64Array>();
+function denseGenres(g: GenreWeights): Float64Array {
+  let v = denseCache.get(g);
+  if (v === undefined) {
+    v = new Float64Array(GENRE_COUNT);
+    for (const k in g) {
+      const i = GENRE_INDEX[k];
+      if (i !== undefined) v[i] = g[k]!;
+    }
+    denseCache.set(g, v);
+  }
+  return v;
+}
+
+function byScoreThenId(a: { id: string; score: number }, b: { id: string; score: number }): number {
+  return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 function popularReason(c: CandidateItem | undefined, genre?: string): string {

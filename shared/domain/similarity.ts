@@ -124,18 +124,42 @@ function denseOf(v: SparseVector | Readonly<Record<string, number>>): Float64Arr
 export interface TasteFeatures {
   genres: Float64Array;
   artists: SparseVector;
+  /** L2 norm of the artist weights before normalization (for the asymmetric cosine). */
+  artistNorm?: number;
+}
+
+export interface FeatureOptions {
+  /** Exponent on item scores before normalization: 1 keeps them, 0 binarizes (set overlap). */
+  itemExponent?: number;
 }
 
 export function tasteFeatures(
   profile: Pick<Profile, 'genres' | 'topArtists' | 'topTracks'>,
   field: 'topArtists' | 'topTracks' = 'topArtists',
+  opts: FeatureOptions = {},
 ): TasteFeatures {
-  return { genres: tasteVector(profile), artists: artistVector(profile, field) };
+  const e = opts.itemExponent ?? 1;
+  const src = profile[field];
+  let scores: Readonly<Record<string, number>> = src;
+  if (e !== 1) {
+    const t: Record<string, number> = {};
+    for (const k in src) if (src[k]! > 0) t[k] = e === 0 ? 1 : src[k]! ** e;
+    scores = t;
+  }
+  let norm = 0;
+  for (const k in scores) if (scores[k]! > 0) norm += scores[k]! ** 2;
+  return { genres: tasteVector(profile), artists: sparseUnitVector(scores), artistNorm: Math.sqrt(norm) };
 }
 
 export interface SimilarityWeights {
   genreWeight: number;
   artistWeight: number;
+  /**
+   * Asymmetric cosine on artists (Aiolli): a·b / (‖a‖^(2q) · ‖b‖^(2(1−q))) with a = the user
+   * asking, b = the candidate neighbour. 0.5 (default) is plain cosine; q > 0.5 penalizes less
+   * a neighbour with a long list. Needs features from `tasteFeatures` (their `artistNorm`).
+   */
+  asymmetry?: number;
 }
 
 export const DEFAULT_SIMILARITY_WEIGHTS: Readonly<SimilarityWeights> = Object.freeze({
@@ -148,7 +172,8 @@ function isFeatures(x: TasteFeatures | Profile): x is TasteFeatures {
 }
 
 /**
- * (genreWeight · cos(genres) + artistWeight · cos(artists)) / (genreWeight + artistWeight), in [0, 1].
+ * (genreWeight · cos(genres) + artistWeight · cos(artists)) / (genreWeight + artistWeight), in [0, 1]
+ * (with `asymmetry` ≠ 0.5 the artist term is the asymmetric cosine and may exceed 1).
  * A side with no artists contributes 0 to the artist term (weights are not renormalized, so users
  * with item overlap rank above genre-only lookalikes).
  */
@@ -163,6 +188,12 @@ export function similarity(
   if (!(total > 0)) return 0;
   let s = 0;
   if (weights.genreWeight > 0) s += weights.genreWeight * denseCosine(fa.genres, fb.genres);
-  if (weights.artistWeight > 0) s += weights.artistWeight * sparseCosine(fa.artists, fb.artists);
+  if (weights.artistWeight > 0) {
+    let c = sparseCosine(fa.artists, fb.artists);
+    const q = weights.asymmetry ?? 0.5;
+    // cos·‖a‖‖b‖ / (‖a‖^(2q)‖b‖^(2−2q)) = cos · (‖b‖/‖a‖)^(2q−1)
+    if (q !== 0.5 && c > 0 && fa.artistNorm && fb.artistNorm) c *= (fb.artistNorm / fa.artistNorm) ** (2 * q - 1);
+    s += weights.artistWeight * c;
+  }
   return s / total;
 }

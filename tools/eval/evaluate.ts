@@ -1,0 +1,242 @@
+/**
+ * System under test and baselines on one train/test split. The system is the pipeline's own
+ * domain code: profiles from `buildProfile` (one play event per training pair, weighted by play
+ * count), neighbours by `similarity` over `tasteFeatures`, ranking by `recommend` (which runs
+ * `scoreCandidates`) over the whole catalog with the user's training items excluded.
+ */
+
+import type { GenreWeights } from '../../shared/domain/genres.ts';
+import { buildProfile, type Profile } from '../../shared/domain/profile.ts';
+import {
+  type CandidateItem,
+  DEFAULT_RANKING,
+  type NeighborItems,
+  type PreparedItems,
+  prepareItems,
+  type RankingParams,
+  recommend,
+} from '../../shared/domain/recommend.ts';
+import {
+  DEFAULT_SIMILARITY_WEIGHTS,
+  similarity,
+  type TasteFeatures,
+  tasteFeatures,
+} from '../../shared/domain/similarity.ts';
+import { evaluateLists, getOrInit, type Interaction, type Metrics, topK } from './protocol.ts';
+
+export interface SystemParams extends RankingParams {
+  /** Neighbours per user. */
+  neighbors: number;
+  /** Event weight from play count: log(1 + plays) or 1. */
+  playWeight: 'log' | 'binary';
+  genreWeight: number;
+  artistWeight: number;
+  asymmetry: number;
+  /** Exponent on profile artist scores in the similarity features (0 = set overlap). */
+  featureExponent: number;
+}
+
+/** The tuned defaults (chosen on the validation split, see EVALUATION.md). */
+export const DEFAULT_SYSTEM: Readonly<SystemParams> = Object.freeze({
+  ...DEFAULT_RANKING,
+  beta: 0.3,
+  genreBlend: 0,
+  neighbors: 100,
+  playWeight: 'log',
+  genreWeight: 0.1,
+  artistWeight: DEFAULT_SIMILARITY_WEIGHTS.artistWeight,
+  asymmetry: DEFAULT_SIMILARITY_WEIGHTS.asymmetry ?? 0.5,
+  featureExponent: 1,
+});
+
+export interface EvalData {
+  train: readonly Interaction[];
+  test: readonly Interaction[];
+  /** Catalog: every item of the filtered data set. */
+  items: readonly string[];
+  genres: ReadonlyMap<string, GenreWeights>;
+  k: number;
+}
+
+const TS = Date.UTC(2011, 0, 1); // one timestamp: offline data has no times, so no decay applies
+
+export function groupByUser(rows: readonly Interaction[]): Map<string, Map<string, number>> {
+  const m = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const u = getOrInit(m, r.user, () => new Map());
+    u.set(r.item, r.plays);
+  }
+  return m;
+}
+
+function testSets(test: readonly Interaction[]): Map<string, Set<string>> {
+  const m = new Map<string, Set<string>>();
+  for (const [u, items] of groupByUser(test)) m.set(u, new Set(items.keys()));
+  return m;
+}
+
+function itemCounts(train: readonly Interaction[]): Map<string, number> {
+  const c = new Map<string, number>();
+  for (const r of train) c.set(r.item, (c.get(r.item) ?? 0) + 1);
+  return c;
+}
+
+export function buildProfiles(data: EvalData, playWeight: 'log' | 'binary'): Map<string, Profile> {
+  const out = new Map<string, Profile>();
+  for (const [user, items] of groupByUser(data.train)) {
+    const events = [...items].map(([item, plays]) => ({
+      eventId: `${user}/${item}`,
+      artistId: item,
+      ts: TS,
+      type: 'play' as const,
+      plays,
+    }));
+    out.set(
+      user,
+      buildProfile(user, events, {
+        weightOf: (e) => (playWeight === 'log' ? Math.log1p(e.plays) : 1),
+        genresOf: (e) => data.genres.get(e.artistId),
+        topArtistsCapacity: Math.max(100, items.size),
+      }),
+    );
+  }
+  return out;
+}
+
+/** Exact top-K neighbours by `similarity`, among users sharing at least one artist (others score only by genre). */
+export function neighborLists(
+  profiles: ReadonlyMap<string, Profile>,
+  p: Pick<SystemParams, 'neighbors' | 'genreWeight' | 'artistWeight' | 'asymmetry' | 'featureExponent'>,
+): Map<string, { userId: string; similarity: number }[]> {
+  const users = [...profiles.keys()];
+  const feats = new Map<string, TasteFeatures>();
+  const byItem = new Map<string, string[]>();
+  for (const u of users) {
+    const prof = profiles.get(u)!;
+    feats.set(u, tasteFeatures(prof, 'topArtists', { itemExponent: p.featureExponent }));
+    for (const a in prof.topArtists) {
+      const l = getOrInit(byItem, a, () => []);
+      l.push(u);
+    }
+  }
+  const weights = { genreWeight: p.genreWeight, artistWeight: p.artistWeight, asymmetry: p.asymmetry };
+  const out = new Map<string, { userId: string; similarity: number }[]>();
+  for (const u of users) {
+    const cands = new Set<string>();
+    for (const a in profiles.get(u)!.topArtists) for (const v of byItem.get(a)!) if (v !== u) cands.add(v);
+    const fu = feats.get(u)!;
+    const scored: { userId: string; similarity: number }[] = [];
+    for (const v of cands) scored.push({ userId: v, similarity: similarity(fu, feats.get(v)!, weights) });
+    scored.sort((a, b) => b.similarity - a.similarity || (a.userId < b.userId ? -1 : 1));
+    out.set(u, scored.slice(0, p.neighbors));
+  }
+  return out;
+}
+
+export function catalogOf(data: EvalData, counts: ReadonlyMap<string, number>): CandidateItem[] {
+  let max = 1;
+  for (const c of counts.values()) max = Math.max(max, c);
+  return data.items.map((id) => ({
+    id,
+    genres: data.genres.get(id) ?? {},
+    popularity: (100 * (counts.get(id) ?? 0)) / max,
+  }));
+}
+
+export const MAX_NEIGHBORS = 400;
+
+/** Neighbour lists by similarity parameters (they are the expensive part of a tuning run). */
+export type NeighborCache = Map<string, Map<string, { userId: string; similarity: number }[]>>;
+
+export function runSystem(
+  data: EvalData,
+  params: Partial<SystemParams> = {},
+  cache: { profiles?: Map<string, Map<string, Profile>>; neighbors?: NeighborCache } = {},
+): { metrics: Metrics; lists: Map<string, string[]> } {
+  const p: SystemParams = { ...DEFAULT_SYSTEM, ...params };
+  if (p.neighbors > MAX_NEIGHBORS) throw new Error(`neighbors must be at most ${MAX_NEIGHBORS}`);
+  cache.profiles ??= new Map();
+  const profiles = getOrInit(cache.profiles, p.playWeight, () => buildProfiles(data, p.playWeight));
+  // Lists are cached longest-first (K only slices them), so trying several K costs one similarity pass.
+  const nkey = JSON.stringify([p.playWeight, p.genreWeight, p.artistWeight, p.asymmetry, p.featureExponent]);
+  cache.neighbors ??= new Map();
+  const nlists = getOrInit(cache.neighbors, nkey, () => neighborLists(profiles, { ...p, neighbors: MAX_NEIGHBORS }));
+
+  const counts = itemCounts(data.train);
+  const candidates = catalogOf(data, counts);
+  const prepared = new Map<string, PreparedItems>();
+  for (const [u, prof] of profiles) prepared.set(u, prepareItems(prof.topArtists, p));
+  const tests = testSets(data.test);
+  const lists = new Map<string, string[]>();
+  for (const user of tests.keys()) {
+    const profile = profiles.get(user);
+    const neighbors: NeighborItems[] = (nlists.get(user) ?? []).slice(0, p.neighbors).map((n) => ({
+      userId: n.userId,
+      similarity: n.similarity,
+      topItems: prepared.get(n.userId)!,
+    }));
+    const res = recommend({
+      profile,
+      neighbors,
+      kind: 'artist',
+      candidates,
+      popularity: counts,
+      limit: data.k,
+      params: p,
+    });
+    lists.set(
+      user,
+      res.items.map((i) => i.id),
+    );
+  }
+  return { metrics: evaluateLists(lists, tests, data.k, data.items.length), lists };
+}
+
+export function runMostPop(data: EvalData): Metrics {
+  const counts = itemCounts(data.train);
+  const ranked = topK(counts, Number.POSITIVE_INFINITY);
+  const trainBy = groupByUser(data.train);
+  const tests = testSets(data.test);
+  const lists = new Map<string, string[]>();
+  for (const user of tests.keys()) {
+    const own = trainBy.get(user);
+    const l: string[] = [];
+    for (const id of ranked) {
+      if (own?.has(id)) continue;
+      l.push(id);
+      if (l.length === data.k) break;
+    }
+    lists.set(user, l);
+  }
+  return evaluateLists(lists, tests, data.k, data.items.length);
+}
+
+/** Exact UserKNN: cosine on binarized vectors, top-`k` neighbours, score(i) = Σ sim(u, v)·[v has i]. */
+export function runUserKnn(data: EvalData, neighbors = 100): Metrics {
+  const trainBy = groupByUser(data.train);
+  const byItem = new Map<string, string[]>();
+  for (const [u, items] of trainBy)
+    for (const i of items.keys()) {
+      const l = getOrInit(byItem, i, () => []);
+      l.push(u);
+    }
+  const tests = testSets(data.test);
+  const lists = new Map<string, string[]>();
+  for (const user of tests.keys()) {
+    const own = trainBy.get(user);
+    if (!own) {
+      lists.set(user, []);
+      continue;
+    }
+    const overlap = new Map<string, number>();
+    for (const i of own.keys())
+      for (const v of byItem.get(i)!) if (v !== user) overlap.set(v, (overlap.get(v) ?? 0) + 1);
+    const sims = [...overlap].map(([v, o]) => [v, o / Math.sqrt(own.size * trainBy.get(v)!.size)] as [string, number]);
+    sims.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const scores = new Map<string, number>();
+    for (const [v, s] of sims.slice(0, neighbors))
+      for (const i of trainBy.get(v)!.keys()) if (!own.has(i)) scores.set(i, (scores.get(i) ?? 0) + s);
+    lists.set(user, topK(scores, data.k));
+  }
+  return evaluateLists(lists, tests, data.k, data.items.length);
+}
