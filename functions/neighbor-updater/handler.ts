@@ -37,6 +37,8 @@ import { forEachLimit, runTrigger } from '../../shared/handlers/trigger.ts';
 import type { ResolvedSettings } from '../../shared/topology.ts';
 
 const FUNCTION_NAME = 'neighbor-updater';
+/** How many of a refreshed user's closest neighbours get the user inserted into their lists. */
+const REVERSE_FANOUT = 5;
 const tools = observability(FUNCTION_NAME);
 
 interface Refresh {
@@ -240,7 +242,9 @@ async function insertReverse(
 ): Promise<number> {
   const wanted = new Map<string, Neighbor[]>();
   for (const [userId, neighbors] of computed) {
-    for (const n of neighbors) {
+    // Only the closest few: they are the lists the user most likely belongs in, and each one
+    // considered costs a read.
+    for (const n of neighbors.slice(0, REVERSE_FANOUT)) {
       if (computed.has(n.userId)) continue; // refreshed in this batch already
       let list = wanted.get(n.userId);
       if (!list) {
@@ -256,9 +260,14 @@ async function insertReverse(
   await forEachLimit([...wanted], 8, async ([ownerId, candidates]) => {
     const list = lists.get(ownerId);
     if (!list) return; // not refreshed yet: its own first refresh will find these users
-    const merged = mergeNeighbors(list.neighbors, candidates, settings.NEIGHBORS_K);
-    const before = list.neighbors.map((n) => `${n.userId}:${n.similarity}`).join(',');
-    if (merged.map((n) => `${n.userId}:${n.similarity}`).join(',') === before) return;
+    // Write only when someone enters the list. A member's similarity drifting a little is not
+    // worth a write; the owner's own next refresh updates it.
+    const present = new Set(list.neighbors.map((n) => n.userId));
+    const full = list.neighbors.length >= settings.NEIGHBORS_K;
+    const worst = list.neighbors.at(-1)?.similarity ?? 0;
+    const entering = candidates.filter((c) => !present.has(c.userId) && (!full || c.similarity > worst));
+    if (entering.length === 0) return;
+    const merged = mergeNeighbors(list.neighbors, entering, settings.NEIGHBORS_K);
     const ok = await putNeighborList(stores, { ...list, neighbors: merged, rev: list.rev + 1 }, 'reverse');
     if (ok) inserted++;
   });
