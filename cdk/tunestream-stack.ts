@@ -76,6 +76,10 @@ export class TunestreamStack extends Stack {
       value: this.functions.onFailureBucket.bucketName,
       description: 'Failed Kafka batches (event source mapping on-failure destination)',
     });
+    new CfnOutput(this, 'ArchiveBucket', {
+      value: this.functions.archiveBucket.bucketName,
+      description: 'Raw listen-event archive (year=/month=/day=/hour= JSON lines)',
+    });
     new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.alarmTopic.topicArn });
 

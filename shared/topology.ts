@@ -14,6 +14,7 @@ export type FunctionName =
   | 'catalog-updater'
   | 'profile-updater'
   | 'neighbor-updater'
+  | 'event-archiver'
   | 'read-api';
 
 export interface TopicSpec {
@@ -93,6 +94,8 @@ export interface FunctionSpec {
   /** Tables the function reads / writes (drives DynamoDB grants). */
   readonly reads: readonly TableKey[];
   readonly writes: readonly TableKey[];
+  /** Writes the raw event archive (drives ARCHIVE_BUCKET and an s3:PutObject grant in the cloud). */
+  readonly writesArchive?: boolean;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -211,6 +214,16 @@ export const functions = {
     reads: ['profiles', 'neighbors', 'neighborIndex'],
     writes: ['neighbors', 'neighborIndex'],
   },
+  'event-archiver': {
+    name: 'event-archiver',
+    description: 'listen-events → raw event archive (JSON lines per hour partition; S3 in the cloud).',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    producesTo: ['deadLetters'],
+    reads: [],
+    writes: [],
+    writesArchive: true,
+  },
   'read-api': {
     name: 'read-api',
     description: 'GET routes: recommendations, profile, neighbours, tracks, genres.',
@@ -288,6 +301,15 @@ export const triggers = [
     topic: 'profileUpdates',
     consumerGroupId: 'neighbor-updater',
     batchSize: 200,
+    maxBatchingWindowSeconds: 1,
+  },
+  {
+    ...triggerDefaults,
+    function: 'event-archiver',
+    topic: 'listenEvents',
+    // Its own group: archiving never competes with (or waits for) profile updates.
+    consumerGroupId: 'event-archiver',
+    batchSize: 1000,
     maxBatchingWindowSeconds: 1,
   },
 ] as const satisfies readonly TriggerSpec[];

@@ -10,6 +10,7 @@ import type { Producer } from 'kafkajs';
 import { createKafka } from '../shared/adapters/kafka-client.ts';
 import { ArtistUpsertV1, ListenEventV1, TrackUpsertInput } from '../shared/domain/events.ts';
 import { resolveTopology } from '../shared/topology.ts';
+import { archiveEvents } from './loaders/archive.ts';
 import { eventsimEvents } from './loaders/eventsim.ts';
 import { artistUpserts, loadLastfm, pairEvents } from './loaders/lastfm.ts';
 import { LoadStats } from './loaders/lines.ts';
@@ -17,7 +18,7 @@ import { spotifyHistoryEvents } from './loaders/spotify-history.ts';
 import { spotifyTracks } from './loaders/spotify-tracks.ts';
 import { TokenBucket } from './replay/token-bucket.ts';
 
-const SOURCES = ['lastfm', 'spotify-tracks', 'eventsim', 'spotify-history'] as const;
+const SOURCES = ['lastfm', 'spotify-tracks', 'eventsim', 'spotify-history', 'archive'] as const;
 type Source = (typeof SOURCES)[number];
 
 const HELP = `Usage: npm run replay -- --source <${SOURCES.join('|')}> --path <dir|file> [options]
@@ -28,6 +29,13 @@ Streams a data set into a running pipeline (npm start) at a target rate.
   spotify-tracks    tracks CSV → catalog upserts
   eventsim          JSON-lines file or dir of them → play events (page == NextSong)
   spotify-history   Streaming_History_Audio_*.json file or dir → play / skip events
+  archive           the raw event archive (event-archiver's ARCHIVE_DIR, e.g. .data/archive, or a
+                    year=/month=/day=/hour= dir below it; an S3 archive: aws s3 sync it first),
+                    re-sent in time order with their original eventIds. A profile drops only
+                    eventIds within its recent-eventId window, so re-sending events a profile has
+                    already applied can double-count them. Meant for rebuilding profiles into
+                    fresh tables: provision a new prefix (npm run infra -- --prefix p), run a
+                    pipeline on it, then replay with --via kafka --prefix p.
 
 Options:
   --rate <n>        events per second (default 1000; 0 = unlimited)
@@ -73,6 +81,9 @@ export async function* records(source: Source, path: string, stats: LoadStats): 
       return;
     case 'spotify-history':
       for await (const event of spotifyHistoryEvents(path, { stats })) yield { kind: 'event', event };
+      return;
+    case 'archive':
+      for await (const event of archiveEvents(path, { stats })) yield { kind: 'event', event };
       return;
   }
 }
@@ -243,10 +254,7 @@ async function main(): Promise<void> {
   });
   if (values.help) return void console.log(HELP);
   const source = values.source as Source;
-  if (!SOURCES.includes(source)) {
-    if (values.source === 'archive') throw new Error('--source archive: the event archive is not implemented yet');
-    throw new Error(`--source must be one of ${SOURCES.join(', ')} (see --help)`);
-  }
+  if (!SOURCES.includes(source)) throw new Error(`--source must be one of ${SOURCES.join(', ')} (see --help)`);
   if (!values.path) throw new Error('--path is required (see --help)');
   const rate = Number(values.rate);
   const limit = values.limit === undefined ? undefined : Number(values.limit);

@@ -96,6 +96,45 @@ function acknowledgeFunctionRole(fn: nodejs.NodejsFunction, spec: FunctionSpec, 
 }
 
 /**
+ * The raw event archive: private, encrypted, TLS-only. Dev data expires after 30 days; in prod the
+ * archive is the system of record for rebuilds, so it is kept and moved to cheaper storage classes.
+ */
+function archiveBucket(scope: Construct, config: TunestreamConfig): s3.Bucket {
+  const prod = config.stage === 'prod';
+  const bucket = new s3.Bucket(scope, 'ArchiveBucket', {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    versioned: false,
+    removalPolicy: config.removalPolicy,
+    autoDeleteObjects: !prod,
+    lifecycleRules: [
+      prod
+        ? {
+            id: 'tier-archive',
+            transitions: [
+              { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) },
+              { storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(90) },
+            ],
+            abortIncompleteMultipartUploadAfter: Duration.days(1),
+          }
+        : {
+            id: 'expire-archive',
+            expiration: Duration.days(30),
+            abortIncompleteMultipartUploadAfter: Duration.days(1),
+          },
+    ],
+  });
+  Validations.of(bucket).acknowledge({
+    id: 'AwsSolutions-S1',
+    reason:
+      'Archive bucket is written only by the event-archiver role and read by operators; as for the on-failure bucket, object-level access is audited through CloudTrail data events (the stack has no access-log bucket to reuse).',
+  });
+  return bucket;
+}
+
+/**
  * MaximumBatchingWindowInSeconds is an integer in CloudFormation. The topology may say 0.5 s, which is
  * exactly Lambda's default for Kafka sources: leave the property unset then. Anything else fractional
  * cannot be represented and fails synthesis.
@@ -111,6 +150,8 @@ export class Functions extends Construct {
   readonly byName: Record<FunctionName, nodejs.NodejsFunction>;
   readonly mappings: { trigger: TriggerSpec; mapping: lambda.EventSourceMapping }[] = [];
   readonly onFailureBucket: s3.Bucket;
+  /** The raw event archive (bronze layer), written by the functions with `writesArchive`. */
+  readonly archiveBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
@@ -124,6 +165,9 @@ export class Functions extends Construct {
       POWERTOOLS_LOG_LEVEL: config.logLevel,
       POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
     };
+
+    this.archiveBucket = archiveBucket(this, config);
+    const archiveObjects = this.archiveBucket.arnForObjects('*');
 
     const byName = {} as Record<FunctionName, nodejs.NodejsFunction>;
     for (const [name, spec] of Object.entries(functions) as [FunctionName, FunctionSpec][]) {
@@ -141,13 +185,24 @@ export class Functions extends Construct {
         vpc: network.vpc,
         vpcSubnets: network.subnets,
         securityGroups: [network.functionsSg],
-        environment: env,
+        environment: spec.writesArchive ? { ...env, ARCHIVE_BUCKET: this.archiveBucket.bucketName } : env,
       });
       // Functions read KAFKA_BROKERS at startup; topics must exist before anything produces.
       fn.node.addDependency(kafka.topicsResource);
       this.grantKafka(fn, spec, kafka);
       for (const t of spec.reads) tables.byKey[t].grantReadData(fn);
       for (const t of spec.writes) tables.byKey[t].grantWriteData(fn);
+      if (spec.writesArchive) {
+        // PutObject only (grantPut would add tagging/retention/abort): the archiver never reads or deletes.
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({ sid: 'ArchivePut', actions: ['s3:PutObject'], resources: [archiveObjects] }),
+        );
+        Validations.of(fn).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.archiveBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+          reason:
+            'Archive objects are named per batch (hour partition, topic-partition, offsets), so s3:PutObject is scoped to the objects of the one archive bucket (no read, list or delete).',
+        });
+      }
       acknowledgeFunctionRole(fn, spec, tables);
       byName[name] = fn;
     }

@@ -181,11 +181,67 @@ describe('Kafka event source mappings', () => {
   });
 
   it('consumers may only put objects into the on-failure bucket (no read/delete)', () => {
+    const archiveId = s.logicalId(s.stack.functions.archiveBucket);
     for (const t of triggers) {
       const s3Actions = statementsForRole(s.template, roleId(t.function))
+        // The archiver's archive grant is asserted on its own below.
+        .filter((st) => !JSON.stringify(st.Resource).includes(archiveId))
         .flatMap(actionsOf)
         .filter((a) => a.startsWith('s3:'));
       expect(s3Actions.sort()).toEqual(['s3:ListBucket', 's3:PutObject']);
+    }
+  });
+});
+
+describe('event archive', () => {
+  const archiveId = () => s.logicalId(s.stack.functions.archiveBucket);
+  const archivers = fnNames.filter((n) => (functions[n] as { writesArchive?: boolean }).writesArchive);
+
+  it('archive bucket: encrypted, SSL enforced, public access blocked, expires in dev', () => {
+    const bucket = s.template.toJSON().Resources[archiveId()];
+    expect(
+      bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault,
+    ).toEqual({ SSEAlgorithm: 'AES256' });
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual(
+      expect.arrayContaining([expect.objectContaining({ Status: 'Enabled', ExpirationInDays: 30 })]),
+    );
+    s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: archiveId() },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('only the archiver gets ARCHIVE_BUCKET and s3:PutObject on the archive objects (nothing else)', () => {
+    expect(archivers).toEqual(['event-archiver']);
+    for (const name of fnNames) {
+      const vars = s.template.toJSON().Resources[fnId(name)].Properties.Environment.Variables;
+      const onArchive = statementsForRole(s.template, roleId(name)).filter((st) =>
+        JSON.stringify(st.Resource).includes(archiveId()),
+      );
+      if (!archivers.includes(name)) {
+        expect(vars.ARCHIVE_BUCKET, name).toBeUndefined();
+        expect(onArchive, name).toEqual([]);
+        continue;
+      }
+      expect(vars.ARCHIVE_BUCKET).toEqual({ Ref: archiveId() });
+      expect(onArchive).toEqual([
+        {
+          Sid: 'ArchivePut',
+          Effect: 'Allow',
+          Action: 's3:PutObject',
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [archiveId(), 'Arn'] }, '/*']] },
+        },
+      ]);
     }
   });
 });

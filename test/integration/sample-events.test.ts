@@ -58,6 +58,8 @@ describe('events/ samples', () => {
     expect(profiles).toMatchObject({ records: 3, valid: 2, deadLettered: 1, applied: 2 });
     const again = await invokeFunction('profile-updater', retarget(sample('profile-updater.json'), prefix));
     expect(again).toMatchObject({ applied: 0, duplicates: 2 });
+    const archived = await invokeFunction('event-archiver', retarget(sample('event-archiver.json'), prefix));
+    expect(archived).toMatchObject({ records: 3, valid: 2, deadLettered: 1 });
     const neighbors = await invokeFunction('neighbor-updater', retarget(sample('neighbor-updater.json'), prefix));
     expect(neighbors).toMatchObject({ records: 1, valid: 1 });
   });

@@ -1,0 +1,52 @@
+/**
+ * Reads the raw event archive (functions/event-archiver): walks the `year=/month=/day=/hour=`
+ * directories in time order and streams each `.jsonl` object's lines back as ListenEventV1.
+ * `--path` may be the archive root or any partition directory below it.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ListenEventV1 } from '../../shared/domain/events.ts';
+import { type LoadStats, readLines } from './lines.ts';
+
+/** `<topic>-<partition>-<first>-<last>.jsonl` → sort key (topic, partition, first offset). */
+function fileOrder(name: string): [string, number, number] {
+  const m = /^(.*)-(\d+)-(\d+)-(\d+)\.jsonl$/.exec(name);
+  return m ? [m[1]!, Number(m[2]), Number(m[3])] : [name, 0, 0];
+}
+
+function compareFiles(a: string, b: string): number {
+  const [ta, pa, oa] = fileOrder(a);
+  const [tb, pb, ob] = fileOrder(b);
+  return ta < tb ? -1 : ta > tb ? 1 : pa - pb || oa - ob;
+}
+
+/** Archive files in time order: partition dirs are zero-padded, so name order is time order. */
+export async function* archiveFiles(dir: string): AsyncGenerator<string> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  const files = entries.filter((e) => e.isFile() && e.name.endsWith('.jsonl')).map((e) => e.name);
+  for (const f of files.sort(compareFiles)) yield join(dir, f);
+  for (const d of dirs.sort()) yield* archiveFiles(join(dir, d));
+}
+
+export async function* archiveEvents(dir: string, opts: { stats: LoadStats }): AsyncGenerator<ListenEventV1> {
+  for await (const file of archiveFiles(dir)) {
+    for await (const { line, lineNo } of readLines(file)) {
+      opts.stats.lines++;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch (err) {
+        opts.stats.reject(file, lineNo, `not JSON: ${(err as Error).message}`);
+        continue;
+      }
+      // `_offset` is archive metadata, not part of the event (the schema strips unknown keys).
+      const parsed = ListenEventV1.safeParse(raw);
+      if (!parsed.success) {
+        opts.stats.reject(file, lineNo, 'not a ListenEventV1');
+        continue;
+      }
+      yield parsed.data;
+    }
+  }
+}
