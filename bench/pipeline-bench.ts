@@ -1,0 +1,258 @@
+/**
+ * One populated local pipeline (startLocalPipeline, the topology's real batching windows) for:
+ * - freshness: at a steady background rate, probe events for new users; POST /events 202 →
+ *   profile item visible, and → neighbour list written, polled directly in DynamoDB Local;
+ * - api: autocannon (child process) at a fixed rate on GET /users/{id}/recommendations, with the
+ *   DynamoDB read requests per recommendation counted in-process;
+ * - dynamodb: items / read units / requests per neighbour refresh, calling updateNeighbors on
+ *   profile updates of populated users (as one trigger batch, and one user per batch).
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { startLocalPipeline } from '../local/pipeline.ts';
+import { buildMskEvent, localClusterArn, type MskRecord } from '../local/runtime/msk-event.ts';
+import { getProfiles } from '../shared/adapters/dynamodb.ts';
+import { createDocumentClient } from '../shared/adapters/dynamodb-client.ts';
+import { profileUpdateOf } from '../shared/domain/profile.ts';
+import { cleanups, freshEnv, loadCatalog, log, syntheticWorld } from './env.ts';
+import { median, percentile } from './lib.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function pipelineBench(quick: boolean, want: { freshness: boolean; api: boolean; dynamodb: boolean }) {
+  const env = await freshEnv('pipe');
+  const world = syntheticWorld({
+    users: quick ? 500 : 2000,
+    artists: quick ? 500 : 1500,
+    tracksPerArtist: 5,
+    seed: 4,
+  });
+  await loadCatalog(env.stores, world);
+  const pipeline = await startLocalPipeline({
+    topology: env.topology,
+    kafkaBrokers: env.infra.kafkaBrokers,
+    dynamodbEndpoint: env.infra.dynamodbEndpoint,
+    port: 0,
+  });
+  const stop = () => pipeline.stop();
+  cleanups.push(stop);
+  // A separate client for polling, so the counted requests are the handlers' only.
+  const poll = createDocumentClient({ endpoint: env.infra.dynamodbEndpoint, region: 'us-east-1' });
+  const post = async (events: unknown[]) => {
+    const res = await fetch(`${pipeline.url}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ events }),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 202) throw new Error(`POST /events: ${res.status}`);
+  };
+  const idle = async (timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    let lastNote = Date.now();
+    while (Date.now() < deadline) {
+      const lags = await Promise.all(pipeline.mappings.map((m) => m.lag()));
+      const busy = pipeline.mappings.some((m) => m.stats().inFlight > 0 || m.stats().buffered > 0);
+      if (!busy && lags.every((l) => Object.values(l).every((x) => x === 0))) return;
+      if (Date.now() - lastNote > 5000) {
+        lastNote = Date.now();
+        const total = lags.map((l) => Object.values(l).reduce((a, b) => a + b, 0));
+        log(`pipeline: waiting to drain, lag per trigger ${total.join(' / ')}`);
+      }
+      await sleep(250);
+    }
+    throw new Error('pipeline did not drain');
+  };
+  const out: Record<string, unknown> = {};
+  try {
+    // Populate: every user gets a history, so profiles, the index and neighbour lists exist.
+    const seedEvents = world.users.length * (quick ? 3 : 4);
+    log(`pipeline: seeding ${seedEvents} events for ${world.users.length} users…`);
+    const ts = Date.now() - 7 * 86_400_000;
+    for (let i = 0; i < seedEvents; i += 500) {
+      const batch = Array.from({ length: Math.min(500, seedEvents - i) }, (_, j) =>
+        world.event(ts + i + j, world.users[(i + j) % world.users.length]),
+      );
+      await post(batch);
+      if (i % 10_000 === 0) log(`pipeline: posted ${i}/${seedEvents}`);
+    }
+    await idle(300_000);
+    log('pipeline: seeded and drained');
+
+    if (want.freshness) out.freshness = await freshness(quick);
+    if (want.api) out.api = await api(quick);
+    if (want.dynamodb) out.dynamodb = await refreshCost();
+  } finally {
+    poll.destroy();
+    cleanups.splice(cleanups.indexOf(stop), 1);
+    await pipeline.stop();
+  }
+  return out;
+
+  async function freshness(q: boolean) {
+    const seconds = q ? 10 : 40;
+    const rate = 100; // background events/s, 10 every 100 ms
+    const probeEveryMs = 250;
+    const stopAt = Date.now() + seconds * 1000;
+    const profileMs: number[] = [];
+    const neighborsMs: number[] = [];
+    const bgTs = Date.now() - 3_600_000;
+    let posted = 0;
+    const c = env.stores.counter;
+    c.reset();
+    const background = (async () => {
+      while (Date.now() < stopAt) {
+        const t = Date.now();
+        posted += rate / 10;
+        await post(Array.from({ length: rate / 10 }, () => world.event(bgTs + posted * 10)));
+        await sleep(Math.max(0, 100 - (Date.now() - t)));
+      }
+    })();
+    const probes: Promise<void>[] = [];
+    let k = 0;
+    const probe = async (id: string) => {
+      const e = { ...world.event(Date.now(), 'u1'), userId: id, type: 'play', msPlayed: 180_000 };
+      await post([e]);
+      posted++;
+      const accepted = performance.now();
+      const wait = async (table: string, ok: (item: Record<string, unknown>) => boolean) => {
+        const deadline = accepted + 30_000;
+        while (performance.now() < deadline) {
+          const res = await poll.send(new GetCommand({ TableName: table, Key: { userId: id } }));
+          if (res.Item && ok(res.Item)) return performance.now() - accepted;
+          await sleep(10);
+        }
+        return Number.POSITIVE_INFINITY;
+      };
+      profileMs.push(await wait(env.topology.tableNames.profiles, () => true));
+      neighborsMs.push(await wait(env.topology.tableNames.neighbors, (it) => Number(it.profileVersion) >= 1));
+    };
+    log(`freshness: ${seconds} s at ${rate} events/s, a probe every ${probeEveryMs} ms…`);
+    while (Date.now() < stopAt) {
+      probes.push(probe(`probe-${Date.now()}-${k++}`));
+      await sleep(probeEveryMs);
+    }
+    await background;
+    await Promise.all(probes);
+    await idle(120_000);
+    // Every trigger's requests in steady state (profiles, index, neighbour lists) over the events.
+    const writesPerEvent = c.writes / posted;
+    const readsPerEvent = c.reads / posted;
+    return {
+      pipelineWriteRequestsPerEvent: writesPerEvent,
+      pipelineReadRequestsPerEvent: readsPerEvent,
+      pipelineWriteUnitsPerEventMeasured: c.writeUnits / posted,
+      probes: profileMs.length,
+      backgroundEventsPerSec: rate,
+      profileP50Ms: percentile(profileMs, 50),
+      profileP99Ms: percentile(profileMs, 99),
+      neighborsP50Ms: percentile(neighborsMs, 50),
+      neighborsP99Ms: percentile(neighborsMs, 99),
+      pollIntervalMs: 10,
+    };
+  }
+
+  async function api(q: boolean) {
+    const rate = 200;
+    const seconds = q ? 8 : 20;
+    const runs = q ? 1 : 3;
+    const c = env.stores.counter;
+    const results: { p50: number; p99: number; requests: number; non2xx: number; readsPerRec: number }[] = [];
+    const script = fileURLToPath(new URL('./api-load.ts', import.meta.url));
+    for (let r = 0; r < runs; r++) {
+      log(`api: ${rate} req/s for ${seconds} s (run ${r + 1}/${runs})…`);
+      c.reset();
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', script, pipeline.url, String(rate), String(seconds), String(world.users.length)],
+        { maxBuffer: 1 << 20 },
+      );
+      const res = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+        p50: number;
+        p99: number;
+        requests: number;
+        non2xx: number;
+      };
+      results.push({ ...res, readsPerRec: c.reads / Math.max(1, res.requests) });
+    }
+    return {
+      ratePerSec: rate,
+      seconds,
+      runs,
+      p50Ms: median(results.map((x) => x.p50)),
+      p99Ms: median(results.map((x) => x.p99)),
+      readRequestsPerRecommendation: median(results.map((x) => x.readsPerRec)),
+      non2xx: results.reduce((a, x) => a + x.non2xx, 0),
+      byRun: results,
+    };
+  }
+
+  async function refreshCost() {
+    const { updateNeighbors } = await import('../functions/neighbor-updater/handler.ts');
+    const c = env.stores.counter;
+    const users = world.users.slice(0, 400);
+    const profiles = await getProfiles(env.stores, users, false);
+    const source = { eventSourceArn: localClusterArn(), bootstrapServers: env.infra.kafkaBrokers.join(',') };
+    let offset = 1_000_000;
+    // A changed profile (one genre boosted: drift above the threshold) with a newer version.
+    const recordsFor = (ids: string[]): MskRecord[] =>
+      ids.flatMap((id) => {
+        const p = profiles.get(id);
+        if (!p) return [];
+        const g = Object.keys(p.genres)[0];
+        const genres = { ...p.genres, ...(g ? { [g]: (p.genres[g] ?? 0) * 1.5 + 1 } : {}) };
+        const update = profileUpdateOf({ ...p, genres, version: p.version + 1000 });
+        return [
+          {
+            topic: env.topology.topicNames.profileUpdates,
+            partition: 0,
+            offset: offset++,
+            timestamp: Date.now(),
+            timestampType: 'CREATE_TIME' as const,
+            key: Buffer.from(id).toString('base64'),
+            value: Buffer.from(JSON.stringify(update)).toString('base64'),
+            headers: [],
+          },
+        ];
+      });
+    const measure = async (ids: string[][]) => {
+      c.reset();
+      let refreshed = 0;
+      let items = 0;
+      let wall = 0;
+      for (const group of ids) {
+        const t0 = performance.now();
+        const s = await updateNeighbors(buildMskEvent(recordsFor(group), source), Date.now() + 60_000);
+        wall += performance.now() - t0;
+        refreshed += s.refreshed ?? 0;
+        items += s.indexItemsRead ?? 0;
+      }
+      const per = Math.max(1, refreshed);
+      return {
+        refreshed,
+        itemsReadPerRefresh: items / per,
+        readRequestsPerRefresh: c.reads / per,
+        readUnitsPerRefresh: c.readUnits / per,
+        writeRequestsPerRefresh: c.writes / per,
+        wallMsPerRefresh: wall / per,
+      };
+    };
+    const batch200 = await measure([users.slice(0, 200)]);
+    const single = await measure(users.slice(200, 240).map((u) => [u]));
+    // Side by side: the same refresh without reverse insertions (a setting; what it costs).
+    const before = process.env.NEIGHBOR_REVERSE_UPDATES;
+    process.env.NEIGHBOR_REVERSE_UPDATES = '0';
+    const singleNoReverse = await measure(users.slice(240, 280).map((u) => [u]));
+    if (before === undefined) delete process.env.NEIGHBOR_REVERSE_UPDATES;
+    else process.env.NEIGHBOR_REVERSE_UPDATES = before;
+    return {
+      oneUserPerBatchWithoutReverseUpdates: singleNoReverse,
+      itemsReadPerRefresh: single.itemsReadPerRefresh,
+      populatedUsers: world.users.length,
+      oneUserPerBatch: single,
+      batchOf200: batch200,
+    };
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * `npm run bench [-- <name>…] [--quick] [--out <file.json>]`: the tunestream benchmarks on the real
+ * Kafka broker and DynamoDB Local (started here, or external via KAFKA_BROKERS / DYNAMODB_ENDPOINT).
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { onShutdown } from '../local/infra/index.ts';
+import { functions, triggers } from '../shared/topology.ts';
+import { log, stopInfrastructure } from './env.ts';
+import { indexBench } from './index-recall.ts';
+import { costPerMillionEvents, PRICES, sig } from './lib.ts';
+import { pipelineBench } from './pipeline-bench.ts';
+import { endToEnd, profilePath } from './profile-path.ts';
+
+const NAMES = ['profilePath', 'endToEnd', 'dynamodb', 'freshness', 'index', 'api', 'cost'] as const;
+type Name = (typeof NAMES)[number];
+
+const USAGE = `Usage: npm run bench [-- <name>…] [--quick] [--out <file.json>] [--lastfm <dir>]
+
+Runs the benchmarks (all by default) on the real Kafka broker and DynamoDB Local, prints a table.
+
+Names: ${NAMES.join(', ')}
+  (dynamodb needs profilePath's figures and a populated pipeline; cost needs profilePath and dynamodb:
+   they are run when asked for)
+
+Options:
+  --quick          smoke run, about two minutes (index stops at 100k profiles)
+  --out <file>     also write the figures as JSON
+  --lastfm <dir>   Last.fm hetrec-2011 directory (default ../shared/datasets/lastfm-hetrec2011)
+  -h, --help       show this help
+
+Environment: KAFKA_BROKERS, DYNAMODB_ENDPOINT use external services instead of starting JVMs.
+`;
+
+type Figures = Record<string, Record<string, unknown>>;
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      lastfm: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const unknown = positionals.filter((p) => !(NAMES as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new Error(`unknown benchmark(s) ${unknown.join(', ')} (see --help)`);
+  const want = new Set<Name>(positionals.length > 0 ? (positionals as Name[]) : NAMES);
+  // Derived figures need their inputs.
+  if (want.has('cost')) for (const n of ['profilePath', 'dynamodb'] as const) want.add(n);
+  if (want.has('dynamodb')) want.add('profilePath');
+  const quick = values.quick;
+  const defaultLastfm = resolve('../shared/datasets/lastfm-hetrec2011');
+  const lastfm = values.lastfm ?? (existsSync(defaultLastfm) ? defaultLastfm : undefined);
+  if (!lastfm && want.has('index')) log(`index: no Last.fm dataset at ${defaultLastfm}; Last.fm part skipped`);
+
+  onShutdown(stopInfrastructure);
+  const started = performance.now();
+  const figures: Figures = {};
+  const meta = {
+    date: new Date().toISOString(),
+    quick,
+    node: process.version,
+    loadavgAtStart: loadavg().map((x) => Number(x.toFixed(2))),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+  };
+
+  if (want.has('index')) figures.index = await indexBench(quick, lastfm);
+  if (want.has('profilePath')) figures.profilePath = await profilePath(quick);
+  if (want.has('endToEnd')) figures.endToEnd = await endToEnd(quick);
+  if (want.has('freshness') || want.has('api') || want.has('dynamodb')) {
+    const p = await pipelineBench(quick, {
+      freshness: want.has('freshness'),
+      api: want.has('api'),
+      dynamodb: want.has('dynamodb'),
+    });
+    if (p.freshness) figures.freshness = p.freshness as Record<string, unknown>;
+    if (p.api) figures.api = p.api as Record<string, unknown>;
+    if (p.dynamodb) {
+      const pp = figures.profilePath as Awaited<ReturnType<typeof profilePath>>;
+      const at = pp.byBatchSize.find((b) => b.batchSize === 1000)!;
+      figures.dynamodb = {
+        writesPerEvent: at.writesPerEvent,
+        writesPerEventByBatchSize: Object.fromEntries(pp.byBatchSize.map((b) => [b.batchSize, b.writesPerEvent])),
+        ...(p.dynamodb as Record<string, unknown>),
+        readRequestsPerRecommendation: (p.api as { readRequestsPerRecommendation?: number } | undefined)
+          ?.readRequestsPerRecommendation,
+      };
+    }
+  }
+  if (want.has('cost')) figures.cost = cost(figures);
+  meta.loadavgAtStart.push(...loadavg().map((x) => Number(x.toFixed(2))));
+  const result = { meta: { ...meta, seconds: (performance.now() - started) / 1000 }, ...figures };
+  process.stdout.write(table(figures));
+  if (values.out) {
+    writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
+    log(`wrote ${values.out}`);
+  }
+}
+
+/** Cost per million events from the measured figures (profile path + neighbour refreshes). */
+function cost(f: Figures) {
+  const pp = f.profilePath as Awaited<ReturnType<typeof profilePath>>;
+  const at = pp.byBatchSize.find((b) => b.batchSize === 1000)!;
+  const d = f.dynamodb as {
+    batchOf200: { wallMsPerRefresh: number; readUnitsPerRefresh: number; writeRequestsPerRefresh: number };
+  };
+  // Upper bound: every profile write publishes an update and every update refreshes (the drift and
+  // interval checks skip some). Neighbour writes are ≤ 1 KB items: one write unit each.
+  const refreshesPerEvent = at.usersPerEvent;
+  const profileTrigger = triggers.find((t) => t.function === 'profile-updater')!;
+  const neighborTrigger = triggers.find((t) => t.function === 'neighbor-updater')!;
+  const inputs = {
+    lambdas: [
+      {
+        name: 'profile-updater',
+        memoryMb: functions['profile-updater'].memoryMb,
+        msPerEvent: at.wallMsPerEvent,
+        invocationsPerEvent: 1 / profileTrigger.batchSize,
+      },
+      {
+        name: 'neighbor-updater',
+        memoryMb: functions['neighbor-updater'].memoryMb,
+        msPerEvent: d.batchOf200.wallMsPerRefresh * refreshesPerEvent,
+        invocationsPerEvent: refreshesPerEvent / neighborTrigger.batchSize,
+      },
+    ],
+    writeUnitsPerEvent: at.writeUnitsPerEvent + d.batchOf200.writeRequestsPerRefresh * refreshesPerEvent,
+    readUnitsPerEvent: at.readUnitsPerEvent + d.batchOf200.readUnitsPerRefresh * refreshesPerEvent,
+  };
+  return {
+    ...costPerMillionEvents(inputs),
+    inputs,
+    refreshesPerEventUpperBound: refreshesPerEvent,
+    prices: PRICES,
+    pricesDate: '2026-11-22 (us-east-1 on-demand list prices)',
+  };
+}
+
+function table(f: Figures): string {
+  const get = (path: string): unknown =>
+    path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], f);
+  const rows: [string, string, string][] = [
+    ['profilePath.eventsPerSecPerCore', '≥ 50,000', 'events per CPU-second, batch 1000'],
+    ['endToEnd.ratioToRawConsume', '≥ 0.5', 'profile-updater ESM rate / raw kafkajs consume'],
+    ['endToEnd.rawConsumePerSec', '', 'events/s'],
+    ['endToEnd.profileUpdaterPerSec', '', 'events/s'],
+    ['endToEnd.dynamoRequestsPerSec', '', 'DynamoDB Local requests/s during the e2e run'],
+    ['dynamodb.writesPerEvent', '≤ 0.5', 'batch 1000'],
+    ['dynamodb.itemsReadPerRefresh', '', 'index items, one user per batch'],
+    ['dynamodb.batchOf200.itemsReadPerRefresh', '', 'index items, 200 users per batch'],
+    ['dynamodb.oneUserPerBatch.readRequestsPerRefresh', '', ''],
+    ['dynamodb.readRequestsPerRecommendation', '', ''],
+    ['freshness.profileP50Ms', '', 'POST 202 → profile'],
+    ['freshness.profileP99Ms', '≤ 1000', ''],
+    ['freshness.neighborsP50Ms', '', 'POST 202 → neighbours'],
+    ['freshness.neighborsP99Ms', '≤ 2000', ''],
+    ['index.recallAt10', '≥ 0.95', `at N = ${get('index.n') ?? '?'}`],
+    ['index.fractionRead', '≤ 0.02', ''],
+    ['index.hnswRecallAt10', '', 'HNSW M=16 ef=64'],
+    ['api.p50Ms', '', '200 req/s'],
+    ['api.p99Ms', '≤ 25', ''],
+    ['cost.usdPerMillionEvents', '≤ 0.50', 'Lambda + DynamoDB; MSK apart'],
+    ['cost.mskUsdPerMonth3Brokers', '', 'fixed'],
+  ];
+  const lines = ['', 'figure                                           goal       value      note'];
+  for (const [key, goal, note] of rows) {
+    const v = get(key);
+    if (v === undefined) continue;
+    lines.push(
+      `${key.padEnd(48)} ${goal.padEnd(10)} ${(typeof v === 'number' ? sig(v) : String(v)).padEnd(10)} ${note}`,
+    );
+  }
+  const sizes = get('index.bySize') as
+    | {
+        n: number;
+        recallAt10: number;
+        fractionRead: number;
+        hnsw?: { recallAt10: number; usPerQuery: number };
+        usPerQuery: number;
+      }[]
+    | undefined;
+  for (const s of sizes ?? [])
+    lines.push(
+      `index N=${s.n}: recall@10 ${sig(s.recallAt10)} reading ${sig(s.fractionRead * 100)}% (${sig(s.usPerQuery)} µs/query); HNSW ${sig(s.hnsw?.recallAt10 ?? Number.NaN)} (${sig(s.hnsw?.usPerQuery ?? Number.NaN)} µs/query)`,
+    );
+  const lf = get('index.lastfm') as
+    | { users?: number; recallAt10?: number; fractionRead?: number; hnsw?: { recallAt10: number }; skipped?: string }
+    | undefined;
+  if (lf?.users)
+    lines.push(
+      `index Last.fm (${lf.users} users): recall@10 ${sig(lf.recallAt10!)} reading ${sig(lf.fractionRead! * 100)}%; HNSW ${sig(lf.hnsw?.recallAt10 ?? Number.NaN)}`,
+    );
+  else if (lf?.skipped) lines.push(`index Last.fm: skipped (${lf.skipped})`);
+  const pp = get('profilePath.byBatchSize') as
+    | { batchSize: number; eventsPerCpuSecond: number; writesPerEvent: number; wallMsPerEvent: number }[]
+    | undefined;
+  for (const b of pp ?? [])
+    lines.push(
+      `profilePath batch ${b.batchSize}: ${sig(b.eventsPerCpuSecond)} events/CPU-s, ${sig(b.writesPerEvent)} writes/event, ${sig(b.wallMsPerEvent * 1000)} µs wall/event`,
+    );
+  return `${lines.join('\n')}\n\n`;
+}
+
+main()
+  .then(() => stopInfrastructure())
+  .then(
+    () => process.exit(0),
+    (err: unknown) => {
+      log(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      void stopInfrastructure().finally(() => process.exit(1));
+    },
+  );
