@@ -3,6 +3,10 @@
  * cost model (unit-tested in test/unit/bench/lib.test.ts).
  */
 
+import { rng, zipf } from '../shared/random.ts';
+
+export { rng, zipf };
+
 /** Nearest-rank percentile (p in 0–100) of unsorted numbers; NaN when empty. */
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
@@ -12,39 +16,6 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 export const median = (values: readonly number[]): number => percentile(values, 50);
-
-/** Deterministic PRNG (mulberry32): the same synthetic world on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Samples ranks 0..n−1 with P(k) ∝ 1/(k+1)^s (inverse CDF over a precomputed table). */
-export function zipf(n: number, s: number, random: () => number): () => number {
-  const cdf = new Float64Array(n);
-  let total = 0;
-  for (let k = 0; k < n; k++) {
-    total += 1 / (k + 1) ** s;
-    cdf[k] = total;
-  }
-  return () => {
-    const x = random() * total;
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cdf[mid]! < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Cost model

@@ -1,3 +1,7 @@
+import { rng } from '../shared/random.ts';
+
+export { rng };
+
 /**
  * A small built-in demo world for `npm start`: a catalog of tracks across a handful of genres and
  * listeners with distinct tastes, generated deterministically (no dataset needed), so that
@@ -28,18 +32,6 @@ export interface DemoTrack {
   genres: string[];
   durationMs: number;
   popularity: number;
-}
-
-/** Deterministic PRNG (mulberry32) so the demo world is the same on every start. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function demoCatalog(): DemoTrack[] {

@@ -7,36 +7,9 @@
 import type { ListenEventV1 } from '../../shared/domain/events.ts';
 import { GENRES, type GenreWeights, MOODS, normalizeGenreWeights } from '../../shared/domain/genres.ts';
 import { type ApplyContext, buildProfile, DAY_MS, type Profile } from '../../shared/domain/profile.ts';
+import { rng, zipf } from '../../shared/random.ts';
 
-/** mulberry32: small, fast, seedable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Samples ranks 0..n-1 with P(k) ∝ 1/(k+1)^s. */
-export function zipf(n: number, s: number, rand: () => number): () => number {
-  const cdf = new Float64Array(n);
-  let acc = 0;
-  for (let k = 0; k < n; k++) cdf[k] = acc += 1 / (k + 1) ** s;
-  return () => {
-    const x = rand() * acc;
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cdf[mid]! < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-}
+export { rng };
 
 export interface Workload {
   artists: { artistId: string; name: string; genres: GenreWeights }[];

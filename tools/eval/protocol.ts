@@ -1,19 +1,10 @@
+import { rng as mulberry32 } from '../../shared/random.ts';
+
+export { mulberry32 };
 /**
  * The offline protocol (after Elliot's Last.fm setup): binarize, iterative k-core, seeded random
  * 80/20 hold-out, full-ranking top-k metrics. Pure functions, unit-tested on hand examples.
  */
-
-/** mulberry32: small, fast, deterministic PRNG in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Interaction {
   user: string;

@@ -12,17 +12,7 @@ import {
   shouldRefresh,
 } from '../../../shared/domain/neighbor-index.ts';
 import { genreVector } from '../../../shared/domain/similarity.ts';
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../../shared/random.ts';
 
 /** Users mixing 1–4 genres drawn from a Zipf popularity, with exponential weights plus sparse noise. */
 function syntheticUsers(n: number, seed: number): [string, Float64Array][] {

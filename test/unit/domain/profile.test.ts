@@ -11,17 +11,7 @@ import {
   profileUpdateOf,
   scoresAt,
 } from '../../../shared/domain/profile.ts';
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../../shared/random.ts';
 
 const T0 = Date.UTC(2024, 0, 1);
 const TRACK_GENRES: Record<string, GenreWeights> = {
