@@ -4,7 +4,7 @@
  */
 import type { MSKEvent, MSKRecord } from 'aws-lambda';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import type { DeadLetterV1 } from '../../shared/domain/events.ts';
+import { type DeadLetterV1, deadLetterOf } from '../../shared/domain/events.ts';
 
 /** Lambda omits `key` for records without one (the @types declare it always present). */
 export type MskRecord = Omit<MSKRecord, 'key'> & { key?: string };
@@ -127,18 +127,19 @@ export function toDeadLetterV1(
   functionName: string,
   now = Date.now(),
 ): DeadLetterV1 {
-  return {
+  return deadLetterOf(
+    {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      keyBase64: record.key,
+      valueBase64: record.value,
+    },
     reason,
-    error: error.slice(0, 2000),
-    sourceTopic: record.topic,
-    partition: record.partition,
-    offset: record.offset,
-    ...(record.key === undefined ? {} : { key: record.key }),
-    value: record.value,
-    function: functionName,
-    failedAt: now,
-    v: 1,
-  };
+    error,
+    functionName,
+    now,
+  );
 }
 
 /** Approximate JSON size of a record in the event (Lambda caps a synchronous payload at 6 MB). */

@@ -4,7 +4,7 @@
  */
 import type { MSKEvent, MSKRecord } from 'aws-lambda';
 import { type Message, Partitioners, type Producer } from 'kafkajs';
-import type { DeadLetterReason, DeadLetterV1 } from '../domain/events.ts';
+import { type DeadLetterReason, type DeadLetterV1, deadLetterOf } from '../domain/events.ts';
 import { createKafka, kafkaConnectionFromEnv } from './kafka-client.ts';
 
 export interface DecodedRecord {
@@ -92,17 +92,20 @@ export function toDeadLetter(
   functionName: string,
   now = Date.now(),
 ): DeadLetter {
-  return {
+  const keyBase64 = record.key === undefined ? undefined : Buffer.from(record.key).toString('base64');
+  return deadLetterOf(
+    {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      keyBase64,
+      valueBase64: record.value.toString('base64'),
+    },
     reason,
-    error: error.slice(0, 2000),
-    sourceTopic: record.topic,
-    partition: record.partition,
-    offset: record.offset,
-    key: record.key === undefined ? undefined : Buffer.from(record.key).toString('base64'),
-    value: record.value.toString('base64'),
-    function: functionName,
-    failedAt: now,
-  };
+    error,
+    functionName,
+    now,
+  );
 }
 
 export async function publishDeadLetters(topic: string, letters: DeadLetter[]): Promise<void> {

@@ -201,7 +201,14 @@ export const ProfileUpdateV1 = z.object({
 });
 export type ProfileUpdateV1 = z.infer<typeof ProfileUpdateV1>;
 
-export const DEAD_LETTER_REASONS = ['too-large', 'invalid-json', 'invalid-schema', 'processing-error'] as const;
+export const DEAD_LETTER_REASONS = [
+  'too-large',
+  'invalid-json',
+  'invalid-schema',
+  'processing-error',
+  'retries-exhausted',
+  'record-too-old',
+] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 export const DeadLetterV1 = z.object({
@@ -220,6 +227,28 @@ export const DeadLetterV1 = z.object({
   v: z.literal(1).optional(),
 });
 export type DeadLetterV1 = z.infer<typeof DeadLetterV1>;
+
+/** The one constructor of dead letters (handlers and the event source mapping alike). */
+export function deadLetterOf(
+  source: { topic: string; partition: number; offset: number; keyBase64?: string | undefined; valueBase64: string },
+  reason: string,
+  error: string,
+  functionName: string,
+  failedAt: number,
+): DeadLetterV1 {
+  return {
+    reason,
+    error: error.slice(0, 2000),
+    sourceTopic: source.topic,
+    partition: source.partition,
+    offset: source.offset,
+    ...(source.keyBase64 === undefined ? {} : { key: source.keyBase64 }),
+    value: source.valueBase64,
+    function: functionName,
+    failedAt,
+    v: 1,
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Errors
