@@ -10,6 +10,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  type PutCommandInput,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Profile } from '../domain/profile.ts';
@@ -99,6 +100,19 @@ async function batchGet<T>(
   return out;
 }
 
+/** A conditional put: true when written, false when the condition failed (someone got there first). */
+async function conditionalPut(s: Stores, input: PutCommandInput): Promise<boolean> {
+  s.counter.writes++;
+  try {
+    const res = await s.client.send(new PutCommand({ ...input, ReturnConsumedCapacity: 'TOTAL' }));
+    s.counter.writeUnits += res.ConsumedCapacity?.CapacityUnits ?? 0;
+    return true;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return false;
+    throw err;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Profiles
 
@@ -132,26 +146,14 @@ export async function putProfileIfUnchanged(s: Stores, profile: Profile, readVer
     topArtists: sanitizeScores(profile.topArtists),
     topTracks: sanitizeScores(profile.topTracks),
   };
-  try {
-    const res = await s.client.send(
-      new PutCommand({
-        TableName: s.tableNames.profiles,
-        Item: item,
-        ConditionExpression: readVersion === 0 ? 'attribute_not_exists(userId)' : '#v = :v',
-        ...(readVersion === 0
-          ? {}
-          : { ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': readVersion } }),
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    s.counter.writes++;
-    s.counter.writeUnits += res.ConsumedCapacity?.CapacityUnits ?? 0;
-    return true;
-  } catch (err) {
-    s.counter.writes++;
-    if (err instanceof ConditionalCheckFailedException) return false;
-    throw err;
-  }
+  return conditionalPut(s, {
+    TableName: s.tableNames.profiles,
+    Item: item,
+    ConditionExpression: readVersion === 0 ? 'attribute_not_exists(userId)' : '#v = :v',
+    ...(readVersion === 0
+      ? {}
+      : { ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': readVersion } }),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,15 +202,7 @@ export async function putNeighborList(s: Stores, list: NeighborList, mode: 'refr
           ExpressionAttributeValues: { ':pv': list.profileVersion },
         }
       : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': list.rev - 1 } };
-  try {
-    await s.client.send(new PutCommand({ TableName: s.tableNames.neighbors, Item: list, ...condition }));
-    s.counter.writes++;
-    return true;
-  } catch (err) {
-    s.counter.writes++;
-    if (err instanceof ConditionalCheckFailedException) return false;
-    throw err;
-  }
+  return conditionalPut(s, { TableName: s.tableNames.neighbors, Item: list, ...condition });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,22 +305,12 @@ export async function getCatalogItems(s: Stores, itemIds: readonly string[]): Pr
 
 /** Last writer (by updatedAt) wins, whatever order upserts arrive in; a replay is a no-op. */
 export async function putCatalogItemIfNewer(s: Stores, item: CatalogItem): Promise<boolean> {
-  try {
-    await s.client.send(
-      new PutCommand({
-        TableName: s.tableNames.catalog,
-        Item: { ...item, genres: sanitizeScores(item.genres) },
-        ConditionExpression: 'attribute_not_exists(itemId) OR updatedAt < :u',
-        ExpressionAttributeValues: { ':u': item.updatedAt },
-      }),
-    );
-    s.counter.writes++;
-    return true;
-  } catch (err) {
-    s.counter.writes++;
-    if (err instanceof ConditionalCheckFailedException) return false;
-    throw err;
-  }
+  return conditionalPut(s, {
+    TableName: s.tableNames.catalog,
+    Item: { ...item, genres: sanitizeScores(item.genres) },
+    ConditionExpression: 'attribute_not_exists(itemId) OR updatedAt < :u',
+    ExpressionAttributeValues: { ':u': item.updatedAt },
+  });
 }
 
 /** The most popular catalog items of a kind in a genre (GSI, descending popularity). */
