@@ -108,6 +108,7 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
   const window: { at: number; genre: string | null; trackId: string | null }[] = [];
   const facets = { platforms: new Set<string>(), countries: new Set<string>() };
   const deadLetters = { count: 0, byReason: {} as Record<string, number>, latest: [] as object[] };
+  const deadLetterRecords = new Set<string>();
   const errors: { at: number; source: string; message: string }[] = [];
   const pushRecent = <T>(list: T[], item: T) => {
     list.unshift(item);
@@ -201,12 +202,19 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
 
   const ingestDeadLetter = (value: Buffer | null) => {
     const parsed = DeadLetterV1.safeParse(JSON.parse(value?.toString('utf8') ?? 'null'));
-    deadLetters.count++;
     if (!parsed.success) {
+      deadLetters.count++;
       noteError('dead-letters', 'a dead letter that does not match DeadLetterV1');
       return;
     }
     const d = parsed.data;
+    // Every consumer of a topic dead-letters a bad record on its own (profile-updater and
+    // event-archiver both read listen-events): count bad records, not letters.
+    const coordinates = `${d.sourceTopic}/${d.partition}/${d.offset}`;
+    if (deadLetterRecords.has(coordinates)) return;
+    if (deadLetterRecords.size >= 100_000) deadLetterRecords.clear();
+    deadLetterRecords.add(coordinates);
+    deadLetters.count++;
     deadLetters.byReason[d.reason] = (deadLetters.byReason[d.reason] ?? 0) + 1;
     const { value: _v, key: _k, ...shown } = d;
     pushRecent(deadLetters.latest, shown);

@@ -52,6 +52,32 @@ const RecommendationsQuery = z.object({
 
 const NeighborsQuery = z.object({ limit: limitParam(100, settings.NEIGHBORS_K) });
 
+/**
+ * Popular items per genre change slowly (catalog popularity), and every recommendation asks for
+ * a few genres: caching them per container for a short while saves most of the read requests.
+ */
+const POPULAR_TTL_MS = 30_000;
+const popularCache = new Map<string, { at: number; items: Promise<CatalogItem[]> }>();
+
+function popularCached(
+  stores: Stores,
+  kind: 'track' | 'artist',
+  genre: string,
+  now = Date.now(),
+): Promise<CatalogItem[]> {
+  const key = `${kind}#${genre}`;
+  const hit = popularCache.get(key);
+  if (hit && now - hit.at < POPULAR_TTL_MS) return hit.items;
+  const items = popularInGenre(stores, kind, genre, CANDIDATES_PER_GENRE);
+  // Neither a failed query nor an empty genre (a catalog still loading) is served from the cache.
+  items.then(
+    (list) => list.length === 0 && popularCache.delete(key),
+    () => popularCache.delete(key),
+  );
+  popularCache.set(key, { at: now, items });
+  return items;
+}
+
 function itemIdOf(kind: 'track' | 'artist', id: string): string {
   return kind === 'track' ? trackItemId(id) : artistItemId(id);
 }
@@ -92,9 +118,7 @@ export async function recommendations(stores: Stores, event: APIGatewayProxyEven
     : profile && Object.keys(genreDistribution(profile)).length > 0
       ? Object.keys(genreDistribution(profile)).slice(0, 3)
       : HEADLINE_GENRES;
-  const popular = (
-    await Promise.all(genres.map((g) => popularInGenre(stores, query.kind, g, CANDIDATES_PER_GENRE)))
-  ).flat();
+  const popular = (await Promise.all(genres.map((g) => popularCached(stores, query.kind, g)))).flat();
   const catalog = new Map(popular.map((item) => [item.id, item]));
 
   const result = recommend({
