@@ -330,6 +330,13 @@ export const settings = {
   /** Neighbour index search budget per refresh: cells (one Query each) and index items read. */
   NEIGHBOR_MAX_CELLS: 64,
   NEIGHBOR_MAX_ITEMS: 5000,
+  /**
+   * Weights of the refresh's ranking score (`neighborScore`: genre cosine + artist-sketch cosine).
+   * Defaults = the offline evaluation's tuned DEFAULT_SYSTEM (EVALUATION.md); genre 1 / artist 0
+   * is the former genre-only ranking.
+   */
+  NEIGHBOR_GENRE_WEIGHT: 0.1,
+  NEIGHBOR_ARTIST_WEIGHT: 0.5,
   /** Also insert the refreshed user into its neighbours' lists when it now belongs there (1 = on). */
   NEIGHBOR_REVERSE_UPDATES: 1,
   /** Ingest limits (API Gateway's own payload cap is 10 MB; ours is stricter). */

@@ -30,6 +30,9 @@ Options:
   --core <n>           k-core threshold (default 10)
   --validation         evaluate on a validation split carved from the training part
                        (training split 80/20 again, seed + 1); the test split is never read
+  --neighbors <mode>   exact (default): top-K by similarity over full profiles; index: the deployed
+                       neighbour-updater search (genre cells within NEIGHBOR_MAX_CELLS/ITEMS,
+                       ranked by neighborScore over the genre vector + artist sketch)
   --set key=value,...  override system parameters (${Object.keys(DEFAULT_SYSTEM).join(', ')})
   --tune               coordinate search of the parameters on the validation split (implies --validation)
   --check-streaming    verify that shuffled, duplicated streaming replay builds the batch profiles
@@ -79,6 +82,7 @@ async function main(): Promise<void> {
       core: { type: 'string', default: '10' },
       validation: { type: 'boolean', default: false },
       set: { type: 'string' },
+      neighbors: { type: 'string', default: 'exact' },
       tune: { type: 'boolean', default: false },
       'check-streaming': { type: 'boolean', default: false },
       'no-baselines': { type: 'boolean', default: false },
@@ -127,11 +131,15 @@ async function main(): Promise<void> {
     return;
   }
   const params = { ...DEFAULT_SYSTEM, ...parseSet(values.set) };
+  const mode = values.neighbors;
+  if (mode !== 'exact' && mode !== 'index') throw new Error('--neighbors must be exact or index');
+  if (mode === 'index' && params.featureExponent !== 1)
+    log('note: --neighbors index uses the deployed artist sketch (exponent 1); featureExponent is ignored');
   const t0 = performance.now();
-  const sys = runSystem(data, params).metrics;
+  const sys = runSystem(data, params, {}, mode).metrics;
   const sysSeconds = (performance.now() - t0) / 1000;
   log(`system done in ${sysSeconds.toFixed(1)} s`);
-  const results: [string, Metrics][] = [['system', sys]];
+  const results: [string, Metrics][] = [[mode === 'index' ? 'system (index neighbours)' : 'system', sys]];
   if (!values['no-baselines']) {
     results.push(['MostPop', runMostPop(data)]);
     log('MostPop done');
@@ -160,6 +168,7 @@ async function main(): Promise<void> {
         heldOut: test.length,
       },
       params,
+      neighbors: mode,
       system: asJson(sys, k),
       baselines: values['no-baselines']
         ? {}

@@ -26,12 +26,14 @@ import {
   cellOf,
   decodeVector,
   encodeVector,
+  type IndexCandidate,
+  indexTaste,
   mergeNeighbors,
   type Neighbor,
-  probePlan,
+  NeighborSearch,
   shouldRefresh,
 } from '../../shared/domain/neighbor-index.ts';
-import { genreVector } from '../../shared/domain/similarity.ts';
+import { genreVector, type TasteFeatures } from '../../shared/domain/similarity.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
 import { forEachLimit, runTrigger } from '../../shared/handlers/trigger.ts';
 import type { ResolvedSettings } from '../../shared/topology.ts';
@@ -44,6 +46,8 @@ const tools = observability(FUNCTION_NAME);
 interface Refresh {
   update: ProfileUpdateV1;
   vector: Float64Array;
+  /** Genre vector + artist sketch: what the search ranks candidates against. */
+  taste: TasteFeatures;
   encoded: string;
   cell: string;
   previous: NeighborList | undefined;
@@ -62,7 +66,7 @@ async function occupiedCells(stores: Stores, now: number): Promise<Set<string>> 
 
 /** Reads index cells once per batch, however many users probe them. */
 class CellReader {
-  private readonly cells = new Map<string, Promise<{ userId: string; vec: Float64Array }[]>>();
+  private readonly cells = new Map<string, Promise<IndexCandidate[]>>();
   itemsRead = 0;
   cellsRead = 0;
   constructor(private readonly stores: Stores) {}
@@ -72,7 +76,7 @@ class CellReader {
       this.cellsRead++;
       pending = queryCell(this.stores, cell).then((entries) => {
         this.itemsRead += entries.length;
-        return entries.map((e) => ({ userId: e.userId, vec: decodeVector(e.vec) }));
+        return entries.map((e) => ({ userId: e.userId, taste: indexTaste(decodeVector(e.vec), e.artists) }));
       });
       this.cells.set(cell, pending);
     }
@@ -80,51 +84,25 @@ class CellReader {
   }
 }
 
-/** Top-k neighbours of `vector` from the index, reading cells best first within the budget. */
+/**
+ * Top-k neighbours of `taste` from the index: cells best first by genre within the budget,
+ * candidates ranked by `neighborScore` (the same search the offline evaluation runs).
+ */
 export async function searchIndex(
   reader: CellReader,
-  vector: Float64Array,
+  taste: TasteFeatures,
   selfId: string,
   k: number,
   budget: { maxCells: number; maxItems: number },
   occupied: ReadonlySet<string>,
+  weights: { genreWeight: number; artistWeight: number },
 ): Promise<Neighbor[]> {
-  // Best cells first, empty ones skipped: the budget is spent on cells that hold users.
-  const plan = probePlan(vector)
-    .filter((p) => occupied.has(p.cell))
-    .slice(0, budget.maxCells);
-  // maxBoundFrom[i]: the best any cell from i on could still offer (stop when it cannot beat the k-th).
-  const maxBoundFrom = new Float64Array(plan.length + 1);
-  for (let i = plan.length - 1; i >= 0; i--) maxBoundFrom[i] = Math.max(maxBoundFrom[i + 1]!, plan[i]!.bound);
-  const best = new Map<string, number>();
-  let worst = Number.NEGATIVE_INFINITY;
-  let itemsSeen = 0;
-  const WAVE = 8; // cells queried concurrently
-  for (let i = 0; i < plan.length; i += WAVE) {
-    if (best.size >= k && maxBoundFrom[i]! <= worst) break;
-    if (itemsSeen >= budget.maxItems) break;
-    const wave = await Promise.all(plan.slice(i, i + WAVE).map((p) => reader.read(p.cell)));
-    for (const entries of wave) {
-      for (const { userId, vec } of entries) {
-        itemsSeen++;
-        if (userId === selfId) continue;
-        // Orthogonal tastes are not neighbours, however few users there are.
-        let dot = 0;
-        for (let d = 0; d < vec.length; d++) dot += vec[d]! * vector[d]!;
-        if (!(dot > 0)) continue;
-        const prev = best.get(userId);
-        if (prev === undefined || dot > prev) best.set(userId, dot);
-      }
-    }
-    if (best.size >= k) {
-      worst = [...best.values()].sort((a, b) => b - a)[k - 1]!;
-    }
+  const search = new NeighborSearch(taste, selfId, k, budget, occupied, weights);
+  for (let cells = search.nextCells(); cells; cells = search.nextCells()) {
+    const wave = await Promise.all(cells.map((c) => reader.read(c)));
+    for (const entries of wave) search.offer(entries);
   }
-  return mergeNeighbors(
-    [],
-    [...best].map(([userId, similarity]) => ({ userId, similarity: Math.round(similarity * 1e6) / 1e6 })),
-    k,
-  );
+  return search.result();
 }
 
 export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
@@ -162,7 +140,14 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
         );
         if (!due) continue;
         const encoded = encodeVector(vector);
-        refreshes.push({ update, vector, encoded, cell: cellOf(decodeVector(encoded)), previous });
+        refreshes.push({
+          update,
+          vector,
+          taste: indexTaste(vector, update.artists),
+          encoded,
+          cell: cellOf(decodeVector(encoded)),
+          previous,
+        });
       }
       if (refreshes.length === 0) return { refreshed: 0, stale, reverseInserts: 0 };
 
@@ -178,6 +163,7 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
               cell: r.cell,
               userId: r.update.userId,
               vec: r.encoded,
+              ...(r.update.artists ? { artists: r.update.artists } : {}),
               profileVersion: r.update.version,
             }),
           ),
@@ -195,7 +181,7 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
       await forEachLimit(refreshes, 8, async (r) => {
         const neighbors = await searchIndex(
           reader,
-          r.vector,
+          r.taste,
           r.update.userId,
           settings.NEIGHBORS_K,
           {
@@ -203,6 +189,7 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
             maxItems: settings.NEIGHBOR_MAX_ITEMS,
           },
           occupied,
+          { genreWeight: settings.NEIGHBOR_GENRE_WEIGHT, artistWeight: settings.NEIGHBOR_ARTIST_WEIGHT },
         );
         computed.set(r.update.userId, neighbors);
         const list: NeighborList = {

@@ -212,6 +212,8 @@ export interface IndexEntry {
   cell: string;
   userId: string;
   vec: string;
+  /** The user's artist sketch (`encodeArtistSketch`); absent for entries written before it existed. */
+  artists?: string;
   profileVersion: number;
 }
 

@@ -197,6 +197,11 @@ export const ProfileUpdateV1 = z.object({
   ts: z.int().min(0),
   /** Sparse, L2-normalized, non-negative genre vector (decimals rounded). */
   genres: z.record(z.string(), z.number()),
+  /**
+   * Compact sketch of the user's top artists, "artistId:weight,…" (id URI-encoded, weight 1–999
+   * relative to the largest; see `encodeArtistSketch`). Optional: older producers omit it.
+   */
+  artists: z.string().max(16_384).optional(),
   v: z.literal(1).optional(),
 });
 export type ProfileUpdateV1 = z.infer<typeof ProfileUpdateV1>;

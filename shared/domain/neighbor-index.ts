@@ -15,6 +15,7 @@
  * maximized over t in closed form (the right side is concave in t).
  */
 import { GENRE_COUNT, GENRES } from './genres.ts';
+import { type SimilarityWeights, type SparseVector, similarity, type TasteFeatures } from './similarity.ts';
 
 /** Upper edges of the ratio buckets (x₂/x₁); the last bucket ends at 1. */
 export const DEFAULT_RATIO_BUCKETS: readonly number[] = [0.2, 0.4, 0.6, 0.8];
@@ -220,6 +221,176 @@ export function decodeVector(s: string): Float64Array {
     for (let i = 0; i < v.length; i++) v[i]! *= inv;
   }
   return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Artist sketch: the user's top artists in the same compact form, "artistId:weight,…" with the
+// id URI-encoded (so ',' and ':' cannot clash) and the weight relative to the largest, 1–999.
+// It lets a refresh rank candidates by artist overlap from the index entry alone.
+
+/** Artists kept in a sketch (~32 × (id + 4) bytes). */
+export const ARTIST_SKETCH_SIZE = 32;
+
+/**
+ * The `limit` largest positive scores, each raised to `exponent` (as `tasteFeatures`'
+ * itemExponent: 1 keeps them, 0 binarizes), scaled to the largest and quantized to 1–999.
+ * Ties by id, so the sketch is deterministic.
+ */
+export function encodeArtistSketch(
+  scores: Readonly<Record<string, number>>,
+  opts: { limit?: number; exponent?: number } = {},
+): string {
+  const limit = opts.limit ?? ARTIST_SKETCH_SIZE;
+  const e = opts.exponent ?? 1;
+  const entries: [string, number][] = [];
+  for (const k in scores) {
+    const v = scores[k]!;
+    if (v > 0 && Number.isFinite(v)) entries.push([k, e === 0 ? 1 : v ** e]);
+  }
+  if (entries.length === 0 || limit <= 0) return '';
+  entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const top = entries.slice(0, limit);
+  const max = top[0]![1];
+  return top.map(([k, v]) => `${encodeURIComponent(k)}:${Math.max(1, Math.round((v / max) * QUANT))}`).join(',');
+}
+
+/** L2-normalized sparse artist vector from `encodeArtistSketch` output (malformed parts ignored). */
+export function decodeArtistSketch(s: string | undefined): SparseVector {
+  const out: SparseVector = new Map();
+  if (!s) return out;
+  let norm = 0;
+  for (const part of s.split(',')) {
+    const colon = part.lastIndexOf(':');
+    if (colon <= 0) continue;
+    const x = Number(part.slice(colon + 1));
+    if (!(x > 0) || !Number.isFinite(x)) continue;
+    let id: string;
+    try {
+      id = decodeURIComponent(part.slice(0, colon));
+    } catch {
+      continue;
+    }
+    out.set(id, x);
+    norm += x * x;
+  }
+  if (norm > 0) {
+    const inv = 1 / Math.sqrt(norm);
+    for (const [k, x] of out) out.set(k, x * inv);
+  }
+  return out;
+}
+
+/** What a refresh knows of a user from an index entry (or its own profile update). */
+export function indexTaste(genres: Float64Array, artistSketch: string | undefined): TasteFeatures {
+  return { genres, artists: decodeArtistSketch(artistSketch) };
+}
+
+/**
+ * The score a refresh ranks candidates by: `similarity` (genre cosine + artist cosine, weighted)
+ * over index tastes. The neighbour updater and the offline evaluation (`--neighbors index`) both
+ * call this; the exact evaluation calls `similarity` on full profiles.
+ */
+export function neighborScore(
+  query: TasteFeatures,
+  candidate: TasteFeatures,
+  weights: Readonly<Pick<SimilarityWeights, 'genreWeight' | 'artistWeight'>>,
+): number {
+  return similarity(query, candidate, { genreWeight: weights.genreWeight, artistWeight: weights.artistWeight });
+}
+
+/**
+ * Upper bound of `neighborScore` for candidates whose genre cosine is at most `genreBound`: the
+ * artist cosine is bounded only by 1, so with artistWeight > 0 the bound is
+ * (g·genreBound + a) / (g + a), which equals genreBound when a = 0.
+ */
+export function blendedBound(
+  genreBound: number,
+  weights: Readonly<Pick<SimilarityWeights, 'genreWeight' | 'artistWeight'>>,
+): number {
+  const g = Math.max(0, weights.genreWeight);
+  const a = Math.max(0, weights.artistWeight);
+  if (!(g + a > 0)) return 0;
+  return (g * genreBound + a * (a > 0 ? 1 : 0)) / (g + a);
+}
+
+export interface IndexCandidate {
+  userId: string;
+  taste: TasteFeatures;
+}
+
+export interface SearchBudget {
+  maxCells: number;
+  maxItems: number;
+}
+
+/**
+ * One neighbour search over the index, as a state machine so the same code runs against DynamoDB
+ * (async, a wave of cells queried concurrently) and in memory (the evaluation):
+ *
+ *   for (let cells; (cells = s.nextCells()); ) for (const c of cells) s.offer(await read(c));
+ *
+ * Cells come best first by genre (`probePlan`, unoccupied ones skipped, at most `maxCells`);
+ * candidates are ranked by `neighborScore`. The search stops when the budget is spent or when no
+ * unread cell can beat the k-th neighbour under `blendedBound` (with an artist term this is
+ * rarely before the budget: an unread user may share every artist).
+ */
+export class NeighborSearch {
+  static readonly WAVE = 8;
+  private readonly plan: ProbeEntry[];
+  private readonly maxBoundFrom: Float64Array;
+  private readonly best = new Map<string, number>();
+  private next = 0;
+  itemsSeen = 0;
+
+  constructor(
+    private readonly query: TasteFeatures,
+    private readonly selfId: string,
+    private readonly k: number,
+    private readonly budget: SearchBudget,
+    occupied: { has(cell: string): boolean },
+    private readonly weights: Readonly<Pick<SimilarityWeights, 'genreWeight' | 'artistWeight'>>,
+  ) {
+    // Best cells first, empty ones skipped: the budget is spent on cells that hold users.
+    this.plan = probePlan(query.genres)
+      .filter((p) => occupied.has(p.cell))
+      .slice(0, Math.max(0, budget.maxCells));
+    this.maxBoundFrom = new Float64Array(this.plan.length + 1);
+    for (let i = this.plan.length - 1; i >= 0; i--)
+      this.maxBoundFrom[i] = Math.max(this.maxBoundFrom[i + 1]!, blendedBound(this.plan[i]!.bound, weights));
+  }
+
+  /** The next wave of cells to read, or undefined when the search is done. */
+  nextCells(): string[] | undefined {
+    const i = this.next;
+    if (i >= this.plan.length) return undefined;
+    if (this.k > 0 && this.best.size >= this.k) {
+      const worst = [...this.best.values()].sort((a, b) => b - a)[this.k - 1]!;
+      if (this.maxBoundFrom[i]! <= worst) return undefined;
+    }
+    if (this.itemsSeen >= this.budget.maxItems) return undefined;
+    this.next = i + NeighborSearch.WAVE;
+    return this.plan.slice(i, i + NeighborSearch.WAVE).map((p) => p.cell);
+  }
+
+  offer(entries: Iterable<IndexCandidate>): void {
+    for (const { userId, taste } of entries) {
+      this.itemsSeen++;
+      if (userId === this.selfId) continue;
+      const s = neighborScore(this.query, taste, this.weights);
+      // Unrelated tastes (no genre and no artist in common) are not neighbours, however few users there are.
+      if (!(s > 0)) continue;
+      const prev = this.best.get(userId);
+      if (prev === undefined || s > prev) this.best.set(userId, s);
+    }
+  }
+
+  result(): Neighbor[] {
+    return mergeNeighbors(
+      [],
+      [...this.best].map(([userId, s]) => ({ userId, similarity: Math.round(s * 1e6) / 1e6 })),
+      this.k,
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

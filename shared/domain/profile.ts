@@ -20,6 +20,7 @@ import { DAY_MS, type ProfileUpdateV1 } from './events.ts';
 export { DAY_MS };
 
 import { type GenreWeights, tagToMood } from './genres.ts';
+import { encodeArtistSketch } from './neighbor-index.ts';
 import { DEFAULT_WEIGHTS, eventWeight, type WeightConfig } from './weights.ts';
 
 export interface ProfileCounts {
@@ -390,7 +391,10 @@ export function profileUpdateOf(profile: Profile): ProfileUpdateV1 {
       if (q > 0) genres[k] = q;
     }
   }
-  return { userId: profile.userId, version: profile.version, ts: profile.anchorTs, genres };
+  const update: ProfileUpdateV1 = { userId: profile.userId, version: profile.version, ts: profile.anchorTs, genres };
+  const artists = encodeArtistSketch(profile.topArtists);
+  if (artists !== '') update.artists = artists;
+  return update;
 }
 
 class SmallSet {

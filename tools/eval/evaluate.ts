@@ -6,7 +6,16 @@
  */
 
 import type { GenreWeights } from '../../shared/domain/genres.ts';
-import { buildProfile, type Profile } from '../../shared/domain/profile.ts';
+import {
+  cellOf,
+  decodeVector,
+  encodeVector,
+  type IndexCandidate,
+  indexTaste,
+  NeighborSearch,
+  type SearchBudget,
+} from '../../shared/domain/neighbor-index.ts';
+import { buildProfile, type Profile, profileUpdateOf } from '../../shared/domain/profile.ts';
 import {
   type CandidateItem,
   DEFAULT_RANKING,
@@ -18,10 +27,12 @@ import {
 } from '../../shared/domain/recommend.ts';
 import {
   DEFAULT_SIMILARITY_WEIGHTS,
+  genreVector,
   similarity,
   type TasteFeatures,
   tasteFeatures,
 } from '../../shared/domain/similarity.ts';
+import { settings } from '../../shared/topology.ts';
 import { evaluateLists, getOrInit, type Interaction, type Metrics, topK } from './protocol.ts';
 
 export interface SystemParams extends RankingParams {
@@ -133,6 +144,50 @@ export function neighborLists(
   return out;
 }
 
+/** How neighbours are picked: exact `similarity` over full profiles, or the deployed index search. */
+export type NeighborMode = 'exact' | 'index';
+
+/** The deployed search budget (settings NEIGHBOR_MAX_CELLS / NEIGHBOR_MAX_ITEMS). */
+export const DEPLOYED_BUDGET: Readonly<SearchBudget> = Object.freeze({
+  maxCells: settings.NEIGHBOR_MAX_CELLS,
+  maxItems: settings.NEIGHBOR_MAX_ITEMS,
+});
+
+/**
+ * Neighbours as the deployed `neighbor-updater` finds them: every user's `profileUpdateOf` record
+ * is indexed like the handler does (quantized genre vector in its cell + artist sketch), and each
+ * user runs the same `NeighborSearch` (cells by genre within the budget, ranked by `neighborScore`).
+ */
+export function indexNeighborLists(
+  profiles: ReadonlyMap<string, Profile>,
+  p: Pick<SystemParams, 'neighbors' | 'genreWeight' | 'artistWeight'>,
+  budget: SearchBudget = DEPLOYED_BUDGET,
+): { lists: Map<string, { userId: string; similarity: number }[]>; itemsRead: number; cellsRead: number } {
+  const cells = new Map<string, IndexCandidate[]>();
+  const queries = new Map<string, ReturnType<typeof indexTaste>>();
+  for (const [u, prof] of profiles) {
+    const upd = profileUpdateOf(prof);
+    const vector = genreVector(upd.genres);
+    const stored = decodeVector(encodeVector(vector));
+    getOrInit(cells, cellOf(stored), () => []).push({ userId: u, taste: indexTaste(stored, upd.artists) });
+    queries.set(u, indexTaste(vector, upd.artists));
+  }
+  const weights = { genreWeight: p.genreWeight, artistWeight: p.artistWeight };
+  const lists = new Map<string, { userId: string; similarity: number }[]>();
+  let itemsRead = 0;
+  let cellsRead = 0;
+  for (const [u, q] of queries) {
+    const search = new NeighborSearch(q, u, p.neighbors, budget, cells, weights);
+    for (let wave = search.nextCells(); wave; wave = search.nextCells()) {
+      cellsRead += wave.length;
+      for (const c of wave) search.offer(cells.get(c) ?? []);
+    }
+    itemsRead += search.itemsSeen;
+    lists.set(u, search.result());
+  }
+  return { lists, itemsRead, cellsRead };
+}
+
 export function catalogOf(data: EvalData, counts: ReadonlyMap<string, number>): CandidateItem[] {
   let max = 1;
   for (const c of counts.values()) max = Math.max(max, c);
@@ -152,15 +207,25 @@ export function runSystem(
   data: EvalData,
   params: Partial<SystemParams> = {},
   cache: { profiles?: Map<string, Map<string, Profile>>; neighbors?: NeighborCache } = {},
+  mode: NeighborMode = 'exact',
 ): { metrics: Metrics; lists: Map<string, string[]> } {
   const p: SystemParams = { ...DEFAULT_SYSTEM, ...params };
   if (p.neighbors > MAX_NEIGHBORS) throw new Error(`neighbors must be at most ${MAX_NEIGHBORS}`);
   cache.profiles ??= new Map();
   const profiles = getOrInit(cache.profiles, p.playWeight, () => buildProfiles(data, p.playWeight));
   // Lists are cached longest-first (K only slices them), so trying several K costs one similarity pass.
-  const nkey = JSON.stringify([p.playWeight, p.genreWeight, p.artistWeight, p.asymmetry, p.featureExponent]);
+  // Index mode: K bounds the search itself (its early stop), so it is part of the key.
+  const nkey = JSON.stringify(
+    mode === 'exact'
+      ? [p.playWeight, p.genreWeight, p.artistWeight, p.asymmetry, p.featureExponent]
+      : [mode, p.playWeight, p.genreWeight, p.artistWeight, p.neighbors],
+  );
   cache.neighbors ??= new Map();
-  const nlists = getOrInit(cache.neighbors, nkey, () => neighborLists(profiles, { ...p, neighbors: MAX_NEIGHBORS }));
+  const nlists = getOrInit(cache.neighbors, nkey, () =>
+    mode === 'exact'
+      ? neighborLists(profiles, { ...p, neighbors: MAX_NEIGHBORS })
+      : indexNeighborLists(profiles, p).lists,
+  );
 
   const counts = itemCounts(data.train);
   const candidates = catalogOf(data, counts);
