@@ -135,7 +135,9 @@ export async function provisionTopology(
   }
 }
 
-/** Runs `fn` once on SIGINT, SIGTERM or normal exit; a second Ctrl-C forces exit. */
+const SHUTDOWN_TIMEOUT_MS = 20_000;
+
+/** Runs `fn` once on SIGINT or SIGTERM; a second Ctrl-C forces exit, and so does a stop that hangs. */
 export function onShutdown(fn: () => Promise<void>): void {
   let stoppingSince = 0;
   const handler = (signal: NodeJS.Signals) => {
@@ -147,6 +149,12 @@ export function onShutdown(fn: () => Promise<void>): void {
     }
     stoppingSince = Date.now();
     process.stderr.write(`\n${signal}: shutting down…\n`);
+    // A stop that hangs (e.g. a client retrying a broker that is gone) must not keep the process
+    // alive: the JVMs die with us (parent-death signal) either way.
+    setTimeout(() => {
+      process.stderr.write(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS / 1000} s: exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
     fn().then(
       () => process.exit(0),
       (err) => {

@@ -3,7 +3,8 @@
  * Maven resolves the pinned artifacts once into a cache outside the repo; later runs are offline.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +57,6 @@ export function checkMaven(): void {
 function isResolved(component: Component): boolean {
   const dir = componentDir(component);
   if (!existsSync(join(dir, '.resolved'))) return false;
-  // The marker records the pom's mtime: editing a pinned version re-resolves.
   return readdirSync(dir).some((f) => f.endsWith('.jar'));
 }
 
@@ -65,7 +65,8 @@ export async function resolveComponent(component: Component, log: (line: string)
   const dir = componentDir(component);
   const pom = join(POM_DIR, `${component}.pom.xml`);
   const marker = join(dir, '.resolved');
-  const pomStamp = String(statSync(pom).mtimeMs);
+  // The marker records the pom's content hash: a fresh clone is not a change, a new pinned version is.
+  const pomStamp = createHash('sha256').update(readFileSync(pom)).digest('hex');
   if (isResolved(component) && readFileSync(marker, 'utf8') === pomStamp) return 0;
   checkMaven();
   mkdirSync(dir, { recursive: true });
@@ -118,7 +119,9 @@ export function launchJvm(name: string, javaArgs: string[], logFile: string): Jv
   const [cmd, args] = usePdeathsig
     ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', 'java', ...javaArgs]]
     : ['java', javaArgs];
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Own process group: Ctrl-C in a terminal signals the whole foreground group, and the JVMs must
+  // outlive the pipeline's clean stop (commits, disconnects) — we stop them last ourselves.
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   let exitCode: number | null | undefined;
