@@ -5,9 +5,12 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
+  DEFAULT_RP3BETA,
   DEFAULT_SYSTEM,
   type EvalData,
+  type Rp3betaParams,
   runMostPop,
+  runRp3beta,
   runSystem,
   runUserKnn,
   type SystemParams,
@@ -21,7 +24,7 @@ const HELP = `Usage: npm run eval -- --dataset <lastfm-hetrec2011 dir> [options]
 
 Binarize user_artists.dat, iterative 10-core, seeded per-user 80/20 hold-out, train the
 pipeline's domain code on the training part, rank all artists for every test user and report
-Precision/Recall/nDCG@k and item coverage, with MostPop and UserKNN (cosine, k=100) baselines.
+Precision/Recall/nDCG@k and item coverage, with MostPop, UserKNN (cosine, k=100) and RP3beta baselines.
 
 Options:
   --dataset <dir>      Last.fm hetrec-2011 directory (required)
@@ -36,7 +39,8 @@ Options:
   --set key=value,...  override system parameters (${Object.keys(DEFAULT_SYSTEM).join(', ')})
   --tune               coordinate search of the parameters on the validation split (implies --validation)
   --check-streaming    verify that shuffled, duplicated streaming replay builds the batch profiles
-  --no-baselines       skip MostPop / UserKNN
+  --rp3 alpha=a,beta=b,topK=k  RP3beta baseline parameters (default alpha=0.7,beta=0.4,topK=200, tuned on validation)
+  --no-baselines       skip MostPop / UserKNN / RP3beta
   --out <file.json>    write the results as JSON
   --skip-bad           skip (and count) malformed dataset lines instead of failing
   -h, --help           this help`;
@@ -51,6 +55,17 @@ function parseSet(s: string | undefined): Partial<SystemParams> {
     if (Number.isNaN(out[k])) throw new Error(`--set: ${k} must be a number`);
   }
   return out as Partial<SystemParams>;
+}
+
+function parseRp3(s: string | undefined): Partial<Rp3betaParams> {
+  const out: Record<string, number> = {};
+  for (const kv of s ? s.split(',') : []) {
+    const [k, v] = kv.split('=');
+    if (!k || v === undefined || !(k in DEFAULT_RP3BETA) || Number.isNaN(Number(v)))
+      throw new Error(`--rp3: unknown or malformed "${kv}" (alpha, beta, topK)`);
+    out[k] = Number(v);
+  }
+  return out;
 }
 
 const fmt = (x: number) => x.toFixed(4);
@@ -82,6 +97,7 @@ async function main(): Promise<void> {
       core: { type: 'string', default: '10' },
       validation: { type: 'boolean', default: false },
       set: { type: 'string' },
+      rp3: { type: 'string' },
       neighbors: { type: 'string', default: 'exact' },
       tune: { type: 'boolean', default: false },
       'check-streaming': { type: 'boolean', default: false },
@@ -145,6 +161,9 @@ async function main(): Promise<void> {
     log('MostPop done');
     results.push(['UserKNN (cosine, k=100)', runUserKnn(data, 100)]);
     log('UserKNN done');
+    const rp3 = { ...DEFAULT_RP3BETA, ...parseRp3(values.rp3) };
+    results.push([`RP3beta (α=${rp3.alpha}, β=${rp3.beta}, k=${rp3.topK})`, runRp3beta(data, rp3)]);
+    log('RP3beta done');
   }
   console.log(
     `\nseed ${seed}, ${validation ? 'validation' : 'test'} split, ${sys.users} users, ${items.length} artists\n`,
@@ -172,7 +191,11 @@ async function main(): Promise<void> {
       system: asJson(sys, k),
       baselines: values['no-baselines']
         ? {}
-        : { mostpop: asJson(results[1]![1], k), userknn: asJson(results[2]![1], k) },
+        : {
+            mostpop: asJson(results[1]![1], k),
+            userknn: asJson(results[2]![1], k),
+            rp3beta: asJson(results[3]![1], k),
+          },
       seconds: { system: sysSeconds, total: (performance.now() - started) / 1000 },
     };
     writeFileSync(values.out, `${JSON.stringify(out, null, 2)}\n`);

@@ -305,3 +305,64 @@ export function runUserKnn(data: EvalData, neighbors = 100): Metrics {
   }
   return evaluateLists(lists, tests, data.k, data.items.length);
 }
+
+export interface Rp3betaParams {
+  alpha: number;
+  beta: number;
+  /** Neighbours kept per item row of the similarity matrix. */
+  topK: number;
+}
+
+/** Defaults chosen on the validation split (EVALUATION.md); the same grid for every seed. */
+export const DEFAULT_RP3BETA: Readonly<Rp3betaParams> = Object.freeze({ alpha: 0.7, beta: 0.4, topK: 200 });
+
+/**
+ * RP3beta (Paudel et al.; the strongest published baseline on this protocol): a 3-step random
+ * walk item → user → item on the binarized training graph, W = (P_iu)^α (P_ui)^α, columns divided
+ * by popularity^β, top-K per row; score(u, j) = Σ_{i ∈ u} W[i, j].
+ */
+export function runRp3beta(data: EvalData, p: Rp3betaParams = DEFAULT_RP3BETA): Metrics {
+  const trainBy = groupByUser(data.train);
+  const index = new Map(data.items.map((id, i) => [id, i] as const));
+  const n = data.items.length;
+  const degree = new Float64Array(n);
+  const rows: number[][] = [];
+  for (const items of trainBy.values()) {
+    const row = [...items.keys()].map((id) => index.get(id)!);
+    rows.push(row);
+    for (const i of row) degree[i]!++;
+  }
+  const W = new Float64Array(n * n);
+  for (const row of rows) {
+    const userStep = (1 / row.length) ** p.alpha;
+    for (const i of row) {
+      const w = (1 / degree[i]!) ** p.alpha * userStep;
+      for (const j of row) if (j !== i) W[i * n + j]! += w;
+    }
+  }
+  const penalty = Float64Array.from(degree, (d) => (d > 0 ? d ** -p.beta : 0));
+  const kept: { j: number; w: number }[][] = [];
+  for (let i = 0; i < n; i++) {
+    const row: { j: number; w: number }[] = [];
+    for (let j = 0; j < n; j++) {
+      const w = W[i * n + j]! * penalty[j]!;
+      if (w > 0) row.push({ j, w });
+    }
+    row.sort((a, b) => b.w - a.w || a.j - b.j);
+    kept.push(row.slice(0, p.topK));
+  }
+  const tests = testSets(data.test);
+  const lists = new Map<string, string[]>();
+  for (const user of tests.keys()) {
+    const own = trainBy.get(user);
+    const scores = new Map<string, number>();
+    for (const id of own?.keys() ?? []) {
+      for (const { j, w } of kept[index.get(id)!]!) {
+        const item = data.items[j]!;
+        if (!own!.has(item)) scores.set(item, (scores.get(item) ?? 0) + w);
+      }
+    }
+    lists.set(user, topK(scores, data.k));
+  }
+  return evaluateLists(lists, tests, data.k, data.items.length);
+}

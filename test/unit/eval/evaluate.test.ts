@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ListenEventV1 } from '../../../shared/domain/events.ts';
 import type { GenreWeights } from '../../../shared/domain/genres.ts';
 import { buildProfile } from '../../../shared/domain/profile.ts';
-import { type EvalData, runMostPop, runSystem, runUserKnn } from '../../../tools/eval/evaluate.ts';
+import { type EvalData, runMostPop, runRp3beta, runSystem, runUserKnn } from '../../../tools/eval/evaluate.ts';
 import { type Interaction, mulberry32 } from '../../../tools/eval/protocol.ts';
 import { compareProfiles, streamProfile } from '../../../tools/eval/streaming.ts';
 
@@ -38,6 +38,7 @@ describe('offline evaluation runs', () => {
     for (const [u, list] of sys.lists)
       expect(list.every((i) => i[0] === (Number(u.slice(1)) < 10 ? 'a' : 'b'))).toBe(true);
     expect(runUserKnn(data, 5)['recall@k']).toBe(1);
+    expect(runRp3beta(data, { alpha: 1, beta: 0.5, topK: 20 })['recall@k']).toBe(1);
     expect(runMostPop(data)['recall@k']).toBeLessThan(1);
   });
 });
