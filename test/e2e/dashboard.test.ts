@@ -8,9 +8,9 @@ import { mkdirSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCatalog, demoEvents } from '../../local/demo.ts';
-import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import type { LocalPipeline } from '../../local/pipeline.ts';
 import { triggers } from '../../shared/topology.ts';
-import { eventually, provisionedTestEnv } from '../support/infra.ts';
+import { eventually, provisionedTestEnv, startTestPipeline } from '../support/infra.ts';
 
 const ARTIFACTS = '.vitest-artifacts/dashboard';
 const TOKEN = randomBytes(16).toString('hex');
@@ -34,15 +34,9 @@ describe('dashboard', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     env = await provisionedTestEnv('dashboard');
-    pipeline = await startLocalPipeline({
-      topology: env.topology,
-      kafkaBrokers: env.kafkaBrokers,
-      dynamodbEndpoint: env.dynamodbEndpoint,
-      port: 0,
+    pipeline = await startTestPipeline(env, {
       authToken: TOKEN,
       dashboard: true,
-      batchingWindowMs: 50,
-      backoff: { initialMs: 20, maxMs: 200 },
       env: { NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: '0' },
     });
     const catalog = demoCatalog();

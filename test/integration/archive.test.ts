@@ -8,13 +8,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import type { LocalPipeline } from '../../local/pipeline.ts';
 import { invokeFunction } from '../../local/runtime/functions.ts';
 import { buildMskEvent, toMskRecord } from '../../local/runtime/msk-event.ts';
 import { readTopic } from '../../tools/chaos/topic-reader.ts';
 import { LoadStats } from '../../tools/loaders/lines.ts';
 import { type ReplayRecord, records } from '../../tools/replay.ts';
-import { eventually, provisionedTestEnv } from '../support/infra.ts';
+import { eventually, provisionedTestEnv, startTestPipeline } from '../support/infra.ts';
 
 const HOUR = 60 * 60 * 1000;
 // Two different (past) hours; ingest rejects only future timestamps.
@@ -64,14 +64,9 @@ describe('event archive', () => {
     // Before the pipeline starts: the runtime loads the handlers into this process.
     process.env.ARCHIVE_DIR = dir;
     t = await provisionedTestEnv('archive');
-    pipeline = await startLocalPipeline({
-      topology: t.topology,
-      kafkaBrokers: t.kafkaBrokers,
-      dynamodbEndpoint: t.dynamodbEndpoint,
-      port: 0,
+    pipeline = await startTestPipeline(t, {
       // One POST, one key → one partition and one produce request; a roomy window keeps it one batch.
       batchingWindowMs: 500,
-      backoff: { initialMs: 20, maxMs: 200 },
     });
   });
   afterAll(async () => {

@@ -4,9 +4,9 @@
  * edges the runtime answers itself: unknown route, wrong method, content type, body size.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import type { LocalPipeline } from '../../local/pipeline.ts';
 import { routes, settings } from '../../shared/topology.ts';
-import { provisionedTestEnv } from '../support/infra.ts';
+import { provisionedTestEnv, startTestPipeline } from '../support/infra.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -22,13 +22,8 @@ describe('bearer-token auth on the local HTTP API', () => {
 
   beforeAll(async () => {
     const t = await provisionedTestEnv('auth');
-    pipeline = await startLocalPipeline({
-      topology: t.topology,
-      kafkaBrokers: t.kafkaBrokers,
-      dynamodbEndpoint: t.dynamodbEndpoint,
-      port: 0,
+    pipeline = await startTestPipeline(t, {
       authToken: TOKEN,
-      batchingWindowMs: 50,
     });
   });
   afterAll(async () => {

@@ -2,15 +2,15 @@
  * The product, end to end on the real broker and DynamoDB Local: POST /events through the local
  * HTTP API → listen-events → profile-updater → profile-updates → neighbor-updater → recommendations.
  */
-import type { KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCatalog, demoEvents } from '../../local/demo.ts';
-import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import type { LocalPipeline } from '../../local/pipeline.ts';
 import { invokeFunction } from '../../local/runtime/functions.ts';
 import { buildMskEvent, toMskRecord } from '../../local/runtime/msk-event.ts';
-import { eventually, provisionedTestEnv } from '../support/infra.ts';
+import { readTopic } from '../../tools/chaos/topic-reader.ts';
+import { eventually, provisionedTestEnv, startTestPipeline, type TestEnv } from '../support/infra.ts';
 
-type Env = Awaited<ReturnType<typeof provisionedTestEnv>>;
+type Env = TestEnv;
 const NOW = Date.now();
 
 async function api(pipeline: LocalPipeline, method: string, path: string, body?: unknown) {
@@ -28,13 +28,7 @@ describe('local pipeline end to end', () => {
 
   beforeAll(async () => {
     t = await provisionedTestEnv('pipeline');
-    pipeline = await startLocalPipeline({
-      topology: t.topology,
-      kafkaBrokers: t.kafkaBrokers,
-      dynamodbEndpoint: t.dynamodbEndpoint,
-      port: 0,
-      batchingWindowMs: 50,
-      backoff: { initialMs: 20, maxMs: 200 },
+    pipeline = await startTestPipeline(t, {
       env: { NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: '0' },
     });
     const catalog = demoCatalog();
@@ -158,7 +152,7 @@ describe('local pipeline end to end', () => {
       return r.status === 200 && (r.body.counts as { events: number }).events === 3 ? r.body : undefined;
     });
     // Fetch the very records the trigger consumed and deliver them to the handler once more.
-    const consumed = await readTopicAll(t, t.topology.topicNames.listenEvents);
+    const consumed = await readTopic(t.kafka(), t.topology.topicNames.listenEvents);
     const mine = consumed.filter((r) => r.message.key?.toString() === 'demo-redelivery');
     expect(mine.length).toBe(3);
     const event = buildMskEvent(
@@ -202,7 +196,7 @@ describe('local pipeline end to end', () => {
     expect((profile.counts as { events: number }).events).toBe(1);
     // The event-archiver consumes listen-events too and dead-letters the same records as its own.
     const mine = await eventually(async () => {
-      const letters = (await readTopicAll(t, t.topology.topicNames.deadLetters, 2)).map((r) =>
+      const letters = (await readTopic(t.kafka(), t.topology.topicNames.deadLetters)).map((r) =>
         JSON.parse(r.message.value!.toString()),
       );
       const found = letters.filter(
@@ -220,36 +214,3 @@ describe('local pipeline end to end', () => {
     expect(mine.find((l) => l.reason === 'invalid-schema').error).toContain('type');
   });
 });
-
-/** Every record currently in a topic (reads until the end offsets are reached). */
-async function readTopicAll(t: Env, topic: string, atLeast = 1) {
-  const admin = t.kafka().admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const total = offsets.reduce((a, o) => a + Number(o.high) - Number(o.low), 0);
-  const consumer = t.kafka().consumer({ groupId: `${t.prefix}reader-${Math.random().toString(36).slice(2)}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const out: { topic: string; partition: number; message: KafkaMessage }[] = [];
-  try {
-    await new Promise<void>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`read ${out.length}/${total} from ${topic}`)), 20_000);
-      if (total < atLeast) fail(new Error(`${topic} holds ${total} records, expected at least ${atLeast}`));
-      consumer
-        .run({
-          eachMessage: async ({ topic: tp, partition, message }) => {
-            out.push({ topic: tp, partition, message });
-            if (out.length >= total) {
-              clearTimeout(timer);
-              done();
-            }
-          },
-        })
-        .catch(fail);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return out;
-}

@@ -8,10 +8,10 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import type { LocalPipeline } from '../../local/pipeline.ts';
 import { settings } from '../../shared/topology.ts';
 import { readDeadLetters } from '../../tools/chaos/topic-reader.ts';
-import { eventually, provisionedTestEnv } from '../support/infra.ts';
+import { eventually, provisionedTestEnv, startTestPipeline } from '../support/infra.ts';
 
 type Env = Awaited<ReturnType<typeof provisionedTestEnv>>;
 const NOW = Date.now();
@@ -114,13 +114,7 @@ describe('poison records on every consumed topic', () => {
 
   beforeAll(async () => {
     t = await provisionedTestEnv('poison');
-    pipeline = await startLocalPipeline({
-      topology: t.topology,
-      kafkaBrokers: t.kafkaBrokers,
-      dynamodbEndpoint: t.dynamodbEndpoint,
-      port: 0,
-      batchingWindowMs: 50,
-      backoff: { initialMs: 20, maxMs: 200 },
+    pipeline = await startTestPipeline(t, {
       env: { NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: '0' },
     });
   });

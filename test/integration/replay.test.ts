@@ -7,11 +7,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import type { LocalPipeline } from '../../local/pipeline.ts';
 import { eventsPerPair } from '../../tools/loaders/lastfm.ts';
 import { LoadStats } from '../../tools/loaders/lines.ts';
 import { httpSender, kafkaSender, records, replay } from '../../tools/replay.ts';
-import { eventually, provisionedTestEnv } from '../support/infra.ts';
+import { eventually, provisionedTestEnv, startTestPipeline } from '../support/infra.ts';
 
 const crlf = (lines: string[]) => `${lines.join('\r\n')}\r\n`;
 const PAIRS: [string, string, number][] = [
@@ -52,14 +52,7 @@ describe('replay', () => {
 
   beforeAll(async () => {
     t = await provisionedTestEnv('replay');
-    pipeline = await startLocalPipeline({
-      topology: t.topology,
-      kafkaBrokers: t.kafkaBrokers,
-      dynamodbEndpoint: t.dynamodbEndpoint,
-      port: 0,
-      batchingWindowMs: 50,
-      backoff: { initialMs: 20, maxMs: 200 },
-    });
+    pipeline = await startTestPipeline(t);
   });
   afterAll(async () => {
     await pipeline?.stop();

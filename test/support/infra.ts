@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { provisionTopology } from '../../local/infra/index.ts';
+import { type LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline.ts';
 import { createDocumentClient } from '../../shared/adapters/dynamodb-client.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
 import { resourceEnv } from '../../shared/topology.ts';
@@ -56,4 +57,19 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`${what} not reached within ${timeoutMs} ms${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}
+
+export type TestEnv = Awaited<ReturnType<typeof provisionedTestEnv>>;
+
+/** The local pipeline on this file's prefix and a free port, with short windows and backoffs. */
+export function startTestPipeline(t: TestEnv, overrides: Partial<LocalPipelineOptions> = {}) {
+  return startLocalPipeline({
+    topology: t.topology,
+    kafkaBrokers: t.kafkaBrokers,
+    dynamodbEndpoint: t.dynamodbEndpoint,
+    port: 0,
+    batchingWindowMs: 50,
+    backoff: { initialMs: 20, maxMs: 200 },
+    ...overrides,
+  });
 }
