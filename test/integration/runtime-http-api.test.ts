@@ -3,25 +3,10 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AccessLogEntry, type HttpApi, startHttpApi } from '../../local/runtime/http-api.ts';
 import { routes } from '../../shared/topology.ts';
-import { provisionedTestEnv } from '../support/infra.ts';
-
-/**
- * Concurrent files provisioning at once can hit KRaft's transient UNKNOWN_TOPIC_OR_PARTITION inside
- * kafkajs's createTopics(waitForLeaders); provisioning is idempotent, so try again (fresh prefix).
- */
-async function provisionedWithRetry(label: string): ReturnType<typeof provisionedTestEnv> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await provisionedTestEnv(label);
-    } catch (err) {
-      if (attempt >= 5 || !/does not host this topic-partition/.test(String(err))) throw err;
-      await new Promise((r) => setTimeout(r, 500 * attempt));
-    }
-  }
-}
+import { provisionedTestEnv, type TestEnv } from '../support/infra.ts';
 
 describe('local HTTP API (payload format 2.0)', () => {
-  let t: Awaited<ReturnType<typeof provisionedTestEnv>>;
+  let t: TestEnv;
   let api: HttpApi;
   let secured: HttpApi;
   const events: APIGatewayProxyEventV2[] = [];
@@ -29,7 +14,7 @@ describe('local HTTP API (payload format 2.0)', () => {
   const lines: string[] = [];
 
   beforeAll(async () => {
-    t = await provisionedWithRetry('http');
+    t = await provisionedTestEnv('http');
     const db = t.documentClient();
     const TableName = t.topology.tableNames.profiles;
     // A stand-in for read-api / ingest-events: real DynamoDB Local behind the API.

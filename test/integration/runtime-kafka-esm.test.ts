@@ -6,27 +6,12 @@ import { type EventSourceMapping, startEventSourceMapping } from '../../local/ru
 import type { MskRecord } from '../../local/runtime/msk-event.ts';
 import { DeadLetterV1 } from '../../shared/domain/events.ts';
 import type { TriggerSpec } from '../../shared/topology.ts';
-import { eventually, provisionedTestEnv } from '../support/infra.ts';
-
-/**
- * Concurrent files provisioning at once can hit KRaft's transient UNKNOWN_TOPIC_OR_PARTITION inside
- * kafkajs's createTopics(waitForLeaders); provisioning is idempotent, so try again (fresh prefix).
- */
-async function provisionedWithRetry(label: string): ReturnType<typeof provisionedTestEnv> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await provisionedTestEnv(label);
-    } catch (err) {
-      if (attempt >= 5 || !/does not host this topic-partition/.test(String(err))) throw err;
-      await new Promise((r) => setTimeout(r, 500 * attempt));
-    }
-  }
-}
+import { eventually, provisionedTestEnv, type TestEnv } from '../support/infra.ts';
 
 type Sent = { partition: number; value: string; key?: string; headers?: Message['headers']; timestamp?: string };
 
 describe('Kafka event source mapping emulator (real broker)', () => {
-  let t: Awaited<ReturnType<typeof provisionedTestEnv>>;
+  let t: TestEnv;
   let kafka: Kafka;
   let admin: Admin;
   let producer: Producer;
@@ -36,7 +21,7 @@ describe('Kafka event source mapping emulator (real broker)', () => {
   const logs: string[] = [];
 
   beforeAll(async () => {
-    t = await provisionedWithRetry('esm');
+    t = await provisionedTestEnv('esm');
     kafka = t.kafka();
     admin = kafka.admin();
     // Idempotent: a retried send on a just-created topic must not duplicate records (tests count them).

@@ -11,6 +11,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
+import { catalogItemsOf } from '../../functions/catalog-updater/handler.ts';
 import { provisionTopology } from '../../local/infra/index.ts';
 import {
   artistItemId,
@@ -23,7 +24,6 @@ import {
 import { createDocumentClient } from '../../shared/adapters/dynamodb-client.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
 import type { ListenEventV1 } from '../../shared/domain/events.ts';
-import { primaryGenre } from '../../shared/domain/genres.ts';
 import { DAY_MS } from '../../shared/domain/profile.ts';
 import { settings, triggers } from '../../shared/topology.ts';
 import { readDeadLetters } from './topic-reader.ts';
@@ -84,17 +84,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
 
   // Catalog first, so every genre lookup (pipeline and reference alike) sees the same data.
   for (const a of work.artists) {
-    const pg = primaryGenre(a.genres);
-    await putCatalogItemIfNewer(stores, {
-      itemId: artistItemId(a.artistId),
-      kind: 'artist',
-      id: a.artistId,
+    // The catalog-updater's own mapping, so the items are exactly what the pipeline would store.
+    for (const item of catalogItemsOf({
+      artistId: a.artistId,
       name: a.name,
       genres: a.genres,
       popularity: 50,
       updatedAt: 1,
-      ...(pg ? { primaryGenre: pg, genreKey: `a#${pg}` } : {}),
-    });
+    }))
+      await putCatalogItemIfNewer(stores, item);
   }
 
   const kafka = createKafka({ brokers: opts.kafkaBrokers, auth: 'none', clientId: 'chaos' });

@@ -8,9 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { catalogItemsOf } from '../../functions/catalog-updater/handler.ts';
 import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
 import { startLocalPipeline } from '../../local/pipeline.ts';
-import { artistItemId, putCatalogItemIfNewer, RequestCounter } from '../../shared/adapters/dynamodb.ts';
+import { putCatalogItemIfNewer, RequestCounter } from '../../shared/adapters/dynamodb.ts';
 import { createDocumentClient } from '../../shared/adapters/dynamodb-client.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
 import { generateWorkload } from '../chaos/workload.ts';
@@ -75,15 +76,14 @@ const stores = {
   counter: new RequestCounter(),
 };
 for (const a of work.artists) {
-  await putCatalogItemIfNewer(stores, {
-    itemId: artistItemId(a.artistId),
-    kind: 'artist',
-    id: a.artistId,
+  for (const item of catalogItemsOf({
+    artistId: a.artistId,
     name: a.name,
     genres: a.genres,
     popularity: 50,
     updatedAt: 1,
-  });
+  }))
+    await putCatalogItemIfNewer(stores, item);
 }
 const pipeline = await startLocalPipeline({
   topology,
