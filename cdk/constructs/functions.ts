@@ -191,7 +191,12 @@ export class Functions extends Construct {
       fn.node.addDependency(kafka.topicsResource);
       this.grantKafka(fn, spec, kafka);
       for (const t of spec.reads) tables.byKey[t].grantReadData(fn);
-      for (const t of spec.writes) tables.byKey[t].grantWriteData(fn);
+      for (const t of spec.writes) {
+        tables.byKey[t].grantWriteData(fn);
+        // Conditional writes batched 25 per request (BatchExecuteStatement) are authorized per
+        // statement as PartiQL actions: the same power as PutItem / UpdateItem, on the same tables.
+        tables.byKey[t].grant(fn, 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate');
+      }
       if (spec.writesArchive) {
         // PutObject only (grantPut would add tagging/retention/abort): the archiver never reads or deletes.
         fn.addToRolePolicy(

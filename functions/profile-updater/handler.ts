@@ -5,12 +5,18 @@
  * Exactly-once in effect on at-least-once delivery: producers key by userId, so a user's events
  * sit on one partition; the profile stores the highest applied offset per partition (and recent
  * eventId fingerprints), so a redelivered record is skipped. A batch's events for a user are
- * folded in memory and written with ONE conditional put on `version` (optimistic concurrency):
- * a concurrent writer makes the condition fail and we re-read and re-apply.
+ * folded in memory and written with ONE conditional write on `version` (optimistic concurrency),
+ * 25 users per request: a concurrent writer makes the condition fail and we re-read and re-apply.
  */
 import type { Context, MSKEvent } from 'aws-lambda';
 import { CatalogGenreCache } from '../../shared/adapters/catalog-cache.ts';
-import { getProfiles, putProfileIfUnchanged, type Stores, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
+import {
+  getProfiles,
+  type ProfileWrite,
+  putProfilesIfUnchanged,
+  type Stores,
+  storesFromEnv,
+} from '../../shared/adapters/dynamodb.ts';
 import { produce } from '../../shared/adapters/kafka.ts';
 import { ListenEventV1 } from '../../shared/domain/events.ts';
 import {
@@ -24,7 +30,7 @@ import {
 } from '../../shared/domain/profile.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
 import type { ValidRecord } from '../../shared/handlers/records.ts';
-import { forEachLimit, runTrigger } from '../../shared/handlers/trigger.ts';
+import { runTrigger } from '../../shared/handlers/trigger.ts';
 import { type ResolvedSettings, topicEnvVar } from '../../shared/topology.ts';
 
 const FUNCTION_NAME = 'profile-updater';
@@ -64,8 +70,8 @@ export async function applyToProfiles(
     }
     if (round > 0) await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** round));
     const stored = await getProfiles(stores, pending);
-    const lost: string[] = [];
-    await forEachLimit(pending, 16, async (userId) => {
+    const writes: (ProfileWrite & { applied: number; duplicates: number })[] = [];
+    for (const userId of pending) {
       const current = stored.get(userId) ?? emptyProfile(userId);
       const readVersion = current.version;
       // In place: the item just read is ours alone, and copying ~200-key maps per user is the hot cost.
@@ -73,16 +79,26 @@ export async function applyToProfiles(
       if (!result.changed) {
         duplicates += result.skippedDuplicates;
         profiles.set(userId, current);
-        return;
+        continue;
       }
-      if (await putProfileIfUnchanged(stores, result.profile, readVersion)) {
-        applied += result.applied;
-        duplicates += result.skippedDuplicates;
-        profiles.set(userId, result.profile);
-      } else {
-        lost.push(userId);
+      writes.push({
+        profile: result.profile,
+        readVersion,
+        applied: result.applied,
+        duplicates: result.skippedDuplicates,
+      });
+    }
+    const lostUsers = await putProfilesIfUnchanged(stores, writes);
+    const lost: string[] = [];
+    for (const w of writes) {
+      if (lostUsers.has(w.profile.userId)) {
+        lost.push(w.profile.userId);
+        continue;
       }
-    });
+      applied += w.applied;
+      duplicates += w.duplicates;
+      profiles.set(w.profile.userId, w.profile);
+    }
     conflicts += lost.length;
     pending = lost;
   }

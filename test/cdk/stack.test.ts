@@ -311,7 +311,14 @@ describe('IAM least privilege', () => {
   });
 
   it('DynamoDB grants follow topology reads/writes (read-only functions get no write actions)', () => {
-    const writeActions = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+    const writeActions = [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:PartiQLInsert',
+      'dynamodb:PartiQLUpdate',
+    ];
     for (const name of fnNames) {
       const spec = functions[name];
       const st = statementsForRole(s.template, roleId(name));
@@ -327,6 +334,14 @@ describe('IAM least privilege', () => {
       for (const a of writeActions) expect(tablesWith(a)).toEqual(idsOf(spec.writes));
     }
     expect(functions['read-api'].writes).toEqual([]);
+  });
+
+  it('no function may run PartiQL reads or deletes (scans through SELECT, deletes outside the topology)', () => {
+    for (const name of fnNames) {
+      const actions = statementsForRole(s.template, roleId(name)).flatMap(actionsOf);
+      expect(actions).not.toContain('dynamodb:PartiQLSelect');
+      expect(actions).not.toContain('dynamodb:PartiQLDelete');
+    }
   });
 });
 
