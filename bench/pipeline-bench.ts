@@ -142,6 +142,7 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
     const readsPerEvent = c.reads / posted;
     return {
       pipelineWriteRequestsPerEvent: writesPerEvent,
+      pipelineItemsWrittenPerEvent: c.itemsWritten / posted,
       pipelineReadRequestsPerEvent: readsPerEvent,
       pipelineWriteUnitsPerEventMeasured: c.writeUnits / posted,
       probes: profileMs.length,
@@ -236,6 +237,7 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
         readRequestsPerRefresh: c.reads / per,
         readUnitsPerRefresh: c.readUnits / per,
         writeRequestsPerRefresh: c.writes / per,
+        itemsWrittenPerRefresh: c.itemsWritten / per,
         wallMsPerRefresh: wall / per,
       };
     };
