@@ -13,8 +13,9 @@ import { indexBench } from './index-recall.ts';
 import { costPerMillionEvents, PRICES, sig } from './lib.ts';
 import { pipelineBench } from './pipeline-bench.ts';
 import { endToEnd, profilePath } from './profile-path.ts';
+import { refreshRate } from './refresh-rate.ts';
 
-const NAMES = ['profilePath', 'endToEnd', 'dynamodb', 'freshness', 'index', 'api', 'cost'] as const;
+const NAMES = ['profilePath', 'endToEnd', 'dynamodb', 'freshness', 'index', 'api', 'refreshRate', 'cost'] as const;
 type Name = (typeof NAMES)[number];
 
 const USAGE = `Usage: npm run bench [-- <name>…] [--quick] [--out <file.json>] [--lastfm <dir>]
@@ -22,8 +23,8 @@ const USAGE = `Usage: npm run bench [-- <name>…] [--quick] [--out <file.json>]
 Runs the benchmarks (all by default) on the real Kafka broker and DynamoDB Local, prints a table.
 
 Names: ${NAMES.join(', ')}
-  (dynamodb needs profilePath's figures and a populated pipeline; cost needs profilePath and dynamodb:
-   they are run when asked for)
+  (dynamodb needs profilePath's figures and a populated pipeline; cost needs profilePath, dynamodb
+   and refreshRate: they are run when asked for)
 
 Options:
   --quick          smoke run, about two minutes (index stops at 100k profiles)
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`unknown benchmark(s) ${unknown.join(', ')} (see --help)`);
   const want = new Set<Name>(positionals.length > 0 ? (positionals as Name[]) : NAMES);
   // Derived figures need their inputs.
-  if (want.has('cost')) for (const n of ['profilePath', 'dynamodb'] as const) want.add(n);
+  if (want.has('cost')) for (const n of ['profilePath', 'dynamodb', 'refreshRate'] as const) want.add(n);
   if (want.has('dynamodb')) want.add('profilePath');
   const quick = values.quick;
   const defaultLastfm = resolve('../shared/datasets/lastfm-hetrec2011');
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
 
   if (want.has('index')) figures.index = await indexBench(quick, lastfm);
   if (want.has('profilePath')) figures.profilePath = await profilePath(quick);
+  if (want.has('refreshRate')) figures.refreshRate = refreshRate(quick);
   if (want.has('endToEnd')) figures.endToEnd = await endToEnd(quick);
   if (want.has('freshness') || want.has('api') || want.has('dynamodb')) {
     const p = await pipelineBench(quick, {
@@ -106,20 +108,24 @@ async function main(): Promise<void> {
   }
 }
 
-/** Cost per million events from the measured figures (profile path + neighbour refreshes). */
+/**
+ * Cost per million events from the measured figures: profile writes (profile path, batch 1000)
+ * plus neighbour refreshes (items and units per refresh from the dynamodb benchmark) times
+ * refreshes per event, two ways: the steady-state rate measured by refreshRate (headline) and the
+ * upper bound of one refresh per profile write.
+ */
 function cost(f: Figures) {
   const pp = f.profilePath as Awaited<ReturnType<typeof profilePath>>;
   const at = pp.byBatchSize.find((b) => b.batchSize === 1000)!;
   const d = f.dynamodb as {
     batchOf200: { wallMsPerRefresh: number; readUnitsPerRefresh: number; itemsWrittenPerRefresh: number };
   };
-  // Upper bound: every profile write publishes an update and every update refreshes (the drift and
-  // interval checks skip some). Neighbour writes are ≤ 1 KB items: one write unit per item (a
-  // batched request of index puts and deletes bills each item).
-  const refreshesPerEvent = at.usersPerEvent;
+  const rr = f.refreshRate as ReturnType<typeof refreshRate>;
   const profileTrigger = triggers.find((t) => t.function === 'profile-updater')!;
   const neighborTrigger = triggers.find((t) => t.function === 'neighbor-updater')!;
-  const inputs = {
+  // Neighbour writes are ≤ 1 KB items: one write unit per item (a batched request of index puts
+  // and deletes bills each item).
+  const inputsAt = (refreshesPerEvent: number) => ({
     lambdas: [
       {
         name: 'profile-updater',
@@ -136,11 +142,18 @@ function cost(f: Figures) {
     ],
     writeUnitsPerEvent: at.writeUnitsPerEvent + d.batchOf200.itemsWrittenPerRefresh * refreshesPerEvent,
     readUnitsPerEvent: at.readUnitsPerEvent + d.batchOf200.readUnitsPerRefresh * refreshesPerEvent,
-  };
+  });
+  const inputs = inputsAt(rr.refreshesPerEvent);
+  const upperInputs = inputsAt(at.usersPerEvent);
   return {
     ...costPerMillionEvents(inputs),
     inputs,
-    refreshesPerEventUpperBound: refreshesPerEvent,
+    refreshesPerEventSteadyState: rr.refreshesPerEvent,
+    upperBound: {
+      refreshesPerEvent: at.usersPerEvent,
+      usdPerMillionEvents: costPerMillionEvents(upperInputs).usdPerMillionEvents,
+      inputs: upperInputs,
+    },
     prices: PRICES,
     pricesDate: '2026-11-22 (us-east-1 on-demand list prices)',
   };
@@ -158,6 +171,7 @@ function table(f: Figures): string {
     ['dynamodb.writesPerEvent', '≤ 0.5', 'items written per event, batch 1000'],
     ['dynamodb.writeRequestsPerEvent', '', 'write requests per event, batch 1000'],
     ['dynamodb.itemsReadPerRefresh', '', 'index items, one user per batch'],
+    ['refreshRate.refreshesPerEvent', '', 'neighbour refreshes per event, steady state (domain only)'],
     ['dynamodb.batchOf200.itemsReadPerRefresh', '', 'index items, 200 users per batch'],
     ['dynamodb.oneUserPerBatch.readRequestsPerRefresh', '', ''],
     ['dynamodb.readRequestsPerRecommendation', '', ''],
@@ -171,6 +185,7 @@ function table(f: Figures): string {
     ['api.p50Ms', '', '200 req/s'],
     ['api.p99Ms', '≤ 25', ''],
     ['cost.usdPerMillionEvents', '≤ 0.50', 'Lambda + DynamoDB; MSK apart'],
+    ['cost.upperBound.usdPerMillionEvents', '', 'if every profile write refreshed neighbours'],
     ['cost.mskUsdPerMonth3Brokers', '', 'fixed'],
   ];
   const lines = ['', 'figure                                           goal       value      note'];
