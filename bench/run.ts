@@ -174,6 +174,7 @@ function table(f: Figures): string {
     ['refreshRate.refreshesPerEvent', '', 'neighbour refreshes per event, steady state (domain only)'],
     ['dynamodb.batchOf200.itemsReadPerRefresh', '', 'index items, 200 users per batch'],
     ['dynamodb.oneUserPerBatch.readRequestsPerRefresh', '', ''],
+    ['dynamodb.oneUserPerBatchWarmCellCache.readRequestsPerRefresh', '', 'with the container cell cache warm'],
     ['dynamodb.readRequestsPerRecommendation', '', ''],
     ['freshness.profileP50Ms', '', 'POST 202 → profile'],
     ['freshness.profileP99Ms', '≤ 1000', ''],

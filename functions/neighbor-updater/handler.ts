@@ -10,6 +10,7 @@
  */
 import type { Context, MSKEvent } from 'aws-lambda';
 import {
+  DIRECTORY_PK,
   directoryMarkers,
   getNeighborLists,
   type IndexEntry,
@@ -64,20 +65,84 @@ async function occupiedCells(stores: Stores, now: number): Promise<Set<string>> 
   return directory.cells;
 }
 
-/** Reads index cells once per batch, however many users probe them. */
+/**
+ * Index cells read recently, per container, shared across batches: under steady load most cells a
+ * refresh needs were read by the previous batches, and re-querying them is most of a refresh's
+ * reads and latency. Entries this container writes are applied to the cache at once; other
+ * containers' writes show up within CELL_CACHE_TTL_MS (a neighbour list is approximate anyway and
+ * is redone on the next refresh). Bounded by CELL_CACHE_MAX_ITEMS (oldest cells evicted first).
+ */
+const CELL_CACHE_TTL_MS = 5_000;
+const CELL_CACHE_MAX_ITEMS = 200_000;
+const cellCache = new Map<string, { at: number; entries: Map<string, IndexCandidate> }>();
+let cellCacheItems = 0;
+
+/** For benchmarks and tests that want a cold container. */
+export function clearCellCache(): void {
+  cellCache.clear();
+  cellCacheItems = 0;
+}
+
+function cacheCell(cell: string, entries: Map<string, IndexCandidate>, at: number): void {
+  const old = cellCache.get(cell);
+  if (old) {
+    cellCacheItems -= old.entries.size;
+    cellCache.delete(cell);
+  }
+  cellCache.set(cell, { at, entries });
+  cellCacheItems += entries.size;
+  // Maps iterate in insertion order: the first cells are the oldest.
+  for (const [c, v] of cellCache) {
+    if (cellCacheItems <= CELL_CACHE_MAX_ITEMS) break;
+    cellCache.delete(c);
+    cellCacheItems -= v.entries.size;
+  }
+}
+
+/** Keeps cached cells in step with this container's own index writes. */
+function applyToCellCache(puts: readonly IndexEntry[], deletes: readonly { cell: string; userId: string }[]): void {
+  for (const d of deletes) {
+    const cached = cellCache.get(d.cell);
+    if (cached?.entries.delete(d.userId)) cellCacheItems--;
+  }
+  for (const e of puts) {
+    const cached = cellCache.get(e.cell);
+    if (!cached || e.cell === DIRECTORY_PK) continue;
+    if (!cached.entries.has(e.userId)) cellCacheItems++;
+    cached.entries.set(e.userId, { userId: e.userId, taste: indexTaste(decodeVector(e.vec), e.artists) });
+  }
+}
+
+/** Reads index cells once per batch (and from the container's recent cells), however many users probe them. */
 class CellReader {
   private readonly cells = new Map<string, Promise<IndexCandidate[]>>();
   itemsRead = 0;
   cellsRead = 0;
-  constructor(private readonly stores: Stores) {}
+  cellsFromCache = 0;
+  constructor(
+    private readonly stores: Stores,
+    private readonly now: number,
+  ) {}
   read(cell: string) {
     let pending = this.cells.get(cell);
     if (!pending) {
-      this.cellsRead++;
-      pending = queryCell(this.stores, cell).then((entries) => {
-        this.itemsRead += entries.length;
-        return entries.map((e) => ({ userId: e.userId, taste: indexTaste(decodeVector(e.vec), e.artists) }));
-      });
+      const cached = cellCache.get(cell);
+      if (cached && this.now - cached.at < CELL_CACHE_TTL_MS) {
+        this.cellsFromCache++;
+        pending = Promise.resolve([...cached.entries.values()]);
+      } else {
+        this.cellsRead++;
+        const readAt = this.now;
+        pending = queryCell(this.stores, cell).then((entries) => {
+          this.itemsRead += entries.length;
+          const byUser = new Map<string, IndexCandidate>();
+          for (const e of entries) {
+            byUser.set(e.userId, { userId: e.userId, taste: indexTaste(decodeVector(e.vec), e.artists) });
+          }
+          cacheCell(cell, byUser, readAt);
+          return [...byUser.values()];
+        });
+      }
       this.cells.set(cell, pending);
     }
     return pending;
@@ -155,27 +220,23 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
       // this batch can find each other.
       const occupied = await occupiedCells(stores, now);
       const newCells = refreshes.map((r) => r.cell).filter((c) => !occupied.has(c));
-      await writeIndexEntries(
-        stores,
-        [
-          ...refreshes.map(
-            (r): IndexEntry => ({
-              cell: r.cell,
-              userId: r.update.userId,
-              vec: r.encoded,
-              ...(r.update.artists ? { artists: r.update.artists } : {}),
-              profileVersion: r.update.version,
-            }),
-          ),
-          ...directoryMarkers(newCells),
-        ],
-        refreshes
-          .filter((r) => r.previous?.cell && r.previous.cell !== r.cell)
-          .map((r) => ({ cell: r.previous!.cell, userId: r.update.userId })),
+      const indexPuts = refreshes.map(
+        (r): IndexEntry => ({
+          cell: r.cell,
+          userId: r.update.userId,
+          vec: r.encoded,
+          ...(r.update.artists ? { artists: r.update.artists } : {}),
+          profileVersion: r.update.version,
+        }),
       );
+      const indexDeletes = refreshes
+        .filter((r) => r.previous?.cell && r.previous.cell !== r.cell)
+        .map((r) => ({ cell: r.previous!.cell, userId: r.update.userId }));
+      await writeIndexEntries(stores, [...indexPuts, ...directoryMarkers(newCells)], indexDeletes);
+      applyToCellCache(indexPuts, indexDeletes);
       for (const c of newCells) occupied.add(c);
 
-      const reader = new CellReader(stores);
+      const reader = new CellReader(stores, now);
       const computed = new Map<string, Neighbor[]>();
       let written = 0;
       await forEachLimit(refreshes, 8, async (r) => {
@@ -211,6 +272,7 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
         stale,
         reverseInserts,
         cellsRead: reader.cellsRead,
+        cellsFromCache: reader.cellsFromCache,
         indexItemsRead: reader.itemsRead,
       };
     },
