@@ -1,0 +1,79 @@
+/**
+ * The neighbour updater's per-container cell cache against DynamoDB Local: a cell cached by one
+ * batch must still show users this container wrote into it afterwards (write-through), and a warm
+ * cache must save the cell Queries a cold container makes.
+ */
+import type { MSKEvent } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { applyFunctionEnv } from '../../local/runtime/functions.ts';
+import { buildMskEvent } from '../../local/runtime/msk-event.ts';
+import { getNeighborList, RequestCounter, resetStores, type Stores } from '../../shared/adapters/dynamodb.ts';
+import type { ProfileUpdateV1 } from '../../shared/domain/events.ts';
+import { provisionedTestEnv, type TestEnv } from '../support/infra.ts';
+
+describe('neighbour updater cell cache', () => {
+  let t: TestEnv;
+  let stores: Stores;
+  let handler: typeof import('../../functions/neighbor-updater/handler.ts');
+  let offset = 0;
+
+  const updates = (list: ProfileUpdateV1[]): MSKEvent =>
+    buildMskEvent(
+      list.map((u) => ({
+        topic: t.topology.topicNames.profileUpdates,
+        partition: 0,
+        offset: offset++,
+        timestamp: u.ts,
+        timestampType: 'CREATE_TIME' as const,
+        key: Buffer.from(u.userId).toString('base64'),
+        value: Buffer.from(JSON.stringify(u)).toString('base64'),
+        headers: [],
+      })),
+      { eventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/local/x', bootstrapServers: '' },
+    );
+  // Same taste, so all land in one cell and are each other's nearest neighbours; version 2 adds a
+  // little soul: enough drift to refresh again, same top-2 genres and ratio (same cell).
+  const update = (userId: string, version: number): ProfileUpdateV1 => ({
+    userId,
+    version,
+    ts: Date.UTC(2026, 10, 1),
+    genres: version > 1 ? { jazz: 0.8, blues: 0.6, soul: 0.1 } : { jazz: 0.8, blues: 0.6 },
+    artists: 'miles:999,coltrane:500',
+  });
+
+  beforeAll(async () => {
+    t = await provisionedTestEnv('cell-cache');
+    // Reverse insertions off: only the refreshed user's own search may find the others.
+    applyFunctionEnv({ ...t.env, NEIGHBOR_REVERSE_UPDATES: '0' });
+    resetStores();
+    handler = await import('../../functions/neighbor-updater/handler.ts');
+    stores = { client: t.documentClient(), tableNames: t.topology.tableNames, counter: new RequestCounter() };
+  });
+
+  it('serves a cached cell with the users this container wrote into it since', async () => {
+    handler.clearCellCache();
+    const now = Date.now();
+    const first = await handler.updateNeighbors(updates([update('cc-a', 1)]), now);
+    expect(first.cellsRead).toBeGreaterThan(0);
+    // b joins the cell a's search just cached; a's next refresh reads it from the cache only.
+    await handler.updateNeighbors(updates([update('cc-b', 1)]), now + 100);
+    // Past the 1 s refresh interval, within the cache's 5 s.
+    const again = await handler.updateNeighbors(updates([update('cc-a', 2)]), now + 2_000);
+    expect(again.cellsRead).toBe(0);
+    expect(again.cellsFromCache).toBeGreaterThan(0);
+    const list = await getNeighborList(stores, 'cc-a');
+    expect(list?.profileVersion).toBe(2);
+    expect(list?.neighbors.map((n) => n.userId)).toContain('cc-b');
+  });
+
+  it('queries again once the cached cell is older than its time to live', async () => {
+    handler.clearCellCache();
+    const now = Date.now();
+    await handler.updateNeighbors(updates([update('cc-c', 1)]), now);
+    const later = await handler.updateNeighbors(updates([update('cc-c', 2)]), now + 60_000);
+    expect(later.cellsFromCache).toBe(0);
+    expect(later.cellsRead).toBeGreaterThan(0);
+    const list = await getNeighborList(stores, 'cc-c');
+    expect(list?.neighbors.map((n) => n.userId).sort()).toEqual(['cc-a', 'cc-b']);
+  });
+});
