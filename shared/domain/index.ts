@@ -5,3 +5,4 @@ export * from './profile.ts';
 export * from './recommend.ts';
 export * from './similarity.ts';
 export * from './weights.ts';
+export * from './item-neighbors.ts';

@@ -10,12 +10,19 @@
  *
  *   score(i) = (1 − λ) · collab(i) / max collab + λ · ((1 − μ) · genreMatch(i) + μ · pop(i) / max pop)
  *
+ * With item–item neighbour lists (`itemNeighbors`, see item-neighbors.ts) and itemBlend ω > 0 the
+ * collaborative score is itself a blend of the user-neighbour and the item-neighbour scores, each
+ * max-normalized:
+ *
+ *   collab'(i) = (1 − ω) · collab(i) / max collab + ω · itemScore(i) / max itemScore
+ *
  * Users without neighbours get the genre part alone ('genre'); users without taste get popular
  * items ('popular'). Ties break by id.
  */
 
 import { GENRE_COUNT, GENRE_INDEX, GENRES, type GenreWeights, genreLabel, primaryGenre, tagToGenre } from './genres.ts';
 import type { Profile } from './profile.ts';
+import { scoreItemNeighbors } from './item-neighbors.ts';
 import { cosine, genreVector } from './similarity.ts';
 
 export type ItemScores = Readonly<Record<string, number>> | ReadonlyMap<string, number>;
@@ -60,6 +67,8 @@ export interface RankingParams {
   popularityPrior: number;
   /** Neighbours below this similarity are ignored. */
   minSimilarity: number;
+  /** ω: weight of the item–item neighbour score inside the collaborative part (0 = user neighbours only). */
+  itemBlend: number;
 }
 
 export const DEFAULT_RANKING: Readonly<RankingParams> = Object.freeze({
@@ -70,12 +79,15 @@ export const DEFAULT_RANKING: Readonly<RankingParams> = Object.freeze({
   genreBlend: 0.1,
   popularityPrior: 0.2,
   minSimilarity: 0,
+  itemBlend: 0,
 });
 
 export interface CollaborativeScore {
   score: number;
   /** Number of neighbours that contributed. */
   supporters: number;
+  /** Set when item–item neighbours of the user's own items contributed. */
+  similarItems?: boolean;
 }
 
 export interface ScoreOptions extends Partial<RankingParams> {
@@ -222,6 +234,11 @@ export interface RecommendInput {
   exclude?: ReadonlySet<string>;
   /** Popularity for the β penalty (defaults to candidates' popularity). */
   popularity?: ReadonlyMap<string, number>;
+  /**
+   * Item–item neighbour lists (`itemNeighborLists`), looked up for the user's own items of this
+   * kind; used when params.itemBlend > 0.
+   */
+  itemNeighbors?: (id: string) => PreparedItems | undefined;
   params?: Partial<RankingParams>;
 }
 
@@ -272,6 +289,31 @@ export function recommend(input: RecommendInput): RecommendResult {
   });
   let maxCollab = 0;
   for (const c of collab.values()) if (c.score > maxCollab) maxCollab = c.score;
+  const omega = params.itemBlend;
+  if (omega > 0 && input.itemNeighbors) {
+    const byItem = scoreItemNeighbors(
+      Object.keys(own).filter((id) => own[id]! > 0),
+      input.itemNeighbors,
+      (id) => !allowed(id),
+    );
+    let maxItem = 0;
+    for (const s of byItem.values()) if (s > maxItem) maxItem = s;
+    if (maxItem > 0) {
+      const wu = maxCollab > 0 ? (1 - omega) / maxCollab : 0;
+      for (const c of collab.values()) c.score *= wu;
+      for (const [id, s] of byItem) {
+        const add = (omega * s) / maxItem;
+        const cur = collab.get(id);
+        if (cur === undefined) collab.set(id, { score: add, supporters: 0, similarItems: true });
+        else {
+          cur.score += add;
+          cur.similarItems = true;
+        }
+      }
+      maxCollab = 0;
+      for (const c of collab.values()) if (c.score > maxCollab) maxCollab = c.score;
+    }
+  }
 
   // User's top genres (for "because you play a lot of X").
   const topUserGenres = new Set<string>();
@@ -328,7 +370,8 @@ export function recommend(input: RecommendInput): RecommendResult {
     unexplained.sort(byScoreThenId);
     for (const { id, score, co, c, genre } of unexplained.slice(0, limit)) {
       const reasons: string[] = [];
-      if (co) reasons.push(`liked by ${plural(co.supporters, 'listener', 'listeners')} like you`);
+      if (co && co.supporters > 0) reasons.push(`liked by ${plural(co.supporters, 'listener', 'listeners')} like you`);
+      if (co?.similarItems) reasons.push(`similar to ${input.kind === 'track' ? 'tracks' : 'artists'} you play`);
       if (genre !== null && topUserGenres.has(genre)) reasons.push(`because you play a lot of ${genreLabel(genre)}`);
       if (reasons.length === 0) reasons.push(popularReason(c));
       scored.push({ id, score, reasons });

@@ -131,6 +131,24 @@ export interface TasteFeatures {
 export interface FeatureOptions {
   /** Exponent on item scores before normalization: 1 keeps them, 0 binarizes (set overlap). */
   itemExponent?: number;
+  /**
+   * Per-item weight multiplied into the (exponentiated) scores before normalization, e.g. an IDF
+   * weight listeners(i)^−p from the catalog, so that sharing a niche artist counts more than
+   * sharing a mainstream one. Undefined (or 1 for every id) keeps the plain scores.
+   */
+  itemWeight?: (id: string) => number;
+}
+
+/** IDF-style item weight listeners^−exponent (listeners < 1 count as 1; unknown ids weigh 1). */
+export function idfWeight(
+  listeners: ReadonlyMap<string, number> | ((id: string) => number | undefined),
+  exponent: number,
+): (id: string) => number {
+  const get = typeof listeners === 'function' ? listeners : (id: string) => listeners.get(id);
+  return (id) => {
+    const n = get(id);
+    return n === undefined || exponent === 0 ? 1 : Math.max(1, n) ** -exponent;
+  };
 }
 
 export function tasteFeatures(
@@ -139,11 +157,12 @@ export function tasteFeatures(
   opts: FeatureOptions = {},
 ): TasteFeatures {
   const e = opts.itemExponent ?? 1;
+  const iw = opts.itemWeight;
   const src = profile[field];
   let scores: Readonly<Record<string, number>> = src;
-  if (e !== 1) {
+  if (e !== 1 || iw !== undefined) {
     const t: Record<string, number> = {};
-    for (const k in src) if (src[k]! > 0) t[k] = e === 0 ? 1 : src[k]! ** e;
+    for (const k in src) if (src[k]! > 0) t[k] = (e === 0 ? 1 : e === 1 ? src[k]! : src[k]! ** e) * (iw ? iw(k) : 1);
     scores = t;
   }
   let norm = 0;

@@ -15,6 +15,7 @@ import {
   NeighborSearch,
   type SearchBudget,
 } from '../../shared/domain/neighbor-index.ts';
+import { itemNeighborLists } from '../../shared/domain/item-neighbors.ts';
 import { buildProfile, type Profile, profileUpdateOf } from '../../shared/domain/profile.ts';
 import {
   type CandidateItem,
@@ -28,6 +29,7 @@ import {
 import {
   DEFAULT_SIMILARITY_WEIGHTS,
   genreVector,
+  idfWeight,
   similarity,
   type TasteFeatures,
   tasteFeatures,
@@ -45,19 +47,30 @@ export interface SystemParams extends RankingParams {
   asymmetry: number;
   /** Exponent on profile artist scores in the similarity features (0 = set overlap). */
   featureExponent: number;
+  /** IDF exponent p: artist features weighted by listeners^−p (training listener counts); 0 = off. */
+  idf: number;
+  /** Item–item neighbour lists (item-neighbors.ts), used with itemBlend > 0: α, β, top-K. */
+  itemAlpha: number;
+  itemBeta: number;
+  itemTopK: number;
 }
 
 /** The tuned defaults (chosen on the validation split, see EVALUATION.md). */
 export const DEFAULT_SYSTEM: Readonly<SystemParams> = Object.freeze({
   ...DEFAULT_RANKING,
-  beta: 0.3,
+  beta: 0.4,
   genreBlend: 0,
+  itemBlend: 0.5,
   neighbors: 100,
-  playWeight: 'log',
-  genreWeight: 0.1,
+  playWeight: 'binary',
+  genreWeight: 0.2,
   artistWeight: DEFAULT_SIMILARITY_WEIGHTS.artistWeight,
   asymmetry: DEFAULT_SIMILARITY_WEIGHTS.asymmetry ?? 0.5,
   featureExponent: 1,
+  idf: 0.5,
+  itemAlpha: 0.7,
+  itemBeta: 0.4,
+  itemTopK: 200,
 });
 
 export interface EvalData {
@@ -117,14 +130,17 @@ export function buildProfiles(data: EvalData, playWeight: 'log' | 'binary'): Map
 /** Exact top-K neighbours by `similarity`, among users sharing at least one artist (others score only by genre). */
 export function neighborLists(
   profiles: ReadonlyMap<string, Profile>,
-  p: Pick<SystemParams, 'neighbors' | 'genreWeight' | 'artistWeight' | 'asymmetry' | 'featureExponent'>,
+  p: Pick<SystemParams, 'neighbors' | 'genreWeight' | 'artistWeight' | 'asymmetry' | 'featureExponent'> &
+    Partial<Pick<SystemParams, 'idf'>>,
+  listeners?: ReadonlyMap<string, number>,
 ): Map<string, { userId: string; similarity: number }[]> {
   const users = [...profiles.keys()];
   const feats = new Map<string, TasteFeatures>();
   const byItem = new Map<string, string[]>();
+  const itemWeight = p.idf && listeners ? idfWeight(listeners, p.idf) : undefined;
   for (const u of users) {
     const prof = profiles.get(u)!;
-    feats.set(u, tasteFeatures(prof, 'topArtists', { itemExponent: p.featureExponent }));
+    feats.set(u, tasteFeatures(prof, 'topArtists', { itemExponent: p.featureExponent, itemWeight }));
     for (const a in prof.topArtists) {
       const l = getOrInit(byItem, a, () => []);
       l.push(u);
@@ -206,7 +222,11 @@ export type NeighborCache = Map<string, Map<string, { userId: string; similarity
 export function runSystem(
   data: EvalData,
   params: Partial<SystemParams> = {},
-  cache: { profiles?: Map<string, Map<string, Profile>>; neighbors?: NeighborCache } = {},
+  cache: {
+    profiles?: Map<string, Map<string, Profile>>;
+    neighbors?: NeighborCache;
+    items?: Map<string, Map<string, PreparedItems>>;
+  } = {},
   mode: NeighborMode = 'exact',
 ): { metrics: Metrics; lists: Map<string, string[]> } {
   const p: SystemParams = { ...DEFAULT_SYSTEM, ...params };
@@ -217,17 +237,28 @@ export function runSystem(
   // Index mode: K bounds the search itself (its early stop), so it is part of the key.
   const nkey = JSON.stringify(
     mode === 'exact'
-      ? [p.playWeight, p.genreWeight, p.artistWeight, p.asymmetry, p.featureExponent]
+      ? [p.playWeight, p.genreWeight, p.artistWeight, p.asymmetry, p.featureExponent, p.idf]
       : [mode, p.playWeight, p.genreWeight, p.artistWeight, p.neighbors],
   );
+  const counts = itemCounts(data.train);
   cache.neighbors ??= new Map();
   const nlists = getOrInit(cache.neighbors, nkey, () =>
     mode === 'exact'
-      ? neighborLists(profiles, { ...p, neighbors: MAX_NEIGHBORS })
+      ? neighborLists(profiles, { ...p, neighbors: MAX_NEIGHBORS }, counts)
       : indexNeighborLists(profiles, p).lists,
   );
+  // Item–item lists over the users' artist sets (what a periodic pipeline job would build).
+  cache.items ??= new Map();
+  const itemLists =
+    p.itemBlend > 0
+      ? getOrInit(cache.items, JSON.stringify([p.playWeight, p.itemAlpha, p.itemBeta, p.itemTopK]), () =>
+          itemNeighborLists(
+            [...profiles.values()].map((prof) => Object.keys(prof.topArtists).filter((a) => prof.topArtists[a]! > 0)),
+            { alpha: p.itemAlpha, beta: p.itemBeta, topK: p.itemTopK },
+          ),
+        )
+      : undefined;
 
-  const counts = itemCounts(data.train);
   const candidates = catalogOf(data, counts);
   const prepared = new Map<string, PreparedItems>();
   for (const [u, prof] of profiles) prepared.set(u, prepareItems(prof.topArtists, p));
@@ -246,6 +277,7 @@ export function runSystem(
       kind: 'artist',
       candidates,
       popularity: counts,
+      ...(itemLists ? { itemNeighbors: (id: string) => itemLists.get(id) } : {}),
       limit: data.k,
       params: p,
     });

@@ -1,0 +1,284 @@
+/**
+ * Scratch exploration on the VALIDATION split only (dense re-implementation for speed; the
+ * winners are then ported to shared/domain and re-measured through runSystem).
+ *   npx tsx tools/eval/explore.ts ../shared/datasets/lastfm-hetrec2011 42
+ */
+import { tasteVector } from '../../shared/domain/similarity.ts';
+import { loadLastfm } from '../loaders/lastfm.ts';
+import { buildProfiles, type EvalData } from './evaluate.ts';
+import { dedupe, evaluateLists, type Interaction, kCore, randomSplit } from './protocol.ts';
+
+const [dir = '../shared/datasets/lastfm-hetrec2011', seedArg = '42', which = 'all'] = process.argv.slice(2);
+const seed = Number(seedArg);
+const ds = await loadLastfm(dir, {});
+const rows: Interaction[] = ds.userArtists.map((r) => ({ user: r.userId, item: r.artistId, plays: r.plays }));
+const filtered = kCore(dedupe(rows), 10);
+const items = [...new Set(filtered.map((r) => r.item))].sort();
+let { train } = randomSplit(filtered, seed, 0.2);
+const vs = randomSplit(train, seed + 1, 0.2);
+train = vs.train;
+const test = vs.test;
+const data: EvalData = { train, test, items, genres: ds.tagging.artistGenres, k: 10 };
+
+const users = [...new Set(filtered.map((r) => r.user))].sort();
+const U = users.length;
+const I = items.length;
+const uix = new Map(users.map((u, i) => [u, i]));
+const iix = new Map(items.map((x, i) => [x, i]));
+const R = new Float64Array(U * I);
+for (const r of train) R[uix.get(r.user)! * I + iix.get(r.item)!] = 1;
+const userItems: number[][] = users.map(() => []);
+for (const r of train) userItems[uix.get(r.user)!]!.push(iix.get(r.item)!);
+const deg = new Float64Array(I);
+for (const l of userItems) for (const i of l) deg[i]!++;
+const tests = new Map<string, Set<string>>();
+for (const r of test) {
+  let s = tests.get(r.user);
+  if (!s) tests.set(r.user, (s = new Set()));
+  s.add(r.item);
+}
+const profiles = buildProfiles(data, 'binary');
+const G = users.map((u) => tasteVector(profiles.get(u)!));
+
+function evalScores(score: (u: number) => Float64Array) {
+  const lists = new Map<string, string[]>();
+  for (const user of tests.keys()) {
+    const u = uix.get(user)!;
+    const s = score(u);
+    for (const i of userItems[u]!) s[i] = Number.NEGATIVE_INFINITY;
+    const idx = [...s.keys()].filter((i) => s[i]! > 0);
+    idx.sort((a, b) => s[b]! - s[a]! || (items[a]! < items[b]! ? -1 : 1));
+    lists.set(
+      user,
+      idx.slice(0, 10).map((i) => items[i]!),
+    );
+  }
+  return evaluateLists(lists, tests, 10, I);
+}
+
+// ---- user-user similarity
+interface SimOpts {
+  idf: number; // item weight = deg^-idf (0 = none)
+  q: number; // asymmetry (0.5 = cosine)
+  shrink: number;
+  genre: number; // genre weight vs artist weight 0.5
+}
+function userSims(o: SimOpts): Float64Array {
+  const w = Float64Array.from(deg, (d) => (d > 0 ? d ** -o.idf : 0));
+  const norm2 = new Float64Array(U);
+  for (let u = 0; u < U; u++) for (const i of userItems[u]!) norm2[u]! += w[i]! * w[i]!;
+  const S = new Float64Array(U * U);
+  const byItem: number[][] = items.map(() => []);
+  for (let u = 0; u < U; u++) for (const i of userItems[u]!) byItem[i]!.push(u);
+  const acc = new Float64Array(U);
+  for (let u = 0; u < U; u++) {
+    acc.fill(0);
+    for (const i of userItems[u]!) {
+      const ww = w[i]! * w[i]!;
+      for (const v of byItem[i]!) acc[v]! += ww;
+    }
+    for (let v = 0; v < U; v++) {
+      if (v === u) continue;
+      let a = 0;
+      if (acc[v]! > 0) {
+        a = acc[v]! / (norm2[u]! ** o.q * norm2[v]! ** (1 - o.q) + o.shrink);
+      }
+      let g = 0;
+      if (o.genre > 0 && acc[v]! > 0) {
+        const gu = G[u]!;
+        const gv = G[v]!;
+        for (let k = 0; k < gu.length; k++) g += gu[k]! * gv[k]!;
+      }
+      S[u * U + v] = (o.genre * g + 0.5 * a) / (o.genre + 0.5);
+    }
+  }
+  return S;
+}
+
+function topNeighbors(S: Float64Array, k: number): Int32Array[] {
+  const out: Int32Array[] = [];
+  for (let u = 0; u < U; u++) {
+    const idx: number[] = [];
+    for (let v = 0; v < U; v++) if (S[u * U + v]! > 0) idx.push(v);
+    idx.sort((a, b) => S[u * U + b]! - S[u * U + a]! || a - b);
+    out.push(Int32Array.from(idx.slice(0, k)));
+  }
+  return out;
+}
+
+interface UserPart {
+  alpha: number;
+  k: number;
+  gamma: number; // neighbour row normalisation: divide by n_v^gamma (l2 of binary with γ→ n^0.5)
+}
+function userScore(S: Float64Array, nb: Int32Array[], p: UserPart, u: number): Float64Array {
+  const s = new Float64Array(I);
+  const l = nb[u]!;
+  for (let t = 0; t < Math.min(p.k, l.length); t++) {
+    const v = l[t]!;
+    const f = S[u * U + v]! ** p.alpha / userItems[v]!.length ** p.gamma;
+    for (const i of userItems[v]!) s[i]! += f;
+  }
+  return s;
+}
+
+// ---- item-item (RP3beta-like)
+function rp3(alpha: number, beta: number, topK: number): { j: Int32Array; w: Float64Array }[] {
+  const W = new Float64Array(I * I);
+  for (const row of userItems) {
+    const us = (1 / row.length) ** alpha;
+    for (const i of row) {
+      const w = (1 / deg[i]!) ** alpha * us;
+      for (const j of row) if (j !== i) W[i * I + j]! += w;
+    }
+  }
+  const kept: { j: Int32Array; w: Float64Array }[] = [];
+  for (let i = 0; i < I; i++) {
+    const r: [number, number][] = [];
+    for (let j = 0; j < I; j++) {
+      const w = W[i * I + j]! * (deg[j]! > 0 ? deg[j]! ** -beta : 0);
+      if (w > 0) r.push([j, w]);
+    }
+    r.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    const t = r.slice(0, topK);
+    kept.push({ j: Int32Array.from(t.map((x) => x[0])), w: Float64Array.from(t.map((x) => x[1])) });
+  }
+  return kept;
+}
+function itemScore(M: { j: Int32Array; w: Float64Array }[], u: number): Float64Array {
+  const s = new Float64Array(I);
+  for (const i of userItems[u]!) {
+    const { j, w } = M[i]!;
+    for (let t = 0; t < j.length; t++) s[j[t]!]! += w[t]!;
+  }
+  return s;
+}
+const maxOf = (a: Float64Array) => a.reduce((m, x) => (x > m ? x : m), 0);
+
+function run(label: string, f: (u: number) => Float64Array) {
+  const m = evalScores(f);
+  console.log(`${label}\tnDCG ${m['ndcg@k'].toFixed(4)}\tP ${m['precision@k'].toFixed(4)}\tcov ${m.coverage.toFixed(3)}`);
+  return m['ndcg@k'];
+}
+
+const popPen = (beta: number) => Float64Array.from(deg, (d) => Math.max(1, d) ** -beta);
+function userOnly(S: Float64Array, nb: Int32Array[], p: UserPart, beta: number) {
+  const pen = popPen(beta);
+  return (u: number) => {
+    const s = userScore(S, nb, p, u);
+    for (let i = 0; i < I; i++) s[i]! *= pen[i]!;
+    return s;
+  };
+}
+
+const base: SimOpts = { idf: 0, q: 0.5, shrink: 0, genre: 0.1 };
+const up: UserPart = { alpha: 2, k: 100, gamma: 0.5 };
+const t0 = performance.now();
+if (which === 'all' || which === 'user') {
+  for (const o of [
+    base,
+    { ...base, genre: 0 },
+    { ...base, idf: 0.25 },
+    { ...base, idf: 0.5 },
+    { ...base, q: 0.7 },
+    { ...base, shrink: 2 },
+    { ...base, idf: 0.25, q: 0.7 },
+  ]) {
+    const S = userSims(o);
+    const nb = topNeighbors(S, 400);
+    for (const p of [up, { ...up, k: 200 }, { ...up, alpha: 3 }, { ...up, gamma: 0 }, { ...up, gamma: 1 }])
+      for (const beta of [0.3, 0.4])
+        run(`user ${JSON.stringify(o)} ${JSON.stringify(p)} β=${beta}`, userOnly(S, nb, p, beta));
+    console.error(`${((performance.now() - t0) / 1000).toFixed(0)}s`);
+  }
+}
+if (which === 'all' || which === 'hybrid') {
+  const S = userSims(base);
+  const nb = topNeighbors(S, 400);
+  for (const [a, b, k] of [
+    [0.7, 0.4, 200],
+    [1, 0.5, 100],
+    [0.7, 0.3, 100],
+  ] as const) {
+    const M = rp3(a, b, k);
+    run(`rp3 ${a},${b},${k}`, (u) => itemScore(M, u));
+    for (const beta of [0.3, 0.4])
+      for (const wItem of [0.3, 0.5, 0.7]) {
+        const pen = popPen(beta);
+        run(`hybrid rp3 ${a},${b},${k} β=${beta} w=${wItem}`, (u) => {
+          const su = userScore(S, nb, up, u);
+          for (let i = 0; i < I; i++) su[i]! *= pen[i]!;
+          const si = itemScore(M, u);
+          const mu = maxOf(su) || 1;
+          const mi = maxOf(si) || 1;
+          for (let i = 0; i < I; i++) su[i] = ((1 - wItem) * su[i]!) / mu + (wItem * si[i]!) / mi;
+          return su;
+        });
+      }
+    console.error(`${((performance.now() - t0) / 1000).toFixed(0)}s`);
+  }
+}
+if (which === 'grid2') {
+  const Ms = new Map<string, { j: Int32Array; w: Float64Array }[]>();
+  for (const [a, b, k] of [
+    [0.7, 0.4, 200],
+    [1, 0.5, 100],
+  ] as const)
+    Ms.set(`${a},${b},${k}`, rp3(a, b, k));
+  for (const idf of [0.5, 0.75, 1])
+    for (const genre of [0.1, 0.2]) {
+      const o = { ...base, idf, genre };
+      const S = userSims(o);
+      const nb = topNeighbors(S, 400);
+      for (const k of [100, 200])
+        for (const beta of [0.3, 0.4]) {
+          const p = { ...up, k };
+          const pen = popPen(beta);
+          run(`user idf=${idf} g=${genre} k=${k} β=${beta}`, userOnly(S, nb, p, beta));
+          for (const [mk, M] of Ms)
+            for (const wItem of [0.3, 0.5])
+              run(`  hybrid idf=${idf} g=${genre} k=${k} β=${beta} rp3=${mk} w=${wItem}`, (u) => {
+                const su = userScore(S, nb, p, u);
+                for (let i = 0; i < I; i++) su[i]! *= pen[i]!;
+                const si = itemScore(M, u);
+                const mu = maxOf(su) || 1;
+                const mi = maxOf(si) || 1;
+                for (let i = 0; i < I; i++) su[i] = ((1 - wItem) * su[i]!) / mu + (wItem * si[i]!) / mi;
+                return su;
+              });
+        }
+      console.error(`${((performance.now() - t0) / 1000).toFixed(0)}s`);
+    }
+}
+if (which === 'grid3') {
+  const Ms = new Map<string, { j: Int32Array; w: Float64Array }[]>();
+  for (const [a, b, k] of [
+    [0.7, 0.4, 200],
+    [0.8, 0.4, 200],
+    [0.7, 0.45, 300],
+  ] as const)
+    Ms.set(`${a},${b},${k}`, rp3(a, b, k));
+  for (const genre of [0.2, 0.3]) {
+    const o = { ...base, idf: 0.5, genre };
+    const S = userSims(o);
+    const nb = topNeighbors(S, 400);
+    for (const alpha of [1.5, 2])
+      for (const k of [100, 150])
+        for (const beta of [0.35, 0.4, 0.45]) {
+          const p = { ...up, k, alpha };
+          const pen = popPen(beta);
+          for (const [mk, M] of Ms)
+            for (const wItem of [0.4, 0.5, 0.6])
+              run(`  hybrid g=${genre} a=${alpha} k=${k} β=${beta} rp3=${mk} w=${wItem}`, (u) => {
+                const su = userScore(S, nb, p, u);
+                for (let i = 0; i < I; i++) su[i]! *= pen[i]!;
+                const si = itemScore(M, u);
+                const mu = maxOf(su) || 1;
+                const mi = maxOf(si) || 1;
+                for (let i = 0; i < I; i++) su[i] = ((1 - wItem) * su[i]!) / mu + (wItem * si[i]!) / mi;
+                return su;
+              });
+        }
+    console.error(`${((performance.now() - t0) / 1000).toFixed(0)}s`);
+  }
+}
