@@ -21,8 +21,8 @@
  */
 
 import { GENRE_COUNT, GENRE_INDEX, GENRES, type GenreWeights, genreLabel, primaryGenre, tagToGenre } from './genres.ts';
-import type { Profile } from './profile.ts';
 import { scoreItemNeighbors } from './item-neighbors.ts';
+import type { Profile } from './profile.ts';
 import { cosine, genreVector } from './similarity.ts';
 
 export type ItemScores = Readonly<Record<string, number>> | ReadonlyMap<string, number>;

@@ -6,6 +6,7 @@
  */
 
 import type { GenreWeights } from '../../shared/domain/genres.ts';
+import { itemNeighborLists } from '../../shared/domain/item-neighbors.ts';
 import {
   cellOf,
   decodeVector,
@@ -15,7 +16,6 @@ import {
   NeighborSearch,
   type SearchBudget,
 } from '../../shared/domain/neighbor-index.ts';
-import { itemNeighborLists } from '../../shared/domain/item-neighbors.ts';
 import { buildProfile, type Profile, profileUpdateOf } from '../../shared/domain/profile.ts';
 import {
   type CandidateItem,

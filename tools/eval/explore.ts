@@ -6,7 +6,7 @@
 import { tasteVector } from '../../shared/domain/similarity.ts';
 import { loadLastfm } from '../loaders/lastfm.ts';
 import { buildProfiles, type EvalData } from './evaluate.ts';
-import { dedupe, evaluateLists, type Interaction, kCore, randomSplit } from './protocol.ts';
+import { dedupe, evaluateLists, getOrInit, type Interaction, kCore, randomSplit } from './protocol.ts';
 
 const [dir = '../shared/datasets/lastfm-hetrec2011', seedArg = '42', which = 'all'] = process.argv.slice(2);
 const seed = Number(seedArg);
@@ -33,9 +33,7 @@ const deg = new Float64Array(I);
 for (const l of userItems) for (const i of l) deg[i]!++;
 const tests = new Map<string, Set<string>>();
 for (const r of test) {
-  let s = tests.get(r.user);
-  if (!s) tests.set(r.user, (s = new Set()));
-  s.add(r.item);
+  getOrInit(tests, r.user, () => new Set<string>()).add(r.item);
 }
 const profiles = buildProfiles(data, 'binary');
 const G = users.map((u) => tasteVector(profiles.get(u)!));
@@ -157,7 +155,9 @@ const maxOf = (a: Float64Array) => a.reduce((m, x) => (x > m ? x : m), 0);
 
 function run(label: string, f: (u: number) => Float64Array) {
   const m = evalScores(f);
-  console.log(`${label}\tnDCG ${m['ndcg@k'].toFixed(4)}\tP ${m['precision@k'].toFixed(4)}\tcov ${m.coverage.toFixed(3)}`);
+  console.log(
+    `${label}\tnDCG ${m['ndcg@k'].toFixed(4)}\tP ${m['precision@k'].toFixed(4)}\tcov ${m.coverage.toFixed(3)}`,
+  );
   return m['ndcg@k'];
 }
 
