@@ -15,7 +15,7 @@ import {
   runUserKnn,
   type SystemParams,
 } from './eval/evaluate.ts';
-import { dedupe, type Interaction, kCore, type Metrics, randomSplit } from './eval/protocol.ts';
+import { dedupe, getOrInit, type Interaction, kCore, type Metrics, randomSplit } from './eval/protocol.ts';
 import { checkStreaming } from './eval/streaming.ts';
 import { tune } from './eval/tune.ts';
 import { artistGenresOf, loadLastfm } from './loaders/lastfm.ts';
@@ -144,12 +144,19 @@ async function main(): Promise<void> {
       : artistGenresOf(ds.tagging.assignments, (a) => heldOut.has(`${a.userId}\u0000${a.artistId}`));
   const leaked = ds.tagging.assignments.filter((a) => heldOut.has(`${a.userId}\u0000${a.artistId}`)).length;
   log(
-    `tags: ${leaked} of ${ds.tagging.assignments.length} tag rows are a user's tags on a held-out artist of theirs — ${values.tags === 'all' ? 'KEPT (--tags all)' : 'left out of artist genres'}`,
+    `tags: ${leaked} of ${ds.tagging.assignments.length} tag rows are a user's tags on a held-out artist of theirs — ${values.tags === 'all' ? 'KEPT (--tags all)' : 'left out of artist genres and tag content'}`,
   );
   log(
     `split (seed ${seed}${validation ? ', VALIDATION inside training' : ''}): ${train.length} train, ${test.length} held out`,
   );
-  const data: EvalData = { train, test, items, genres, k };
+  // Artist tag counts for the content neighbours, without held-out pairs' tags (unless --tags all).
+  const tags = new Map<string, Record<string, number>>();
+  for (const a of ds.tagging.assignments) {
+    if (values.tags !== 'all' && heldOut.has(`${a.userId}\u0000${a.artistId}`)) continue;
+    const t = getOrInit(tags, a.artistId, () => ({}) as Record<string, number>);
+    t[a.tag] = (t[a.tag] ?? 0) + 1;
+  }
+  const data: EvalData = { train, test, items, genres, tags, k };
 
   if (values.tune) {
     const best = tune(data, log);

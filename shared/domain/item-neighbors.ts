@@ -92,3 +92,67 @@ export function scoreItemNeighbors(
   }
   return out;
 }
+
+/**
+ * Content neighbours from item tag counts (e.g. Last.fm artist tags): TF-IDF vectors
+ * log(1 + count) · log(N / df(tag)) over the N items given, L2-normalized; an item's list holds
+ * the `topK` items of highest cosine (ties by id). Items without tags get an empty list.
+ */
+export function contentNeighborLists(
+  itemTags: ReadonlyMap<string, Readonly<Record<string, number>>>,
+  topK: number,
+): Map<string, PreparedItems> {
+  const ids = [...itemTags.keys()];
+  const df = new Map<string, number>();
+  for (const tags of itemTags.values()) for (const t in tags) if (tags[t]! > 0) df.set(t, (df.get(t) ?? 0) + 1);
+  const n = ids.length;
+  const vectors = ids.map((id) => {
+    const tags = itemTags.get(id)!;
+    const v = new Map<string, number>();
+    let norm = 0;
+    for (const t in tags) {
+      const c = tags[t]!;
+      if (!(c > 0)) continue;
+      const x = Math.log1p(c) * Math.log(n / df.get(t)!);
+      if (!(x > 0)) continue;
+      v.set(t, x);
+      norm += x * x;
+    }
+    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (const [t, x] of v) v.set(t, x * inv);
+    return v;
+  });
+  // Inverted index: only items sharing a tag are compared.
+  const byTag = new Map<string, number[]>();
+  vectors.forEach((v, i) => {
+    for (const t of v.keys()) {
+      let l = byTag.get(t);
+      if (!l) {
+        l = [];
+        byTag.set(t, l);
+      }
+      l.push(i);
+    }
+  });
+  const out = new Map<string, PreparedItems>();
+  const acc = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const touched: number[] = [];
+    for (const [t, x] of vectors[i]!) {
+      for (const j of byTag.get(t)!) {
+        if (j === i) continue;
+        if (acc[j] === 0) touched.push(j);
+        acc[j]! += x * vectors[j]!.get(t)!;
+      }
+    }
+    const entries: [string, number][] = [];
+    for (const j of touched) {
+      if (acc[j]! > 0) entries.push([ids[j]!, acc[j]!]);
+      acc[j] = 0;
+    }
+    entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const top = entries.slice(0, Math.max(0, topK));
+    out.set(ids[i]!, { ids: top.map((e) => e[0]), weights: Float64Array.from(top, (e) => e[1]) });
+  }
+  return out;
+}

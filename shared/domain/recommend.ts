@@ -15,6 +15,10 @@
  * max-normalized:
  *
  *   collab'(i) = (1 − ω) · collab(i) / max collab + ω · itemScore(i) / max itemScore
+ *                + κ · contentScore(i) / max contentScore
+ *
+ * where contentScore sums the content (tag) neighbour lists of the user's items (`contentNeighbors`,
+ * weight κ = contentBlend; see `contentNeighborLists`).
  *
  * Users without neighbours get the genre part alone ('genre'); users without taste get popular
  * items ('popular'). Ties break by id.
@@ -69,6 +73,8 @@ export interface RankingParams {
   minSimilarity: number;
   /** ω: weight of the item–item neighbour score inside the collaborative part (0 = user neighbours only). */
   itemBlend: number;
+  /** κ: weight of the content (tag) neighbour score added to the collaborative part (0 = off). */
+  contentBlend: number;
 }
 
 export const DEFAULT_RANKING: Readonly<RankingParams> = Object.freeze({
@@ -80,6 +86,7 @@ export const DEFAULT_RANKING: Readonly<RankingParams> = Object.freeze({
   popularityPrior: 0.2,
   minSimilarity: 0,
   itemBlend: 0,
+  contentBlend: 0,
 });
 
 export interface CollaborativeScore {
@@ -239,6 +246,8 @@ export interface RecommendInput {
    * kind; used when params.itemBlend > 0.
    */
   itemNeighbors?: (id: string) => PreparedItems | undefined;
+  /** Content (tag) neighbour lists (`contentNeighborLists`); used when params.contentBlend > 0. */
+  contentNeighbors?: (id: string) => PreparedItems | undefined;
   params?: Partial<RankingParams>;
 }
 
@@ -289,20 +298,20 @@ export function recommend(input: RecommendInput): RecommendResult {
   });
   let maxCollab = 0;
   for (const c of collab.values()) if (c.score > maxCollab) maxCollab = c.score;
-  const omega = params.itemBlend;
-  if (omega > 0 && input.itemNeighbors) {
-    const byItem = scoreItemNeighbors(
-      Object.keys(own).filter((id) => own[id]! > 0),
-      input.itemNeighbors,
-      (id) => !allowed(id),
-    );
-    let maxItem = 0;
-    for (const s of byItem.values()) if (s > maxItem) maxItem = s;
-    if (maxItem > 0) {
-      const wu = maxCollab > 0 ? (1 - omega) / maxCollab : 0;
-      for (const c of collab.values()) c.score *= wu;
+  const parts: [number, (id: string) => PreparedItems | undefined][] = [];
+  if (params.itemBlend > 0 && input.itemNeighbors) parts.push([params.itemBlend, input.itemNeighbors]);
+  if (params.contentBlend > 0 && input.contentNeighbors) parts.push([params.contentBlend, input.contentNeighbors]);
+  if (parts.length > 0) {
+    const ownIds = Object.keys(own).filter((id) => own[id]! > 0);
+    const wu = maxCollab > 0 ? (1 - params.itemBlend) / maxCollab : 0;
+    for (const c of collab.values()) c.score *= wu;
+    for (const [weight, lists] of parts) {
+      const byItem = scoreItemNeighbors(ownIds, lists, (id) => !allowed(id));
+      let maxItem = 0;
+      for (const s of byItem.values()) if (s > maxItem) maxItem = s;
+      if (!(maxItem > 0)) continue;
       for (const [id, s] of byItem) {
-        const add = (omega * s) / maxItem;
+        const add = (weight * s) / maxItem;
         const cur = collab.get(id);
         if (cur === undefined) collab.set(id, { score: add, supporters: 0, similarItems: true });
         else {
@@ -310,9 +319,9 @@ export function recommend(input: RecommendInput): RecommendResult {
           cur.similarItems = true;
         }
       }
-      maxCollab = 0;
-      for (const c of collab.values()) if (c.score > maxCollab) maxCollab = c.score;
     }
+    maxCollab = 0;
+    for (const c of collab.values()) if (c.score > maxCollab) maxCollab = c.score;
   }
 
   // User's top genres (for "because you play a lot of X").

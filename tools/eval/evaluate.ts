@@ -6,7 +6,7 @@
  */
 
 import type { GenreWeights } from '../../shared/domain/genres.ts';
-import { itemNeighborLists } from '../../shared/domain/item-neighbors.ts';
+import { contentNeighborLists, itemNeighborLists } from '../../shared/domain/item-neighbors.ts';
 import {
   cellOf,
   decodeVector,
@@ -53,6 +53,8 @@ export interface SystemParams extends RankingParams {
   itemAlpha: number;
   itemBeta: number;
   itemTopK: number;
+  /** Content (tag) neighbours kept per item, used with contentBlend > 0 and `EvalData.tags`. */
+  contentTopK: number;
 }
 
 /** The tuned defaults (chosen on the validation split, see EVALUATION.md). */
@@ -71,6 +73,8 @@ export const DEFAULT_SYSTEM: Readonly<SystemParams> = Object.freeze({
   itemAlpha: 0.7,
   itemBeta: 0.4,
   itemTopK: 200,
+  contentBlend: 0.2,
+  contentTopK: 50,
 });
 
 export interface EvalData {
@@ -79,6 +83,8 @@ export interface EvalData {
   /** Catalog: every item of the filtered data set. */
   items: readonly string[];
   genres: ReadonlyMap<string, GenreWeights>;
+  /** Item → tag counts for the content neighbours (must leave out held-out pairs' tags). */
+  tags?: ReadonlyMap<string, Readonly<Record<string, number>>>;
   k: number;
 }
 
@@ -226,6 +232,7 @@ export function runSystem(
     profiles?: Map<string, Map<string, Profile>>;
     neighbors?: NeighborCache;
     items?: Map<string, Map<string, PreparedItems>>;
+    content?: Map<string, Map<string, PreparedItems>>;
   } = {},
   mode: NeighborMode = 'exact',
 ): { metrics: Metrics; lists: Map<string, string[]> } {
@@ -258,6 +265,14 @@ export function runSystem(
           ),
         )
       : undefined;
+  cache.content ??= new Map();
+  const contentLists =
+    p.contentBlend > 0 && data.tags
+      ? getOrInit(cache.content, String(p.contentTopK), () => {
+          const catalogTags = new Map(data.items.map((id) => [id, data.tags!.get(id) ?? {}] as const));
+          return contentNeighborLists(catalogTags, p.contentTopK);
+        })
+      : undefined;
 
   const candidates = catalogOf(data, counts);
   const prepared = new Map<string, PreparedItems>();
@@ -278,6 +293,7 @@ export function runSystem(
       candidates,
       popularity: counts,
       ...(itemLists ? { itemNeighbors: (id: string) => itemLists.get(id) } : {}),
+      ...(contentLists ? { contentNeighbors: (id: string) => contentLists.get(id) } : {}),
       limit: data.k,
       params: p,
     });

@@ -4,7 +4,7 @@
  *   npx tsx tools/eval/explore.ts ../shared/datasets/lastfm-hetrec2011 42
  */
 import { tasteVector } from '../../shared/domain/similarity.ts';
-import { loadLastfm } from '../loaders/lastfm.ts';
+import { artistGenresOf, loadLastfm } from '../loaders/lastfm.ts';
 import { buildProfiles, type EvalData } from './evaluate.ts';
 import { dedupe, evaluateLists, getOrInit, type Interaction, kCore, randomSplit } from './protocol.ts';
 
@@ -281,4 +281,144 @@ if (which === 'grid3') {
         }
     console.error(`${((performance.now() - t0) / 1000).toFixed(0)}s`);
   }
+}
+if (which === 'grid4') {
+  const M = rp3(0.7, 0.4, 200);
+  const p = { ...up, k: 100 };
+  const pen = popPen(0.4);
+  const blend =
+    (S: Float64Array, nb: Int32Array[], w: number, mode: 'max' | 'sum' | 'l2' | 'rank' | 'z') => (u: number) => {
+      const su = userScore(S, nb, p, u);
+      for (let i = 0; i < I; i++) su[i]! *= pen[i]!;
+      const si = itemScore(M, u);
+      for (const i of userItems[u]!) {
+        su[i] = 0;
+        si[i] = 0;
+      }
+      const norm = (a: Float64Array): Float64Array => {
+        if (mode === 'max') {
+          const m = maxOf(a) || 1;
+          return a.map((x) => x / m);
+        }
+        if (mode === 'sum') {
+          const m = a.reduce((x, y) => x + y, 0) || 1;
+          return a.map((x) => x / m);
+        }
+        if (mode === 'l2') {
+          const m = Math.sqrt(a.reduce((x, y) => x + y * y, 0)) || 1;
+          return a.map((x) => x / m);
+        }
+        if (mode === 'z') {
+          const nz = a.filter((x) => x > 0);
+          const mean = nz.reduce((x, y) => x + y, 0) / Math.max(1, nz.length);
+          const sd = Math.sqrt(nz.reduce((x, y) => x + (y - mean) ** 2, 0) / Math.max(1, nz.length)) || 1;
+          return a.map((x) => (x > 0 ? 10 + (x - mean) / sd : 0));
+        }
+        const idx = [...a.keys()].filter((i) => a[i]! > 0).sort((x, y) => a[y]! - a[x]!);
+        const r = new Float64Array(I);
+        idx.forEach((i, k) => {
+          r[i] = 1 / (20 + k);
+        });
+        return r;
+      };
+      const nu = norm(su);
+      const ni = norm(si);
+      for (let i = 0; i < I; i++) su[i] = (1 - w) * nu[i]! + w * ni[i]!;
+      return su;
+    };
+  for (const q of [0.5, 0.6, 0.7]) {
+    const S = userSims({ ...base, idf: 0.5, genre: 0.2, q });
+    const nb = topNeighbors(S, 400);
+    for (const mode of ['max', 'sum', 'l2', 'rank', 'z'] as const)
+      for (const w of [0.4, 0.5, 0.6]) run(`q=${q} ${mode} w=${w}`, blend(S, nb, w, mode));
+    console.error(`${((performance.now() - t0) / 1000).toFixed(0)}s`);
+  }
+}
+if (which === 'tags' || which === 'tags2') {
+  // held-out-free artist tag vectors (TF-IDF over tags), item-item cosine top-K
+  const { test: outerTest } = randomSplit(filtered, seed, 0.2);
+  const held = new Set([...outerTest, ...test].map((r) => `${r.user}\u0000${r.item}`));
+  const tagIx = new Map<string, number>();
+  const tv: Map<number, number>[] = items.map(() => new Map());
+  for (const a of ds.tagging.assignments) {
+    if (held.has(`${a.userId}\u0000${a.artistId}`)) continue;
+    const i = iix.get(a.artistId);
+    if (i === undefined) continue;
+    let t = tagIx.get(a.tag);
+    if (t === undefined) tagIx.set(a.tag, (t = tagIx.size));
+    tv[i]!.set(t, (tv[i]!.get(t) ?? 0) + 1);
+  }
+  const df = new Float64Array(tagIx.size);
+  for (const m of tv) for (const t of m.keys()) df[t]!++;
+  const vecs = tv.map((m) => {
+    const v = new Map<number, number>();
+    let n = 0;
+    for (const [t, c] of m) {
+      const x = Math.log1p(c) * Math.log(I / df[t]!);
+      v.set(t, x);
+      n += x * x;
+    }
+    n = Math.sqrt(n) || 1;
+    for (const [t, x] of v) v.set(t, x / n);
+    return v;
+  });
+  console.log(`tagged artists ${vecs.filter((v) => v.size > 0).length} / ${I}, tags ${tagIx.size}`);
+  if (which === 'tags2') {
+    // genre-mapped content (what the catalog already carries), held-out-free
+    const gm = artistGenresOf(ds.tagging.assignments, (a) => held.has(`${a.userId}\u0000${a.artistId}`));
+    for (let i = 0; i < I; i++) {
+      const g = gm.get(items[i]!) ?? {};
+      const v = new Map<number, number>();
+      let n = 0;
+      for (const k in g) {
+        const x = g[k]!;
+        if (!(x > 0)) continue;
+        let t = tagIx.get(`genre:${k}`);
+        if (t === undefined) tagIx.set(`genre:${k}`, (t = tagIx.size));
+        v.set(t, x);
+        n += x * x;
+      }
+      n = Math.sqrt(n) || 1;
+      for (const [t, x] of v) v.set(t, x / n);
+      vecs[i] = v;
+    }
+  }
+  const CK = Number(process.env.CK ?? 50);
+  const C: { j: Int32Array; w: Float64Array }[] = [];
+  for (let i = 0; i < I; i++) {
+    const r: [number, number][] = [];
+    for (let j = 0; j < I; j++) {
+      if (j === i) continue;
+      const [a, b] = vecs[i]!.size < vecs[j]!.size ? [vecs[i]!, vecs[j]!] : [vecs[j]!, vecs[i]!];
+      let s = 0;
+      for (const [t, x] of a) {
+        const y = b.get(t);
+        if (y !== undefined) s += x * y;
+      }
+      if (s > 0) r.push([j, s]);
+    }
+    r.sort((x, y) => y[1] - x[1] || x[0] - y[0]);
+    const t = r.slice(0, CK);
+    C.push({ j: Int32Array.from(t.map((x) => x[0])), w: Float64Array.from(t.map((x) => x[1])) });
+  }
+  run('content only', (u) => itemScore(C, u));
+  const M = rp3(0.7, 0.4, 200);
+  const S = userSims({ ...base, idf: 0.5, genre: 0.2 });
+  const nb = topNeighbors(S, 400);
+  const pen = popPen(0.4);
+  for (const wc of [0.2, 0.3, 0.5])
+    for (const cb of [0, 0.2])
+      run(`hybrid + content wc=${wc} contentβ=${cb}`, (u) => {
+        const su = userScore(S, nb, up, u);
+        for (let i = 0; i < I; i++) su[i]! *= pen[i]!;
+        const si = itemScore(M, u);
+        const sc = itemScore(C, u);
+        for (let i = 0; i < I; i++) sc[i]! *= deg[i]! > 0 ? deg[i]! ** -cb : 0;
+        for (const i of userItems[u]!) su[i] = si[i] = sc[i] = 0;
+        const mu = maxOf(su) || 1;
+        const mi = maxOf(si) || 1;
+        const mc = maxOf(sc) || 1;
+        for (let i = 0; i < I; i++) su[i] = (0.5 * su[i]!) / mu + (0.5 * si[i]!) / mi + (wc * sc[i]!) / mc;
+        return su;
+      });
 }
