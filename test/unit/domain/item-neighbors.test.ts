@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { itemNeighborLists, scoreItemNeighbors } from '../../../shared/domain/item-neighbors.ts';
+import { contentNeighborLists, itemNeighborLists, scoreItemNeighbors } from '../../../shared/domain/item-neighbors.ts';
 import { emptyProfile, type Profile } from '../../../shared/domain/profile.ts';
 import { recommend } from '../../../shared/domain/recommend.ts';
 import { idfWeight, similarity, tasteFeatures } from '../../../shared/domain/similarity.ts';
@@ -83,5 +83,45 @@ describe('IDF item weights in similarity', () => {
     expect(similarity(tasteFeatures(me), tasteFeatures(viaNiche), weights)).toBeCloseTo(
       similarity(tasteFeatures(me), tasteFeatures(viaPop), weights),
     );
+  });
+});
+
+describe('contentNeighborLists', () => {
+  it('ranks items by TF-IDF cosine of their tags, ignoring tags every item has', () => {
+    const l = contentNeighborLists(
+      new Map<string, Record<string, number>>([
+        ['x', { rock: 3, grunge: 2, seen: 1 }],
+        ['y', { rock: 1, grunge: 5, seen: 1 }],
+        ['z', { rock: 2, jazz: 4, seen: 1 }],
+        ['w', { seen: 9 }],
+      ]),
+      10,
+    );
+    expect(l.get('x')!.ids).toEqual(['y', 'z']);
+    expect(l.get('w')!.ids).toEqual([]); // only the tag every item has: idf 0
+    const [a, b] = l.get('x')!.weights;
+    expect(a!).toBeGreaterThan(b!);
+    expect(a!).toBeLessThanOrEqual(1);
+  });
+
+  it('adds content scores with contentBlend', () => {
+    const me: Profile = { ...emptyProfile('me'), genres: { rock: 1 }, topArtists: { x: 1 } };
+    const content = contentNeighborLists(
+      new Map<string, Record<string, number>>([
+        ['x', { grunge: 1 }],
+        ['y', { grunge: 1 }],
+        ['z', { jazz: 1 }],
+      ]),
+      10,
+    );
+    const neighbors = [{ userId: 'n', similarity: 1, topItems: { z: 1 } }];
+    const r = recommend({
+      profile: me,
+      neighbors,
+      kind: 'artist',
+      contentNeighbors: (id) => content.get(id),
+      params: { contentBlend: 2, genreBlend: 0 },
+    });
+    expect(r.items.map((i) => i.id)).toEqual(['y', 'z']);
   });
 });
