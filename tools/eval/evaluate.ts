@@ -1,8 +1,10 @@
 /**
  * System under test and baselines on one train/test split. The system is the pipeline's own
- * domain code: profiles from `buildProfile` (one play event per training pair, weighted by play
- * count), neighbours by `similarity` over `tasteFeatures`, ranking by `recommend` (which runs
- * `scoreCandidates`) over the whole catalog with the user's training items excluded.
+ * domain code: profiles from `buildProfile` (one play event per training pair, weight 1 by default),
+ * neighbours by `similarity` over `tasteFeatures` (IDF-weighted artists), item–item lists by
+ * `itemNeighborLists`, content lists by `contentNeighborLists` (artist tags without held-out
+ * pairs' rows), ranking by `recommend` (which runs `scoreCandidates` and blends the item and
+ * content scores) over the whole catalog with the user's training items excluded.
  */
 
 import type { GenreWeights } from '../../shared/domain/genres.ts';

@@ -334,7 +334,7 @@ if (which === 'grid4') {
     console.error(`${((performance.now() - t0) / 1000).toFixed(0)}s`);
   }
 }
-if (which === 'tags' || which === 'tags2') {
+if (which === 'tags' || which === 'tags2' || which === 'joint') {
   // held-out-free artist tag vectors (TF-IDF over tags), item-item cosine top-K
   const { test: outerTest } = randomSplit(filtered, seed, 0.2);
   const held = new Set([...outerTest, ...test].map((r) => `${r.user}\u0000${r.item}`));
@@ -400,6 +400,33 @@ if (which === 'tags' || which === 'tags2') {
     r.sort((x, y) => y[1] - x[1] || x[0] - y[0]);
     const t = r.slice(0, CK);
     C.push({ j: Int32Array.from(t.map((x) => x[0])), w: Float64Array.from(t.map((x) => x[1])) });
+  }
+  if (which === 'joint') {
+    const M = rp3(0.7, 0.4, 200);
+    for (const idf of [0.5, 0.75])
+      for (const genre of [0.2, 0.3]) {
+        const S = userSims({ ...base, idf, genre });
+        const nb = topNeighbors(S, 400);
+        for (const beta of [0.3, 0.4, 0.5]) {
+          const pen = popPen(beta);
+          for (const w of [0.4, 0.5, 0.6])
+            for (const wc of [0.15, 0.2, 0.3])
+              run(`joint idf=${idf} g=${genre} β=${beta} ω=${w} κ=${wc}`, (u) => {
+                const su = userScore(S, nb, up, u);
+                for (let i = 0; i < I; i++) su[i]! *= pen[i]!;
+                const si = itemScore(M, u);
+                const sc = itemScore(C, u);
+                for (const i of userItems[u]!) su[i] = si[i] = sc[i] = 0;
+                const mu = maxOf(su) || 1;
+                const mi = maxOf(si) || 1;
+                const mc = maxOf(sc) || 1;
+                for (let i = 0; i < I; i++) su[i] = ((1 - w) * su[i]!) / mu + (w * si[i]!) / mi + (wc * sc[i]!) / mc;
+                return su;
+              });
+        }
+        console.error(`${((performance.now() - t0) / 1000).toFixed(0)}s`);
+      }
+    process.exit(0);
   }
   run('content only', (u) => itemScore(C, u));
   const M = rp3(0.7, 0.4, 200);
