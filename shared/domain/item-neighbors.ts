@@ -14,6 +14,7 @@
  * EVALUATION.md for the cost.
  */
 import type { PreparedItems } from './recommend.ts';
+import type { SparseVector } from './similarity.ts';
 
 export interface ItemGraphParams {
   /** Damping exponent α on both transition probabilities (1 = plain probabilities). */
@@ -94,21 +95,16 @@ export function scoreItemNeighbors(
 }
 
 /**
- * Content neighbours from item tag counts (e.g. Last.fm artist tags): TF-IDF vectors
- * log(1 + count) · log(N / df(tag)) over the N items given, L2-normalized; an item's list holds
- * the `topK` items of highest cosine (ties by id). Items without tags get an empty list.
+ * TF-IDF tag vectors log(1 + count) · log(N / df(tag)) over the N items given, L2-normalized
+ * (tags every item carries weigh 0; an item without tags gets an empty vector).
  */
-export function contentNeighborLists(
-  itemTags: ReadonlyMap<string, Readonly<Record<string, number>>>,
-  topK: number,
-): Map<string, PreparedItems> {
-  const ids = [...itemTags.keys()];
+export function tagVectors(itemTags: ReadonlyMap<string, Readonly<Record<string, number>>>): Map<string, SparseVector> {
   const df = new Map<string, number>();
   for (const tags of itemTags.values()) for (const t in tags) if (tags[t]! > 0) df.set(t, (df.get(t) ?? 0) + 1);
-  const n = ids.length;
-  const vectors = ids.map((id) => {
-    const tags = itemTags.get(id)!;
-    const v = new Map<string, number>();
+  const n = itemTags.size;
+  const out = new Map<string, SparseVector>();
+  for (const [id, tags] of itemTags) {
+    const v: SparseVector = new Map();
     let norm = 0;
     for (const t in tags) {
       const c = tags[t]!;
@@ -120,8 +116,24 @@ export function contentNeighborLists(
     }
     const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
     for (const [t, x] of v) v.set(t, x * inv);
-    return v;
-  });
+    out.set(id, v);
+  }
+  return out;
+}
+
+/**
+ * Content neighbours from item tag counts (e.g. Last.fm artist tags): TF-IDF vectors
+ * log(1 + count) · log(N / df(tag)) over the N items given, L2-normalized; an item's list holds
+ * the `topK` items of highest cosine (ties by id). Items without tags get an empty list.
+ */
+export function contentNeighborLists(
+  itemTags: ReadonlyMap<string, Readonly<Record<string, number>>>,
+  topK: number,
+): Map<string, PreparedItems> {
+  const tfidf = tagVectors(itemTags);
+  const ids = [...tfidf.keys()];
+  const n = ids.length;
+  const vectors = ids.map((id) => tfidf.get(id)!);
   // Inverted index: only items sharing a tag are compared.
   const byTag = new Map<string, number[]>();
   vectors.forEach((v, i) => {

@@ -8,7 +8,7 @@
  */
 
 import type { GenreWeights } from '../../shared/domain/genres.ts';
-import { contentNeighborLists, itemNeighborLists } from '../../shared/domain/item-neighbors.ts';
+import { contentNeighborLists, itemNeighborLists, tagVectors } from '../../shared/domain/item-neighbors.ts';
 import {
   cellOf,
   decodeVector,
@@ -32,8 +32,10 @@ import {
   DEFAULT_SIMILARITY_WEIGHTS,
   genreVector,
   idfWeight,
+  type SparseVector,
   similarity,
   type TasteFeatures,
+  tagProfile,
   tasteFeatures,
 } from '../../shared/domain/similarity.ts';
 import { settings } from '../../shared/topology.ts';
@@ -49,6 +51,10 @@ export interface SystemParams extends RankingParams {
   asymmetry: number;
   /** Exponent on profile artist scores in the similarity features (0 = set overlap). */
   featureExponent: number;
+  /** Weight of the users' tag-profile cosine in the neighbour similarity (needs `EvalData.tags`). */
+  tagWeight: number;
+  /** Tags kept in a user's tag profile (0 = all). */
+  tagLimit: number;
   /** IDF exponent p: artist features weighted by listeners^−p (training listener counts); 0 = off. */
   idf: number;
   /** Item–item neighbour lists (item-neighbors.ts), used with itemBlend > 0: α, β, top-K. */
@@ -67,7 +73,9 @@ export const DEFAULT_SYSTEM: Readonly<SystemParams> = Object.freeze({
   itemBlend: 0.5,
   neighbors: 100,
   playWeight: 'binary',
-  genreWeight: 0.2,
+  genreWeight: 0,
+  tagWeight: 0.2,
+  tagLimit: 50,
   artistWeight: DEFAULT_SIMILARITY_WEIGHTS.artistWeight,
   asymmetry: DEFAULT_SIMILARITY_WEIGHTS.asymmetry ?? 0.5,
   featureExponent: 1,
@@ -139,8 +147,9 @@ export function buildProfiles(data: EvalData, playWeight: 'log' | 'binary'): Map
 export function neighborLists(
   profiles: ReadonlyMap<string, Profile>,
   p: Pick<SystemParams, 'neighbors' | 'genreWeight' | 'artistWeight' | 'asymmetry' | 'featureExponent'> &
-    Partial<Pick<SystemParams, 'idf'>>,
+    Partial<Pick<SystemParams, 'idf' | 'tagWeight' | 'tagLimit'>>,
   listeners?: ReadonlyMap<string, number>,
+  itemTagVectors?: ReadonlyMap<string, SparseVector>,
 ): Map<string, { userId: string; similarity: number }[]> {
   const users = [...profiles.keys()];
   const feats = new Map<string, TasteFeatures>();
@@ -148,13 +157,21 @@ export function neighborLists(
   const itemWeight = p.idf && listeners ? idfWeight(listeners, p.idf) : undefined;
   for (const u of users) {
     const prof = profiles.get(u)!;
-    feats.set(u, tasteFeatures(prof, 'topArtists', { itemExponent: p.featureExponent, itemWeight }));
+    const f = tasteFeatures(prof, 'topArtists', { itemExponent: p.featureExponent, itemWeight });
+    if (p.tagWeight && itemTagVectors)
+      f.tags = tagProfile(prof.topArtists, (id) => itemTagVectors.get(id), p.tagLimit || undefined);
+    feats.set(u, f);
     for (const a in prof.topArtists) {
       const l = getOrInit(byItem, a, () => []);
       l.push(u);
     }
   }
-  const weights = { genreWeight: p.genreWeight, artistWeight: p.artistWeight, asymmetry: p.asymmetry };
+  const weights = {
+    genreWeight: p.genreWeight,
+    artistWeight: p.artistWeight,
+    asymmetry: p.asymmetry,
+    tagWeight: itemTagVectors ? (p.tagWeight ?? 0) : 0,
+  };
   const out = new Map<string, { userId: string; similarity: number }[]>();
   for (const u of users) {
     const cands = new Set<string>();
@@ -235,6 +252,7 @@ export function runSystem(
     neighbors?: NeighborCache;
     items?: Map<string, Map<string, PreparedItems>>;
     content?: Map<string, Map<string, PreparedItems>>;
+    tagVectors?: Map<string, SparseVector> | undefined;
   } = {},
   mode: NeighborMode = 'exact',
 ): { metrics: Metrics; lists: Map<string, string[]> } {
@@ -246,14 +264,17 @@ export function runSystem(
   // Index mode: K bounds the search itself (its early stop), so it is part of the key.
   const nkey = JSON.stringify(
     mode === 'exact'
-      ? [p.playWeight, p.genreWeight, p.artistWeight, p.asymmetry, p.featureExponent, p.idf]
+      ? [p.playWeight, p.genreWeight, p.artistWeight, p.asymmetry, p.featureExponent, p.idf, p.tagWeight, p.tagLimit]
       : [mode, p.playWeight, p.genreWeight, p.artistWeight, p.neighbors],
   );
   const counts = itemCounts(data.train);
+  // TF-IDF artist tag vectors over the catalog (held-out pairs' tag rows are already left out).
+  const catalogTags = data.tags ? new Map(data.items.map((id) => [id, data.tags!.get(id) ?? {}] as const)) : undefined;
+  cache.tagVectors ??= catalogTags ? tagVectors(catalogTags) : undefined;
   cache.neighbors ??= new Map();
   const nlists = getOrInit(cache.neighbors, nkey, () =>
     mode === 'exact'
-      ? neighborLists(profiles, { ...p, neighbors: MAX_NEIGHBORS }, counts)
+      ? neighborLists(profiles, { ...p, neighbors: MAX_NEIGHBORS }, counts, cache.tagVectors)
       : indexNeighborLists(profiles, p).lists,
   );
   // Item–item lists over the users' artist sets (what a periodic pipeline job would build).
@@ -270,10 +291,7 @@ export function runSystem(
   cache.content ??= new Map();
   const contentLists =
     p.contentBlend > 0 && data.tags
-      ? getOrInit(cache.content, String(p.contentTopK), () => {
-          const catalogTags = new Map(data.items.map((id) => [id, data.tags!.get(id) ?? {}] as const));
-          return contentNeighborLists(catalogTags, p.contentTopK);
-        })
+      ? getOrInit(cache.content, String(p.contentTopK), () => contentNeighborLists(catalogTags!, p.contentTopK))
       : undefined;
 
   const candidates = catalogOf(data, counts);

@@ -334,7 +334,7 @@ if (which === 'grid4') {
     console.error(`${((performance.now() - t0) / 1000).toFixed(0)}s`);
   }
 }
-if (which === 'tags' || which === 'tags2' || which === 'joint') {
+if (which === 'tags' || which === 'tags2' || which === 'joint' || which === 'extra' || which === 'usertags') {
   // held-out-free artist tag vectors (TF-IDF over tags), item-item cosine top-K
   const { test: outerTest } = randomSplit(filtered, seed, 0.2);
   const held = new Set([...outerTest, ...test].map((r) => `${r.user}\u0000${r.item}`));
@@ -400,6 +400,94 @@ if (which === 'tags' || which === 'tags2' || which === 'joint') {
     r.sort((x, y) => y[1] - x[1] || x[0] - y[0]);
     const t = r.slice(0, CK);
     C.push({ j: Int32Array.from(t.map((x) => x[0])), w: Float64Array.from(t.map((x) => x[1])) });
+  }
+  if (which === 'usertags') {
+    const M = rp3(0.7, 0.4, 200);
+    const pen = popPen(0.4);
+    // user tag profile: sum of own artists' TF-IDF tag vectors, L2-normalized (dense over tags)
+    const T = tagIx.size;
+    const UT = new Float64Array(U * T);
+    for (let u = 0; u < U; u++) {
+      let n = 0;
+      for (const i of userItems[u]!) for (const [t, x] of vecs[i]!) UT[u * T + t]! += x;
+      for (let t = 0; t < T; t++) n += UT[u * T + t]! ** 2;
+      n = Math.sqrt(n) || 1;
+      for (let t = 0; t < T; t++) UT[u * T + t]! /= n;
+    }
+    const blend = (S: Float64Array, nb: Int32Array[], wc: number) => (u: number) => {
+      const su = userScore(S, nb, up, u);
+      for (let i = 0; i < I; i++) su[i]! *= pen[i]!;
+      const si = itemScore(M, u);
+      const sc = itemScore(C, u);
+      for (const i of userItems[u]!) su[i] = si[i] = sc[i] = 0;
+      const mu = maxOf(su) || 1;
+      const mi = maxOf(si) || 1;
+      const mc = maxOf(sc) || 1;
+      for (let i = 0; i < I; i++) su[i] = (0.5 * su[i]!) / mu + (0.5 * si[i]!) / mi + (wc * sc[i]!) / mc;
+      return su;
+    };
+    const S0 = userSims({ ...base, idf: 0.5, genre: 0 });
+    for (const tw of [0.1, 0.2, 0.4]) {
+      const S = new Float64Array(U * U);
+      for (let u = 0; u < U; u++)
+        for (let v = 0; v < U; v++) {
+          const a = S0[u * U + v]!; // = 0.5*cos/0.5 = cos (genre 0)
+          if (a <= 0) continue;
+          let g = 0;
+          for (let t = 0; t < T; t++) g += UT[u * T + t]! * UT[v * T + t]!;
+          S[u * U + v] = (tw * g + 0.5 * a) / (tw + 0.5);
+        }
+      const nb = topNeighbors(S, 400);
+      for (const wc of [0, 0.2]) run(`user tag-profile sim weight ${tw}, content κ ${wc}`, blend(S, nb, wc));
+      console.error(`${((performance.now() - t0) / 1000).toFixed(0)}s`);
+    }
+    process.exit(0);
+  }
+  if (which === 'extra') {
+    const M = rp3(0.7, 0.4, 200);
+    const S = userSims({ ...base, idf: 0.5, genre: 0.2 });
+    const nb = topNeighbors(S, 400);
+    const pen = popPen(0.4);
+    // item cosine (ItemKNN) lists, top-100
+    const byItem: number[][] = items.map(() => []);
+    for (let u = 0; u < U; u++) for (const i of userItems[u]!) byItem[i]!.push(u);
+    const K: { j: Int32Array; w: Float64Array }[] = [];
+    const acc = new Float64Array(I);
+    for (let i = 0; i < I; i++) {
+      acc.fill(0);
+      for (const u of byItem[i]!) for (const j of userItems[u]!) if (j !== i) acc[j]! += 1;
+      const r: [number, number][] = [];
+      for (let j = 0; j < I; j++) if (acc[j]! > 0) r.push([j, acc[j]! / Math.sqrt(deg[i]! * deg[j]!)]);
+      r.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      const t = r.slice(0, 100);
+      K.push({ j: Int32Array.from(t.map((x) => x[0])), w: Float64Array.from(t.map((x) => x[1])) });
+    }
+    // mean log popularity per user (for a personalized penalty)
+    const mlp = userItems.map((l) => l.reduce((a, i) => a + Math.log(deg[i]!), 0) / Math.max(1, l.length));
+    const avg = mlp.reduce((a, b) => a + b, 0) / U;
+    const score = (u: number, wk: number, extraBeta: number, pers: number) => {
+      const su = userScore(S, nb, up, u);
+      for (let i = 0; i < I; i++) su[i]! *= pen[i]!;
+      const si = itemScore(M, u);
+      const sc = itemScore(C, u);
+      const sk = wk > 0 ? itemScore(K, u) : new Float64Array(I);
+      for (const i of userItems[u]!) su[i] = si[i] = sc[i] = sk[i] = 0;
+      const mu = maxOf(su) || 1;
+      const mi = maxOf(si) || 1;
+      const mc = maxOf(sc) || 1;
+      const mk = maxOf(sk) || 1;
+      const b = extraBeta + pers * (mlp[u]! - avg);
+      for (let i = 0; i < I; i++)
+        su[i] =
+          ((0.5 * su[i]!) / mu + (0.5 * si[i]!) / mi + (0.2 * sc[i]!) / mc + (wk * sk[i]!) / mk) *
+          Math.max(1, deg[i]!) ** -b;
+      return su;
+    };
+    run('base', (u) => score(u, 0, 0, 0));
+    for (const wk of [0.1, 0.2, 0.4]) run(`+itemknn ${wk}`, (u) => score(u, wk, 0, 0));
+    for (const eb of [-0.1, -0.05, 0.05, 0.1]) run(`extra β ${eb}`, (u) => score(u, 0, eb, 0));
+    for (const pe of [-0.1, -0.05, 0.05, 0.1]) run(`personal β slope ${pe}`, (u) => score(u, 0, 0, pe));
+    process.exit(0);
   }
   if (which === 'joint') {
     const M = rp3(0.7, 0.4, 200);

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { contentNeighborLists, itemNeighborLists, scoreItemNeighbors } from '../../../shared/domain/item-neighbors.ts';
+import {
+  contentNeighborLists,
+  itemNeighborLists,
+  scoreItemNeighbors,
+  tagVectors,
+} from '../../../shared/domain/item-neighbors.ts';
 import { emptyProfile, type Profile } from '../../../shared/domain/profile.ts';
 import { recommend } from '../../../shared/domain/recommend.ts';
-import { idfWeight, similarity, tasteFeatures } from '../../../shared/domain/similarity.ts';
+import { idfWeight, similarity, tagProfile, tasteFeatures } from '../../../shared/domain/similarity.ts';
 
 const users = [
   ['a', 'b', 'c'],
@@ -123,5 +128,34 @@ describe('contentNeighborLists', () => {
       params: { contentBlend: 2, genreBlend: 0 },
     });
     expect(r.items.map((i) => i.id)).toEqual(['y', 'z']);
+  });
+});
+
+describe('tag profiles in similarity', () => {
+  const vectors = tagVectors(
+    new Map<string, Record<string, number>>([
+      ['x', { grunge: 2, rock: 1 }],
+      ['y', { grunge: 1 }],
+      ['z', { jazz: 3 }],
+      ['w', { rock: 1, jazz: 1 }],
+    ]),
+  );
+  it('builds unit TF-IDF tag vectors', () => {
+    const x = vectors.get('x')!;
+    expect([...x.values()].reduce((a, b) => a + b * b, 0)).toBeCloseTo(1);
+    expect(x.get('grunge')!).toBeGreaterThan(x.get('rock')!);
+  });
+  it('compares users by their tag profiles with tagWeight, bounded by limit', () => {
+    const get = (id: string) => vectors.get(id);
+    const a = tagProfile({ x: 1 }, get);
+    const b = tagProfile({ y: 1 }, get);
+    const c = tagProfile({ z: 1 }, get);
+    expect(tagProfile({ x: 1, w: 1 }, get, 1).size).toBe(1);
+    const f = (tags: ReturnType<typeof tagProfile>) => ({ genres: new Float64Array(0), artists: new Map(), tags });
+    const w = { genreWeight: 0, artistWeight: 0.5, tagWeight: 0.5 };
+    expect(similarity(f(a), f(b), w)).toBeGreaterThan(0);
+    expect(similarity(f(a), f(c), w)).toBe(0);
+    // without tagWeight the tags are ignored
+    expect(similarity(f(a), f(b), { genreWeight: 0, artistWeight: 1 })).toBe(0);
   });
 });
