@@ -36,9 +36,9 @@ Options:
   --neighbors <mode>   exact (default): top-K by similarity over full profiles; index: the deployed
                        neighbour-updater search (genre cells within NEIGHBOR_MAX_CELLS/ITEMS,
                        ranked by neighborScore over the genre vector + artist sketch)
-  --tags <mode>        heldout-free (default): artist genres from tags without any user's tags on
-                       that user's held-out (test / validation) artists; all: from every tag row
-                       (leaks held-out pairs into artist genres; for comparison only)
+  --tags <mode>        heldout-free (default): artist genres and tag counts (tag profiles, content
+                       neighbours) without any user's tags on that user's held-out (test /
+                       validation) artists; all: from every tag row (leaks; for comparison only)
   --set key=value,...  override system parameters (${Object.keys(DEFAULT_SYSTEM).join(', ')})
   --tune               coordinate search of the parameters on the validation split (implies --validation)
   --check-streaming    verify that shuffled, duplicated streaming replay builds the batch profiles
