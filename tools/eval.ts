@@ -15,10 +15,10 @@ import {
   runUserKnn,
   type SystemParams,
 } from './eval/evaluate.ts';
-import { dedupe, type Interaction, kCore, type Metrics, randomSplit } from './eval/protocol.ts';
+import { dedupe, getOrInit, type Interaction, kCore, type Metrics, randomSplit } from './eval/protocol.ts';
 import { checkStreaming } from './eval/streaming.ts';
 import { tune } from './eval/tune.ts';
-import { loadLastfm } from './loaders/lastfm.ts';
+import { artistGenresOf, loadLastfm } from './loaders/lastfm.ts';
 
 const HELP = `Usage: npm run eval -- --dataset <lastfm-hetrec2011 dir> [options]
 
@@ -36,6 +36,9 @@ Options:
   --neighbors <mode>   exact (default): top-K by similarity over full profiles; index: the deployed
                        neighbour-updater search (genre cells within NEIGHBOR_MAX_CELLS/ITEMS,
                        ranked by neighborScore over the genre vector + artist sketch)
+  --tags <mode>        heldout-free (default): artist genres and tag counts (tag profiles, content
+                       neighbours) without any user's tags on that user's held-out (test /
+                       validation) artists; all: from every tag row (leaks; for comparison only)
   --set key=value,...  override system parameters (${Object.keys(DEFAULT_SYSTEM).join(', ')})
   --tune               coordinate search of the parameters on the validation split (implies --validation)
   --check-streaming    verify that shuffled, duplicated streaming replay builds the batch profiles
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
       set: { type: 'string' },
       rp3: { type: 'string' },
       neighbors: { type: 'string', default: 'exact' },
+      tags: { type: 'string', default: 'heldout-free' },
       tune: { type: 'boolean', default: false },
       'check-streaming': { type: 'boolean', default: false },
       'no-baselines': { type: 'boolean', default: false },
@@ -129,12 +133,30 @@ async function main(): Promise<void> {
   const items = [...new Set(filtered.map((r) => r.item))].sort();
   log(`${rows.length} pairs → ${core}-core: ${filtered.length} pairs, ${users.size} users, ${items.length} artists`);
   let { train, test } = randomSplit(filtered, seed, 0.2);
+  const heldOut = new Set(test.map((r) => `${r.user}\u0000${r.item}`));
   const validation = values.validation || values.tune;
   if (validation) ({ train, test } = randomSplit(train, seed + 1, 0.2));
+  for (const r of test) heldOut.add(`${r.user}\u0000${r.item}`);
+  if (values.tags !== 'heldout-free' && values.tags !== 'all') throw new Error('--tags must be heldout-free or all');
+  const genres =
+    values.tags === 'all'
+      ? ds.tagging.artistGenres
+      : artistGenresOf(ds.tagging.assignments, (a) => heldOut.has(`${a.userId}\u0000${a.artistId}`));
+  const leaked = ds.tagging.assignments.filter((a) => heldOut.has(`${a.userId}\u0000${a.artistId}`)).length;
+  log(
+    `tags: ${leaked} of ${ds.tagging.assignments.length} tag rows are a user's tags on a held-out artist of theirs — ${values.tags === 'all' ? 'KEPT (--tags all)' : 'left out of artist genres and tag content'}`,
+  );
   log(
     `split (seed ${seed}${validation ? ', VALIDATION inside training' : ''}): ${train.length} train, ${test.length} held out`,
   );
-  const data: EvalData = { train, test, items, genres: ds.tagging.artistGenres, k };
+  // Artist tag counts for the content neighbours, without held-out pairs' tags (unless --tags all).
+  const tags = new Map<string, Record<string, number>>();
+  for (const a of ds.tagging.assignments) {
+    if (values.tags !== 'all' && heldOut.has(`${a.userId}\u0000${a.artistId}`)) continue;
+    const t = getOrInit(tags, a.artistId, () => ({}) as Record<string, number>);
+    t[a.tag] = (t[a.tag] ?? 0) + 1;
+  }
+  const data: EvalData = { train, test, items, genres, tags, k };
 
   if (values.tune) {
     const best = tune(data, log);
@@ -180,6 +202,7 @@ async function main(): Promise<void> {
         validation,
         k,
         ranking: 'full ranking over all artists, training items excluded',
+        tags: values.tags,
         users: users.size,
         items: items.length,
         interactions: filtered.length,

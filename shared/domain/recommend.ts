@@ -10,11 +10,22 @@
  *
  *   score(i) = (1 − λ) · collab(i) / max collab + λ · ((1 − μ) · genreMatch(i) + μ · pop(i) / max pop)
  *
+ * With item–item neighbour lists (`itemNeighbors`, see item-neighbors.ts) and itemBlend ω > 0 the
+ * collaborative score is itself a blend of the user-neighbour and the item-neighbour scores, each
+ * max-normalized:
+ *
+ *   collab'(i) = (1 − ω) · collab(i) / max collab + ω · itemScore(i) / max itemScore
+ *                + κ · contentScore(i) / max contentScore
+ *
+ * where contentScore sums the content (tag) neighbour lists of the user's items (`contentNeighbors`,
+ * weight κ = contentBlend; see `contentNeighborLists`).
+ *
  * Users without neighbours get the genre part alone ('genre'); users without taste get popular
  * items ('popular'). Ties break by id.
  */
 
 import { GENRE_COUNT, GENRE_INDEX, GENRES, type GenreWeights, genreLabel, primaryGenre, tagToGenre } from './genres.ts';
+import { scoreItemNeighbors } from './item-neighbors.ts';
 import type { Profile } from './profile.ts';
 import { cosine, genreVector } from './similarity.ts';
 
@@ -60,6 +71,10 @@ export interface RankingParams {
   popularityPrior: number;
   /** Neighbours below this similarity are ignored. */
   minSimilarity: number;
+  /** ω: weight of the item–item neighbour score inside the collaborative part (0 = user neighbours only). */
+  itemBlend: number;
+  /** κ: weight of the content (tag) neighbour score added to the collaborative part (0 = off). */
+  contentBlend: number;
 }
 
 export const DEFAULT_RANKING: Readonly<RankingParams> = Object.freeze({
@@ -70,12 +85,16 @@ export const DEFAULT_RANKING: Readonly<RankingParams> = Object.freeze({
   genreBlend: 0.1,
   popularityPrior: 0.2,
   minSimilarity: 0,
+  itemBlend: 0,
+  contentBlend: 0,
 });
 
 export interface CollaborativeScore {
   score: number;
   /** Number of neighbours that contributed. */
   supporters: number;
+  /** Set when item–item neighbours of the user's own items contributed. */
+  similarItems?: boolean;
 }
 
 export interface ScoreOptions extends Partial<RankingParams> {
@@ -222,6 +241,13 @@ export interface RecommendInput {
   exclude?: ReadonlySet<string>;
   /** Popularity for the β penalty (defaults to candidates' popularity). */
   popularity?: ReadonlyMap<string, number>;
+  /**
+   * Item–item neighbour lists (`itemNeighborLists`), looked up for the user's own items of this
+   * kind; used when params.itemBlend > 0.
+   */
+  itemNeighbors?: (id: string) => PreparedItems | undefined;
+  /** Content (tag) neighbour lists (`contentNeighborLists`); used when params.contentBlend > 0. */
+  contentNeighbors?: (id: string) => PreparedItems | undefined;
   params?: Partial<RankingParams>;
 }
 
@@ -272,6 +298,31 @@ export function recommend(input: RecommendInput): RecommendResult {
   });
   let maxCollab = 0;
   for (const c of collab.values()) if (c.score > maxCollab) maxCollab = c.score;
+  const parts: [number, (id: string) => PreparedItems | undefined][] = [];
+  if (params.itemBlend > 0 && input.itemNeighbors) parts.push([params.itemBlend, input.itemNeighbors]);
+  if (params.contentBlend > 0 && input.contentNeighbors) parts.push([params.contentBlend, input.contentNeighbors]);
+  if (parts.length > 0) {
+    const ownIds = Object.keys(own).filter((id) => own[id]! > 0);
+    const wu = maxCollab > 0 ? (1 - params.itemBlend) / maxCollab : 0;
+    for (const c of collab.values()) c.score *= wu;
+    for (const [weight, lists] of parts) {
+      const byItem = scoreItemNeighbors(ownIds, lists, (id) => !allowed(id));
+      let maxItem = 0;
+      for (const s of byItem.values()) if (s > maxItem) maxItem = s;
+      if (!(maxItem > 0)) continue;
+      for (const [id, s] of byItem) {
+        const add = (weight * s) / maxItem;
+        const cur = collab.get(id);
+        if (cur === undefined) collab.set(id, { score: add, supporters: 0, similarItems: true });
+        else {
+          cur.score += add;
+          cur.similarItems = true;
+        }
+      }
+    }
+    maxCollab = 0;
+    for (const c of collab.values()) if (c.score > maxCollab) maxCollab = c.score;
+  }
 
   // User's top genres (for "because you play a lot of X").
   const topUserGenres = new Set<string>();
@@ -328,7 +379,8 @@ export function recommend(input: RecommendInput): RecommendResult {
     unexplained.sort(byScoreThenId);
     for (const { id, score, co, c, genre } of unexplained.slice(0, limit)) {
       const reasons: string[] = [];
-      if (co) reasons.push(`liked by ${plural(co.supporters, 'listener', 'listeners')} like you`);
+      if (co && co.supporters > 0) reasons.push(`liked by ${plural(co.supporters, 'listener', 'listeners')} like you`);
+      if (co?.similarItems) reasons.push(`similar to ${input.kind === 'track' ? 'tracks' : 'artists'} you play`);
       if (genre !== null && topUserGenres.has(genre)) reasons.push(`because you play a lot of ${genreLabel(genre)}`);
       if (reasons.length === 0) reasons.push(popularReason(c));
       scored.push({ id, score, reasons });

@@ -103,6 +103,17 @@ function sparseCosine(a: SparseVector, b: SparseVector): number {
   return s / Math.sqrt(na * nb);
 }
 
+/** Dot product of two L2-normalized sparse vectors (= their cosine; the tag profiles are unit vectors). */
+function unitDot(a: SparseVector, b: SparseVector): number {
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  let s = 0;
+  for (const [k, x] of small) {
+    const y = large.get(k);
+    if (y !== undefined) s += x * y;
+  }
+  return s;
+}
+
 /** Cosine similarity; 0 if either vector is zero. Dense Float64Arrays take a fast path; mixed inputs compare by genre. */
 export function cosine(a: AnyVector, b: AnyVector): number {
   if (a instanceof Float64Array && b instanceof Float64Array) return denseCosine(a, b);
@@ -126,11 +137,51 @@ export interface TasteFeatures {
   artists: SparseVector;
   /** L2 norm of the artist weights before normalization (for the asymmetric cosine). */
   artistNorm?: number;
+  /** L2-normalized tag profile (see `tagProfile`), compared with weight `tagWeight`. */
+  tags?: SparseVector;
+}
+
+/**
+ * A user's tag profile: Σ over items of score(i) · tagVector(i) (positive scores; e.g. the artists'
+ * TF-IDF tag vectors from `tagVectors`), optionally cut to its `limit` largest tags, L2-normalized.
+ */
+export function tagProfile(
+  items: Readonly<Record<string, number>>,
+  tagVectorOf: (id: string) => SparseVector | undefined,
+  /** Keep only the `limit` largest tags (a bounded profile, like the artist sketch). */
+  limit?: number,
+): SparseVector {
+  const acc: Record<string, number> = {};
+  for (const id in items) {
+    const w = items[id]!;
+    if (!(w > 0)) continue;
+    const v = tagVectorOf(id);
+    if (v) for (const [t, x] of v) acc[t] = (acc[t] ?? 0) + w * x;
+  }
+  return sparseUnitVector(acc, limit);
 }
 
 export interface FeatureOptions {
   /** Exponent on item scores before normalization: 1 keeps them, 0 binarizes (set overlap). */
   itemExponent?: number;
+  /**
+   * Per-item weight multiplied into the (exponentiated) scores before normalization, e.g. an IDF
+   * weight listeners(i)^−p from the catalog, so that sharing a niche artist counts more than
+   * sharing a mainstream one. Undefined (or 1 for every id) keeps the plain scores.
+   */
+  itemWeight?: (id: string) => number;
+}
+
+/** IDF-style item weight listeners^−exponent (listeners < 1 count as 1; unknown ids weigh 1). */
+export function idfWeight(
+  listeners: ReadonlyMap<string, number> | ((id: string) => number | undefined),
+  exponent: number,
+): (id: string) => number {
+  const get = typeof listeners === 'function' ? listeners : (id: string) => listeners.get(id);
+  return (id) => {
+    const n = get(id);
+    return n === undefined || exponent === 0 ? 1 : Math.max(1, n) ** -exponent;
+  };
 }
 
 export function tasteFeatures(
@@ -139,11 +190,12 @@ export function tasteFeatures(
   opts: FeatureOptions = {},
 ): TasteFeatures {
   const e = opts.itemExponent ?? 1;
+  const iw = opts.itemWeight;
   const src = profile[field];
   let scores: Readonly<Record<string, number>> = src;
-  if (e !== 1) {
+  if (e !== 1 || iw !== undefined) {
     const t: Record<string, number> = {};
-    for (const k in src) if (src[k]! > 0) t[k] = e === 0 ? 1 : src[k]! ** e;
+    for (const k in src) if (src[k]! > 0) t[k] = (e === 0 ? 1 : e === 1 ? src[k]! : src[k]! ** e) * (iw ? iw(k) : 1);
     scores = t;
   }
   let norm = 0;
@@ -160,6 +212,8 @@ export interface SimilarityWeights {
    * a neighbour with a long list. Needs features from `tasteFeatures` (their `artistNorm`).
    */
   asymmetry?: number;
+  /** Weight of the tag-profile cosine (features' `tags`); 0 or undefined = not used. */
+  tagWeight?: number;
 }
 
 export const DEFAULT_SIMILARITY_WEIGHTS: Readonly<SimilarityWeights> = Object.freeze({
@@ -172,7 +226,7 @@ function isFeatures(x: TasteFeatures | Profile): x is TasteFeatures {
 }
 
 /**
- * (genreWeight · cos(genres) + artistWeight · cos(artists)) / (genreWeight + artistWeight), in [0, 1]
+ * (genreWeight · cos(genres) + artistWeight · cos(artists) + tagWeight · cos(tags)) / (sum of the weights), in [0, 1]
  * (with `asymmetry` ≠ 0.5 the artist term is the asymmetric cosine and may exceed 1).
  * A side with no artists contributes 0 to the artist term (weights are not renormalized, so users
  * with item overlap rank above genre-only lookalikes).
@@ -184,9 +238,11 @@ export function similarity(
 ): number {
   const fa = isFeatures(a) ? a : tasteFeatures(a);
   const fb = isFeatures(b) ? b : tasteFeatures(b);
-  const total = weights.genreWeight + weights.artistWeight;
+  const tw = weights.tagWeight ?? 0;
+  const total = weights.genreWeight + weights.artistWeight + tw;
   if (!(total > 0)) return 0;
   let s = 0;
+  if (tw > 0 && fa.tags && fb.tags) s += tw * unitDot(fa.tags, fb.tags);
   if (weights.genreWeight > 0) s += weights.genreWeight * denseCosine(fa.genres, fb.genres);
   if (weights.artistWeight > 0) {
     let c = sparseCosine(fa.artists, fb.artists);

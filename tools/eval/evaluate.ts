@@ -1,11 +1,14 @@
 /**
  * System under test and baselines on one train/test split. The system is the pipeline's own
- * domain code: profiles from `buildProfile` (one play event per training pair, weighted by play
- * count), neighbours by `similarity` over `tasteFeatures`, ranking by `recommend` (which runs
- * `scoreCandidates`) over the whole catalog with the user's training items excluded.
+ * domain code: profiles from `buildProfile` (one play event per training pair, weight 1 by default),
+ * neighbours by `similarity` over `tasteFeatures` (IDF-weighted artists), item–item lists by
+ * `itemNeighborLists`, content lists by `contentNeighborLists` (artist tags without held-out
+ * pairs' rows), ranking by `recommend` (which runs `scoreCandidates` and blends the item and
+ * content scores) over the whole catalog with the user's training items excluded.
  */
 
 import type { GenreWeights } from '../../shared/domain/genres.ts';
+import { contentNeighborLists, itemNeighborLists, tagVectors } from '../../shared/domain/item-neighbors.ts';
 import {
   cellOf,
   decodeVector,
@@ -28,8 +31,11 @@ import {
 import {
   DEFAULT_SIMILARITY_WEIGHTS,
   genreVector,
+  idfWeight,
+  type SparseVector,
   similarity,
   type TasteFeatures,
+  tagProfile,
   tasteFeatures,
 } from '../../shared/domain/similarity.ts';
 import { settings } from '../../shared/topology.ts';
@@ -45,19 +51,40 @@ export interface SystemParams extends RankingParams {
   asymmetry: number;
   /** Exponent on profile artist scores in the similarity features (0 = set overlap). */
   featureExponent: number;
+  /** Weight of the users' tag-profile cosine in the neighbour similarity (needs `EvalData.tags`). */
+  tagWeight: number;
+  /** Tags kept in a user's tag profile (0 = all). */
+  tagLimit: number;
+  /** IDF exponent p: artist features weighted by listeners^−p (training listener counts); 0 = off. */
+  idf: number;
+  /** Item–item neighbour lists (item-neighbors.ts), used with itemBlend > 0: α, β, top-K. */
+  itemAlpha: number;
+  itemBeta: number;
+  itemTopK: number;
+  /** Content (tag) neighbours kept per item, used with contentBlend > 0 and `EvalData.tags`. */
+  contentTopK: number;
 }
 
 /** The tuned defaults (chosen on the validation split, see EVALUATION.md). */
 export const DEFAULT_SYSTEM: Readonly<SystemParams> = Object.freeze({
   ...DEFAULT_RANKING,
-  beta: 0.3,
+  beta: 0.4,
   genreBlend: 0,
+  itemBlend: 0.5,
   neighbors: 100,
-  playWeight: 'log',
-  genreWeight: 0.1,
+  playWeight: 'binary',
+  genreWeight: 0,
+  tagWeight: 0.2,
+  tagLimit: 50,
   artistWeight: DEFAULT_SIMILARITY_WEIGHTS.artistWeight,
   asymmetry: DEFAULT_SIMILARITY_WEIGHTS.asymmetry ?? 0.5,
   featureExponent: 1,
+  idf: 0.5,
+  itemAlpha: 0.7,
+  itemBeta: 0.4,
+  itemTopK: 200,
+  contentBlend: 0.2,
+  contentTopK: 50,
 });
 
 export interface EvalData {
@@ -66,6 +93,8 @@ export interface EvalData {
   /** Catalog: every item of the filtered data set. */
   items: readonly string[];
   genres: ReadonlyMap<string, GenreWeights>;
+  /** Item → tag counts for the content neighbours (must leave out held-out pairs' tags). */
+  tags?: ReadonlyMap<string, Readonly<Record<string, number>>>;
   k: number;
 }
 
@@ -117,20 +146,32 @@ export function buildProfiles(data: EvalData, playWeight: 'log' | 'binary'): Map
 /** Exact top-K neighbours by `similarity`, among users sharing at least one artist (others score only by genre). */
 export function neighborLists(
   profiles: ReadonlyMap<string, Profile>,
-  p: Pick<SystemParams, 'neighbors' | 'genreWeight' | 'artistWeight' | 'asymmetry' | 'featureExponent'>,
+  p: Pick<SystemParams, 'neighbors' | 'genreWeight' | 'artistWeight' | 'asymmetry' | 'featureExponent'> &
+    Partial<Pick<SystemParams, 'idf' | 'tagWeight' | 'tagLimit'>>,
+  listeners?: ReadonlyMap<string, number>,
+  itemTagVectors?: ReadonlyMap<string, SparseVector>,
 ): Map<string, { userId: string; similarity: number }[]> {
   const users = [...profiles.keys()];
   const feats = new Map<string, TasteFeatures>();
   const byItem = new Map<string, string[]>();
+  const itemWeight = p.idf && listeners ? idfWeight(listeners, p.idf) : undefined;
   for (const u of users) {
     const prof = profiles.get(u)!;
-    feats.set(u, tasteFeatures(prof, 'topArtists', { itemExponent: p.featureExponent }));
+    const f = tasteFeatures(prof, 'topArtists', { itemExponent: p.featureExponent, itemWeight });
+    if (p.tagWeight && itemTagVectors)
+      f.tags = tagProfile(prof.topArtists, (id) => itemTagVectors.get(id), p.tagLimit || undefined);
+    feats.set(u, f);
     for (const a in prof.topArtists) {
       const l = getOrInit(byItem, a, () => []);
       l.push(u);
     }
   }
-  const weights = { genreWeight: p.genreWeight, artistWeight: p.artistWeight, asymmetry: p.asymmetry };
+  const weights = {
+    genreWeight: p.genreWeight,
+    artistWeight: p.artistWeight,
+    asymmetry: p.asymmetry,
+    tagWeight: itemTagVectors ? (p.tagWeight ?? 0) : 0,
+  };
   const out = new Map<string, { userId: string; similarity: number }[]>();
   for (const u of users) {
     const cands = new Set<string>();
@@ -206,7 +247,13 @@ export type NeighborCache = Map<string, Map<string, { userId: string; similarity
 export function runSystem(
   data: EvalData,
   params: Partial<SystemParams> = {},
-  cache: { profiles?: Map<string, Map<string, Profile>>; neighbors?: NeighborCache } = {},
+  cache: {
+    profiles?: Map<string, Map<string, Profile>>;
+    neighbors?: NeighborCache;
+    items?: Map<string, Map<string, PreparedItems>>;
+    content?: Map<string, Map<string, PreparedItems>>;
+    tagVectors?: Map<string, SparseVector> | undefined;
+  } = {},
   mode: NeighborMode = 'exact',
 ): { metrics: Metrics; lists: Map<string, string[]> } {
   const p: SystemParams = { ...DEFAULT_SYSTEM, ...params };
@@ -217,17 +264,36 @@ export function runSystem(
   // Index mode: K bounds the search itself (its early stop), so it is part of the key.
   const nkey = JSON.stringify(
     mode === 'exact'
-      ? [p.playWeight, p.genreWeight, p.artistWeight, p.asymmetry, p.featureExponent]
+      ? [p.playWeight, p.genreWeight, p.artistWeight, p.asymmetry, p.featureExponent, p.idf, p.tagWeight, p.tagLimit]
       : [mode, p.playWeight, p.genreWeight, p.artistWeight, p.neighbors],
   );
+  const counts = itemCounts(data.train);
+  // TF-IDF artist tag vectors over the catalog (held-out pairs' tag rows are already left out).
+  const catalogTags = data.tags ? new Map(data.items.map((id) => [id, data.tags!.get(id) ?? {}] as const)) : undefined;
+  cache.tagVectors ??= catalogTags ? tagVectors(catalogTags) : undefined;
   cache.neighbors ??= new Map();
   const nlists = getOrInit(cache.neighbors, nkey, () =>
     mode === 'exact'
-      ? neighborLists(profiles, { ...p, neighbors: MAX_NEIGHBORS })
+      ? neighborLists(profiles, { ...p, neighbors: MAX_NEIGHBORS }, counts, cache.tagVectors)
       : indexNeighborLists(profiles, p).lists,
   );
+  // Item–item lists over the users' artist sets (what a periodic pipeline job would build).
+  cache.items ??= new Map();
+  const itemLists =
+    p.itemBlend > 0
+      ? getOrInit(cache.items, JSON.stringify([p.playWeight, p.itemAlpha, p.itemBeta, p.itemTopK]), () =>
+          itemNeighborLists(
+            [...profiles.values()].map((prof) => Object.keys(prof.topArtists).filter((a) => prof.topArtists[a]! > 0)),
+            { alpha: p.itemAlpha, beta: p.itemBeta, topK: p.itemTopK },
+          ),
+        )
+      : undefined;
+  cache.content ??= new Map();
+  const contentLists =
+    p.contentBlend > 0 && data.tags
+      ? getOrInit(cache.content, String(p.contentTopK), () => contentNeighborLists(catalogTags!, p.contentTopK))
+      : undefined;
 
-  const counts = itemCounts(data.train);
   const candidates = catalogOf(data, counts);
   const prepared = new Map<string, PreparedItems>();
   for (const [u, prof] of profiles) prepared.set(u, prepareItems(prof.topArtists, p));
@@ -246,6 +312,8 @@ export function runSystem(
       kind: 'artist',
       candidates,
       popularity: counts,
+      ...(itemLists ? { itemNeighbors: (id: string) => itemLists.get(id) } : {}),
+      ...(contentLists ? { contentNeighbors: (id: string) => contentLists.get(id) } : {}),
       limit: data.k,
       params: p,
     });

@@ -7,10 +7,13 @@ import type { Metrics } from './protocol.ts';
 
 // Kept small: on the shared 2-core machine one trial takes 10–60 s. Most promising first.
 export const GRID: { [K in keyof SystemParams]?: SystemParams[K][] } = {
-  genreWeight: [0.5, 0.1, 0],
+  contentBlend: [0, 0.1, 0.2, 0.3],
+  itemBlend: [0, 0.3, 0.5, 0.6],
+  idf: [0, 0.25, 0.5, 0.75],
+  genreWeight: [0.5, 0.2, 0.1, 0],
   featureExponent: [0, 1],
   asymmetry: [0.5, 0.8],
-  beta: [0, 0.3, 0.5],
+  beta: [0, 0.3, 0.4, 0.5],
   alpha: [1, 2, 4],
   neighbors: [50, 100, 200],
   itemExponent: [0, 0.5],

@@ -67,9 +67,18 @@ export async function loadTags(dir: string, opts: LastfmLoadOptions = {}): Promi
   return out;
 }
 
+/** One row of user_taggedartists.dat with a known tag. */
+export interface TagAssignment {
+  userId: string;
+  artistId: string;
+  tag: string;
+}
+
 export interface Tagging {
-  /** artistId → genre weights (via genreWeightsFromTags over tag counts). */
+  /** artistId → genre weights (via genreWeightsFromTags over tag counts), from every assignment. */
   artistGenres: Map<string, GenreWeights>;
+  /** The assignments behind `artistGenres` (the evaluation rebuilds genres without held-out pairs). */
+  assignments: TagAssignment[];
   /** userId → [first, last] valid tagging time (epoch ms). */
   userWindows: Map<string, [number, number]>;
 }
@@ -81,7 +90,7 @@ export async function loadTagging(
 ): Promise<Tagging> {
   const file = join(dir, 'user_taggedartists.dat');
   const stats = new LoadStats(opts.skipBad === true);
-  const counts = new Map<string, Map<string, number>>();
+  const assignments: TagAssignment[] = [];
   const userWindows = new Map<string, [number, number]>();
   for await (const { line, lineNo } of readLines(file, { header: true })) {
     stats.lines++;
@@ -92,10 +101,7 @@ export async function loadTagging(
       continue;
     }
     const tag = tags.get(t!);
-    if (tag !== undefined) {
-      const c = getOrInit(counts, a!, () => new Map());
-      c.set(tag, (c.get(tag) ?? 0) + 1);
-    }
+    if (tag !== undefined) assignments.push({ userId: u!, artistId: a!, tag });
     const ts = Date.UTC(nums[5]!, nums[4]! - 1, nums[3]!);
     if (ts >= MIN_VALID && ts < Date.UTC(2012, 0, 1)) {
       const w = userWindows.get(u!);
@@ -104,13 +110,30 @@ export async function loadTagging(
       else if (ts > w[1]) w[1] = ts;
     }
   }
+  opts.onProgress?.(stats.summary('user_taggedartists.dat'));
+  return { artistGenres: artistGenresOf(assignments), assignments, userWindows };
+}
+
+/**
+ * artistId → genre weights from tag counts over `assignments`, leaving out those `skip` rejects
+ * (the evaluation skips a user's tags on the artists held out for that user).
+ */
+export function artistGenresOf(
+  assignments: readonly TagAssignment[],
+  skip?: (a: TagAssignment) => boolean,
+): Map<string, GenreWeights> {
+  const counts = new Map<string, Map<string, number>>();
+  for (const a of assignments) {
+    if (skip?.(a)) continue;
+    const c = getOrInit(counts, a.artistId, () => new Map());
+    c.set(a.tag, (c.get(a.tag) ?? 0) + 1);
+  }
   const artistGenres = new Map<string, GenreWeights>();
   for (const [artist, c] of counts) {
     const g = genreWeightsFromTags([...c].map(([tag, count]) => ({ tag, count })));
     if (Object.keys(g).length > 0) artistGenres.set(artist, g);
   }
-  opts.onProgress?.(stats.summary('user_taggedartists.dat'));
-  return { artistGenres, userWindows };
+  return artistGenres;
 }
 
 export async function loadUserArtists(dir: string, opts: LastfmLoadOptions = {}): Promise<UserArtist[]> {
