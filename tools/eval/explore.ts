@@ -8,6 +8,19 @@ import { artistGenresOf, loadLastfm } from '../loaders/lastfm.ts';
 import { buildProfiles, type EvalData } from './evaluate.ts';
 import { dedupe, evaluateLists, getOrInit, type Interaction, kCore, randomSplit } from './protocol.ts';
 
+const USAGE = `Usage: npx tsx tools/eval/explore.ts [<lastfm dir>] [<seed>] [<grid>]
+
+Grid searches on the VALIDATION split of <seed> (default 42) with a fast dense re-implementation of
+the system's scoring; winners are ported to shared/domain and re-measured with \`npm run eval\`.
+Never reads the test split.
+
+  <lastfm dir>  Last.fm hetrec-2011 directory (default ../shared/datasets/lastfm-hetrec2011)
+  <grid>        all (user + hybrid), user, hybrid, grid2, grid3, grid4, tags, tags2, usertags, extra, joint
+`;
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const [dir = '../shared/datasets/lastfm-hetrec2011', seedArg = '42', which = 'all'] = process.argv.slice(2);
 const seed = Number(seedArg);
 const ds = await loadLastfm(dir, {});
