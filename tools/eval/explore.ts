@@ -358,7 +358,10 @@ if (which === 'tags' || which === 'tags2' || which === 'joint' || which === 'ext
     const i = iix.get(a.artistId);
     if (i === undefined) continue;
     let t = tagIx.get(a.tag);
-    if (t === undefined) tagIx.set(a.tag, (t = tagIx.size));
+    if (t === undefined) {
+      t = tagIx.size;
+      tagIx.set(a.tag, t);
+    }
     tv[i]!.set(t, (tv[i]!.get(t) ?? 0) + 1);
   }
   const df = new Float64Array(tagIx.size);
@@ -387,7 +390,10 @@ if (which === 'tags' || which === 'tags2' || which === 'joint' || which === 'ext
         const x = g[k]!;
         if (!(x > 0)) continue;
         let t = tagIx.get(`genre:${k}`);
-        if (t === undefined) tagIx.set(`genre:${k}`, (t = tagIx.size));
+        if (t === undefined) {
+          t = tagIx.size;
+          tagIx.set(`genre:${k}`, t);
+        }
         v.set(t, x);
         n += x * x;
       }
