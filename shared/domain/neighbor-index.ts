@@ -148,6 +148,77 @@ export function probePlan(vector: ArrayLike<number>, opts: { limit?: number; sch
   return out;
 }
 
+/** Cell name → cell number (rankCells' numbering), per scheme, built once. */
+const cellNumberCache = new WeakMap<CellScheme, Map<string, number>>();
+
+function cellNumbers(scheme: CellScheme): Map<string, number> {
+  let map = cellNumberCache.get(scheme);
+  if (!map) {
+    const K = scheme.ratioBuckets.length + 1;
+    const perA = 1 + (GENRE_COUNT - 1) * K;
+    map = new Map();
+    for (let a = 0; a < GENRE_COUNT; a++) {
+      map.set(`${GENRES[a]}/-`, a * perA);
+      let bi = 0;
+      for (let b = 0; b < GENRE_COUNT; b++) {
+        if (b === a) continue;
+        for (let k = 0; k < K; k++) map.set(`${GENRES[a]}/${GENRES[b]}/${k}`, a * perA + 1 + bi * K + k);
+        bi++;
+      }
+    }
+    cellNumberCache.set(scheme, map);
+  }
+  return map;
+}
+
+/**
+ * `probePlan` restricted to the given cells (e.g. the occupied ones), in the same order with the
+ * same scores and bounds, computing only those: with a few hundred occupied cells this skips
+ * ranking all G + G·(G−1)·buckets of them, which was most of a refresh's CPU.
+ */
+export function probePlanWithin(
+  vector: ArrayLike<number>,
+  cells: Iterable<string>,
+  scheme: CellScheme = DEFAULT_SCHEME,
+): ProbeEntry[] {
+  let any = false;
+  for (let i = 0; i < vector.length; i++) if ((vector[i] ?? 0) > 0) any = true;
+  if (!any) return [...cells].includes(EMPTY_CELL) ? [{ cell: EMPTY_CELL, score: 0, bound: 0 }] : [];
+  const G = GENRE_COUNT;
+  const q = normalized(vector);
+  let n1 = 0;
+  for (let i = 0; i < G; i++) n1 += q[i]!;
+  const edges = [0, ...scheme.ratioBuckets, 1];
+  const K = edges.length - 1;
+  const perA = 1 + (G - 1) * K;
+  const numbers = cellNumbers(scheme);
+  const found: (ProbeEntry & { n: number })[] = [];
+  for (const cell of cells) {
+    const n = numbers.get(cell);
+    if (n === undefined) continue;
+    const a = Math.floor(n / perA);
+    const rem = n - a * perA;
+    const qa = q[a]!;
+    if (rem === 0) {
+      found.push({ cell, score: qa, bound: qa, n });
+      continue;
+    }
+    const bi = Math.floor((rem - 1) / K);
+    const k = rem - 1 - bi * K;
+    const qb = q[bi < a ? bi : bi + 1]!;
+    const r2 = Math.sqrt(Math.max(0, 1 - qa * qa - qb * qb));
+    const r1 = Math.max(0, n1 - qa - qb);
+    found.push({
+      cell,
+      score: centreScore(qa, qb, edges[k]!, edges[k + 1]!),
+      bound: cellBound(qa, qb, r2, r1, edges[k]!, edges[k + 1]!, G),
+      n,
+    });
+  }
+  found.sort((x, y) => y.score - x.score || x.n - y.n);
+  return found.map(({ cell, score, bound }) => ({ cell, score, bound }));
+}
+
 /** max over r ∈ [lo, hi] of cos(q, normalize(e_a + r·e_b)): the best 2-genre centre of the cell, ignoring the rest. */
 function centreScore(qa: number, qb: number, lo: number, hi: number): number {
   const rStar = qa > 0 ? qb / qa : hi;
@@ -350,10 +421,15 @@ export class NeighborSearch {
     occupied: { has(cell: string): boolean },
     private readonly weights: Readonly<Pick<SimilarityWeights, 'genreWeight' | 'artistWeight'>>,
   ) {
-    // Best cells first, empty ones skipped: the budget is spent on cells that hold users.
-    this.plan = probePlan(query.genres)
-      .filter((p) => occupied.has(p.cell))
-      .slice(0, Math.max(0, budget.maxCells));
+    // Best cells first, empty ones skipped: the budget is spent on cells that hold users. When the
+    // occupied cells are listable and a few thousand at most, only they are ranked (beyond that,
+    // ranking all ~10k cells by number is as cheap as looking the names up).
+    const listable = occupied as { has(cell: string): boolean; size?: number; [Symbol.iterator]?: unknown };
+    const plan =
+      typeof listable[Symbol.iterator] === 'function' && (listable.size ?? Number.POSITIVE_INFINITY) < 4000
+        ? probePlanWithin(query.genres, occupied as unknown as Iterable<string>)
+        : probePlan(query.genres).filter((p) => occupied.has(p.cell));
+    this.plan = plan.slice(0, Math.max(0, budget.maxCells));
     this.maxBoundFrom = new Float64Array(this.plan.length + 1);
     for (let i = this.plan.length - 1; i >= 0; i--)
       this.maxBoundFrom[i] = Math.max(this.maxBoundFrom[i + 1]!, blendedBound(this.plan[i]!.bound, weights));

@@ -9,6 +9,7 @@ import {
   mergeNeighbors,
   probeCells,
   probePlan,
+  probePlanWithin,
   shouldRefresh,
 } from '../../../shared/domain/neighbor-index.ts';
 import { genreVector } from '../../../shared/domain/similarity.ts';
@@ -68,6 +69,20 @@ describe('cells', () => {
         expect(dot).toBeLessThanOrEqual(bound.get(cellOf(x))! + 1e-12);
       }
     }
+  });
+});
+
+describe('probePlanWithin', () => {
+  it('equals the full probe plan filtered to the given cells, in order, scores and bounds', () => {
+    const users = syntheticUsers(300, 11);
+    const occupied = new Set(users.map(([, v]) => cellOf(v)));
+    occupied.add('not-a-cell');
+    for (const [, q] of users.slice(0, 40)) {
+      expect(probePlanWithin(q, occupied)).toEqual(probePlan(q).filter((p) => occupied.has(p.cell)));
+    }
+    const zero = new Float64Array(GENRE_COUNT);
+    expect(probePlanWithin(zero, occupied)).toEqual([]);
+    expect(probePlanWithin(zero, new Set(['_']))).toEqual(probePlan(zero));
   });
 });
 
