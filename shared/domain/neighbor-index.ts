@@ -424,10 +424,15 @@ export class NeighborSearch {
     // Best cells first, empty ones skipped: the budget is spent on cells that hold users. When the
     // occupied cells are listable and a few thousand at most, only they are ranked (beyond that,
     // ranking all ~10k cells by number is as cheap as looking the names up).
-    const listable = occupied as { has(cell: string): boolean; size?: number; [Symbol.iterator]?: unknown };
+    const names =
+      occupied instanceof Set
+        ? (occupied as Set<string>)
+        : occupied instanceof Map
+          ? (occupied as Map<string, unknown>)
+          : undefined;
     const plan =
-      typeof listable[Symbol.iterator] === 'function' && (listable.size ?? Number.POSITIVE_INFINITY) < 4000
-        ? probePlanWithin(query.genres, occupied as unknown as Iterable<string>)
+      names && names.size < 4000
+        ? probePlanWithin(query.genres, names.keys())
         : probePlan(query.genres).filter((p) => occupied.has(p.cell));
     this.plan = plan.slice(0, Math.max(0, budget.maxCells));
     this.maxBoundFrom = new Float64Array(this.plan.length + 1);
