@@ -15,7 +15,8 @@ import {
   getNeighborLists,
   type IndexEntry,
   type NeighborList,
-  putNeighborList,
+  type NeighborListWrite,
+  putNeighborLists,
   queryCell,
   readOccupiedCells,
   type Stores,
@@ -238,7 +239,7 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
 
       const reader = new CellReader(stores, now);
       const computed = new Map<string, Neighbor[]>();
-      let written = 0;
+      const own: NeighborListWrite[] = [];
       await forEachLimit(refreshes, 8, async (r) => {
         const neighbors = await searchIndex(
           reader,
@@ -262,8 +263,11 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
           cell: r.cell,
           rev: (r.previous?.rev ?? 0) + 1,
         };
-        if (await putNeighborList(stores, list, 'refresh')) written++;
+        own.push({ list, mode: 'refresh', existed: r.previous !== undefined });
       });
+      // All own lists in batched conditional writes (25 per request).
+      const notWritten = await putNeighborLists(stores, own);
+      const written = own.length - notWritten.size;
       const reverseInserts = settings.NEIGHBOR_REVERSE_UPDATES ? await insertReverse(stores, computed, settings) : 0;
       tools.metrics.addMetric('NeighborRefreshes', MetricUnit.Count, written);
       tools.metrics.addMetric('IndexItemsRead', MetricUnit.Count, reader.itemsRead);
@@ -305,22 +309,22 @@ async function insertReverse(
   }
   if (wanted.size === 0) return 0;
   const lists = await getNeighborLists(stores, [...wanted.keys()]);
-  let inserted = 0;
-  await forEachLimit([...wanted], 8, async ([ownerId, candidates]) => {
+  const writes: NeighborListWrite[] = [];
+  for (const [ownerId, candidates] of wanted) {
     const list = lists.get(ownerId);
-    if (!list) return; // not refreshed yet: its own first refresh will find these users
+    if (!list) continue; // not refreshed yet: its own first refresh will find these users
     // Write only when someone enters the list. A member's similarity drifting a little is not
     // worth a write; the owner's own next refresh updates it.
     const present = new Set(list.neighbors.map((n) => n.userId));
     const full = list.neighbors.length >= settings.NEIGHBORS_K;
     const worst = list.neighbors.at(-1)?.similarity ?? 0;
     const entering = candidates.filter((c) => !present.has(c.userId) && (!full || c.similarity > worst));
-    if (entering.length === 0) return;
+    if (entering.length === 0) continue;
     const merged = mergeNeighbors(list.neighbors, entering, settings.NEIGHBORS_K);
-    const ok = await putNeighborList(stores, { ...list, neighbors: merged, rev: list.rev + 1 }, 'reverse');
-    if (ok) inserted++;
-  });
-  return inserted;
+    writes.push({ list: { ...list, neighbors: merged, rev: list.rev + 1 }, mode: 'reverse', existed: true });
+  }
+  const lost = await putNeighborLists(stores, writes);
+  return writes.length - lost.size;
 }
 
 export const handler = wrap((event: MSKEvent, _context: Context) => updateNeighbors(event), tools);

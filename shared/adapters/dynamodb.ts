@@ -188,32 +188,35 @@ const LOST_RACE_ERRORS = new Set(['ConditionalCheckFailed', 'DuplicateItem']);
 const PARTIQL_BATCH = 25;
 const MAX_STATEMENT_ATTEMPTS = 8;
 
+/** One conditional PartiQL statement; `key` names the item in what the batch reports back. */
+interface ConditionalStatement {
+  key: string;
+  statement: string;
+  parameters: AttributeValue[];
+  writeUnits: number;
+}
+
 /**
- * The same conditional writes as `putProfileIfUnchanged`, 25 per request: PartiQL
- * `BatchExecuteStatement` keeps a condition per item (BatchWriteItem cannot), so optimistic
- * concurrency holds while the per-request cost (signing, HTTP, a socket write) is paid once per
- * 25 users instead of once per user — that cost, not the profile fold, dominated the updater's CPU.
- * A new profile is an INSERT (fails if the item exists), an existing one an UPDATE conditioned on
- * the version read. Each item is still billed as its own write. Returns the users whose condition
- * failed (someone else wrote first): the caller re-reads and re-applies them.
+ * Runs conditional PartiQL statements 25 per `BatchExecuteStatement` request (each keeps its own
+ * condition, which BatchWriteItem cannot), `concurrency` requests at a time. Throttled statements
+ * are sent again with backoff; returns the keys whose condition failed (or whose INSERT found the
+ * item already there). Each statement is billed as its own write, condition met or not.
  */
-export async function putProfilesIfUnchanged(
+async function executeConditionalBatch(
   s: Stores,
-  writes: readonly ProfileWrite[],
-  concurrency = 4,
+  statements: readonly ConditionalStatement[],
+  concurrency: number,
 ): Promise<Set<string>> {
-  const table = s.tableNames.profiles.replaceAll('"', '""');
   const lost = new Set<string>();
-  const chunks: ProfileWrite[][] = [];
-  for (let i = 0; i < writes.length; i += PARTIQL_BATCH) chunks.push(writes.slice(i, i + PARTIQL_BATCH));
+  const chunks: ConditionalStatement[][] = [];
+  for (let i = 0; i < statements.length; i += PARTIQL_BATCH) chunks.push(statements.slice(i, i + PARTIQL_BATCH));
   let next = 0;
   const worker = async () => {
     while (next < chunks.length) {
-      const chunk = chunks[next++]!;
-      let pending = chunk.map((w) => profileStatement(table, w));
+      let pending = chunks[next++]!;
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt >= MAX_STATEMENT_ATTEMPTS) {
-          throw new Error(`profile writes still throttled after ${attempt} attempts (${pending.length} users)`);
+          throw new Error(`conditional writes still throttled after ${attempt} attempts (${pending.length} items)`);
         }
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random()));
         const res = await s.client.send(
@@ -223,17 +226,16 @@ export async function putProfilesIfUnchanged(
           }),
         );
         s.counter.writes++;
-        const retry: typeof pending = [];
+        const retry: ConditionalStatement[] = [];
         res.Responses?.forEach((r, i) => {
           const p = pending[i]!;
-          // Billed whether or not the condition holds.
           s.counter.itemsWritten++;
           s.counter.writeUnits += p.writeUnits;
           const code = r.Error?.Code;
           if (!code) return;
-          if (LOST_RACE_ERRORS.has(code)) lost.add(p.userId);
+          if (LOST_RACE_ERRORS.has(code)) lost.add(p.key);
           else if (RETRYABLE_STATEMENT_ERRORS.has(code)) retry.push(p);
-          else throw new Error(`profile write for ${p.userId} failed: ${code}: ${r.Error?.Message ?? ''}`);
+          else throw new Error(`conditional write of ${p.key} failed: ${code}: ${r.Error?.Message ?? ''}`);
         });
         pending = retry;
       }
@@ -241,6 +243,55 @@ export async function putProfilesIfUnchanged(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
   return lost;
+}
+
+/** INSERT / conditional UPDATE texts for a table whose items have exactly `attributes` (key first). */
+function statementTexts(table: string, attributes: readonly string[], condition: string) {
+  const quoted = table.replaceAll('"', '""');
+  const [key, ...rest] = attributes;
+  return {
+    insert: `INSERT INTO "${quoted}" VALUE {${attributes.map((a) => `'${a}': ?`).join(', ')}}`,
+    update: `UPDATE "${quoted}" ${rest.map((a) => `SET "${a}" = ?`).join(' ')} WHERE "${key}" = ? AND ${condition}`,
+  };
+}
+
+/** Marshals `item`'s `attributes` in order and sizes them as DynamoDB bills the item. */
+function marshalAttributes(item: Record<string, unknown>, attributes: readonly string[]) {
+  const values = attributes.map((a) => convertToAttr(item[a], MARSHALL));
+  let size = 0;
+  values.forEach((v, i) => {
+    size += attributes[i]!.length + attributeSize(v);
+  });
+  return { values, writeUnits: Math.max(1, Math.ceil(size / 1024)) };
+}
+
+/**
+ * The same conditional writes as `putProfileIfUnchanged`, 25 per request: optimistic concurrency
+ * holds while the per-request cost (signing, HTTP, a socket write) is paid once per 25 users
+ * instead of once per user — that cost, not the profile fold, dominated the updater's CPU. A new
+ * profile is an INSERT (fails if the item exists), an existing one an UPDATE conditioned on the
+ * version read. Returns the users whose condition failed (someone else wrote first): the caller
+ * re-reads and re-applies them.
+ */
+export async function putProfilesIfUnchanged(
+  s: Stores,
+  writes: readonly ProfileWrite[],
+  concurrency = 4,
+): Promise<Set<string>> {
+  const text = statementTexts(s.tableNames.profiles, PROFILE_ATTRIBUTES, '"version" = ?');
+  const statements = writes.map(({ profile, readVersion }): ConditionalStatement => {
+    const { values, writeUnits } = marshalAttributes(
+      profileItem(profile) as unknown as Record<string, unknown>,
+      PROFILE_ATTRIBUTES,
+    );
+    return {
+      key: profile.userId,
+      statement: readVersion === 0 ? text.insert : text.update,
+      parameters: readVersion === 0 ? values : [...values.slice(1), values[0]!, { N: String(readVersion) }],
+      writeUnits,
+    };
+  });
+  return executeConditionalBatch(s, statements, concurrency);
 }
 
 const PROFILE_ATTRIBUTES = [
@@ -257,33 +308,6 @@ const PROFILE_ATTRIBUTES = [
   'offsets',
   'recentEventIds',
 ] as const satisfies readonly (keyof Profile)[];
-const UPDATED_ATTRIBUTES = PROFILE_ATTRIBUTES.filter((a) => a !== 'userId');
-const statementCache = new Map<string, { insert: string; update: string }>();
-
-function profileStatement(table: string, { profile, readVersion }: ProfileWrite) {
-  let text = statementCache.get(table);
-  if (!text) {
-    text = {
-      insert: `INSERT INTO "${table}" VALUE {${PROFILE_ATTRIBUTES.map((a) => `'${a}': ?`).join(', ')}}`,
-      update: `UPDATE "${table}" ${UPDATED_ATTRIBUTES.map((a) => `SET "${a}" = ?`).join(' ')} WHERE "userId" = ? AND "version" = ?`,
-    };
-    statementCache.set(table, text);
-  }
-  const item = profileItem(profile);
-  const values = PROFILE_ATTRIBUTES.map((a) => convertToAttr(item[a], MARSHALL));
-  let size = 0;
-  values.forEach((v, i) => {
-    size += PROFILE_ATTRIBUTES[i]!.length + attributeSize(v);
-  });
-  return {
-    userId: profile.userId,
-    statement: readVersion === 0 ? text.insert : text.update,
-    // Marshalled here (not by the document client) so the billed size is read off the same values.
-    parameters: readVersion === 0 ? values : [...values.slice(1), values[0]!, { N: String(readVersion) }],
-    writeUnits: Math.max(1, Math.ceil(size / 1024)),
-  };
-}
-
 const MARSHALL = { removeUndefinedValues: true, convertEmptyValues: false } as const;
 
 /**
@@ -384,6 +408,67 @@ export async function putNeighborList(s: Stores, list: NeighborList, mode: 'refr
         }
       : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': list.rev - 1 } };
   return conditionalPut(s, { TableName: s.tableNames.neighbors, Item: list, ...condition });
+}
+
+const NEIGHBOR_LIST_ATTRIBUTES = [
+  'userId',
+  'neighbors',
+  'refreshedAt',
+  'snapshot',
+  'profileVersion',
+  'cell',
+  'rev',
+] as const satisfies readonly (keyof NeighborList)[];
+
+export interface NeighborListWrite {
+  list: NeighborList;
+  /**
+   * `refresh`: the user's own list, unless a list for a newer profile version is stored;
+   * `reverse`: another user inserted, only if nobody wrote the list since it was read (`rev`).
+   */
+  mode: 'refresh' | 'reverse';
+  /** Whether a list was stored when it was read (decides INSERT or conditional UPDATE). */
+  existed: boolean;
+}
+
+/**
+ * `putNeighborList` for many lists, 25 per request (PartiQL). Returns the users whose write did
+ * not happen because its condition failed. A refresh whose INSERT finds a list created meanwhile
+ * is retried once as a single conditional put, which decides by profile version as above.
+ */
+export async function putNeighborLists(
+  s: Stores,
+  writes: readonly NeighborListWrite[],
+  concurrency = 4,
+): Promise<Set<string>> {
+  const refreshText = statementTexts(s.tableNames.neighbors, NEIGHBOR_LIST_ATTRIBUTES, '"profileVersion" <= ?');
+  const reverseText = statementTexts(s.tableNames.neighbors, NEIGHBOR_LIST_ATTRIBUTES, '"rev" = ?');
+  const statements = writes.map(({ list, mode, existed }): ConditionalStatement => {
+    const { values, writeUnits } = marshalAttributes(
+      list as unknown as Record<string, unknown>,
+      NEIGHBOR_LIST_ATTRIBUTES,
+    );
+    const text = mode === 'refresh' ? refreshText : reverseText;
+    const condition = mode === 'refresh' ? list.profileVersion : list.rev - 1;
+    return {
+      key: list.userId,
+      statement: existed ? text.update : text.insert,
+      parameters: existed ? [...values.slice(1), values[0]!, { N: String(condition) }] : values,
+      writeUnits,
+    };
+  });
+  const lost = await executeConditionalBatch(s, statements, concurrency);
+  for (const w of writes) {
+    if (
+      w.mode === 'refresh' &&
+      !w.existed &&
+      lost.has(w.list.userId) &&
+      (await putNeighborList(s, w.list, 'refresh'))
+    ) {
+      lost.delete(w.list.userId);
+    }
+  }
+  return lost;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 /**
- * Batched conditional profile writes (PartiQL BatchExecuteStatement) against DynamoDB Local:
+ * Batched conditional writes (PartiQL BatchExecuteStatement) against DynamoDB Local, for profiles
+ * and neighbour lists:
  * per-item conditions hold inside a batch (stale versions and inserts over existing items are
  * reported as lost, everything else lands), per-statement throttling is retried, and the write
  * units computed from item sizes equal what DynamoDB Local bills for the same items via PutItem.
@@ -10,8 +11,12 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  getNeighborList,
   getProfiles,
+  type NeighborList,
   type ProfileWrite,
+  putNeighborList,
+  putNeighborLists,
   putProfilesIfUnchanged,
   RequestCounter,
   type Stores,
@@ -181,6 +186,42 @@ describe('batched conditional profile writes', () => {
         `n=${n}: ours ${stores.counter.writeUnits}, local ${local}`,
       ).toBeLessThanOrEqual(1);
     }
+  });
+
+  it('neighbour lists: refreshes never overwrite a newer version, reverse inserts need the rev read', async () => {
+    const list = (userId: string, profileVersion: number, rev: number, mark: string): NeighborList => ({
+      userId,
+      neighbors: [{ userId: mark, similarity: 0.5 }],
+      refreshedAt: 1,
+      snapshot: '0:999',
+      profileVersion,
+      cell: 'jazz/-',
+      rev,
+    });
+    // Stored: a at version 5 (rev 3), b at version 1 (rev 1), c created by "someone else" at version 1.
+    expect(await putNeighborList(stores, list('nl-a', 5, 3, 'x'), 'refresh')).toBe(true);
+    expect(await putNeighborList(stores, list('nl-b', 1, 1, 'x'), 'refresh')).toBe(true);
+    expect(await putNeighborList(stores, list('nl-c', 1, 1, 'x'), 'refresh')).toBe(true);
+    const lost = await putNeighborLists(stores, [
+      { list: list('nl-a', 4, 4, 'older'), mode: 'refresh', existed: true }, // older version: refused
+      { list: list('nl-b', 2, 2, 'newer'), mode: 'refresh', existed: true }, // newer: written
+      { list: list('nl-c', 2, 2, 'raced'), mode: 'refresh', existed: false }, // INSERT races, falls back: written
+      { list: list('nl-d', 1, 1, 'fresh'), mode: 'refresh', existed: false }, // new: written
+    ]);
+    expect([...lost]).toEqual(['nl-a']);
+    expect((await getNeighborList(stores, 'nl-a'))?.neighbors[0]?.userId).toBe('x');
+    expect((await getNeighborList(stores, 'nl-b'))?.neighbors[0]?.userId).toBe('newer');
+    expect((await getNeighborList(stores, 'nl-c'))?.neighbors[0]?.userId).toBe('raced');
+    expect((await getNeighborList(stores, 'nl-d'))?.neighbors[0]?.userId).toBe('fresh');
+
+    // Reverse inserts condition on the rev they read (stored a: rev 3, b: rev 2).
+    const reverse = await putNeighborLists(stores, [
+      { list: list('nl-a', 5, 4, 'rev-ok'), mode: 'reverse', existed: true },
+      { list: list('nl-b', 2, 2, 'rev-stale'), mode: 'reverse', existed: true },
+    ]);
+    expect([...reverse]).toEqual(['nl-b']);
+    expect((await getNeighborList(stores, 'nl-a'))?.rev).toBe(4);
+    expect((await getNeighborList(stores, 'nl-b'))?.neighbors[0]?.userId).toBe('newer');
   });
 
   afterAll(() => {
