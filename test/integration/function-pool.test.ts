@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CounterDelta, type FunctionPool, startFunctionPool } from '../../local/runtime/function-pool.ts';
 import { applyFunctionEnv, functionEnv, invokeFunction } from '../../local/runtime/functions.ts';
 import { CatalogItemCache } from '../../shared/adapters/catalog-cache.ts';
-import { resetStores, type Stores, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
+import { putProfileIfUnchanged, resetStores, type Stores, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
+import type { Profile } from '../../shared/domain/profile.ts';
 import { tableEnvVar } from '../../shared/topology.ts';
 import { provisionedTestEnv, type TestEnv } from '../support/infra.ts';
 
@@ -66,7 +67,7 @@ describe('function pool and read-api reads', () => {
         updatedAt: now,
       });
     }
-    const profile = (userId: string, tracks: string[]) => ({
+    const profile = (userId: string, tracks: string[]): Profile => ({
       userId,
       version: 1,
       anchorTs: now,
@@ -80,9 +81,10 @@ describe('function pool and read-api reads', () => {
       offsets: {},
       recentEventIds: [],
     });
-    await put(stores.tableNames.profiles, profile('ana', ['trk0']));
-    await put(stores.tableNames.profiles, profile('ben', ['trk0', 'trk4', 'trk5']));
-    await put(stores.tableNames.profiles, profile('cy', ['trk3', 'trk4']));
+    // Through the adapter's own write path, whatever its item encoding.
+    await putProfileIfUnchanged(stores, profile('ana', ['trk0']), 0);
+    await putProfileIfUnchanged(stores, profile('ben', ['trk0', 'trk4', 'trk5']), 0);
+    await putProfileIfUnchanged(stores, profile('cy', ['trk3', 'trk4']), 0);
     await put(stores.tableNames.neighbors, {
       userId: 'ana',
       neighbors: [
