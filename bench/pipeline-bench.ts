@@ -21,6 +21,31 @@ import { median, percentile } from './lib.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * With BENCH_API_CPU_PROF=<dir>, a V8 CPU profile of this (the serving) process during each api
+ * run, written as <dir>/api-<run>.cpuprofile (open in Chrome DevTools or speedscope).
+ */
+async function startCpuProfile(): Promise<((label: string) => Promise<void>) | undefined> {
+  const dir = process.env.BENCH_API_CPU_PROF;
+  if (!dir) return undefined;
+  const { Session } = await import('node:inspector');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((res, rej) => session.post(method, params, (err, out) => (err ? rej(err) : res(out))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return async (label) => {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    session.disconnect();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/api-${label}.cpuprofile`, JSON.stringify(profile));
+    log(`api: CPU profile of the serving process in ${dir}/api-${label}.cpuprofile`);
+  };
+}
+
 export async function pipelineBench(quick: boolean, want: { freshness: boolean; api: boolean; dynamodb: boolean }) {
   const env = await freshEnv('pipe');
   const world = syntheticWorld({
@@ -165,11 +190,13 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
     for (let r = 0; r < runs; r++) {
       log(`api: ${rate} req/s for ${seconds} s (run ${r + 1}/${runs})…`);
       c.reset();
+      const profiler = await startCpuProfile();
       const { stdout } = await promisify(execFile)(
         process.execPath,
         ['--import', 'tsx', script, pipeline.url, String(rate), String(seconds), String(world.users.length)],
         { maxBuffer: 1 << 20 },
       );
+      await profiler?.(`run${r + 1}`);
       const res = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
         p50: number;
         p99: number;
