@@ -8,6 +8,8 @@
  *   profile updates of populated users (as one trigger batch, and one user per batch).
  */
 import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -22,23 +24,19 @@ import { median, percentile } from './lib.ts';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * With BENCH_API_CPU_PROF=<dir>, a V8 CPU profile of this (the serving) process during each api
- * run, written as <dir>/api-<run>.cpuprofile (open in Chrome DevTools or speedscope).
+ * BENCH_API_CPU_PROFILE=<dir>: a V8 CPU profile of this (the serving) process during each api run,
+ * written as <dir>/api-<run>.cpuprofile (open in Chrome DevTools), to see where a request's time goes.
  */
 async function startCpuProfile(): Promise<((label: string) => Promise<void>) | undefined> {
-  const dir = process.env.BENCH_API_CPU_PROF;
+  const dir = process.env.BENCH_API_CPU_PROFILE;
   if (!dir) return undefined;
-  const { Session } = await import('node:inspector');
-  const { mkdirSync, writeFileSync } = await import('node:fs');
   const session = new Session();
   session.connect();
-  const post = (method: string, params?: object) =>
-    new Promise<unknown>((res, rej) => session.post(method, params, (err, out) => (err ? rej(err) : res(out))));
-  await post('Profiler.enable');
-  await post('Profiler.setSamplingInterval', { interval: 200 });
-  await post('Profiler.start');
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
   return async (label) => {
-    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    const { profile } = await session.post('Profiler.stop');
     session.disconnect();
     mkdirSync(dir, { recursive: true });
     writeFileSync(`${dir}/api-${label}.cpuprofile`, JSON.stringify(profile));
