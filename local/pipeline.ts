@@ -9,7 +9,7 @@ import { disconnectProducer } from '../shared/adapters/kafka.ts';
 import { createKafka } from '../shared/adapters/kafka-client.ts';
 import { type FunctionName, type ResolvedTopology, routes, triggers } from '../shared/topology.ts';
 import { type CounterDelta, type FunctionPool, poolSizeFromEnv, startFunctionPool } from './runtime/function-pool.ts';
-import { applyFunctionEnv, functionEnv, invokeFunction } from './runtime/functions.ts';
+import { applyFunctionEnv, functionEnv, invokeFunction, loadHandler } from './runtime/functions.ts';
 import { type ExtraRoute, startHttpApi } from './runtime/http-api.ts';
 import { type EventSourceMapping, startEventSourceMapping } from './runtime/kafka-esm.ts';
 import type { LogLine } from './runtime/log.ts';
@@ -103,9 +103,12 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
       });
     }
     const workers = opts.httpWorkers ?? poolSizeFromEnv();
-    if (workers > 0) {
-      for (const fn of new Set(routes.map((r) => r.function)))
+    for (const fn of new Set(routes.map((r) => r.function))) {
+      if (workers > 0)
         pools.set(fn, startFunctionPool({ name: fn, size: workers, log: opts.log, onCounters: addToCounter }));
+      // Warm in-process too (the workers import theirs at start): the first request does not pay
+      // for the import. A failed import is retried by the next invocation.
+      else void loadHandler(fn).catch(() => {});
     }
     const api = await startHttpApi({
       routes,
