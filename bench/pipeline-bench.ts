@@ -9,7 +9,7 @@
  *   profile updates of populated users (as one trigger batch, and one user per batch).
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -185,7 +185,24 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
     const warmupSeconds = q ? 2 : 5;
     const runs = q ? 1 : 3;
     const c = env.stores.counter;
-    const results: { p50: number; p99: number; requests: number; non2xx: number; readsPerRec: number }[] = [];
+    const results: {
+      p50: number;
+      p99: number;
+      requests: number;
+      non2xx: number;
+      readsPerRec: number;
+      serverCpuMsPerRec: number;
+      dynamodbLocalCpuMsPerRec: number;
+    }[] = [];
+    const jvm = env.infra.jvms.find((j) => j.name === 'dynamodb-local')?.child.pid;
+    const dynamoCpuMs = (): number => {
+      try {
+        const fields = readFileSync(`/proc/${jvm}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, USER_HZ 100
+      } catch {
+        return Number.NaN;
+      }
+    };
     const script = fileURLToPath(new URL('./api-load.ts', import.meta.url));
     const load = async (secs: number) => {
       const { stdout } = await promisify(execFile)(
@@ -208,9 +225,21 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
       log(`api: ${rate} req/s for ${seconds} s (run ${r + 1}/${runs})…`);
       c.reset();
       const profiler = await startCpuProfile();
+      const cpu0 = process.cpuUsage();
+      const jvm0 = dynamoCpuMs();
       const res = await load(seconds);
+      const cpu = process.cpuUsage(cpu0);
+      const jvmMs = dynamoCpuMs() - jvm0;
       await profiler?.(`run${r + 1}`);
-      results.push({ ...res, readsPerRec: c.reads / Math.max(1, res.requests) });
+      const n = Math.max(1, res.requests);
+      results.push({
+        ...res,
+        readsPerRec: c.reads / n,
+        // CPU per request, which the machine's other load does not inflate as it does latency:
+        // this process (all its threads) and the DynamoDB Local JVM (Linux /proc; NaN elsewhere).
+        serverCpuMsPerRec: (cpu.user + cpu.system) / 1000 / n,
+        dynamodbLocalCpuMsPerRec: jvmMs / n,
+      });
     }
     return {
       ratePerSec: rate,
@@ -219,6 +248,8 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
       p50Ms: median(results.map((x) => x.p50)),
       p99Ms: median(results.map((x) => x.p99)),
       readRequestsPerRecommendation: median(results.map((x) => x.readsPerRec)),
+      serverCpuMsPerRecommendation: median(results.map((x) => x.serverCpuMsPerRec)),
+      dynamodbLocalCpuMsPerRecommendation: median(results.map((x) => x.dynamodbLocalCpuMsPerRec)),
       non2xx: results.reduce((a, x) => a + x.non2xx, 0),
       byRun: results,
       warmup: { seconds: warmupSeconds, ...warmup },
