@@ -2,12 +2,15 @@
  * One populated local pipeline (startLocalPipeline, the topology's real batching windows) for:
  * - freshness: at a steady background rate, probe events for new users; POST /events 202 →
  *   profile item visible, and → neighbour list written, polled directly in DynamoDB Local;
- * - api: autocannon (child process) at a fixed rate on GET /users/{id}/recommendations, with the
- *   DynamoDB read requests per recommendation counted in-process;
+ * - api: autocannon (child process) at a fixed rate on GET /users/{id}/recommendations, after a
+ *   warm-up at the same rate (reported apart), with the DynamoDB read requests per recommendation
+ *   counted in-process;
  * - dynamodb: items / read units / requests per neighbour refresh, calling updateNeighbors on
  *   profile updates of populated users (as one trigger batch, and one user per batch).
  */
 import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -20,6 +23,27 @@ import { cleanups, freshEnv, loadCatalog, log, syntheticWorld } from './env.ts';
 import { median, percentile } from './lib.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * BENCH_API_CPU_PROFILE=<dir>: a V8 CPU profile of this (the serving) process during each api run,
+ * written as <dir>/api-<run>.cpuprofile (open in Chrome DevTools), to see where a request's time goes.
+ */
+async function startCpuProfile(): Promise<((label: string) => Promise<void>) | undefined> {
+  const dir = process.env.BENCH_API_CPU_PROFILE;
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return async (label) => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/api-${label}.cpuprofile`, JSON.stringify(profile));
+    log(`api: CPU profile of the serving process in ${dir}/api-${label}.cpuprofile`);
+  };
+}
 
 export async function pipelineBench(quick: boolean, want: { freshness: boolean; api: boolean; dynamodb: boolean }) {
   const env = await freshEnv('pipe');
@@ -158,25 +182,64 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
   async function api(q: boolean) {
     const rate = 200;
     const seconds = q ? 8 : 20;
+    const warmupSeconds = q ? 2 : 5;
     const runs = q ? 1 : 3;
     const c = env.stores.counter;
-    const results: { p50: number; p99: number; requests: number; non2xx: number; readsPerRec: number }[] = [];
+    const results: {
+      p50: number;
+      p99: number;
+      requests: number;
+      non2xx: number;
+      readsPerRec: number;
+      serverCpuMsPerRec: number;
+      dynamodbLocalCpuMsPerRec: number;
+    }[] = [];
+    const jvm = env.infra.jvms.find((j) => j.name === 'dynamodb-local')?.child.pid;
+    const dynamoCpuMs = (): number => {
+      try {
+        const fields = readFileSync(`/proc/${jvm}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, USER_HZ 100
+      } catch {
+        return Number.NaN;
+      }
+    };
     const script = fileURLToPath(new URL('./api-load.ts', import.meta.url));
-    for (let r = 0; r < runs; r++) {
-      log(`api: ${rate} req/s for ${seconds} s (run ${r + 1}/${runs})…`);
-      c.reset();
+    const load = async (secs: number) => {
       const { stdout } = await promisify(execFile)(
         process.execPath,
-        ['--import', 'tsx', script, pipeline.url, String(rate), String(seconds), String(world.users.length)],
+        ['--import', 'tsx', script, pipeline.url, String(rate), String(secs), String(world.users.length)],
         { maxBuffer: 1 << 20 },
       );
-      const res = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      return JSON.parse(stdout.trim().split('\n').at(-1)!) as {
         p50: number;
         p99: number;
         requests: number;
         non2xx: number;
       };
-      results.push({ ...res, readsPerRec: c.reads / Math.max(1, res.requests) });
+    };
+    // Warm-up at the same rate, reported apart: the runs measure warm containers (JIT, sockets,
+    // the per-container caches), not the first second after the pipeline's start.
+    log(`api: warm-up, ${rate} req/s for ${warmupSeconds} s…`);
+    const warmup = await load(warmupSeconds);
+    for (let r = 0; r < runs; r++) {
+      log(`api: ${rate} req/s for ${seconds} s (run ${r + 1}/${runs})…`);
+      c.reset();
+      const profiler = await startCpuProfile();
+      const cpu0 = process.cpuUsage();
+      const jvm0 = dynamoCpuMs();
+      const res = await load(seconds);
+      const cpu = process.cpuUsage(cpu0);
+      const jvmMs = dynamoCpuMs() - jvm0;
+      await profiler?.(`run${r + 1}`);
+      const n = Math.max(1, res.requests);
+      results.push({
+        ...res,
+        readsPerRec: c.reads / n,
+        // CPU per request, which the machine's other load does not inflate as it does latency:
+        // this process (all its threads) and the DynamoDB Local JVM (Linux /proc; NaN elsewhere).
+        serverCpuMsPerRec: (cpu.user + cpu.system) / 1000 / n,
+        dynamodbLocalCpuMsPerRec: jvmMs / n,
+      });
     }
     return {
       ratePerSec: rate,
@@ -185,8 +248,11 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
       p50Ms: median(results.map((x) => x.p50)),
       p99Ms: median(results.map((x) => x.p99)),
       readRequestsPerRecommendation: median(results.map((x) => x.readsPerRec)),
+      serverCpuMsPerRecommendation: median(results.map((x) => x.serverCpuMsPerRec)),
+      dynamodbLocalCpuMsPerRecommendation: median(results.map((x) => x.dynamodbLocalCpuMsPerRec)),
       non2xx: results.reduce((a, x) => a + x.non2xx, 0),
       byRun: results,
+      warmup: { seconds: warmupSeconds, ...warmup },
     };
   }
 

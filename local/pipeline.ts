@@ -4,10 +4,12 @@
  * the end-to-end tests compose it the same way.
  */
 import type { APIGatewayProxyEventV2, MSKEvent } from 'aws-lambda';
+import { storesFromEnv } from '../shared/adapters/dynamodb.ts';
 import { disconnectProducer } from '../shared/adapters/kafka.ts';
 import { createKafka } from '../shared/adapters/kafka-client.ts';
-import { type ResolvedTopology, routes, triggers } from '../shared/topology.ts';
-import { applyFunctionEnv, functionEnv, invokeFunction } from './runtime/functions.ts';
+import { type FunctionName, type ResolvedTopology, routes, triggers } from '../shared/topology.ts';
+import { type CounterDelta, type FunctionPool, poolSizeFromEnv, startFunctionPool } from './runtime/function-pool.ts';
+import { applyFunctionEnv, functionEnv, invokeFunction, loadHandler } from './runtime/functions.ts';
 import { type ExtraRoute, startHttpApi } from './runtime/http-api.ts';
 import { type EventSourceMapping, startEventSourceMapping } from './runtime/kafka-esm.ts';
 import type { LogLine } from './runtime/log.ts';
@@ -27,6 +29,12 @@ export interface LocalPipelineOptions {
   /** Override batching windows (tests use short ones). */
   batchingWindowMs?: number;
   backoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * Worker threads per HTTP function (warm containers serving invocations in parallel, see
+   * runtime/function-pool.ts); 0 invokes the handlers in this process. Default: LOCAL_HTTP_WORKERS,
+   * else the cores beyond two (at most 4; none on a 2-core machine).
+   */
+  httpWorkers?: number;
   /** Extra env for the handlers (e.g. settings overrides). */
   env?: Record<string, string>;
   log?: LogLine;
@@ -57,7 +65,9 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
   const kafka = createKafka({ brokers: opts.kafkaBrokers, auth: 'none', clientId: 'tunestream-local-esm' });
   const mappings: EventSourceMapping[] = [];
   let stats: StatsModule | undefined;
+  const pools = new Map<FunctionName, FunctionPool>();
   const stopAll = async () => {
+    await Promise.allSettled([...pools.values()].map((p) => p.close()));
     await stats?.stop();
     await Promise.allSettled(mappings.map((m) => m.stop()));
     await disconnectProducer();
@@ -92,9 +102,19 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
         log: opts.log,
       });
     }
+    const workers = opts.httpWorkers ?? poolSizeFromEnv();
+    for (const fn of new Set(routes.map((r) => r.function))) {
+      if (workers > 0)
+        pools.set(fn, startFunctionPool({ name: fn, size: workers, log: opts.log, onCounters: addToCounter }));
+      // Warm in-process too (the workers import theirs at start): the first request does not pay
+      // for the import. A failed import is retried by the next invocation.
+      else void loadHandler(fn).catch(() => {});
+    }
     const api = await startHttpApi({
       routes,
-      invoke: (fn, event: APIGatewayProxyEventV2) => invokeFunction(fn, event, { log: opts.invocationLog }),
+      invoke: (fn, event: APIGatewayProxyEventV2) =>
+        pools.get(fn)?.invoke(event, { log: opts.invocationLog }) ??
+        invokeFunction(fn, event, { log: opts.invocationLog }),
       port: opts.port,
       host: opts.host ?? '127.0.0.1',
       authToken: opts.authToken,
@@ -112,5 +132,19 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
   } catch (err) {
     await stopAll();
     throw err;
+  }
+}
+
+/** Requests the workers made, added to this process's counter (what benchmarks and logs read). */
+function addToCounter(d: CounterDelta): void {
+  try {
+    const c = storesFromEnv().counter;
+    c.reads += d.reads;
+    c.writes += d.writes;
+    c.readUnits += d.readUnits;
+    c.writeUnits += d.writeUnits;
+    c.itemsRead += d.itemsRead;
+  } catch {
+    // no tables in this env: nothing to add to
   }
 }

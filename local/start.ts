@@ -31,6 +31,8 @@ Environment:
                                    kept in .data/api-token)
   KAFKA_BROKERS, DYNAMODB_ENDPOINT use external services instead of starting JVMs
   KAFKA_PORT, DYNAMODB_PORT        fixed ports for the JVMs
+  LOCAL_HTTP_WORKERS               worker threads per HTTP function (default: cores − 2, at most
+                                   4; 0 runs the handlers in-process)
   PROFILE_HALF_LIFE_DAYS, NEIGHBORS_K, …  settings overrides (see shared/topology.ts)
 `;
 

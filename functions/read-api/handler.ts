@@ -4,6 +4,7 @@
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
+import { CatalogItemCache } from '../../shared/adapters/catalog-cache.ts';
 import {
   artistItemId,
   type CatalogItem,
@@ -78,6 +79,9 @@ function popularCached(
   return items;
 }
 
+/** Names and genres of recommended items outside the popular lists, per container (same TTL). */
+const itemCache = new CatalogItemCache(50_000, POPULAR_TTL_MS);
+
 function itemIdOf(kind: 'track' | 'artist', id: string): string {
   return kind === 'track' ? trackItemId(id) : artistItemId(id);
 }
@@ -100,11 +104,20 @@ function describe(kind: 'track' | 'artist', item: CatalogItem | undefined, id: s
 export async function recommendations(stores: Stores, event: APIGatewayProxyEventV2): Promise<HttpResult> {
   const userId = pathParam(event, 'userId');
   const query = parseQuery(event, RecommendationsQuery);
-  const [profile, list] = await Promise.all([getProfile(stores, userId), getNeighborList(stores, userId)]);
-
+  // The neighbour list first, then the user's own profile in the same BatchGet as the neighbours'
+  // (both eventually consistent, as a GetItem is by default): two requests where there were three.
+  const list = await getNeighborList(stores, userId);
   const neighborIds = (list?.neighbors ?? []).map((n) => n.userId);
-  const neighborProfiles =
-    neighborIds.length > 0 ? await getProfiles(stores, neighborIds, false) : new Map<string, Profile>();
+  let profile: Profile | undefined;
+  let neighborProfiles: Map<string, Profile>;
+  if (neighborIds.length > 0) {
+    const profiles = await getProfiles(stores, [userId, ...neighborIds], false);
+    profile = profiles.get(userId);
+    neighborProfiles = profiles;
+  } else {
+    profile = await getProfile(stores, userId);
+    neighborProfiles = new Map();
+  }
   const neighbors: NeighborItems[] = (list?.neighbors ?? []).flatMap((n) => {
     const p = neighborProfiles.get(n.userId);
     return p
@@ -132,7 +145,7 @@ export async function recommendations(stores: Stores, event: APIGatewayProxyEven
 
   const missing = result.items.filter((i) => !catalog.has(i.id)).map((i) => itemIdOf(query.kind, i.id));
   if (missing.length > 0)
-    for (const item of (await getCatalogItems(stores, missing)).values()) catalog.set(item.id, item);
+    for (const item of (await itemCache.get(stores, missing)).values()) catalog.set(item.id, item);
 
   return json(200, {
     userId,

@@ -93,7 +93,11 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions): Promise<Runnin
   ];
 
   // KRaft storage must be formatted with a cluster id before the first start.
-  const clusterId = randomBytes(16).toString('base64url');
+  // base64url may start with '-', which kafka-storage's argument parser takes for an option
+  // ("argument --cluster-id/-t: expected one argument"), failing about one start in 64.
+  let clusterId: string;
+  do clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
   const format = launchJvm(
     'kafka-storage-format',
     [...jvmOpts, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],

@@ -49,3 +49,38 @@ export class CatalogGenreCache {
     (e.trackId ? this.entries.get(trackItemId(e.trackId))?.genres : undefined) ??
     (e.artistId ? this.entries.get(artistItemId(e.artistId))?.genres : undefined);
 }
+
+/**
+ * Whole catalog items by item id, cached per Lambda container for the read API (names and genres
+ * of recommended items). Catalog items change slowly (catalog updates); an item changed upstream
+ * is served for at most `hitTtlMs` more, and an unknown id is asked again after `missTtlMs`.
+ */
+export class CatalogItemCache {
+  private readonly entries = new Map<string, { item: CatalogItem | undefined; expires: number }>();
+  constructor(
+    private readonly maxEntries = 50_000,
+    private readonly hitTtlMs = 30_000,
+    private readonly missTtlMs = 5_000,
+  ) {}
+
+  /** Items by item id (absent when not in the catalog); one BatchGet for the ids not cached. */
+  async get(stores: Stores, itemIds: readonly string[], now = Date.now()): Promise<Map<string, CatalogItem>> {
+    const out = new Map<string, CatalogItem>();
+    const missing: string[] = [];
+    for (const id of itemIds) {
+      const hit = this.entries.get(id);
+      if (hit && hit.expires > now) {
+        if (hit.item) out.set(id, hit.item);
+      } else missing.push(id);
+    }
+    if (missing.length === 0) return out;
+    const found = await getCatalogItems(stores, missing);
+    if (this.entries.size + missing.length > this.maxEntries) this.entries.clear(); // simple and bounded
+    for (const id of missing) {
+      const item = found.get(id);
+      this.entries.set(id, { item, expires: now + (item ? this.hitTtlMs : this.missTtlMs) });
+      if (item) out.set(id, item);
+    }
+    return out;
+  }
+}

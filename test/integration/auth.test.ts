@@ -24,6 +24,8 @@ describe('bearer-token auth on the local HTTP API', () => {
     const t = await provisionedTestEnv('auth');
     pipeline = await startTestPipeline(t, {
       authToken: TOKEN,
+      // The HTTP functions in a worker thread each (the pool's path; in-process elsewhere).
+      httpWorkers: 1,
     });
   });
   afterAll(async () => {
