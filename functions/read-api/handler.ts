@@ -11,14 +11,14 @@ import {
   getCatalogItems,
   getNeighborList,
   getProfile,
-  getProfiles,
+  getRankingProfiles,
   popularInGenre,
   type Stores,
   storesFromEnv,
   trackItemId,
 } from '../../shared/adapters/dynamodb.ts';
 import { GENRES, genreLabel, tagToGenre } from '../../shared/domain/genres.ts';
-import { DAY_MS, genreDistribution, type Profile, scoresAt, topEntries } from '../../shared/domain/profile.ts';
+import { DAY_MS, genreDistribution, scoresAt, topEntries } from '../../shared/domain/profile.ts';
 import { type CandidateItem, type NeighborItems, recommend } from '../../shared/domain/recommend.ts';
 import { HttpError, type HttpResult, json, parseQuery, pathParam, problem } from '../../shared/handlers/http.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';
@@ -108,16 +108,10 @@ export async function recommendations(stores: Stores, event: APIGatewayProxyEven
   // (both eventually consistent, as a GetItem is by default): two requests where there were three.
   const list = await getNeighborList(stores, userId);
   const neighborIds = (list?.neighbors ?? []).map((n) => n.userId);
-  let profile: Profile | undefined;
-  let neighborProfiles: Map<string, Profile>;
-  if (neighborIds.length > 0) {
-    const profiles = await getProfiles(stores, [userId, ...neighborIds], false);
-    profile = profiles.get(userId);
-    neighborProfiles = profiles;
-  } else {
-    profile = await getProfile(stores, userId);
-    neighborProfiles = new Map();
-  }
+  // One BatchGet, projected to what ranking reads.
+  const profiles = await getRankingProfiles(stores, [userId, ...neighborIds]);
+  const profile = profiles.get(userId);
+  const neighborProfiles = profiles;
   const neighbors: NeighborItems[] = (list?.neighbors ?? []).flatMap((n) => {
     const p = neighborProfiles.get(n.userId);
     return p

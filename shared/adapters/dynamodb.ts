@@ -85,16 +85,23 @@ async function batchGet<T>(
   keyName: string,
   ids: readonly string[],
   consistent: boolean,
+  attributes?: readonly string[],
 ): Promise<Map<string, T>> {
   const out = new Map<string, T>();
   const unique = [...new Set(ids)];
+  const projection = attributes
+    ? {
+        ProjectionExpression: attributes.map((_, i) => `#p${i}`).join(', '),
+        ExpressionAttributeNames: Object.fromEntries(attributes.map((a, i) => [`#p${i}`, a])),
+      }
+    : {};
   for (let i = 0; i < unique.length; i += 100) {
     let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((id) => ({ [keyName]: id }));
     for (let attempt = 0; keys && keys.length > 0; attempt++) {
       if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
       const res = await s.client.send(
         new BatchGetCommand({
-          RequestItems: { [table]: { Keys: keys, ConsistentRead: consistent } },
+          RequestItems: { [table]: { Keys: keys, ConsistentRead: consistent, ...projection } },
           ReturnConsumedCapacity: 'TOTAL',
         }),
       );
@@ -137,6 +144,18 @@ export async function getProfiles(
   consistent = true,
 ): Promise<Map<string, Profile>> {
   return batchGet<Profile>(s, s.tableNames.profiles, 'userId', userIds, consistent);
+}
+
+/** What ranking reads of a profile: its own and its neighbours' (recommendations). */
+export type RankingProfile = Pick<Profile, 'userId' | 'genres' | 'topArtists' | 'topTracks'>;
+const RANKING_ATTRIBUTES = ['userId', 'genres', 'topArtists', 'topTracks'] as const;
+
+/**
+ * Profiles projected to what ranking uses (eventually consistent): the eventId fingerprints,
+ * offsets, moods and counts are a good part of an item and of the client's parsing CPU.
+ */
+export async function getRankingProfiles(s: Stores, userIds: readonly string[]): Promise<Map<string, RankingProfile>> {
+  return batchGet<RankingProfile>(s, s.tableNames.profiles, 'userId', userIds, false, RANKING_ATTRIBUTES);
 }
 
 export async function getProfile(s: Stores, userId: string): Promise<Profile | undefined> {

@@ -364,7 +364,7 @@ export function topEntries(
 }
 
 /** Non-negative genre shares summing to 1 (empty if nothing positive). */
-export function genreDistribution(profile: Profile): Record<string, number> {
+export function genreDistribution(profile: Pick<Profile, 'genres'>): Record<string, number> {
   let total = 0;
   for (const k in profile.genres) {
     const v = profile.genres[k]!;

@@ -229,7 +229,8 @@ export type RecommendStrategy = 'collaborative' | 'genre' | 'popular';
 
 export interface RecommendInput {
   /** Undefined for an unknown user. */
-  profile?: Profile | undefined;
+  /** The user's profile; ranking reads only its genres and top items. */
+  profile?: Pick<Profile, 'genres' | 'topArtists' | 'topTracks'> | undefined;
   neighbors?: readonly NeighborItems[];
   kind: 'track' | 'artist';
   /** Catalog items for genre match and the popular fallback (also the genre info of collaborative items). */
