@@ -71,10 +71,11 @@ async function occupiedCells(stores: Stores, now: number): Promise<Set<string>> 
  * refresh needs were read by the previous batches, and re-querying them is most of a refresh's
  * reads and latency. Entries this container writes are applied to the cache at once; other
  * containers' writes show up within CELL_CACHE_TTL_MS (a neighbour list is approximate anyway and
- * is redone on the next refresh). Bounded by CELL_CACHE_MAX_ITEMS (oldest cells evicted first).
+ * is redone on the next refresh). Bounded by CELL_CACHE_MAX_ITEMS (oldest cells evicted first):
+ * a decoded entry is ~0.4–1 KB, so at most ~100 MB of the function's 1 GB.
  */
 const CELL_CACHE_TTL_MS = 5_000;
-const CELL_CACHE_MAX_ITEMS = 200_000;
+const CELL_CACHE_MAX_ITEMS = 100_000;
 const cellCache = new Map<string, { at: number; entries: Map<string, IndexCandidate> }>();
 let cellCacheItems = 0;
 
