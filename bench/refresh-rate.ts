@@ -10,7 +10,7 @@ import { decodeVector, encodeVector, shouldRefresh } from '../shared/domain/neig
 import { applyRecords, emptyProfile, type Profile, profileUpdateOf } from '../shared/domain/profile.ts';
 import { genreVector } from '../shared/domain/similarity.ts';
 import { resolveSettings, triggers } from '../shared/topology.ts';
-import { log, syntheticWorld } from './env.ts';
+import { log, syntheticWorld, type World } from './env.ts';
 
 export function refreshRate(quick: boolean) {
   const settings = resolveSettings();
@@ -73,5 +73,3 @@ export function refreshRate(quick: boolean) {
     refreshesPerProfileWrite: measuredRefreshes / Math.max(1, measuredWrites),
   };
 }
-
-type World = ReturnType<typeof syntheticWorld>;

@@ -111,9 +111,8 @@ export async function recommendations(stores: Stores, event: APIGatewayProxyEven
   // One BatchGet, projected to what ranking reads.
   const profiles = await getRankingProfiles(stores, [userId, ...neighborIds]);
   const profile = profiles.get(userId);
-  const neighborProfiles = profiles;
   const neighbors: NeighborItems[] = (list?.neighbors ?? []).flatMap((n) => {
-    const p = neighborProfiles.get(n.userId);
+    const p = profiles.get(n.userId);
     return p
       ? [{ userId: n.userId, similarity: n.similarity, topItems: query.kind === 'track' ? p.topTracks : p.topArtists }]
       : [];

@@ -174,24 +174,12 @@ function profileItem(profile: Profile): Profile {
   };
 }
 
-/**
- * Writes a profile if nobody else wrote it since we read it (optimistic concurrency on `version`).
- * Returns false on a lost race: the caller re-reads and re-applies.
- */
-export async function putProfileIfUnchanged(s: Stores, profile: Profile, readVersion: number): Promise<boolean> {
-  return conditionalPut(s, {
-    TableName: s.tableNames.profiles,
-    Item: profileItem(profile),
-    ConditionExpression: readVersion === 0 ? 'attribute_not_exists(userId)' : '#v = :v',
-    ...(readVersion === 0
-      ? {}
-      : { ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': readVersion } }),
-  });
-}
-
 export interface ProfileWrite {
   profile: Profile;
-  /** The version the profile was read at (0: it did not exist). */
+  /**
+   * The version the profile was read at (0: it did not exist). Written only if it is still the
+   * stored version (optimistic concurrency); otherwise the caller re-reads and re-applies.
+   */
   readVersion: number;
 }
 
@@ -274,6 +262,25 @@ function statementTexts(table: string, attributes: readonly string[], condition:
   };
 }
 
+/**
+ * One item's statement: an INSERT when `condition` is undefined (the item must not exist), else
+ * the conditional UPDATE with the key and the condition's value after the SET values.
+ */
+function conditionalStatement(
+  text: { insert: string; update: string },
+  item: Record<string, unknown>,
+  attributes: readonly string[],
+  condition: number | undefined,
+): ConditionalStatement {
+  const { values, writeUnits } = marshalAttributes(item, attributes);
+  return {
+    key: item[attributes[0]!] as string,
+    statement: condition === undefined ? text.insert : text.update,
+    parameters: condition === undefined ? values : [...values.slice(1), values[0]!, { N: String(condition) }],
+    writeUnits,
+  };
+}
+
 /** Marshals `item`'s `attributes` in order and sizes them as DynamoDB bills the item. */
 function marshalAttributes(item: Record<string, unknown>, attributes: readonly string[]) {
   const values = attributes.map((a) => convertToAttr(item[a], MARSHALL));
@@ -285,7 +292,7 @@ function marshalAttributes(item: Record<string, unknown>, attributes: readonly s
 }
 
 /**
- * The same conditional writes as `putProfileIfUnchanged`, 25 per request: optimistic concurrency
+ * Profile writes conditioned on the version read, 25 per request: optimistic concurrency
  * holds while the per-request cost (signing, HTTP, a socket write) is paid once per 25 users
  * instead of once per user — that cost, not the profile fold, dominated the updater's CPU. A new
  * profile is an INSERT (fails if the item exists), an existing one an UPDATE conditioned on the
@@ -298,18 +305,14 @@ export async function putProfilesIfUnchanged(
   concurrency = 4,
 ): Promise<Set<string>> {
   const text = statementTexts(s.tableNames.profiles, PROFILE_ATTRIBUTES, '"version" = ?');
-  const statements = writes.map(({ profile, readVersion }): ConditionalStatement => {
-    const { values, writeUnits } = marshalAttributes(
+  const statements = writes.map(({ profile, readVersion }) =>
+    conditionalStatement(
+      text,
       profileItem(profile) as unknown as Record<string, unknown>,
       PROFILE_ATTRIBUTES,
-    );
-    return {
-      key: profile.userId,
-      statement: readVersion === 0 ? text.insert : text.update,
-      parameters: readVersion === 0 ? values : [...values.slice(1), values[0]!, { N: String(readVersion) }],
-      writeUnits,
-    };
-  });
+      readVersion === 0 ? undefined : readVersion,
+    ),
+  );
   return executeConditionalBatch(s, statements, concurrency);
 }
 
@@ -462,20 +465,14 @@ export async function putNeighborLists(
 ): Promise<Set<string>> {
   const refreshText = statementTexts(s.tableNames.neighbors, NEIGHBOR_LIST_ATTRIBUTES, '"profileVersion" <= ?');
   const reverseText = statementTexts(s.tableNames.neighbors, NEIGHBOR_LIST_ATTRIBUTES, '"rev" = ?');
-  const statements = writes.map(({ list, mode, existed }): ConditionalStatement => {
-    const { values, writeUnits } = marshalAttributes(
+  const statements = writes.map(({ list, mode, existed }) =>
+    conditionalStatement(
+      mode === 'refresh' ? refreshText : reverseText,
       list as unknown as Record<string, unknown>,
       NEIGHBOR_LIST_ATTRIBUTES,
-    );
-    const text = mode === 'refresh' ? refreshText : reverseText;
-    const condition = mode === 'refresh' ? list.profileVersion : list.rev - 1;
-    return {
-      key: list.userId,
-      statement: existed ? text.update : text.insert,
-      parameters: existed ? [...values.slice(1), values[0]!, { N: String(condition) }] : values,
-      writeUnits,
-    };
-  });
+      existed ? (mode === 'refresh' ? list.profileVersion : list.rev - 1) : undefined,
+    ),
+  );
   const lost = await executeConditionalBatch(s, statements, concurrency);
   for (const w of writes) {
     if (

@@ -82,15 +82,34 @@ interface CellRanking {
   name: (cell: number) => string;
 }
 
-function rankCells(vector: ArrayLike<number>, scheme: CellScheme): CellRanking {
-  const G = GENRE_COUNT;
+/**
+ * What ranking cells for one query needs. Cell numbering: a·perA + 0 for "a/-", then
+ * a·perA + 1 + bi·K + k with bi the index of b among the other genres and k the ratio bucket.
+ */
+function cellGeometry(vector: ArrayLike<number>, scheme: CellScheme) {
   const q = normalized(vector);
   let n1 = 0;
-  for (let i = 0; i < G; i++) n1 += q[i]!;
+  for (let i = 0; i < GENRE_COUNT; i++) n1 += q[i]!;
   const edges = [0, ...scheme.ratioBuckets, 1];
   const K = edges.length - 1;
-  // Cell numbering: a·(1 + (G−1)·K) + 0 for "a/-", then 1 + bi·K + k with bi the index of b among the others.
-  const perA = 1 + (G - 1) * K;
+  return { q, n1, edges, K, perA: 1 + (GENRE_COUNT - 1) * K };
+}
+
+/** Score and bound of cell a/b/k for the query (a/- cells: both are q_a). */
+function twoGenreCell(g: ReturnType<typeof cellGeometry>, a: number, b: number, k: number) {
+  const qa = g.q[a]!;
+  const qb = g.q[b]!;
+  const r2 = Math.sqrt(Math.max(0, 1 - qa * qa - qb * qb));
+  const r1 = Math.max(0, g.n1 - qa - qb);
+  const lo = g.edges[k]!;
+  const hi = g.edges[k + 1]!;
+  return { score: centreScore(qa, qb, lo, hi), bound: cellBound(qa, qb, r2, r1, lo, hi, GENRE_COUNT) };
+}
+
+function rankCells(vector: ArrayLike<number>, scheme: CellScheme): CellRanking {
+  const G = GENRE_COUNT;
+  const g = cellGeometry(vector, scheme);
+  const { q, K, perA } = g;
   const N = G * perA;
   const score = new Float64Array(N);
   const bound = new Float64Array(N);
@@ -102,13 +121,11 @@ function rankCells(vector: ArrayLike<number>, scheme: CellScheme): CellRanking {
     let bi = 0;
     for (let b = 0; b < G; b++) {
       if (b === a) continue;
-      const qb = q[b]!;
-      const r2 = Math.sqrt(Math.max(0, 1 - qa * qa - qb * qb));
-      const r1 = Math.max(0, n1 - qa - qb);
       const off = base + 1 + bi * K;
       for (let k = 0; k < K; k++) {
-        score[off + k] = centreScore(qa, qb, edges[k]!, edges[k + 1]!);
-        bound[off + k] = cellBound(qa, qb, r2, r1, edges[k]!, edges[k + 1]!, G);
+        const cell = twoGenreCell(g, a, b, k);
+        score[off + k] = cell.score;
+        bound[off + k] = cell.bound;
       }
       bi++;
     }
@@ -184,13 +201,8 @@ export function probePlanWithin(
   let any = false;
   for (let i = 0; i < vector.length; i++) if ((vector[i] ?? 0) > 0) any = true;
   if (!any) return [...cells].includes(EMPTY_CELL) ? [{ cell: EMPTY_CELL, score: 0, bound: 0 }] : [];
-  const G = GENRE_COUNT;
-  const q = normalized(vector);
-  let n1 = 0;
-  for (let i = 0; i < G; i++) n1 += q[i]!;
-  const edges = [0, ...scheme.ratioBuckets, 1];
-  const K = edges.length - 1;
-  const perA = 1 + (G - 1) * K;
+  const g = cellGeometry(vector, scheme);
+  const { K, perA } = g;
   const numbers = cellNumbers(scheme);
   const found: (ProbeEntry & { n: number })[] = [];
   for (const cell of cells) {
@@ -198,22 +210,12 @@ export function probePlanWithin(
     if (n === undefined) continue;
     const a = Math.floor(n / perA);
     const rem = n - a * perA;
-    const qa = q[a]!;
     if (rem === 0) {
-      found.push({ cell, score: qa, bound: qa, n });
+      found.push({ cell, score: g.q[a]!, bound: g.q[a]!, n });
       continue;
     }
     const bi = Math.floor((rem - 1) / K);
-    const k = rem - 1 - bi * K;
-    const qb = q[bi < a ? bi : bi + 1]!;
-    const r2 = Math.sqrt(Math.max(0, 1 - qa * qa - qb * qb));
-    const r1 = Math.max(0, n1 - qa - qb);
-    found.push({
-      cell,
-      score: centreScore(qa, qb, edges[k]!, edges[k + 1]!),
-      bound: cellBound(qa, qb, r2, r1, edges[k]!, edges[k + 1]!, G),
-      n,
-    });
+    found.push({ cell, ...twoGenreCell(g, a, bi < a ? bi : bi + 1, rem - 1 - bi * K), n });
   }
   found.sort((x, y) => y.score - x.score || x.n - y.n);
   return found.map(({ cell, score, bound }) => ({ cell, score, bound }));

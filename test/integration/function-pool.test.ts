@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CounterDelta, type FunctionPool, startFunctionPool } from '../../local/runtime/function-pool.ts';
 import { applyFunctionEnv, functionEnv, invokeFunction } from '../../local/runtime/functions.ts';
 import { CatalogItemCache } from '../../shared/adapters/catalog-cache.ts';
-import { putProfileIfUnchanged, resetStores, type Stores, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
+import { putProfilesIfUnchanged, resetStores, type Stores, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
 import type { Profile } from '../../shared/domain/profile.ts';
 import { tableEnvVar } from '../../shared/topology.ts';
 import { provisionedTestEnv, type TestEnv } from '../support/infra.ts';
@@ -82,9 +82,11 @@ describe('function pool and read-api reads', () => {
       recentEventIds: [],
     });
     // Through the adapter's own write path, whatever its item encoding.
-    await putProfileIfUnchanged(stores, profile('ana', ['trk0']), 0);
-    await putProfileIfUnchanged(stores, profile('ben', ['trk0', 'trk4', 'trk5']), 0);
-    await putProfileIfUnchanged(stores, profile('cy', ['trk3', 'trk4']), 0);
+    await putProfilesIfUnchanged(stores, [
+      { profile: profile('ana', ['trk0']), readVersion: 0 },
+      { profile: profile('ben', ['trk0', 'trk4', 'trk5']), readVersion: 0 },
+      { profile: profile('cy', ['trk3', 'trk4']), readVersion: 0 },
+    ]);
     await put(stores.tableNames.neighbors, {
       userId: 'ana',
       neighbors: [
