@@ -7,12 +7,13 @@ import type { APIGatewayProxyEventV2, MSKEvent } from 'aws-lambda';
 import { storesFromEnv } from '../shared/adapters/dynamodb.ts';
 import { disconnectProducer } from '../shared/adapters/kafka.ts';
 import { createKafka } from '../shared/adapters/kafka-client.ts';
-import { type FunctionName, type ResolvedTopology, routes, triggers } from '../shared/topology.ts';
+import { type FunctionName, type ResolvedTopology, routes, schedules, triggers } from '../shared/topology.ts';
 import { type CounterDelta, type FunctionPool, poolSizeFromEnv, startFunctionPool } from './runtime/function-pool.ts';
 import { applyFunctionEnv, functionEnv, invokeFunction, loadHandler } from './runtime/functions.ts';
 import { type ExtraRoute, startHttpApi } from './runtime/http-api.ts';
 import { type EventSourceMapping, startEventSourceMapping } from './runtime/kafka-esm.ts';
 import type { LogLine } from './runtime/log.ts';
+import { type Schedules, startSchedules } from './runtime/scheduler.ts';
 import { dashboardRoutes, type StatsModule, startStats } from './stats.ts';
 
 export interface LocalPipelineOptions {
@@ -35,6 +36,12 @@ export interface LocalPipelineOptions {
    * else the cores beyond two (at most 4; none on a 2-core machine).
    */
   httpWorkers?: number;
+  /**
+   * Seconds between runs of every scheduled function (the item model build); default each
+   * schedule's `localEverySeconds`, env LOCAL_SCHEDULE_SECONDS; 0 turns the timers off (benchmarks,
+   * tests that run them on demand through `schedules.runNow`).
+   */
+  scheduleEverySeconds?: number;
   /** Extra env for the handlers (e.g. settings overrides). */
   env?: Record<string, string>;
   log?: LogLine;
@@ -45,6 +52,7 @@ export interface LocalPipelineOptions {
 export interface LocalPipeline {
   url: string;
   mappings: EventSourceMapping[];
+  schedules: Schedules;
   stop(): Promise<void>;
 }
 
@@ -66,7 +74,21 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
   const mappings: EventSourceMapping[] = [];
   let stats: StatsModule | undefined;
   const pools = new Map<FunctionName, FunctionPool>();
+  const envSeconds = process.env.LOCAL_SCHEDULE_SECONDS;
+  if (envSeconds && !(Number(envSeconds) >= 0))
+    throw new Error(`LOCAL_SCHEDULE_SECONDS=${JSON.stringify(envSeconds)} must be a number of seconds (0 = off)`);
+  const scheduled = startSchedules({
+    schedules,
+    invoke: (fn, event) => invokeFunction(fn, event, { log: opts.invocationLog }),
+    ...(opts.scheduleEverySeconds !== undefined
+      ? { everySeconds: opts.scheduleEverySeconds }
+      : envSeconds
+        ? { everySeconds: Number(envSeconds) }
+        : {}),
+    log: opts.log,
+  });
   const stopAll = async () => {
+    await scheduled.stop();
     await Promise.allSettled([...pools.values()].map((p) => p.close()));
     await stats?.stop();
     await Promise.allSettled(mappings.map((m) => m.stop()));
@@ -124,6 +146,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
     return {
       url: api.url,
       mappings,
+      schedules: scheduled,
       stop: async () => {
         await api.close();
         await stopAll();

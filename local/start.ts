@@ -33,6 +33,8 @@ Environment:
   KAFKA_PORT, DYNAMODB_PORT        fixed ports for the JVMs
   LOCAL_HTTP_WORKERS               worker threads per HTTP function (default: cores − 2, at most
                                    4; 0 runs the handlers in-process)
+  LOCAL_SCHEDULE_SECONDS           seconds between item model builds (default 60; 0 = only the
+                                   one after the demo loads)
   PROFILE_HALF_LIFE_DAYS, NEIGHBORS_K, …  settings overrides (see shared/topology.ts)
 `;
 
@@ -91,7 +93,12 @@ async function main(): Promise<void> {
   const url = pipeline.url;
   const auth = { authorization: `Bearer ${token}` };
 
-  if (!values['no-demo']) await loadDemo(url, auth, log);
+  if (!values['no-demo']) {
+    await loadDemo(url, auth, log);
+    // The item model (co-listening and tag lists, listener counts) comes from a scheduled build;
+    // one now, so the demo's recommendations use it from the first request.
+    await pipeline.schedules.runNow('item-model-builder');
+  }
 
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const h = `-H 'authorization: Bearer ${token}'`;

@@ -15,6 +15,7 @@ export type FunctionName =
   | 'profile-updater'
   | 'neighbor-updater'
   | 'event-archiver'
+  | 'item-model-builder'
   | 'read-api';
 
 export interface TopicSpec {
@@ -164,6 +165,17 @@ export const tables = {
     ],
     description: 'Catalog of tracks and artists with genre weights; the GSI serves popular items per genre.',
   },
+  itemModel: {
+    name: 'item-model',
+    // itemId: `a#<artistId>` / `t#<trackId>` (an item's listener count and neighbour lists),
+    // `model#a` / `model#t` (the manifest of the latest build) and
+    // `counts#<kind>#<modelId>#<n>` (that build's listener counts, sharded).
+    partitionKey: { name: 'itemId', type: 'S' },
+    // Every build rewrites what it still knows; what it no longer does expires.
+    ttlAttribute: 'expiresAt',
+    description:
+      'Item model rebuilt on a schedule from the profiles and the catalog: listener counts, co-listening and tag-content neighbours per item.',
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableKey = keyof typeof tables;
@@ -224,13 +236,23 @@ export const functions = {
     writes: [],
     writesArchive: true,
   },
+  'item-model-builder': {
+    name: 'item-model-builder',
+    description: 'Scheduled: profiles + catalog → item model (listener counts, co-listening and content neighbours).',
+    // The co-listening pass holds the sampled users' item sets and one row map per item.
+    memoryMb: 3008,
+    timeoutSeconds: 900,
+    producesTo: [],
+    reads: ['profiles', 'catalog'],
+    writes: ['itemModel'],
+  },
   'read-api': {
     name: 'read-api',
     description: 'GET routes: recommendations, profile, neighbours, tracks, genres.',
     memoryMb: 1024,
     timeoutSeconds: 10,
     producesTo: [],
-    reads: ['profiles', 'neighbors', 'catalog'],
+    reads: ['profiles', 'neighbors', 'catalog', 'itemModel'],
     writes: [],
   },
 } as const satisfies Record<FunctionName, FunctionSpec>;
@@ -316,6 +338,26 @@ export const triggers = [
   },
 ] as const satisfies readonly TriggerSpec[];
 
+export interface ScheduleSpec {
+  readonly function: FunctionName;
+  /** Minutes between runs in the cloud (an EventBridge rate rule). */
+  readonly everyMinutes: number;
+  /** Seconds between runs in the local runtime (short, so a local replay sees the model soon). */
+  readonly localEverySeconds: number;
+  readonly description: string;
+}
+
+export const schedules = [
+  {
+    function: 'item-model-builder',
+    // Item–item similarity moves slowly; a rebuild scans the profiles table and rewrites every
+    // item's lists (cost in BENCHMARKS.md), so hourly is the default, not minutes.
+    everyMinutes: 60,
+    localEverySeconds: 60,
+    description: 'Rebuild the item model from the profiles and the catalog.',
+  },
+] as const satisfies readonly ScheduleSpec[];
+
 /** Tunable behaviour shared by the functions; each can be overridden by an env var of the same name. */
 export const settings = {
   /** Exponential decay half-life of profile scores. */
@@ -346,6 +388,13 @@ export const settings = {
   INGEST_MAX_BYTES: 1_000_000,
   /** Largest Kafka record value the consumers accept; larger ones are dead-lettered. */
   MAX_RECORD_BYTES: 256 * 1024,
+  /** Users whose item sets feed the item model's co-listening pass (a deterministic sample above this). */
+  ITEM_MODEL_MAX_USERS: 20_000,
+  /** Neighbours kept per item in the item model: co-listening and tag content. */
+  ITEM_MODEL_SIMILAR_K: 200,
+  ITEM_MODEL_CONTENT_K: 50,
+  /** A user's own items whose item-model lists a recommendation reads (their strongest first). */
+  ITEM_MODEL_LOOKUPS: 50,
   RECOMMENDATIONS_DEFAULT_LIMIT: 20,
   RECOMMENDATIONS_MAX_LIMIT: 100,
 } as const;

@@ -12,7 +12,7 @@ import { ArtistUpsertV1, ListenEventV1, TrackUpsertInput } from '../shared/domai
 import { resolveTopology } from '../shared/topology.ts';
 import { archiveEvents } from './loaders/archive.ts';
 import { eventsimEvents } from './loaders/eventsim.ts';
-import { artistUpserts, loadLastfm, pairEvents } from './loaders/lastfm.ts';
+import { artistTagCountsOf, artistUpserts, loadLastfm, pairEvents } from './loaders/lastfm.ts';
 import { LoadStats } from './loaders/lines.ts';
 import { spotifyHistoryEvents } from './loaders/spotify-history.ts';
 import { spotifyTracks } from './loaders/spotify-tracks.ts';
@@ -66,7 +66,12 @@ export async function* records(source: Source, path: string, stats: LoadStats): 
   switch (source) {
     case 'lastfm': {
       const ds = await loadLastfm(path, { skipBad, onProgress: (m) => console.error(`  ${m}`) });
-      for (const item of artistUpserts(ds.artists, ds.tagging.artistGenres, Date.UTC(2011, 4, 1)))
+      for (const item of artistUpserts(
+        ds.artists,
+        ds.tagging.artistGenres,
+        Date.UTC(2011, 4, 1),
+        artistTagCountsOf(ds.tagging.assignments),
+      ))
         yield { kind: 'catalog', item };
       for (const p of ds.userArtists)
         for (const event of pairEvents(p, ds.tagging.userWindows.get(p.userId))) yield { kind: 'event', event };

@@ -5,6 +5,8 @@
 import * as path from 'node:path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ManagedKafkaEventSource, S3OnFailureDestination } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -18,6 +20,8 @@ import {
   functions,
   type ResolvedTopology,
   resourceEnv,
+  type ScheduleSpec,
+  schedules,
   type TableSpec,
   type TopicKey,
   type TriggerSpec,
@@ -149,6 +153,7 @@ export function batchingWindow(seconds: number): Duration | undefined {
 export class Functions extends Construct {
   readonly byName: Record<FunctionName, nodejs.NodejsFunction>;
   readonly mappings: { trigger: TriggerSpec; mapping: lambda.EventSourceMapping }[] = [];
+  readonly scheduleRules: { schedule: ScheduleSpec; rule: events.Rule }[] = [];
   readonly onFailureBucket: s3.Bucket;
   /** The raw event archive (bronze layer), written by the functions with `writesArchive`. */
   readonly archiveBucket: s3.Bucket;
@@ -235,6 +240,22 @@ export class Functions extends Construct {
       reason:
         'On-failure bucket is written only by Lambda event source mappings and read by operators; object-level access is audited through CloudTrail data events rather than a second (itself unlogged) access-log bucket.',
     });
+
+    // Scheduled functions: an EventBridge rate rule each. Two retries within an hour; a build that
+    // still fails is superseded by the next one (it is a pure function of the tables).
+    for (const schedule of schedules) {
+      const rule = new events.Rule(this, `${schedule.function}-schedule`, {
+        description: schedule.description,
+        schedule: events.Schedule.rate(Duration.minutes(schedule.everyMinutes)),
+        targets: [
+          new targets.LambdaFunction(byName[schedule.function], {
+            retryAttempts: 2,
+            maxEventAge: Duration.hours(1),
+          }),
+        ],
+      });
+      this.scheduleRules.push({ schedule, rule });
+    }
 
     const destination = new PutOnlyS3OnFailureDestination(this.onFailureBucket);
     for (const trigger of triggers) {

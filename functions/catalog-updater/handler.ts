@@ -45,6 +45,7 @@ export function catalogItemsOf(record: CatalogRecord): CatalogItem[] {
       updatedAt: t.updatedAt,
       ...(t.artistId ? { artistId: t.artistId } : {}),
       ...(t.durationMs ? { durationMs: t.durationMs } : {}),
+      ...(t.tags ? { tags: t.tags } : {}),
       ...(t.primaryGenre ? { primaryGenre: t.primaryGenre, genreKey: `t#${t.primaryGenre}` } : {}),
     };
     if (!t.artistId) return [track];
@@ -70,6 +71,7 @@ export function catalogItemsOf(record: CatalogRecord): CatalogItem[] {
       genres: a.genres,
       popularity: a.popularity,
       updatedAt: a.updatedAt,
+      ...(a.tags ? { tags: a.tags } : {}),
       ...(a.primaryGenre ? { primaryGenre: a.primaryGenre, genreKey: `a#${a.primaryGenre}` } : {}),
     },
   ];

@@ -17,6 +17,7 @@ import {
   storesFromEnv,
   trackItemId,
 } from '../../shared/adapters/dynamodb.ts';
+import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
 import { GENRES, genreLabel, tagToGenre } from '../../shared/domain/genres.ts';
 import { DAY_MS, genreDistribution, scoresAt, topEntries } from '../../shared/domain/profile.ts';
 import { type CandidateItem, type NeighborItems, recommend } from '../../shared/domain/recommend.ts';
@@ -82,6 +83,9 @@ function popularCached(
 /** Names and genres of recommended items outside the popular lists, per container (same TTL). */
 const itemCache = new CatalogItemCache(50_000, POPULAR_TTL_MS);
 
+/** The item model (listener counts, item lists): rebuilt on a schedule, so minutes of caching are fine. */
+const itemModel = new ItemModelCache(5 * 60_000);
+
 function itemIdOf(kind: 'track' | 'artist', id: string): string {
   return kind === 'track' ? trackItemId(id) : artistItemId(id);
 }
@@ -124,8 +128,19 @@ export async function recommendations(stores: Stores, event: APIGatewayProxyEven
     : profile && Object.keys(genreDistribution(profile)).length > 0
       ? Object.keys(genreDistribution(profile)).slice(0, 3)
       : HEADLINE_GENRES;
-  const popular = (await Promise.all(genres.map((g) => popularCached(stores, query.kind, g)))).flat();
-  const catalog = new Map(popular.map((item) => [item.id, item]));
+  // The user's strongest items' lists from the item model, in parallel with the genre candidates.
+  const kindKey = query.kind === 'track' ? 't' : 'a';
+  const ownItems = profile
+    ? topEntries(query.kind === 'track' ? profile.topTracks : profile.topArtists, settings.ITEM_MODEL_LOOKUPS).map(
+        ([id]) => id,
+      )
+    : [];
+  const [popularLists, listeners, lists] = await Promise.all([
+    Promise.all(genres.map((g) => popularCached(stores, query.kind, g))),
+    itemModel.listeners(stores, kindKey),
+    ownItems.length > 0 ? itemModel.lists(stores, kindKey, ownItems) : new Map(),
+  ]);
+  const catalog = new Map(popularLists.flat().map((item) => [item.id, item]));
 
   const result = recommend({
     profile,
@@ -134,6 +149,9 @@ export async function recommendations(stores: Stores, event: APIGatewayProxyEven
     candidates: [...catalog.values()].map(toCandidate),
     genre: query.genre,
     limit: query.limit,
+    ...(listeners ? { popularity: listeners as ReadonlyMap<string, number> } : {}),
+    itemNeighbors: (id) => lists.get(id)?.similar,
+    contentNeighbors: (id) => lists.get(id)?.content,
   });
 
   const missing = result.items.filter((i) => !catalog.has(i.id)).map((i) => itemIdOf(query.kind, i.id));

@@ -16,8 +16,10 @@ import {
   PutCommand,
   type PutCommandInput,
   QueryCommand,
+  ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { convertToAttr } from '@aws-sdk/util-dynamodb';
+import type { PackedCounts, PackedList } from '../domain/item-model.ts';
 import type { Profile } from '../domain/profile.ts';
 import { type TableKey, tableEnvVar } from '../topology.ts';
 import { createDocumentClient, dynamoConnectionFromEnv } from './dynamodb-client.ts';
@@ -51,7 +53,7 @@ let cached: Stores | undefined;
 export function storesFromEnv(env: Record<string, string | undefined> = process.env): Stores {
   if (!cached) {
     const tableNames = {} as Record<TableKey, string>;
-    for (const key of ['profiles', 'neighbors', 'neighborIndex', 'catalog'] as TableKey[]) {
+    for (const key of ['profiles', 'neighbors', 'neighborIndex', 'catalog', 'itemModel'] as TableKey[]) {
       const name = env[tableEnvVar(key)];
       if (!name) throw new Error(`${tableEnvVar(key)} is not set`);
       tableNames[key] = name;
@@ -545,23 +547,65 @@ export async function writeIndexEntries(
   puts: readonly IndexEntry[],
   deletes: readonly { cell: string; userId: string }[],
 ): Promise<void> {
-  const requests = [
+  await batchWrite(s, s.tableNames.neighborIndex, [
     ...puts.map((Item) => ({ PutRequest: { Item } })),
     ...deletes.map((Key) => ({ DeleteRequest: { Key } })),
-  ];
+  ]);
+}
+
+type WriteRequest = { PutRequest: { Item: object } } | { DeleteRequest: { Key: object } };
+
+/** Unconditional puts/deletes, 25 per BatchWriteItem, unprocessed items resent with backoff. */
+async function batchWrite(s: Stores, table: string, requests: readonly WriteRequest[]): Promise<void> {
   for (let i = 0; i < requests.length; i += 25) {
-    let pending: typeof requests | undefined = requests.slice(i, i + 25);
+    let pending: WriteRequest[] | undefined = requests.slice(i, i + 25);
     for (let attempt = 0; pending && pending.length > 0; attempt++) {
       if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-      const res = await s.client.send(
-        new BatchWriteCommand({ RequestItems: { [s.tableNames.neighborIndex]: pending } }),
-      );
+      const res = await s.client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
       s.counter.writes++;
-      const unprocessed = res.UnprocessedItems?.[s.tableNames.neighborIndex] as typeof requests | undefined;
+      const unprocessed = res.UnprocessedItems?.[table] as WriteRequest[] | undefined;
       s.counter.itemsWritten += pending.length - (unprocessed?.length ?? 0);
       pending = unprocessed;
     }
   }
+}
+
+/** Every item of a table (parallel scan segments), projected; `onItem` sees each once per page. */
+async function scanAll(
+  s: Stores,
+  table: string,
+  attributes: readonly string[],
+  onItem: (item: Record<string, unknown>) => void,
+  segments: number,
+  filter?: string,
+): Promise<void> {
+  const names = Object.fromEntries(attributes.map((a, i) => [`#p${i}`, a]));
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const res = await s.client.send(
+          new ScanCommand({
+            TableName: table,
+            Segment: segment,
+            TotalSegments: segments,
+            ProjectionExpression: Object.keys(names).join(', '),
+            ExpressionAttributeNames: names,
+            ...(filter ? { FilterExpression: filter } : {}),
+            ExclusiveStartKey: start,
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        );
+        s.counter.reads++;
+        s.counter.readUnits += res.ConsumedCapacity?.CapacityUnits ?? 0;
+        for (const item of res.Items ?? []) {
+          s.counter.itemsRead++;
+          onItem(item);
+        }
+        start = res.LastEvaluatedKey;
+      } while (start);
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -579,6 +623,8 @@ export interface CatalogItem {
   genreKey?: string;
   popularity: number;
   durationMs?: number;
+  /** Tag → count (top tags, lower-case), where the source has tags: the item model's content lists. */
+  tags?: Record<string, number>;
   updatedAt: number;
 }
 
@@ -618,4 +664,164 @@ export async function popularInGenre(
   );
   s.counter.reads++;
   return (res.Items ?? []) as CatalogItem[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scans for the item model builder
+
+/** Every profile's top artists and tracks (a parallel scan, projected to just those). */
+export async function scanProfileTopItems(
+  s: Stores,
+  onProfile: (p: Pick<Profile, 'userId' | 'topArtists' | 'topTracks'>) => void,
+  segments = 4,
+): Promise<void> {
+  await scanAll(
+    s,
+    s.tableNames.profiles,
+    ['userId', 'topArtists', 'topTracks'],
+    (item) =>
+      onProfile({
+        userId: item.userId as string,
+        topArtists: (item.topArtists ?? {}) as Record<string, number>,
+        topTracks: (item.topTracks ?? {}) as Record<string, number>,
+      }),
+    segments,
+  );
+}
+
+/** Tag counts of every catalog item that has tags. */
+export async function scanCatalogTags(
+  s: Stores,
+  onItem: (item: { itemId: string; tags: Record<string, number> }) => void,
+  segments = 4,
+): Promise<void> {
+  await scanAll(
+    s,
+    s.tableNames.catalog,
+    ['itemId', 'tags'],
+    (item) => onItem({ itemId: item.itemId as string, tags: item.tags as Record<string, number> }),
+    segments,
+    'attribute_exists(#p1)',
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item model: itemId `a#<id>` / `t#<id>` (lists), `model#<k>` (manifest), `counts#<k>#<modelId>#<n>`.
+
+export type ItemKind = 'a' | 't';
+
+export interface ItemModelManifest {
+  itemId: string;
+  modelId: string;
+  builtAt: number;
+  users: number;
+  sampledUsers: number;
+  items: number;
+  countShards: number;
+}
+
+export interface ItemModelEntry {
+  itemId: string;
+  listeners: number;
+  similar?: PackedList;
+  content?: PackedList;
+  modelId: string;
+  expiresAt: number;
+}
+
+export const manifestItemId = (kind: ItemKind) => `model#${kind}`;
+export const countsItemId = (kind: ItemKind, modelId: string, shard: number) => `counts#${kind}#${modelId}#${shard}`;
+
+function listAttributes(prefix: string, list: PackedList | undefined): Record<string, unknown> {
+  return list ? { [`${prefix}Ids`]: list.ids, [`${prefix}W`]: list.weights } : {};
+}
+
+function listOf(item: Record<string, unknown>, prefix: string): PackedList | undefined {
+  const ids = item[`${prefix}Ids`];
+  const weights = item[`${prefix}W`];
+  return typeof ids === 'string' && weights instanceof Uint8Array ? { ids, weights } : undefined;
+}
+
+/**
+ * Writes one build: the items' lists and the count shards first, the manifest last, so a reader
+ * that sees the new manifest finds all its shards (old shards expire through the TTL).
+ */
+export async function putItemModel(
+  s: Stores,
+  kind: ItemKind,
+  manifest: Omit<ItemModelManifest, 'itemId' | 'countShards'>,
+  entries: readonly ItemModelEntry[],
+  counts: readonly PackedCounts[],
+  expiresAt: number,
+): Promise<void> {
+  const table = s.tableNames.itemModel;
+  await batchWrite(
+    s,
+    table,
+    [
+      ...entries.map((e) => ({
+        itemId: e.itemId,
+        listeners: e.listeners,
+        modelId: e.modelId,
+        expiresAt: e.expiresAt,
+        ...listAttributes('similar', e.similar),
+        ...listAttributes('content', e.content),
+      })),
+      ...counts.map((c, n) => ({
+        itemId: countsItemId(kind, manifest.modelId, n),
+        ids: c.ids,
+        counts: c.counts,
+        expiresAt,
+      })),
+    ].map((Item) => ({ PutRequest: { Item } })),
+  );
+  await s.client.send(
+    new PutCommand({
+      TableName: table,
+      Item: { ...manifest, itemId: manifestItemId(kind), countShards: counts.length },
+    }),
+  );
+  s.counter.writes++;
+  s.counter.itemsWritten++;
+}
+
+export async function getItemModelManifest(s: Stores, kind: ItemKind): Promise<ItemModelManifest | undefined> {
+  const res = await s.client.send(
+    new GetCommand({ TableName: s.tableNames.itemModel, Key: { itemId: manifestItemId(kind) } }),
+  );
+  s.counter.reads++;
+  return res.Item as ItemModelManifest | undefined;
+}
+
+/** The listener-count shards of a build (all of them, or an error: a partial map would skew β). */
+export async function getItemModelCounts(s: Stores, kind: ItemKind, m: ItemModelManifest): Promise<PackedCounts[]> {
+  const ids = Array.from({ length: m.countShards }, (_, n) => countsItemId(kind, m.modelId, n));
+  const found = await batchGet<Record<string, unknown>>(s, s.tableNames.itemModel, 'itemId', ids, false);
+  return ids.map((id) => {
+    const item = found.get(id);
+    if (!item || typeof item.ids !== 'string' || !(item.counts instanceof Uint8Array))
+      throw new Error(`item model ${m.modelId}: count shard ${id} is missing`);
+    return { ids: item.ids, counts: item.counts };
+  });
+}
+
+/** Items' neighbour lists (absent items have no entry). */
+export async function getItemModelEntries(
+  s: Stores,
+  itemIds: readonly string[],
+): Promise<Map<string, { similar?: PackedList; content?: PackedList }>> {
+  const found = await batchGet<Record<string, unknown>>(s, s.tableNames.itemModel, 'itemId', itemIds, false, [
+    'itemId',
+    'similarIds',
+    'similarW',
+    'contentIds',
+    'contentW',
+  ]);
+  const out = new Map<string, { similar?: PackedList; content?: PackedList }>();
+  for (const [id, item] of found) {
+    const similar = listOf(item, 'similar');
+    const content = listOf(item, 'content');
+    out.set(id, { ...(similar ? { similar } : {}), ...(content ? { content } : {}) });
+  }
+  return out;
 }

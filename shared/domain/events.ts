@@ -128,6 +128,8 @@ export interface CatalogTrack {
   durationMs?: number;
   /** 0–100; 0 when unknown. */
   popularity: number;
+  /** Tag → count (`tagCounts`), when the upsert has tags. */
+  tags?: Record<string, number>;
   updatedAt: number;
 }
 
@@ -137,6 +139,7 @@ export interface CatalogArtist {
   genres: GenreWeights;
   primaryGenre: string | null;
   popularity: number;
+  tags?: Record<string, number>;
   updatedAt: number;
 }
 
@@ -153,6 +156,28 @@ export function resolveGenreWeights(genres: GenresInput, tags: TagsInput): Genre
   return {};
 }
 
+/** Tags kept per catalog item (the content lists use the strongest; this bounds the item size). */
+export const MAX_ITEM_TAGS = 50;
+
+/**
+ * Raw tag counts for the item model's content neighbours: lower-case, whitespace collapsed, a
+ * bare tag counts 1, repeats add up; the `max` strongest (ties by tag). The genre mapping alone
+ * is too coarse for content similarity (EVALUATION.md), so the tags themselves are kept.
+ */
+export function tagCounts(tags: TagsInput, max = MAX_ITEM_TAGS): Record<string, number> | undefined {
+  if (tags === undefined || tags.length === 0) return undefined;
+  const counts = new Map<string, number>();
+  for (const t of tags) {
+    const [raw, n] = typeof t === 'string' ? [t, 1] : [t.tag, t.count ?? 1];
+    const tag = raw.trim().toLowerCase().replace(/\s+/g, ' ');
+    if (tag === '' || !(n > 0)) continue;
+    counts.set(tag, (counts.get(tag) ?? 0) + n);
+  }
+  if (counts.size === 0) return undefined;
+  const top = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, max);
+  return Object.fromEntries(top);
+}
+
 export function catalogItemFromTrack(upsert: TrackUpsertInput): CatalogTrack {
   const genres = resolveGenreWeights(upsert.genres, upsert.tags);
   const out: CatalogTrack = {
@@ -166,17 +191,21 @@ export function catalogItemFromTrack(upsert: TrackUpsertInput): CatalogTrack {
   };
   if (upsert.artistId !== undefined) out.artistId = upsert.artistId;
   if (upsert.durationMs !== undefined) out.durationMs = upsert.durationMs;
+  const tags = tagCounts(upsert.tags);
+  if (tags) out.tags = tags;
   return out;
 }
 
 export function catalogItemFromArtist(upsert: ArtistUpsertV1): CatalogArtist {
   const genres = resolveGenreWeights(upsert.genres, upsert.tags);
+  const tags = tagCounts(upsert.tags);
   return {
     artistId: upsert.artistId,
     name: upsert.name,
     genres,
     primaryGenre: primaryGenre(genres),
     popularity: upsert.popularity ?? 0,
+    ...(tags ? { tags } : {}),
     updatedAt: upsert.updatedAt ?? 0,
   };
 }

@@ -77,16 +77,21 @@ export interface RankingParams {
   contentBlend: number;
 }
 
+/**
+ * The tuned ranking (validation split, EVALUATION.md), used by the read API and the offline
+ * evaluation alike. β and the item/content blends act only when their inputs are given (listener
+ * counts, item-model lists); without them the ranking is the user-neighbour score alone.
+ */
 export const DEFAULT_RANKING: Readonly<RankingParams> = Object.freeze({
   alpha: 2,
   itemExponent: 0.5,
   normalize: 'l2',
-  beta: 0,
-  genreBlend: 0.1,
+  beta: 0.4,
+  genreBlend: 0,
   popularityPrior: 0.2,
   minSimilarity: 0,
-  itemBlend: 0,
-  contentBlend: 0,
+  itemBlend: 0.5,
+  contentBlend: 0.2,
 });
 
 export interface CollaborativeScore {
@@ -240,7 +245,10 @@ export interface RecommendInput {
   limit?: number;
   /** Default: everything in the user's own top list of this kind. */
   exclude?: ReadonlySet<string>;
-  /** Popularity for the β penalty (defaults to candidates' popularity). */
+  /**
+   * Listener counts for the β penalty (the item model's); without them no penalty applies (catalog
+   * popularity is a 0–100 score on another scale, not a count).
+   */
   popularity?: ReadonlyMap<string, number>;
   /**
    * Item–item neighbour lists (`itemNeighborLists`), looked up for the user's own items of this
@@ -290,12 +298,10 @@ export function recommend(input: RecommendInput): RecommendResult {
     return c !== undefined && itemHasGenre(c.genres, filterGenre);
   };
 
-  const popularity =
-    input.popularity ?? new Map([...catalog.values()].map((c) => [c.id, c.popularity] as [string, number]));
   const collab = scoreCandidates(input.neighbors ?? [], {
     ...params,
     exclude: (id) => !allowed(id),
-    popularity,
+    ...(input.popularity ? { popularity: input.popularity } : {}),
   });
   let maxCollab = 0;
   for (const c of collab.values()) if (c.score > maxCollab) maxCollab = c.score;
@@ -304,7 +310,8 @@ export function recommend(input: RecommendInput): RecommendResult {
   if (params.contentBlend > 0 && input.contentNeighbors) parts.push([params.contentBlend, input.contentNeighbors]);
   if (parts.length > 0) {
     const ownIds = Object.keys(own).filter((id) => own[id]! > 0);
-    const wu = maxCollab > 0 ? (1 - params.itemBlend) / maxCollab : 0;
+    // Without item lists the user-neighbour part keeps its whole weight.
+    const wu = maxCollab > 0 ? (1 - (input.itemNeighbors ? params.itemBlend : 0)) / maxCollab : 0;
     for (const c of collab.values()) c.score *= wu;
     for (const [weight, lists] of parts) {
       const byItem = scoreItemNeighbors(ownIds, lists, (id) => !allowed(id));

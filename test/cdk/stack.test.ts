@@ -11,6 +11,7 @@ import {
   resolveTopology,
   resourceEnv,
   routes,
+  schedules,
   type TableKey,
   type TableSpec,
   type TopicKey,
@@ -620,5 +621,37 @@ describe('synthesized topology equals shared/topology.ts (and therefore the loca
       .sort((a, b) => String(a.function).localeCompare(String(b.function)));
     const expected = [...triggers].map((t) => ({ ...t })).sort((a, b) => a.function.localeCompare(b.function));
     expect(synthesized).toEqual(expected);
+  });
+
+  it('schedules: one EventBridge rate rule per topology schedule, targeting its function with retries', () => {
+    const fnByLogicalId = new Map(fnNames.map((n) => [fnId(n), n]));
+    const rules = resourcesOf(s.template, 'AWS::Events::Rule').map(([, r]) => {
+      const p = r.Properties as {
+        ScheduleExpression: string;
+        State: string;
+        Targets: { Arn: { 'Fn::GetAtt': [string, string] }; RetryPolicy?: Record<string, number> }[];
+      };
+      expect(p.State).toBe('ENABLED');
+      expect(p.Targets).toHaveLength(1);
+      return {
+        function: fnByLogicalId.get(p.Targets[0]!.Arn['Fn::GetAtt'][0]),
+        schedule: p.ScheduleExpression,
+        retry: p.Targets[0]!.RetryPolicy,
+      };
+    });
+    expect(rules).toEqual(
+      schedules.map((sc) => ({
+        function: sc.function,
+        schedule: sc.everyMinutes === 60 ? 'rate(1 hour)' : `rate(${sc.everyMinutes} minutes)`,
+        retry: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+      })),
+    );
+    // Only EventBridge (for that rule) may invoke a scheduled function.
+    for (const sc of schedules) {
+      const perms = resourcesOf(s.template, 'AWS::Lambda::Permission').filter(([, p]) =>
+        JSON.stringify((p.Properties as { FunctionName: unknown }).FunctionName).includes(fnId(sc.function)),
+      );
+      expect(perms.map(([, p]) => (p.Properties as { Principal: string }).Principal)).toEqual(['events.amazonaws.com']);
+    }
   });
 });

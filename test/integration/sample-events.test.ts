@@ -64,6 +64,16 @@ describe('events/ samples', () => {
     expect(neighbors).toMatchObject({ records: 1, valid: 1 });
   });
 
+  it('item-model-builder builds from the profiles the samples wrote', async () => {
+    const built = (await invokeFunction('item-model-builder', sample('item-model-builder.json'))) as {
+      profiles: number;
+      kinds: Record<'a' | 't', { users: number; items: number }>;
+    };
+    expect(built.profiles).toBeGreaterThanOrEqual(1);
+    expect(built.kinds.a.users).toBeGreaterThanOrEqual(1);
+    expect(built.kinds.a.items).toBeGreaterThanOrEqual(1);
+  });
+
   it('the read routes answer their samples', async () => {
     const profile = await invoke('read-api', 'read-api-profile.json');
     expect(profile.statusCode).toBe(200);

@@ -70,6 +70,8 @@ export function startTestPipeline(t: TestEnv, overrides: Partial<LocalPipelineOp
     port: 0,
     batchingWindowMs: 50,
     backoff: { initialMs: 20, maxMs: 200 },
+    // Scheduled builds run when a test asks (`schedules.runNow`), not on a timer.
+    scheduleEverySeconds: 0,
     ...overrides,
   });
 }

@@ -31,6 +31,8 @@ const pipeline = await startLocalPipeline({
   port: 0,
   batchingWindowMs: 100,
   backoff: { initialMs: 50, maxMs: 1000 },
+  // The chaos check compares profiles; a periodic item model build would only add load.
+  scheduleEverySeconds: 0,
   log: (line) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write('READY\n');

@@ -8,7 +8,8 @@
  */
 
 import type { GenreWeights } from '../../shared/domain/genres.ts';
-import { contentNeighborLists, itemNeighborLists, tagVectors } from '../../shared/domain/item-neighbors.ts';
+import { type ItemModel, ItemModelBuilder } from '../../shared/domain/item-model.ts';
+import { tagVectors } from '../../shared/domain/item-neighbors.ts';
 import {
   cellOf,
   decodeVector,
@@ -250,8 +251,7 @@ export function runSystem(
   cache: {
     profiles?: Map<string, Map<string, Profile>>;
     neighbors?: NeighborCache;
-    items?: Map<string, Map<string, PreparedItems>>;
-    content?: Map<string, Map<string, PreparedItems>>;
+    models?: Map<string, ItemModel>;
     tagVectors?: Map<string, SparseVector> | undefined;
   } = {},
   mode: NeighborMode = 'exact',
@@ -267,9 +267,27 @@ export function runSystem(
       ? [p.playWeight, p.genreWeight, p.artistWeight, p.asymmetry, p.featureExponent, p.idf, p.tagWeight, p.tagLimit]
       : [mode, p.playWeight, p.genreWeight, p.artistWeight, p.neighbors],
   );
-  const counts = itemCounts(data.train);
-  // TF-IDF artist tag vectors over the catalog (held-out pairs' tag rows are already left out).
+  // The item model exactly as the scheduled `item-model-builder` builds it from the profiles table
+  // (listener counts, co-listening lists) and the catalog's tags (content lists); no sampling.
   const catalogTags = data.tags ? new Map(data.items.map((id) => [id, data.tags!.get(id) ?? {}] as const)) : undefined;
+  cache.models ??= new Map();
+  const model = getOrInit(
+    cache.models,
+    JSON.stringify([p.playWeight, p.itemAlpha, p.itemBeta, p.itemTopK, p.contentTopK]),
+    () => {
+      const builder = new ItemModelBuilder({
+        alpha: p.itemAlpha,
+        beta: p.itemBeta,
+        topK: p.itemTopK,
+        contentTopK: p.contentTopK,
+        maxUsers: Number.POSITIVE_INFINITY,
+      });
+      for (const [u, prof] of profiles) builder.addUser(u, prof.topArtists);
+      return builder.build(catalogTags);
+    },
+  );
+  const counts = model.listeners;
+  // TF-IDF artist tag vectors over the catalog (held-out pairs' tag rows are already left out).
   cache.tagVectors ??= catalogTags ? tagVectors(catalogTags) : undefined;
   cache.neighbors ??= new Map();
   const nlists = getOrInit(cache.neighbors, nkey, () =>
@@ -277,22 +295,8 @@ export function runSystem(
       ? neighborLists(profiles, { ...p, neighbors: MAX_NEIGHBORS }, counts, cache.tagVectors)
       : indexNeighborLists(profiles, p).lists,
   );
-  // Item–item lists over the users' artist sets (what a periodic pipeline job would build).
-  cache.items ??= new Map();
-  const itemLists =
-    p.itemBlend > 0
-      ? getOrInit(cache.items, JSON.stringify([p.playWeight, p.itemAlpha, p.itemBeta, p.itemTopK]), () =>
-          itemNeighborLists(
-            [...profiles.values()].map((prof) => Object.keys(prof.topArtists).filter((a) => prof.topArtists[a]! > 0)),
-            { alpha: p.itemAlpha, beta: p.itemBeta, topK: p.itemTopK },
-          ),
-        )
-      : undefined;
-  cache.content ??= new Map();
-  const contentLists =
-    p.contentBlend > 0 && data.tags
-      ? getOrInit(cache.content, String(p.contentTopK), () => contentNeighborLists(catalogTags!, p.contentTopK))
-      : undefined;
+  const itemLists = p.itemBlend > 0 ? model.similar : undefined;
+  const contentLists = p.contentBlend > 0 && data.tags ? model.content : undefined;
 
   const candidates = catalogOf(data, counts);
   const prepared = new Map<string, PreparedItems>();

@@ -12,8 +12,9 @@
  */
 
 import { join } from 'node:path';
-import type { ArtistUpsertV1, ListenEventV1 } from '../../shared/domain/events.ts';
+import { type ArtistUpsertV1, type ListenEventV1, MAX_ITEM_TAGS } from '../../shared/domain/events.ts';
 import { type GenreWeights, genreWeightsFromTags } from '../../shared/domain/genres.ts';
+import { hash32 } from '../../shared/domain/item-model.ts';
 import { getOrInit } from '../eval/protocol.ts';
 import { intField, LoadStats, readLines } from './lines.ts';
 
@@ -122,18 +123,26 @@ export function artistGenresOf(
   assignments: readonly TagAssignment[],
   skip?: (a: TagAssignment) => boolean,
 ): Map<string, GenreWeights> {
-  const counts = new Map<string, Map<string, number>>();
-  for (const a of assignments) {
-    if (skip?.(a)) continue;
-    const c = getOrInit(counts, a.artistId, () => new Map());
-    c.set(a.tag, (c.get(a.tag) ?? 0) + 1);
-  }
   const artistGenres = new Map<string, GenreWeights>();
-  for (const [artist, c] of counts) {
-    const g = genreWeightsFromTags([...c].map(([tag, count]) => ({ tag, count })));
+  for (const [artist, c] of artistTagCountsOf(assignments, skip)) {
+    const g = genreWeightsFromTags(Object.entries(c).map(([tag, count]) => ({ tag, count })));
     if (Object.keys(g).length > 0) artistGenres.set(artist, g);
   }
   return artistGenres;
+}
+
+/** artistId → tag → number of users who gave the artist that tag (rows `skip` rejects left out). */
+export function artistTagCountsOf(
+  assignments: readonly TagAssignment[],
+  skip?: (a: TagAssignment) => boolean,
+): Map<string, Record<string, number>> {
+  const counts = new Map<string, Record<string, number>>();
+  for (const a of assignments) {
+    if (skip?.(a)) continue;
+    const c = getOrInit(counts, a.artistId, () => ({}) as Record<string, number>);
+    c[a.tag] = (c[a.tag] ?? 0) + 1;
+  }
+  return counts;
 }
 
 export async function loadUserArtists(dir: string, opts: LastfmLoadOptions = {}): Promise<UserArtist[]> {
@@ -154,13 +163,6 @@ export async function loadUserArtists(dir: string, opts: LastfmLoadOptions = {})
   return out;
 }
 
-/** 32-bit FNV-1a, for deterministic event times. */
-export function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
 export function eventsPerPair(plays: number): number {
   return Math.max(1, Math.min(MAX_EVENTS_PER_PAIR, Math.ceil(Math.log2(1 + plays))));
 }
@@ -177,6 +179,7 @@ export function pairEvents(p: UserArtist, window: readonly [number, number] = DE
       eventId: `lastfm-${p.userId}-${p.artistId}-${i}`,
       userId: `lastfm-${p.userId}`,
       artistId: `lastfm-a${p.artistId}`,
+      // FNV-1a of the pair key: deterministic event times.
       ts: from + Math.floor((hash32(key) / 2 ** 32) * span),
       type: 'play',
     });
@@ -184,16 +187,33 @@ export function pairEvents(p: UserArtist, window: readonly [number, number] = DE
   return out;
 }
 
-/** Catalog upserts for every artist (artist-level data). */
+/**
+ * Catalog upserts for every artist (artist-level data): genres from the mapping, and the artist's
+ * strongest raw tags with their counts (the item model's content neighbours).
+ */
 export function artistUpserts(
   names: ReadonlyMap<string, string>,
   genres: ReadonlyMap<string, GenreWeights>,
   updatedAt: number,
+  tagCounts?: ReadonlyMap<string, Readonly<Record<string, number>>>,
 ): ArtistUpsertV1[] {
   const out: ArtistUpsertV1[] = [];
   for (const [id, name] of names) {
     const g = genres.get(id);
-    out.push({ artistId: `lastfm-a${id}`, name: name.slice(0, 512), ...(g ? { genres: g } : {}), updatedAt });
+    const t = tagCounts?.get(id);
+    const tags = t
+      ? Object.entries(t)
+          .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+          .slice(0, MAX_ITEM_TAGS)
+          .map(([tag, count]) => ({ tag: tag.slice(0, 128), count }))
+      : [];
+    out.push({
+      artistId: `lastfm-a${id}`,
+      name: name.slice(0, 512),
+      ...(g ? { genres: g } : {}),
+      ...(tags.length > 0 ? { tags } : {}),
+      updatedAt,
+    });
   }
   return out;
 }

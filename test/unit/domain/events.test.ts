@@ -93,14 +93,23 @@ describe('catalog', () => {
   it('requires updatedAt on the topic', () => {
     expect(TrackUpsertV1.safeParse({ trackId: 't', title: 'x', artistName: 'a' }).success).toBe(false);
   });
-  it('builds artists from tags', () => {
-    const a = catalogItemFromArtist({ artistId: 'a1', name: 'A', tags: [{ tag: 'techno', count: 5 }], popularity: 40 });
+  it('builds artists from tags, keeping the raw tag counts for content lists', () => {
+    const a = catalogItemFromArtist({
+      artistId: 'a1',
+      name: 'A',
+      tags: [
+        { tag: 'techno', count: 5 },
+        { tag: 'Berlin', count: 2 },
+      ],
+      popularity: 40,
+    });
     expect(a).toEqual({
       artistId: 'a1',
       name: 'A',
       genres: { techno: 1 },
       primaryGenre: 'techno',
       popularity: 40,
+      tags: { techno: 5, berlin: 2 },
       updatedAt: 0,
     });
   });

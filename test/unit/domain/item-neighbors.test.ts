@@ -52,7 +52,13 @@ describe('recommend with item neighbours', () => {
   const lists = itemNeighborLists(users, { alpha: 1, beta: 0, topK: 10 });
   it('blends item-neighbour scores in with itemBlend and explains them', () => {
     const neighbors = [{ userId: 'n', similarity: 1, topItems: { d: 1 } }];
-    const off = recommend({ profile: me, neighbors, kind: 'artist', itemNeighbors: (id) => lists.get(id) });
+    const off = recommend({
+      profile: me,
+      neighbors,
+      kind: 'artist',
+      itemNeighbors: (id) => lists.get(id),
+      params: { itemBlend: 0 },
+    });
     expect(off.items.map((i) => i.id)).toEqual(['d']);
     const on = recommend({
       profile: me,
@@ -65,6 +71,14 @@ describe('recommend with item neighbours', () => {
     expect(on.items[0]!.reasons).toContain('similar to artists you play');
     // b: 0.6 · 1; d: 0.4 · 1; c: 0.6 · (1/6)/(5/12); then divided by the max (0.6)
     expect(on.items.map((i) => i.score)).toEqual([1, expect.closeTo(2 / 3), expect.closeTo(0.4)]);
+  });
+
+  it('blends by default (the tuned ω), and the user part keeps its whole weight without lists', () => {
+    const neighbors = [{ userId: 'n', similarity: 1, topItems: { d: 1 } }];
+    const blended = recommend({ profile: me, neighbors, kind: 'artist', itemNeighbors: (id) => lists.get(id) });
+    expect(blended.items.map((i) => i.id)).toContain('b');
+    const alone = recommend({ profile: me, neighbors, kind: 'artist', contentNeighbors: () => undefined });
+    expect(alone.items.map((i) => [i.id, i.score])).toEqual([['d', 1]]);
   });
 });
 

@@ -1,0 +1,177 @@
+/**
+ * The item model on the real broker and DynamoDB Local: artists (with tags) and listens posted
+ * through the HTTP API, profiles folded by the pipeline, a build by the scheduled
+ * `item-model-builder`, and recommendations that use its lists and listener counts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalPipeline } from '../../local/pipeline.ts';
+import {
+  getCatalogItems,
+  getItemModelEntries,
+  getItemModelManifest,
+  resetStores,
+  storesFromEnv,
+} from '../../shared/adapters/dynamodb.ts';
+import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
+import { unpackList } from '../../shared/domain/item-model.ts';
+import { eventually, provisionedTestEnv, startTestPipeline, type TestEnv } from '../support/infra.ts';
+
+const NOW = Date.now();
+
+async function api(pipeline: LocalPipeline, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${pipeline.url}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+// Artists: A and B are co-listened by four users; E shares A's tags but nobody plays it;
+// C and D are another crowd's. The target user plays A only.
+const ARTISTS = [
+  {
+    artistId: 'im-a',
+    name: 'Alpha',
+    tags: [
+      { tag: 'shoegaze', count: 9 },
+      { tag: 'dream pop', count: 5 },
+    ],
+  },
+  { artistId: 'im-b', name: 'Bravo', tags: [{ tag: 'post-punk', count: 4 }] },
+  { artistId: 'im-c', name: 'Charlie', tags: [{ tag: 'techno', count: 7 }] },
+  {
+    artistId: 'im-d',
+    name: 'Delta',
+    tags: [
+      { tag: 'techno', count: 3 },
+      { tag: 'acid', count: 2 },
+    ],
+  },
+  {
+    artistId: 'im-e',
+    name: 'Echo',
+    tags: [
+      { tag: 'shoegaze', count: 6 },
+      { tag: 'dream pop', count: 6 },
+    ],
+  },
+];
+const LISTENS: Record<string, string[]> = {
+  'im-u1': ['im-a', 'im-b'],
+  'im-u2': ['im-a', 'im-b'],
+  'im-u3': ['im-a', 'im-b'],
+  'im-u4': ['im-a', 'im-b', 'im-c'],
+  'im-u6': ['im-c', 'im-d'],
+  'im-u7': ['im-c', 'im-d'],
+  'im-target': ['im-a'],
+};
+
+describe('item model', () => {
+  let t: TestEnv;
+  let pipeline: LocalPipeline;
+
+  beforeAll(async () => {
+    t = await provisionedTestEnv('itemmodel');
+    pipeline = await startTestPipeline(t, { env: { NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: '0' } });
+    expect(
+      (await api(pipeline, 'POST', '/tracks', { tracks: ARTISTS.map((a) => ({ ...a, updatedAt: NOW })) })).status,
+    ).toBe(202);
+    // Artist genres must be in the catalog before the listens are folded (profiles take genres from it).
+    Object.assign(process.env, t.env);
+    resetStores();
+    await eventually(
+      async () =>
+        (
+          await getCatalogItems(
+            storesFromEnv(),
+            ARTISTS.map((a) => `a#${a.artistId}`),
+          )
+        ).size === ARTISTS.length
+          ? true
+          : undefined,
+      { what: 'artists in the catalog' },
+    );
+    const events = Object.entries(LISTENS).flatMap(([userId, artists]) =>
+      artists.flatMap((artistId, i) =>
+        [0, 1, 2].map((k) => ({
+          eventId: `${userId}-${artistId}-${k}`,
+          userId,
+          artistId,
+          ts: NOW - (i * 3 + k) * 1000,
+          type: 'play',
+        })),
+      ),
+    );
+    expect((await api(pipeline, 'POST', '/events', { events })).status).toBe(202);
+    await eventually(
+      async () => {
+        const r = await api(pipeline, 'GET', '/users/im-target/neighbors');
+        return (r.body.neighbors as unknown[] | undefined)?.length ? true : undefined;
+      },
+      { what: 'im-target neighbours', timeoutMs: 30_000 },
+    );
+    // Every listener's profile is in before the build.
+    for (const userId of Object.keys(LISTENS))
+      await eventually(
+        async () => ((await api(pipeline, 'GET', `/users/${userId}/profile`)).status === 200 ? true : undefined),
+        {
+          what: `${userId} profile`,
+        },
+      );
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  it('builds listener counts, co-listening and content lists from the pipeline state', async () => {
+    const summary = (await pipeline.schedules.runNow('item-model-builder')) as {
+      kinds: Record<'a' | 't', { users: number; items: number; withSimilar: number; withContent: number }>;
+    };
+    // Bravo's only tag is its own: no content neighbours.
+    expect(summary.kinds.a).toMatchObject({ users: 7, items: 5, withSimilar: 4, withContent: 4 });
+
+    Object.assign(process.env, t.env);
+    resetStores();
+    const stores = storesFromEnv();
+    const cache = new ItemModelCache();
+    const listeners = await cache.listeners(stores, 'a');
+    expect(Object.fromEntries(listeners!)).toEqual({ 'im-a': 5, 'im-b': 4, 'im-c': 3, 'im-d': 2 });
+    const lists = await cache.lists(stores, 'a', ['im-a', 'im-e', 'im-unknown']);
+    expect(lists.get('im-a')!.similar!.ids[0]).toBe('im-b');
+    expect(lists.get('im-a')!.content!.ids).toEqual(['im-e']);
+    expect(lists.get('im-e')!.similar).toBeUndefined(); // nobody plays it
+    expect(lists.has('im-unknown')).toBe(false);
+  });
+
+  it('a rebuild over the same state writes the same lists under a new build id', async () => {
+    Object.assign(process.env, t.env);
+    resetStores();
+    const stores = storesFromEnv();
+    const before = await getItemModelManifest(stores, 'a');
+    const listsBefore = await getItemModelEntries(stores, ['a#im-a', 'a#im-c']);
+    await new Promise((r) => setTimeout(r, 5)); // a distinct build id (ms resolution)
+    await pipeline.schedules.runNow('item-model-builder');
+    const after = await getItemModelManifest(stores, 'a');
+    expect(after!.modelId).not.toBe(before!.modelId);
+    const listsAfter = await getItemModelEntries(stores, ['a#im-a', 'a#im-c']);
+    for (const id of ['a#im-a', 'a#im-c']) {
+      expect(unpackList(listsAfter.get(id)!.similar!)).toEqual(unpackList(listsBefore.get(id)!.similar!));
+    }
+  });
+
+  it('recommendations use the lists: an artist nobody plays arrives through its tags', async () => {
+    const r = await api(pipeline, 'GET', '/users/im-target/recommendations?kind=artist&limit=10');
+    expect(r.status).toBe(200);
+    const items = r.body.items as { artistId: string; name: string | null; reasons: string[] }[];
+    const echo = items.find((i) => i.artistId === 'im-e');
+    expect(echo, JSON.stringify(items)).toBeDefined();
+    expect(echo!.name).toBe('Echo');
+    expect(echo!.reasons).toContain('similar to artists you play');
+    expect(echo!.reasons.some((x) => x.startsWith('liked by'))).toBe(false);
+    // Bravo: the neighbours' favourite and A's co-listening neighbour, so first.
+    expect(items[0]!.artistId).toBe('im-b');
+    expect(items[0]!.reasons).toEqual(expect.arrayContaining(['similar to artists you play']));
+  });
+});
