@@ -223,7 +223,7 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 60,
     producesTo: ['deadLetters'],
-    reads: ['profiles', 'neighbors', 'neighborIndex'],
+    reads: ['profiles', 'neighbors', 'neighborIndex', 'itemModel'],
     writes: ['neighbors', 'neighborIndex'],
   },
   'event-archiver': {
@@ -381,6 +381,12 @@ export const settings = {
    */
   NEIGHBOR_GENRE_WEIGHT: 0.1,
   NEIGHBOR_ARTIST_WEIGHT: 0.5,
+  /**
+   * IDF exponent p of the artist-sketch cosine: each artist weighs listeners^−p (listener counts
+   * from the item model; artists it does not know weigh 1). 0 turns it off. Chosen on the
+   * validation split with the index search (EVALUATION.md).
+   */
+  NEIGHBOR_IDF_EXPONENT: 0.5,
   /** Also insert the refreshed user into its neighbours' lists when it now belongs there (1 = on). */
   NEIGHBOR_REVERSE_UPDATES: 1,
   /** Ingest limits (API Gateway's own payload cap is 10 MB; ours is stricter). */

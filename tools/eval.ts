@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { settings } from '../shared/topology.ts';
 import {
   DEFAULT_RP3BETA,
   DEFAULT_SYSTEM,
@@ -35,7 +36,9 @@ Options:
                        (training split 80/20 again, seed + 1); the test split is never read
   --neighbors <mode>   exact (default): top-K by similarity over full profiles; index: the deployed
                        neighbour-updater search (genre cells within NEIGHBOR_MAX_CELLS/ITEMS,
-                       ranked by neighborScore over the genre vector + artist sketch)
+                       ranked by neighborScore over the genre vector + IDF-weighted artist sketch,
+                       with the deployed NEIGHBOR_GENRE_WEIGHT / _ARTIST_WEIGHT / _IDF_EXPONENT
+                       unless --set overrides them): the product's whole path
   --tags <mode>        heldout-free (default): artist genres and tag counts (tag profiles, content
                        neighbours) without any user's tags on that user's held-out (test /
                        validation) artists; all: from every tag row (leaks; for comparison only)
@@ -168,8 +171,17 @@ async function main(): Promise<void> {
     console.log(table([['system (tuned, validation)', best.metrics]], k));
     return;
   }
-  const params = { ...DEFAULT_SYSTEM, ...parseSet(values.set) };
   const mode = values.neighbors;
+  // Index mode is the product path: the neighbour updater's settings, not the exact search's.
+  const deployed =
+    mode === 'index'
+      ? {
+          genreWeight: settings.NEIGHBOR_GENRE_WEIGHT,
+          artistWeight: settings.NEIGHBOR_ARTIST_WEIGHT,
+          idf: settings.NEIGHBOR_IDF_EXPONENT,
+        }
+      : {};
+  const params = { ...DEFAULT_SYSTEM, ...deployed, ...parseSet(values.set) };
   if (mode !== 'exact' && mode !== 'index') throw new Error('--neighbors must be exact or index');
   if (mode === 'index' && params.featureExponent !== 1)
     log('note: --neighbors index uses the deployed artist sketch (exponent 1); featureExponent is ignored');

@@ -23,6 +23,7 @@ import {
   storesFromEnv,
   writeIndexEntries,
 } from '../../shared/adapters/dynamodb.ts';
+import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
 import { ProfileUpdateV1 } from '../../shared/domain/events.ts';
 import {
   cellOf,
@@ -35,7 +36,7 @@ import {
   NeighborSearch,
   shouldRefresh,
 } from '../../shared/domain/neighbor-index.ts';
-import { genreVector, type TasteFeatures } from '../../shared/domain/similarity.ts';
+import { genreVector, idfWeight, type TasteFeatures } from '../../shared/domain/similarity.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
 import { forEachLimit, runTrigger } from '../../shared/handlers/trigger.ts';
 import type { ResolvedSettings } from '../../shared/topology.ts';
@@ -54,6 +55,14 @@ interface Refresh {
   cell: string;
   previous: NeighborList | undefined;
 }
+
+/** Listener counts for the IDF weights (the item model is rebuilt on a schedule; checked every 5 min). */
+const itemModel = new ItemModelCache(5 * 60_000);
+/**
+ * The artist weights index tastes are decoded with; set per batch. Cached cells keep the weights
+ * they were decoded with for at most CELL_CACHE_TTL_MS after a new model arrives.
+ */
+let artistWeight: ((id: string) => number) | undefined;
 
 /** Occupied cells, cached per container: stale by at most DIRECTORY_TTL_MS, plus what this container wrote. */
 const DIRECTORY_TTL_MS = 15_000;
@@ -111,7 +120,10 @@ function applyToCellCache(puts: readonly IndexEntry[], deletes: readonly { cell:
     const cached = cellCache.get(e.cell);
     if (!cached || e.cell === DIRECTORY_PK) continue;
     if (!cached.entries.has(e.userId)) cellCacheItems++;
-    cached.entries.set(e.userId, { userId: e.userId, taste: indexTaste(decodeVector(e.vec), e.artists) });
+    cached.entries.set(e.userId, {
+      userId: e.userId,
+      taste: indexTaste(decodeVector(e.vec), e.artists, artistWeight),
+    });
   }
 }
 
@@ -139,7 +151,10 @@ class CellReader {
           this.itemsRead += entries.length;
           const byUser = new Map<string, IndexCandidate>();
           for (const e of entries) {
-            byUser.set(e.userId, { userId: e.userId, taste: indexTaste(decodeVector(e.vec), e.artists) });
+            byUser.set(e.userId, {
+              userId: e.userId,
+              taste: indexTaste(decodeVector(e.vec), e.artists, artistWeight),
+            });
           }
           cacheCell(cell, byUser, readAt);
           return [...byUser.values()];
@@ -185,7 +200,11 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
         const seen = latest.get(value.userId);
         if (!seen || value.version > seen.version) latest.set(value.userId, value);
       }
-      const lists = await getNeighborLists(stores, [...latest.keys()]);
+      const [lists, listeners] = await Promise.all([
+        getNeighborLists(stores, [...latest.keys()]),
+        settings.NEIGHBOR_IDF_EXPONENT > 0 ? itemModel.listeners(stores, 'a', now) : undefined,
+      ]);
+      artistWeight = listeners ? idfWeight(listeners, settings.NEIGHBOR_IDF_EXPONENT) : undefined;
       const refreshes: Refresh[] = [];
       let stale = 0;
       for (const update of latest.values()) {
@@ -210,7 +229,7 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
         refreshes.push({
           update,
           vector,
-          taste: indexTaste(vector, update.artists),
+          taste: indexTaste(vector, update.artists, artistWeight),
           encoded,
           cell: cellOf(decodeVector(encoded)),
           previous,

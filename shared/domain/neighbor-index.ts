@@ -327,8 +327,12 @@ export function encodeArtistSketch(
   return top.map(([k, v]) => `${encodeURIComponent(k)}:${Math.max(1, Math.round((v / max) * QUANT))}`).join(',');
 }
 
-/** L2-normalized sparse artist vector from `encodeArtistSketch` output (malformed parts ignored). */
-export function decodeArtistSketch(s: string | undefined): SparseVector {
+/**
+ * L2-normalized sparse artist vector from `encodeArtistSketch` output (malformed parts ignored),
+ * each artist's weight multiplied by `itemWeight` first when given (IDF from the item model's
+ * listener counts, as the exact similarity weighs full profiles).
+ */
+export function decodeArtistSketch(s: string | undefined, itemWeight?: (id: string) => number): SparseVector {
   const out: SparseVector = new Map();
   if (!s) return out;
   let norm = 0;
@@ -343,8 +347,10 @@ export function decodeArtistSketch(s: string | undefined): SparseVector {
     } catch {
       continue;
     }
-    out.set(id, x);
-    norm += x * x;
+    const w = itemWeight ? x * itemWeight(id) : x;
+    if (!(w > 0)) continue;
+    out.set(id, w);
+    norm += w * w;
   }
   if (norm > 0) {
     const inv = 1 / Math.sqrt(norm);
@@ -354,8 +360,12 @@ export function decodeArtistSketch(s: string | undefined): SparseVector {
 }
 
 /** What a refresh knows of a user from an index entry (or its own profile update). */
-export function indexTaste(genres: Float64Array, artistSketch: string | undefined): TasteFeatures {
-  return { genres, artists: decodeArtistSketch(artistSketch) };
+export function indexTaste(
+  genres: Float64Array,
+  artistSketch: string | undefined,
+  itemWeight?: (id: string) => number,
+): TasteFeatures {
+  return { genres, artists: decodeArtistSketch(artistSketch, itemWeight) };
 }
 
 /**

@@ -204,6 +204,7 @@ export function indexNeighborLists(
   profiles: ReadonlyMap<string, Profile>,
   p: Pick<SystemParams, 'neighbors' | 'genreWeight' | 'artistWeight'>,
   budget: SearchBudget = DEPLOYED_BUDGET,
+  itemWeight?: (id: string) => number,
 ): { lists: Map<string, { userId: string; similarity: number }[]>; itemsRead: number; cellsRead: number } {
   const cells = new Map<string, IndexCandidate[]>();
   const queries = new Map<string, ReturnType<typeof indexTaste>>();
@@ -211,8 +212,8 @@ export function indexNeighborLists(
     const upd = profileUpdateOf(prof);
     const vector = genreVector(upd.genres);
     const stored = decodeVector(encodeVector(vector));
-    getOrInit(cells, cellOf(stored), () => []).push({ userId: u, taste: indexTaste(stored, upd.artists) });
-    queries.set(u, indexTaste(vector, upd.artists));
+    getOrInit(cells, cellOf(stored), () => []).push({ userId: u, taste: indexTaste(stored, upd.artists, itemWeight) });
+    queries.set(u, indexTaste(vector, upd.artists, itemWeight));
   }
   const weights = { genreWeight: p.genreWeight, artistWeight: p.artistWeight };
   const lists = new Map<string, { userId: string; similarity: number }[]>();
@@ -265,7 +266,7 @@ export function runSystem(
   const nkey = JSON.stringify(
     mode === 'exact'
       ? [p.playWeight, p.genreWeight, p.artistWeight, p.asymmetry, p.featureExponent, p.idf, p.tagWeight, p.tagLimit]
-      : [mode, p.playWeight, p.genreWeight, p.artistWeight, p.neighbors],
+      : [mode, p.playWeight, p.genreWeight, p.artistWeight, p.neighbors, p.idf],
   );
   // The item model exactly as the scheduled `item-model-builder` builds it from the profiles table
   // (listener counts, co-listening lists) and the catalog's tags (content lists); no sampling.
@@ -293,7 +294,7 @@ export function runSystem(
   const nlists = getOrInit(cache.neighbors, nkey, () =>
     mode === 'exact'
       ? neighborLists(profiles, { ...p, neighbors: MAX_NEIGHBORS }, counts, cache.tagVectors)
-      : indexNeighborLists(profiles, p).lists,
+      : indexNeighborLists(profiles, p, DEPLOYED_BUDGET, p.idf ? idfWeight(counts, p.idf) : undefined).lists,
   );
   const itemLists = p.itemBlend > 0 ? model.similar : undefined;
   const contentLists = p.contentBlend > 0 && data.tags ? model.content : undefined;
