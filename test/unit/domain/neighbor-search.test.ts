@@ -15,7 +15,7 @@ import {
   neighborScore,
 } from '../../../shared/domain/neighbor-index.ts';
 import { emptyProfile, profileUpdateOf } from '../../../shared/domain/profile.ts';
-import { genreVector, similarity } from '../../../shared/domain/similarity.ts';
+import { genreVector, idfWeight, similarity } from '../../../shared/domain/similarity.ts';
 import { rng } from '../../../shared/random.ts';
 
 const W = { genreWeight: 0.1, artistWeight: 0.5 };
@@ -48,6 +48,20 @@ describe('encodeArtistSketch / decodeArtistSketch', () => {
     expect([...v.keys()].sort()).toEqual(['Björk', 'a,b', 'x:y']);
     expect(v.get('Björk')).toBeGreaterThan(0);
     expect(v.get('a,b')! / v.get('x:y')!).toBeCloseTo(2, 2);
+  });
+
+  it('weighs artists by IDF before normalizing, so a shared niche artist counts more', () => {
+    const sketch = encodeArtistSketch({ pop: 1, niche: 1 }, { exponent: 0 });
+    const listeners = new Map([
+      ['pop', 400],
+      ['niche', 4],
+    ]);
+    const v = decodeArtistSketch(sketch, idfWeight(listeners, 0.5));
+    expect(v.get('niche')! / v.get('pop')!).toBeCloseTo(10, 6); // (4 / 400)^−0.5
+    expect(Math.hypot(...v.values())).toBeCloseTo(1, 12);
+    // Without weights both count the same.
+    const plain = decodeArtistSketch(sketch);
+    expect(plain.get('niche')).toBeCloseTo(plain.get('pop')!, 12);
   });
 
   it('exponent 0 binarizes; empty and malformed input decode to nothing', () => {
