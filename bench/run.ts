@@ -188,6 +188,8 @@ function table(f: Figures): string {
     ['api.readRequestsPerRecommendation', '', 'DynamoDB requests'],
     ['api.serverCpuMsPerRecommendation', '', 'serving process CPU (all threads)'],
     ['api.dynamodbLocalCpuMsPerRecommendation', '', 'DynamoDB Local JVM CPU'],
+    ['api.itemModelBuild.seconds', '', 'item model build (scan + lists + writes)'],
+    ['api.itemModelBuild.itemsWritten', '', 'item model items written per build'],
     ['cost.usdPerMillionEvents', '≤ 0.50', 'Lambda + DynamoDB; MSK apart'],
     ['cost.upperBound.usdPerMillionEvents', '', 'if every profile write refreshed neighbours'],
     ['cost.mskUsdPerMonth3Brokers', '', 'fixed'],

@@ -16,6 +16,7 @@ import {
   runUserKnn,
   type SystemParams,
 } from './eval/evaluate.ts';
+import { type OnlineResult, runPipelineEval } from './eval/online.ts';
 import { dedupe, getOrInit, type Interaction, kCore, type Metrics, randomSplit } from './eval/protocol.ts';
 import { checkStreaming } from './eval/streaming.ts';
 import { tune } from './eval/tune.ts';
@@ -43,6 +44,10 @@ Options:
                        neighbours) without any user's tags on that user's held-out (test /
                        validation) artists; all: from every tag row (leaks; for comparison only)
   --set key=value,...  override system parameters (${Object.keys(DEFAULT_SYSTEM).join(', ')})
+  --pipeline           also run the evaluation through the product: start Kafka + DynamoDB Local (or
+                       use KAFKA_BROKERS / DYNAMODB_ENDPOINT) and the local pipeline with the
+                       deployed settings, feed the catalog and the training events through Kafka,
+                       build the item model, and ask GET /recommendations for every test user
   --tune               coordinate search of the parameters on the validation split (implies --validation)
   --check-streaming    verify that shuffled, duplicated streaming replay builds the batch profiles
   --rp3 alpha=a,beta=b,topK=k  RP3beta baseline parameters (default alpha=0.7,beta=0.4,topK=200, tuned on validation)
@@ -109,6 +114,7 @@ async function main(): Promise<void> {
       tune: { type: 'boolean', default: false },
       'check-streaming': { type: 'boolean', default: false },
       'no-baselines': { type: 'boolean', default: false },
+      pipeline: { type: 'boolean', default: false },
       out: { type: 'string' },
       'skip-bad': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -190,6 +196,15 @@ async function main(): Promise<void> {
   const sysSeconds = (performance.now() - t0) / 1000;
   log(`system done in ${sysSeconds.toFixed(1)} s`);
   const results: [string, Metrics][] = [[mode === 'index' ? 'system (index neighbours)' : 'system', sys]];
+  let online: OnlineResult | undefined;
+  if (values.pipeline) {
+    log('pipeline: starting the local infrastructure and pipeline…');
+    online = await runPipelineEval(data, log);
+    log(
+      `pipeline: ${online.events} events fed in ${online.seconds.feed.toFixed(1)} s, drained in ${online.seconds.drain.toFixed(1)} s, item model ${online.seconds.itemModel.toFixed(1)} s, ${online.metrics.users} queries in ${online.seconds.queries.toFixed(1)} s (${online.failedQueries} failed)`,
+    );
+    results.push(['system through the pipeline (read API)', online.metrics]);
+  }
   if (!values['no-baselines']) {
     results.push(['MostPop', runMostPop(data)]);
     log('MostPop done');
@@ -224,12 +239,15 @@ async function main(): Promise<void> {
       params,
       neighbors: mode,
       system: asJson(sys, k),
+      ...(online
+        ? { pipeline: { ...asJson(online.metrics, k), seconds: online.seconds, failedQueries: online.failedQueries } }
+        : {}),
       baselines: values['no-baselines']
         ? {}
         : {
-            mostpop: asJson(results[1]![1], k),
-            userknn: asJson(results[2]![1], k),
-            rp3beta: asJson(results[3]![1], k),
+            mostpop: asJson(results[results.length - 3]![1], k),
+            userknn: asJson(results[results.length - 2]![1], k),
+            rp3beta: asJson(results[results.length - 1]![1], k),
           },
       seconds: { system: sysSeconds, total: (performance.now() - started) / 1000 },
     };

@@ -75,7 +75,8 @@ export function startSchedules(opts: {
 
   return {
     async runNow(fn) {
-      await running.get(fn);
+      // Re-checked after each wait: concurrent callers run one after another, never together.
+      while (running.has(fn)) await running.get(fn);
       return run(fn);
     },
     async stop() {

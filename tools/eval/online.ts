@@ -1,0 +1,164 @@
+/**
+ * The evaluation through the product itself (`npm run eval -- … --pipeline`): Kafka and DynamoDB
+ * Local (or KAFKA_BROKERS / DYNAMODB_ENDPOINT), the local pipeline with the topology's real
+ * settings, the training split produced to Kafka as listen events (one play per user–artist pair)
+ * after the catalog (artists with the held-out-free genres and tags), drained through every
+ * trigger, one item model build, then GET /users/{id}/recommendations?kind=artist for every test
+ * user. What the offline harness approximates (the index search, K, refresh timing, the lookup
+ * cap, the read API's candidates) is all real here.
+ */
+import { randomBytes } from 'node:crypto';
+import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
+import { startLocalPipeline } from '../../local/pipeline.ts';
+import { createKafka } from '../../shared/adapters/kafka-client.ts';
+import type { ArtistUpsertV1, ListenEventV1 } from '../../shared/domain/events.ts';
+import { MAX_ITEM_TAGS } from '../../shared/domain/events.ts';
+import { triggers } from '../../shared/topology.ts';
+import { kafkaSender } from '../replay.ts';
+import { type EvalData, groupByUser } from './evaluate.ts';
+import { evaluateLists, type Metrics } from './protocol.ts';
+
+const TS = Date.UTC(2011, 0, 1);
+const userId = (u: string) => `lfm-u${u}`;
+const artistId = (a: string) => `lfm-a${a}`;
+
+export interface OnlineResult {
+  metrics: Metrics;
+  seconds: { feed: number; drain: number; itemModel: number; queries: number; total: number };
+  events: number;
+  failedQueries: number;
+}
+
+export async function runPipelineEval(data: EvalData, log: (line: string) => void): Promise<OnlineResult> {
+  const t0 = performance.now();
+  const infra = await startInfrastructure({ log: (l) => log(`[infra] ${l}`), logDir: '.data/eval-logs' });
+  let stopPipeline: (() => Promise<void>) | undefined;
+  const stop = async () => {
+    await stopPipeline?.();
+    await infra.stop();
+  };
+  onShutdown(stop);
+  try {
+    const topology = await provisionTopology(infra, `eval${randomBytes(3).toString('hex')}-`);
+    const pipeline = await startLocalPipeline({
+      topology,
+      kafkaBrokers: infra.kafkaBrokers,
+      dynamodbEndpoint: infra.dynamodbEndpoint,
+      port: 0,
+      authToken: 'eval',
+      scheduleEverySeconds: 0,
+      log: (l) => (l.includes('[http]') ? undefined : log(l)),
+    });
+    stopPipeline = pipeline.stop;
+    const kafka = createKafka({ brokers: infra.kafkaBrokers, auth: 'none', clientId: 'tunestream-eval' });
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    const send = kafkaSender(producer, topology.prefix);
+
+    // Catalog first (profiles take artist genres from it), then the training interactions.
+    const artists: ArtistUpsertV1[] = data.items.map((a) => {
+      const tags = Object.entries(data.tags?.get(a) ?? {})
+        .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+        .slice(0, MAX_ITEM_TAGS)
+        .map(([tag, count]) => ({ tag: tag.slice(0, 128), count }));
+      const genres = data.genres.get(a);
+      return {
+        artistId: artistId(a),
+        name: `Last.fm artist ${a}`,
+        ...(genres && Object.keys(genres).length > 0 ? { genres } : {}),
+        ...(tags.length > 0 ? { tags } : {}),
+        updatedAt: TS,
+      };
+    });
+    for (let i = 0; i < artists.length; i += 500) await send('catalog', artists.slice(i, i + 500));
+    // Mappings come in the topology's trigger order.
+    await drain([pipeline.mappings[triggers.findIndex((t) => t.function === 'catalog-updater')]!], log);
+    const events: ListenEventV1[] = data.train.map((r) => ({
+      eventId: `eval-${r.user}-${r.item}`,
+      userId: userId(r.user),
+      artistId: artistId(r.item),
+      ts: TS,
+      type: 'play',
+    }));
+    const fed = performance.now();
+    for (let i = 0; i < events.length; i += 1000) {
+      await send('event', events.slice(i, i + 1000));
+      if (i % 10_000 === 0) log(`fed ${i}/${events.length} events`);
+    }
+    await producer.disconnect();
+    const feedSeconds = (performance.now() - fed) / 1000;
+    const drained = performance.now();
+    await drain(pipeline.mappings, log);
+    const drainSeconds = (performance.now() - drained) / 1000;
+    const built = performance.now();
+    await pipeline.schedules.runNow('item-model-builder');
+    const itemModelSeconds = (performance.now() - built) / 1000;
+
+    const tests = new Map<string, Set<string>>();
+    for (const [u, items] of groupByUser(data.test)) tests.set(u, new Set(items.keys()));
+    const lists = new Map<string, string[]>();
+    let failed = 0;
+    const queried = performance.now();
+    const users = [...tests.keys()];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < users.length) {
+          const u = users[next++]!;
+          const res = await fetch(`${pipeline.url}/users/${userId(u)}/recommendations?kind=artist&limit=${data.k}`, {
+            headers: { authorization: 'Bearer eval' },
+          });
+          if (res.status !== 200) {
+            failed++;
+            lists.set(u, []);
+            continue;
+          }
+          const body = (await res.json()) as { items: { artistId: string }[] };
+          lists.set(
+            u,
+            body.items.map((i) => i.artistId.replace(/^lfm-a/, '')),
+          );
+        }
+      }),
+    );
+    const querySeconds = (performance.now() - queried) / 1000;
+    return {
+      metrics: evaluateLists(lists, tests, data.k, data.items.length),
+      seconds: {
+        feed: feedSeconds,
+        drain: drainSeconds,
+        itemModel: itemModelSeconds,
+        queries: querySeconds,
+        total: (performance.now() - t0) / 1000,
+      },
+      events: events.length,
+      failedQueries: failed,
+    };
+  } finally {
+    await stop();
+  }
+}
+
+/** Until every given trigger has no lag, nothing buffered and nothing in flight, twice in a row. */
+async function drain(
+  mappings: readonly { lag(): Promise<Record<number, number>>; stats(): { inFlight: number; buffered: number } }[],
+  log: (line: string) => void,
+  timeoutMs = 900_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let quiet = 0;
+  let lastNote = Date.now();
+  while (Date.now() < deadline) {
+    const lags = await Promise.all(mappings.map((m) => m.lag()));
+    const busy = mappings.some((m) => m.stats().inFlight > 0 || m.stats().buffered > 0);
+    const total = lags.map((l) => Object.values(l).reduce((a, b) => a + b, 0));
+    quiet = !busy && total.every((x) => x === 0) ? quiet + 1 : 0;
+    if (quiet >= 2) return;
+    if (Date.now() - lastNote > 5000) {
+      lastNote = Date.now();
+      log(`draining: lag per trigger ${total.join(' / ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('the pipeline did not drain');
+}
