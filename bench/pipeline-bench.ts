@@ -326,6 +326,8 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
         readUnitsPerRefresh: c.readUnits / per,
         writeRequestsPerRefresh: c.writes / per,
         itemsWrittenPerRefresh: c.itemsWritten / per,
+        // Billed by item size: a neighbour list of K entries is several 1 KB units.
+        writeUnitsPerRefresh: c.writeUnits / per,
         wallMsPerRefresh: wall / per,
       };
     };

@@ -223,7 +223,7 @@ function operation(r: RouteSpec): Record<string, unknown> {
         },
       };
     case 'GET /users/{userId}/neighbors':
-      op.parameters = [...params, limit(100, settings.NEIGHBORS_K)];
+      op.parameters = [...params, limit(100, Math.min(20, settings.NEIGHBORS_K))];
       return {
         ...op,
         responses: {

@@ -52,7 +52,8 @@ const RecommendationsQuery = z.object({
   kind: z.enum(['track', 'artist']).default('track'),
 });
 
-const NeighborsQuery = z.object({ limit: limitParam(100, settings.NEIGHBORS_K) });
+/** The route shows the closest 20 by default; ranking uses all NEIGHBORS_K. */
+const NeighborsQuery = z.object({ limit: limitParam(100, Math.min(20, settings.NEIGHBORS_K)) });
 
 /**
  * Popular items per genre change slowly (catalog popularity), and every recommendation asks for
