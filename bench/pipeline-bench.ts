@@ -230,6 +230,7 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
       scanReadRequests: c.reads,
       scanReadUnits: c.readUnits,
       itemsWritten: c.itemsWritten,
+      writeUnits: c.writeUnits,
       writeRequests: c.writes,
       kinds: build.kinds,
     };

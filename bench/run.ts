@@ -196,6 +196,7 @@ function table(f: Figures): string {
     ['api.dynamodbLocalCpuMsPerRecommendation', '', 'DynamoDB Local JVM CPU'],
     ['api.itemModelBuild.seconds', '', 'item model build (scan + lists + writes)'],
     ['api.itemModelBuild.itemsWritten', '', 'item model items written per build'],
+    ['api.itemModelBuild.writeUnits', '', 'item model write units per build (by item size)'],
     ['cost.usdPerMillionEvents', '≤ 0.50', 'Lambda + DynamoDB; MSK apart'],
     ['cost.upperBound.usdPerMillionEvents', '', 'if every profile write refreshed neighbours'],
     ['cost.mskUsdPerMonth3Brokers', '', 'fixed'],
