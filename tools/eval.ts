@@ -7,7 +7,6 @@ import { parseArgs } from 'node:util';
 import {
   DEFAULT_RP3BETA,
   DEFAULT_SYSTEM,
-  type EvalData,
   type Rp3betaParams,
   runMostPop,
   runRp3beta,
@@ -15,10 +14,11 @@ import {
   runUserKnn,
   type SystemParams,
 } from './eval/evaluate.ts';
-import { dedupe, getOrInit, type Interaction, kCore, type Metrics, randomSplit } from './eval/protocol.ts';
+import { splitData } from './eval/data.ts';
+import type { Metrics } from './eval/protocol.ts';
 import { checkStreaming } from './eval/streaming.ts';
 import { tune } from './eval/tune.ts';
-import { artistGenresOf, loadLastfm } from './loaders/lastfm.ts';
+import { loadLastfm } from './loaders/lastfm.ts';
 
 const HELP = `Usage: npm run eval -- --dataset <lastfm-hetrec2011 dir> [options]
 
@@ -127,36 +127,18 @@ async function main(): Promise<void> {
     if (!r.ok) process.exitCode = 1;
     return;
   }
-  const rows: Interaction[] = ds.userArtists.map((r) => ({ user: r.userId, item: r.artistId, plays: r.plays }));
-  const filtered = kCore(dedupe(rows), core);
-  const users = new Set(filtered.map((r) => r.user));
-  const items = [...new Set(filtered.map((r) => r.item))].sort();
-  log(`${rows.length} pairs → ${core}-core: ${filtered.length} pairs, ${users.size} users, ${items.length} artists`);
-  let { train, test } = randomSplit(filtered, seed, 0.2);
-  const heldOut = new Set(test.map((r) => `${r.user}\u0000${r.item}`));
-  const validation = values.validation || values.tune;
-  if (validation) ({ train, test } = randomSplit(train, seed + 1, 0.2));
-  for (const r of test) heldOut.add(`${r.user}\u0000${r.item}`);
   if (values.tags !== 'heldout-free' && values.tags !== 'all') throw new Error('--tags must be heldout-free or all');
-  const genres =
-    values.tags === 'all'
-      ? ds.tagging.artistGenres
-      : artistGenresOf(ds.tagging.assignments, (a) => heldOut.has(`${a.userId}\u0000${a.artistId}`));
-  const leaked = ds.tagging.assignments.filter((a) => heldOut.has(`${a.userId}\u0000${a.artistId}`)).length;
+  const validation = values.validation || values.tune;
+  const split = splitData(ds, { seed, k, core, validation, tags: values.tags });
+  const { data } = split;
+  const { items, train, test } = data;
+  log(`${ds.userArtists.length} pairs → ${core}-core: ${split.interactions} pairs, ${split.users} users, ${items.length} artists`);
   log(
-    `tags: ${leaked} of ${ds.tagging.assignments.length} tag rows are a user's tags on a held-out artist of theirs — ${values.tags === 'all' ? 'KEPT (--tags all)' : 'left out of artist genres and tag content'}`,
+    `tags: ${split.leakedTagRows} of ${split.tagRows} tag rows are a user's tags on a held-out artist of theirs — ${values.tags === 'all' ? 'KEPT (--tags all)' : 'left out of artist genres and tag content'}`,
   );
   log(
     `split (seed ${seed}${validation ? ', VALIDATION inside training' : ''}): ${train.length} train, ${test.length} held out`,
   );
-  // Artist tag counts for the content neighbours, without held-out pairs' tags (unless --tags all).
-  const tags = new Map<string, Record<string, number>>();
-  for (const a of ds.tagging.assignments) {
-    if (values.tags !== 'all' && heldOut.has(`${a.userId}\u0000${a.artistId}`)) continue;
-    const t = getOrInit(tags, a.artistId, () => ({}) as Record<string, number>);
-    t[a.tag] = (t[a.tag] ?? 0) + 1;
-  }
-  const data: EvalData = { train, test, items, genres, tags, k };
 
   if (values.tune) {
     const best = tune(data, log);
@@ -203,9 +185,9 @@ async function main(): Promise<void> {
         k,
         ranking: 'full ranking over all artists, training items excluded',
         tags: values.tags,
-        users: users.size,
+        users: split.users,
         items: items.length,
-        interactions: filtered.length,
+        interactions: split.interactions,
         train: train.length,
         heldOut: test.length,
       },
