@@ -4,17 +4,17 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { splitData } from './eval/data.ts';
 import {
   DEFAULT_RP3BETA,
   DEFAULT_SYSTEM,
+  parseSystemParams,
   type Rp3betaParams,
   runMostPop,
   runRp3beta,
   runSystem,
   runUserKnn,
-  type SystemParams,
 } from './eval/evaluate.ts';
-import { splitData } from './eval/data.ts';
 import type { Metrics } from './eval/protocol.ts';
 import { checkStreaming } from './eval/streaming.ts';
 import { tune } from './eval/tune.ts';
@@ -47,18 +47,6 @@ Options:
   --out <file.json>    write the results as JSON
   --skip-bad           skip (and count) malformed dataset lines instead of failing
   -h, --help           this help`;
-
-function parseSet(s: string | undefined): Partial<SystemParams> {
-  const out: Record<string, unknown> = {};
-  if (!s) return out;
-  for (const kv of s.split(',')) {
-    const [k, v] = kv.split('=');
-    if (!k || v === undefined || !(k in DEFAULT_SYSTEM)) throw new Error(`--set: unknown or malformed "${kv}"`);
-    out[k] = typeof (DEFAULT_SYSTEM as Record<string, unknown>)[k] === 'number' ? Number(v) : v;
-    if (Number.isNaN(out[k])) throw new Error(`--set: ${k} must be a number`);
-  }
-  return out as Partial<SystemParams>;
-}
 
 function parseRp3(s: string | undefined): Partial<Rp3betaParams> {
   const out: Record<string, number> = {};
@@ -132,7 +120,9 @@ async function main(): Promise<void> {
   const split = splitData(ds, { seed, k, core, validation, tags: values.tags });
   const { data } = split;
   const { items, train, test } = data;
-  log(`${ds.userArtists.length} pairs → ${core}-core: ${split.interactions} pairs, ${split.users} users, ${items.length} artists`);
+  log(
+    `${ds.userArtists.length} pairs → ${core}-core: ${split.interactions} pairs, ${split.users} users, ${items.length} artists`,
+  );
   log(
     `tags: ${split.leakedTagRows} of ${split.tagRows} tag rows are a user's tags on a held-out artist of theirs — ${values.tags === 'all' ? 'KEPT (--tags all)' : 'left out of artist genres and tag content'}`,
   );
@@ -150,7 +140,7 @@ async function main(): Promise<void> {
     console.log(table([['system (tuned, validation)', best.metrics]], k));
     return;
   }
-  const params = { ...DEFAULT_SYSTEM, ...parseSet(values.set) };
+  const params = { ...DEFAULT_SYSTEM, ...parseSystemParams(values.set) };
   const mode = values.neighbors;
   if (mode !== 'exact' && mode !== 'index') throw new Error('--neighbors must be exact or index');
   if (mode === 'index' && params.featureExponent !== 1)

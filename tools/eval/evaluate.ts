@@ -87,6 +87,19 @@ export const DEFAULT_SYSTEM: Readonly<SystemParams> = Object.freeze({
   contentTopK: 50,
 });
 
+/** `key=value,...` overrides of `DEFAULT_SYSTEM` (as `--set` takes them); numbers parsed, keys checked. */
+export function parseSystemParams(s: string | undefined): Partial<SystemParams> {
+  const out: Record<string, unknown> = {};
+  if (!s) return out;
+  for (const kv of s.split(',')) {
+    const [k, v] = kv.split('=');
+    if (!k || v === undefined || !(k in DEFAULT_SYSTEM)) throw new Error(`--set: unknown or malformed "${kv}"`);
+    out[k] = typeof (DEFAULT_SYSTEM as Record<string, unknown>)[k] === 'number' ? Number(v) : v;
+    if (Number.isNaN(out[k])) throw new Error(`--set: ${k} must be a number`);
+  }
+  return out as Partial<SystemParams>;
+}
+
 export interface EvalData {
   train: readonly Interaction[];
   test: readonly Interaction[];
