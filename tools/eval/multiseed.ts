@@ -28,23 +28,26 @@ Options:
   --min-gain <x>      a value is kept when it beats the best mean nDCG by more than x (default 0.0002)
   -h, --help          this help`;
 
-/** Servable SystemParams only (playWeight stays binary); values around the current defaults plus bolder moves. */
+/**
+ * Servable SystemParams only (playWeight stays binary); values around the defaults plus bolder
+ * moves, the defaults included so that later rounds can move back. itemExponent is left out: with
+ * binary input every profile weight is 1, so it has no effect.
+ */
 export const MULTISEED_GRID: Grid = {
-  itemBlend: [0.4, 0.6, 0.7],
-  beta: [0.3, 0.35, 0.45, 0.5],
-  idf: [0.4, 0.6, 0.75],
-  tagWeight: [0.1, 0.3, 0.4],
-  contentBlend: [0.15, 0.25, 0.3],
-  neighbors: [70, 150, 200],
-  itemTopK: [100, 300],
-  contentTopK: [30, 100],
-  itemBeta: [0.3, 0.5],
-  itemAlpha: [0.6, 0.8],
-  alpha: [1.5, 2.5],
-  itemExponent: [0, 1],
-  tagLimit: [30, 100],
-  genreWeight: [0.1],
-  normalize: ['sum', 'none'],
+  itemBlend: [0.4, 0.5, 0.6, 0.7],
+  beta: [0.3, 0.35, 0.4, 0.45, 0.5],
+  idf: [0.4, 0.5, 0.6, 0.75],
+  tagWeight: [0.1, 0.2, 0.3, 0.4],
+  contentBlend: [0.15, 0.2, 0.25, 0.3],
+  neighbors: [70, 100, 150, 200],
+  itemTopK: [100, 200, 300],
+  contentTopK: [30, 50, 100],
+  itemBeta: [0.3, 0.4, 0.5],
+  itemAlpha: [0.6, 0.7, 0.8],
+  alpha: [1.5, 2, 2.5],
+  tagLimit: [30, 50, 100],
+  genreWeight: [0, 0.1],
+  normalize: ['sum', 'none', 'l2'],
 };
 
 interface SeedRun {
