@@ -402,7 +402,7 @@ export const settings = {
   ITEM_MODEL_MAX_USERS: 20_000,
   /** Neighbours kept per item in the item model: co-listening and tag content. */
   ITEM_MODEL_SIMILAR_K: 200,
-  ITEM_MODEL_CONTENT_K: 50,
+  ITEM_MODEL_CONTENT_K: 30,
   /** A user's own items whose item-model lists a recommendation reads (their strongest first). */
   ITEM_MODEL_LOOKUPS: 50,
   RECOMMENDATIONS_DEFAULT_LIMIT: 20,

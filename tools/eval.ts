@@ -5,22 +5,22 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { settings } from '../shared/topology.ts';
+import { splitData } from './eval/data.ts';
 import {
   DEFAULT_RP3BETA,
   DEFAULT_SYSTEM,
-  type EvalData,
+  parseSystemParams,
   type Rp3betaParams,
   runMostPop,
   runRp3beta,
   runSystem,
   runUserKnn,
-  type SystemParams,
 } from './eval/evaluate.ts';
 import { type OnlineResult, runPipelineEval } from './eval/online.ts';
-import { dedupe, getOrInit, type Interaction, kCore, type Metrics, randomSplit } from './eval/protocol.ts';
+import type { Metrics } from './eval/protocol.ts';
 import { checkStreaming } from './eval/streaming.ts';
 import { tune } from './eval/tune.ts';
-import { artistGenresOf, loadLastfm } from './loaders/lastfm.ts';
+import { loadLastfm } from './loaders/lastfm.ts';
 
 const HELP = `Usage: npm run eval -- --dataset <lastfm-hetrec2011 dir> [options]
 
@@ -38,8 +38,8 @@ Options:
   --neighbors <mode>   exact (default): top-K by similarity over full profiles; index: the deployed
                        neighbour-updater search (genre cells within NEIGHBOR_MAX_CELLS/ITEMS,
                        ranked by neighborScore over the genre vector + IDF-weighted artist sketch,
-                       with the deployed NEIGHBOR_GENRE_WEIGHT / _ARTIST_WEIGHT / _IDF_EXPONENT
-                       unless --set overrides them): the product's whole path
+                       with the deployed NEIGHBORS_K and NEIGHBOR_GENRE_WEIGHT / _ARTIST_WEIGHT /
+                       _IDF_EXPONENT unless --set overrides them): the product's neighbours
   --tags <mode>        heldout-free (default): artist genres and tag counts (tag profiles, content
                        neighbours) without any user's tags on that user's held-out (test /
                        validation) artists; all: from every tag row (leaks; for comparison only)
@@ -55,18 +55,6 @@ Options:
   --out <file.json>    write the results as JSON
   --skip-bad           skip (and count) malformed dataset lines instead of failing
   -h, --help           this help`;
-
-function parseSet(s: string | undefined): Partial<SystemParams> {
-  const out: Record<string, unknown> = {};
-  if (!s) return out;
-  for (const kv of s.split(',')) {
-    const [k, v] = kv.split('=');
-    if (!k || v === undefined || !(k in DEFAULT_SYSTEM)) throw new Error(`--set: unknown or malformed "${kv}"`);
-    out[k] = typeof (DEFAULT_SYSTEM as Record<string, unknown>)[k] === 'number' ? Number(v) : v;
-    if (Number.isNaN(out[k])) throw new Error(`--set: ${k} must be a number`);
-  }
-  return out as Partial<SystemParams>;
-}
 
 function parseRp3(s: string | undefined): Partial<Rp3betaParams> {
   const out: Record<string, number> = {};
@@ -136,36 +124,20 @@ async function main(): Promise<void> {
     if (!r.ok) process.exitCode = 1;
     return;
   }
-  const rows: Interaction[] = ds.userArtists.map((r) => ({ user: r.userId, item: r.artistId, plays: r.plays }));
-  const filtered = kCore(dedupe(rows), core);
-  const users = new Set(filtered.map((r) => r.user));
-  const items = [...new Set(filtered.map((r) => r.item))].sort();
-  log(`${rows.length} pairs → ${core}-core: ${filtered.length} pairs, ${users.size} users, ${items.length} artists`);
-  let { train, test } = randomSplit(filtered, seed, 0.2);
-  const heldOut = new Set(test.map((r) => `${r.user}\u0000${r.item}`));
-  const validation = values.validation || values.tune;
-  if (validation) ({ train, test } = randomSplit(train, seed + 1, 0.2));
-  for (const r of test) heldOut.add(`${r.user}\u0000${r.item}`);
   if (values.tags !== 'heldout-free' && values.tags !== 'all') throw new Error('--tags must be heldout-free or all');
-  const genres =
-    values.tags === 'all'
-      ? ds.tagging.artistGenres
-      : artistGenresOf(ds.tagging.assignments, (a) => heldOut.has(`${a.userId}\u0000${a.artistId}`));
-  const leaked = ds.tagging.assignments.filter((a) => heldOut.has(`${a.userId}\u0000${a.artistId}`)).length;
+  const validation = values.validation || values.tune;
+  const split = splitData(ds, { seed, k, core, validation, tags: values.tags });
+  const { data } = split;
+  const { items, train, test } = data;
   log(
-    `tags: ${leaked} of ${ds.tagging.assignments.length} tag rows are a user's tags on a held-out artist of theirs — ${values.tags === 'all' ? 'KEPT (--tags all)' : 'left out of artist genres and tag content'}`,
+    `${ds.userArtists.length} pairs → ${core}-core: ${split.interactions} pairs, ${split.users} users, ${items.length} artists`,
+  );
+  log(
+    `tags: ${split.leakedTagRows} of ${split.tagRows} tag rows are a user's tags on a held-out artist of theirs — ${values.tags === 'all' ? 'KEPT (--tags all)' : 'left out of artist genres and tag content'}`,
   );
   log(
     `split (seed ${seed}${validation ? ', VALIDATION inside training' : ''}): ${train.length} train, ${test.length} held out`,
   );
-  // Artist tag counts for the content neighbours, without held-out pairs' tags (unless --tags all).
-  const tags = new Map<string, Record<string, number>>();
-  for (const a of ds.tagging.assignments) {
-    if (values.tags !== 'all' && heldOut.has(`${a.userId}\u0000${a.artistId}`)) continue;
-    const t = getOrInit(tags, a.artistId, () => ({}) as Record<string, number>);
-    t[a.tag] = (t[a.tag] ?? 0) + 1;
-  }
-  const data: EvalData = { train, test, items, genres, tags, k };
 
   if (values.tune) {
     const best = tune(data, log);
@@ -185,9 +157,10 @@ async function main(): Promise<void> {
           genreWeight: settings.NEIGHBOR_GENRE_WEIGHT,
           artistWeight: settings.NEIGHBOR_ARTIST_WEIGHT,
           idf: settings.NEIGHBOR_IDF_EXPONENT,
+          neighbors: settings.NEIGHBORS_K,
         }
       : {};
-  const params = { ...DEFAULT_SYSTEM, ...deployed, ...parseSet(values.set) };
+  const params = { ...DEFAULT_SYSTEM, ...deployed, ...parseSystemParams(values.set) };
   if (mode !== 'exact' && mode !== 'index') throw new Error('--neighbors must be exact or index');
   if (mode === 'index' && params.featureExponent !== 1)
     log('note: --neighbors index uses the deployed artist sketch (exponent 1); featureExponent is ignored');
@@ -230,9 +203,9 @@ async function main(): Promise<void> {
         k,
         ranking: 'full ranking over all artists, training items excluded',
         tags: values.tags,
-        users: users.size,
+        users: split.users,
         items: items.length,
-        interactions: filtered.length,
+        interactions: split.interactions,
         train: train.length,
         heldOut: test.length,
       },

@@ -28,7 +28,7 @@ export const DEFAULT_ITEM_MODEL: Readonly<ItemModelParams> = Object.freeze({
   alpha: 0.7,
   beta: 0.4,
   topK: 200,
-  contentTopK: 50,
+  contentTopK: 30,
   maxUsers: 20_000,
 });
 

@@ -78,19 +78,19 @@ export interface RankingParams {
 }
 
 /**
- * The tuned ranking (validation split, EVALUATION.md), used by the read API and the offline
+ * The tuned ranking (validation splits, EVALUATION.md), used by the read API and the offline
  * evaluation alike. β and the item/content blends act only when their inputs are given (listener
  * counts, item-model lists); without them the ranking is the user-neighbour score alone.
  */
 export const DEFAULT_RANKING: Readonly<RankingParams> = Object.freeze({
-  alpha: 2,
+  alpha: 1.5,
   itemExponent: 0.5,
   normalize: 'l2',
   beta: 0.4,
   genreBlend: 0,
   popularityPrior: 0.2,
   minSimilarity: 0,
-  itemBlend: 0.5,
+  itemBlend: 0.6,
   contentBlend: 0.2,
 });
 

@@ -5,8 +5,10 @@
 import { DEFAULT_SYSTEM, type EvalData, type NeighborCache, runSystem, type SystemParams } from './evaluate.ts';
 import type { Metrics } from './protocol.ts';
 
+export type Grid = { [K in keyof SystemParams]?: SystemParams[K][] };
+
 // Kept small: on the shared 2-core machine one trial takes 10–60 s. Most promising first.
-export const GRID: { [K in keyof SystemParams]?: SystemParams[K][] } = {
+export const GRID: Grid = {
   contentBlend: [0, 0.1, 0.2, 0.3],
   itemBlend: [0, 0.3, 0.5, 0.6],
   idf: [0, 0.25, 0.5, 0.75],
@@ -22,33 +24,61 @@ export const GRID: { [K in keyof SystemParams]?: SystemParams[K][] } = {
   normalize: ['none', 'l2'],
 };
 
-export function tune(data: EvalData, log: (m: string) => void): { params: SystemParams; metrics: Metrics } {
-  const cache: { neighbors: NeighborCache } = { neighbors: new Map() };
-  let params: SystemParams = { ...DEFAULT_SYSTEM };
-  let best = runSystem(data, params, cache).metrics;
-  log(`start nDCG ${best['ndcg@k'].toFixed(4)} P ${best['precision@k'].toFixed(4)}`);
-  for (let round = 1; round <= 2; round++) {
+/**
+ * Generic coordinate search: `evaluate` scores a parameter set (higher is better); a value is
+ * kept when it beats the current best by more than `minGain`. `afterKey` runs after each
+ * parameter's values (e.g. to drop caches).
+ */
+export function coordinateSearch<T extends { score: number }>(
+  start: SystemParams,
+  grid: Grid,
+  evaluate: (p: SystemParams) => T,
+  log: (m: string, t: T, better: boolean) => void,
+  opts: { rounds?: number; minGain?: number; afterKey?: () => void } = {},
+): { params: SystemParams; best: T } {
+  let params = { ...start };
+  let best = evaluate(params);
+  log('start', best, false);
+  for (let round = 1; round <= (opts.rounds ?? 2); round++) {
     let changed = false;
-    for (const [key, values] of Object.entries(GRID) as [keyof SystemParams, unknown[]][]) {
+    for (const [key, values] of Object.entries(grid) as [keyof SystemParams, unknown[]][]) {
       for (const v of values) {
         if (params[key] === v) continue;
         const cand = { ...params, [key]: v } as SystemParams;
-        const m = runSystem(data, cand, cache).metrics;
-        const better = m['ndcg@k'] > best['ndcg@k'] + 1e-4;
-        log(
-          `  ${key}=${v}: nDCG ${m['ndcg@k'].toFixed(4)} P ${m['precision@k'].toFixed(4)}${better ? '  ← better' : ''}`,
-        );
+        const t = evaluate(cand);
+        const better = t.score > best.score + (opts.minGain ?? 1e-4);
+        log(`  ${key}=${v}`, t, better);
         if (better) {
           params = cand;
-          best = m;
+          best = t;
           changed = true;
         }
       }
-      // Neighbour lists for stale similarity settings are not needed again.
-      if (cache.neighbors.size > 8) cache.neighbors.clear();
+      opts.afterKey?.();
     }
-    log(`round ${round}: nDCG ${best['ndcg@k'].toFixed(4)} P ${best['precision@k'].toFixed(4)}`);
+    log(`round ${round}`, best, false);
     if (!changed) break;
   }
-  return { params, metrics: best };
+  return { params, best };
+}
+
+export function tune(data: EvalData, log: (m: string) => void): { params: SystemParams; metrics: Metrics } {
+  const cache: { neighbors: NeighborCache } = { neighbors: new Map() };
+  const fmt = (m: Metrics) => `nDCG ${m['ndcg@k'].toFixed(4)} P ${m['precision@k'].toFixed(4)}`;
+  const { params, best } = coordinateSearch(
+    DEFAULT_SYSTEM,
+    GRID,
+    (p) => {
+      const metrics = runSystem(data, p, cache).metrics;
+      return { score: metrics['ndcg@k'], metrics };
+    },
+    (label, t, better) => log(`${label}: ${fmt(t.metrics)}${better ? '  ← better' : ''}`),
+    {
+      // Neighbour lists for stale similarity settings are not needed again.
+      afterKey: () => {
+        if (cache.neighbors.size > 8) cache.neighbors.clear();
+      },
+    },
+  );
+  return { params, metrics: best.metrics };
 }
