@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { BuildSummary } from '../functions/item-model-builder/handler.ts';
-import { startLocalPipeline } from '../local/pipeline.ts';
+import { startLocalPipeline, waitUntilDrained } from '../local/pipeline.ts';
 import { buildMskEvent, localClusterArn, type MskRecord } from '../local/runtime/msk-event.ts';
 import { getProfiles } from '../shared/adapters/dynamodb.ts';
 import { createDocumentClient } from '../shared/adapters/dynamodb-client.ts';
@@ -77,22 +77,7 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
     await res.arrayBuffer();
     if (res.status !== 202) throw new Error(`POST /events: ${res.status}`);
   };
-  const idle = async (timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    let lastNote = Date.now();
-    while (Date.now() < deadline) {
-      const lags = await Promise.all(pipeline.mappings.map((m) => m.lag()));
-      const busy = pipeline.mappings.some((m) => m.stats().inFlight > 0 || m.stats().buffered > 0);
-      if (!busy && lags.every((l) => Object.values(l).every((x) => x === 0))) return;
-      if (Date.now() - lastNote > 5000) {
-        lastNote = Date.now();
-        const total = lags.map((l) => Object.values(l).reduce((a, b) => a + b, 0));
-        log(`pipeline: waiting to drain, lag per trigger ${total.join(' / ')}`);
-      }
-      await sleep(250);
-    }
-    throw new Error('pipeline did not drain');
-  };
+  const idle = (timeoutMs: number) => waitUntilDrained(pipeline.mappings, { timeoutMs, log });
   const out: Record<string, unknown> = {};
   try {
     // Populate: every user gets a history, so profiles, the index and neighbour lists exist.

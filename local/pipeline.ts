@@ -158,6 +158,33 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
   }
 }
 
+/**
+ * Waits until every given mapping has no lag on the broker, nothing buffered and nothing in flight,
+ * `quietChecks` checks in a row (250 ms apart); logs the lag per mapping every 5 s.
+ */
+export async function waitUntilDrained(
+  mappings: readonly EventSourceMapping[],
+  opts: { timeoutMs: number; quietChecks?: number; log?: LogLine; label?: string },
+): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  const needed = opts.quietChecks ?? 1;
+  let quiet = 0;
+  let lastNote = Date.now();
+  while (Date.now() < deadline) {
+    const lags = await Promise.all(mappings.map((m) => m.lag()));
+    const busy = mappings.some((m) => m.stats().inFlight > 0 || m.stats().buffered > 0);
+    quiet = !busy && lags.every((l) => Object.values(l).every((x) => x === 0)) ? quiet + 1 : 0;
+    if (quiet >= needed) return;
+    if (Date.now() - lastNote > 5000) {
+      lastNote = Date.now();
+      const total = lags.map((l) => Object.values(l).reduce((a, b) => a + b, 0));
+      opts.log?.(`${opts.label ?? 'pipeline'}: waiting to drain, lag per trigger ${total.join(' / ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${opts.label ?? 'pipeline'} did not drain`);
+}
+
 /** Requests the workers made, added to this process's counter (what benchmarks and logs read). */
 function addToCounter(d: CounterDelta): void {
   try {

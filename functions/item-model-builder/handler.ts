@@ -41,7 +41,7 @@ function expiresAtSeconds(now: number): number {
   return Math.ceil(now / 1000 + Math.max(3 * everyMinutes * 60, 24 * 3600));
 }
 
-export function modelEntries(kind: ItemKind, model: ItemModel, modelId: string, expiresAt: number): ItemModelEntry[] {
+function modelEntries(kind: ItemKind, model: ItemModel, modelId: string, expiresAt: number): ItemModelEntry[] {
   const ids = new Set([...model.listeners.keys(), ...model.similar.keys(), ...model.content.keys()]);
   const entries: ItemModelEntry[] = [];
   for (const id of ids) {

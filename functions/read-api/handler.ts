@@ -150,7 +150,7 @@ export async function recommendations(stores: Stores, event: APIGatewayProxyEven
     candidates: [...catalog.values()].map(toCandidate),
     genre: query.genre,
     limit: query.limit,
-    ...(listeners ? { popularity: listeners as ReadonlyMap<string, number> } : {}),
+    ...(listeners ? { popularity: listeners } : {}),
     itemNeighbors: (id) => lists.get(id)?.similar,
     contentNeighbors: (id) => lists.get(id)?.content,
   });

@@ -14,18 +14,15 @@ import {
 } from '../../shared/adapters/dynamodb.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
 import { unpackList } from '../../shared/domain/item-model.ts';
-import { eventually, provisionedTestEnv, startTestPipeline, type TestEnv } from '../support/infra.ts';
+import {
+  apiRequest as api,
+  eventually,
+  provisionedTestEnv,
+  startTestPipeline,
+  type TestEnv,
+} from '../support/infra.ts';
 
 const NOW = Date.now();
-
-async function api(pipeline: LocalPipeline, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${pipeline.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 // Artists: A and B are co-listened by four users; E shares A's tags but nobody plays it;
 // C and D are another crowd's. The target user plays A only.

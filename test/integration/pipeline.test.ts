@@ -8,19 +8,16 @@ import type { LocalPipeline } from '../../local/pipeline.ts';
 import { invokeFunction } from '../../local/runtime/functions.ts';
 import { buildMskEvent, toMskRecord } from '../../local/runtime/msk-event.ts';
 import { readTopic } from '../../tools/chaos/topic-reader.ts';
-import { eventually, provisionedTestEnv, startTestPipeline, type TestEnv } from '../support/infra.ts';
+import {
+  apiRequest as api,
+  eventually,
+  provisionedTestEnv,
+  startTestPipeline,
+  type TestEnv,
+} from '../support/infra.ts';
 
 type Env = TestEnv;
 const NOW = Date.now();
-
-async function api(pipeline: LocalPipeline, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${pipeline.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 describe('local pipeline end to end', () => {
   let t: Env;

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { provisionTopology } from '../../local/infra/index.ts';
-import { type LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline.ts';
+import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline.ts';
 import { createDocumentClient } from '../../shared/adapters/dynamodb-client.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
 import { resourceEnv } from '../../shared/topology.ts';
@@ -74,4 +74,14 @@ export function startTestPipeline(t: TestEnv, overrides: Partial<LocalPipelineOp
     scheduleEverySeconds: 0,
     ...overrides,
   });
+}
+
+/** One request to the local pipeline's HTTP API, JSON in and out. */
+export async function apiRequest(pipeline: LocalPipeline, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${pipeline.url}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }

@@ -9,18 +9,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
-import { startLocalPipeline } from '../../local/pipeline.ts';
+import { startLocalPipeline, waitUntilDrained } from '../../local/pipeline.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
-import type { ArtistUpsertV1, ListenEventV1 } from '../../shared/domain/events.ts';
-import { MAX_ITEM_TAGS } from '../../shared/domain/events.ts';
+import type { ListenEventV1 } from '../../shared/domain/events.ts';
 import { triggers } from '../../shared/topology.ts';
+import { artistUpserts } from '../loaders/lastfm.ts';
 import { kafkaSender } from '../replay.ts';
 import { type EvalData, groupByUser } from './evaluate.ts';
 import { evaluateLists, type Metrics } from './protocol.ts';
 
 const TS = Date.UTC(2011, 0, 1);
-const userId = (u: string) => `lfm-u${u}`;
-const artistId = (a: string) => `lfm-a${a}`;
+const userId = (u: string) => `lastfm-${u}`;
+const artistId = (a: string) => `lastfm-a${a}`;
+const DRAIN_TIMEOUT_MS = 900_000;
 
 export interface OnlineResult {
   metrics: Metrics;
@@ -55,24 +56,14 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
     await producer.connect();
     const send = kafkaSender(producer, topology.prefix);
 
-    // Catalog first (profiles take artist genres from it), then the training interactions.
-    const artists: ArtistUpsertV1[] = data.items.map((a) => {
-      const tags = Object.entries(data.tags?.get(a) ?? {})
-        .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
-        .slice(0, MAX_ITEM_TAGS)
-        .map(([tag, count]) => ({ tag: tag.slice(0, 128), count }));
-      const genres = data.genres.get(a);
-      return {
-        artistId: artistId(a),
-        name: `Last.fm artist ${a}`,
-        ...(genres && Object.keys(genres).length > 0 ? { genres } : {}),
-        ...(tags.length > 0 ? { tags } : {}),
-        updatedAt: TS,
-      };
-    });
+    // Catalog first (profiles take artist genres from it), then the training interactions; the ids
+    // are the Last.fm loader's (`artistUpserts`), genres and tags the held-out-free ones of `data`.
+    const names = new Map(data.items.map((a) => [a, `Last.fm artist ${a}`] as const));
+    const artists = artistUpserts(names, data.genres, TS, data.tags);
     for (let i = 0; i < artists.length; i += 500) await send('catalog', artists.slice(i, i + 500));
     // Mappings come in the topology's trigger order.
-    await drain([pipeline.mappings[triggers.findIndex((t) => t.function === 'catalog-updater')]!], log);
+    const catalogMapping = pipeline.mappings[triggers.findIndex((t) => t.function === 'catalog-updater')]!;
+    await waitUntilDrained([catalogMapping], { timeoutMs: DRAIN_TIMEOUT_MS, quietChecks: 2, log });
     const events: ListenEventV1[] = data.train.map((r) => ({
       eventId: `eval-${r.user}-${r.item}`,
       userId: userId(r.user),
@@ -88,7 +79,7 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
     await producer.disconnect();
     const feedSeconds = (performance.now() - fed) / 1000;
     const drained = performance.now();
-    await drain(pipeline.mappings, log);
+    await waitUntilDrained(pipeline.mappings, { timeoutMs: DRAIN_TIMEOUT_MS, quietChecks: 2, log });
     const drainSeconds = (performance.now() - drained) / 1000;
     const built = performance.now();
     await pipeline.schedules.runNow('item-model-builder');
@@ -116,7 +107,7 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
           const body = (await res.json()) as { items: { artistId: string }[] };
           lists.set(
             u,
-            body.items.map((i) => i.artistId.replace(/^lfm-a/, '')),
+            body.items.map((i) => i.artistId.replace(/^lastfm-a/, '')),
           );
         }
       }),
@@ -137,28 +128,4 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
   } finally {
     await stop();
   }
-}
-
-/** Until every given trigger has no lag, nothing buffered and nothing in flight, twice in a row. */
-async function drain(
-  mappings: readonly { lag(): Promise<Record<number, number>>; stats(): { inFlight: number; buffered: number } }[],
-  log: (line: string) => void,
-  timeoutMs = 900_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let quiet = 0;
-  let lastNote = Date.now();
-  while (Date.now() < deadline) {
-    const lags = await Promise.all(mappings.map((m) => m.lag()));
-    const busy = mappings.some((m) => m.stats().inFlight > 0 || m.stats().buffered > 0);
-    const total = lags.map((l) => Object.values(l).reduce((a, b) => a + b, 0));
-    quiet = !busy && total.every((x) => x === 0) ? quiet + 1 : 0;
-    if (quiet >= 2) return;
-    if (Date.now() - lastNote > 5000) {
-      lastNote = Date.now();
-      log(`draining: lag per trigger ${total.join(' / ')}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('the pipeline did not drain');
 }
