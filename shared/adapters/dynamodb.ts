@@ -22,6 +22,7 @@ import {
 import { convertToAttr } from '@aws-sdk/util-dynamodb';
 import type { PackedCounts, PackedList } from '../domain/item-model.ts';
 import type { Profile } from '../domain/profile.ts';
+import { decodeProfileState, encodeProfileState } from '../domain/profile-codec.ts';
 import { type TableKey, tableEnvVar } from '../topology.ts';
 import { createDocumentClient, dynamoConnectionFromEnv } from './dynamodb-client.ts';
 
@@ -138,6 +139,56 @@ async function conditionalPut(s: Stores, input: PutCommandInput): Promise<boolea
 // Profiles
 
 /**
+ * Stored profile items: `userId`, `version` (the write condition) and `state`, the rest of the
+ * profile as one binary value (`profile-codec.ts`). Items written before the compact format (the
+ * profile's fields as top-level attributes) are read as they are and rewritten compactly on their
+ * next change (the UPDATE removes the old attributes), so no migration step is needed.
+ */
+const LEGACY_PROFILE_ATTRIBUTES = [
+  'anchorTs',
+  'genres',
+  'moods',
+  'topArtists',
+  'topTracks',
+  'counts',
+  'firstEventTs',
+  'lastEventTs',
+  'offsets',
+  'recentEventIds',
+] as const satisfies readonly (keyof Profile)[];
+
+/** A profile from its stored item, compact or legacy. */
+export function profileFromItem(item: Record<string, unknown>): Profile {
+  const userId = item.userId as string;
+  const version = Number(item.version ?? 0);
+  if (item.state instanceof Uint8Array) return decodeProfileState(userId, version, item.state);
+  const legacy = item as Partial<Profile>;
+  return {
+    userId,
+    version,
+    anchorTs: legacy.anchorTs ?? 0,
+    genres: legacy.genres ?? {},
+    moods: legacy.moods ?? {},
+    topArtists: legacy.topArtists ?? {},
+    topTracks: legacy.topTracks ?? {},
+    counts: legacy.counts ?? { plays: 0, skips: 0, likes: 0, dislikes: 0, events: 0 },
+    firstEventTs: legacy.firstEventTs ?? null,
+    lastEventTs: legacy.lastEventTs ?? null,
+    offsets: legacy.offsets ?? {},
+    // Legacy items kept the fingerprints as base-36 strings.
+    recentEventIds: ((legacy.recentEventIds ?? []) as (number | string)[]).map((fp) =>
+      typeof fp === 'string' ? Number.parseInt(fp, 36) : fp,
+    ),
+  };
+}
+
+function profilesFromItems(items: Map<string, Record<string, unknown>>): Map<string, Profile> {
+  const out = new Map<string, Profile>();
+  for (const [id, item] of items) out.set(id, profileFromItem(item));
+  return out;
+}
+
+/**
  * Profiles by id. `consistent` (default) for the read-modify-write guarded by the version
  * condition; eventually consistent (half the read units) for the read API.
  */
@@ -146,35 +197,37 @@ export async function getProfiles(
   userIds: readonly string[],
   consistent = true,
 ): Promise<Map<string, Profile>> {
-  return batchGet<Profile>(s, s.tableNames.profiles, 'userId', userIds, consistent);
+  return profilesFromItems(await batchGet(s, s.tableNames.profiles, 'userId', userIds, consistent));
 }
 
 /** What ranking reads of a profile: its own and its neighbours' (recommendations). */
 export type RankingProfile = Pick<Profile, 'userId' | 'genres' | 'topArtists' | 'topTracks'>;
-const RANKING_ATTRIBUTES = ['userId', 'genres', 'topArtists', 'topTracks'] as const;
+const RANKING_ATTRIBUTES = ['userId', 'version', 'state', 'genres', 'topArtists', 'topTracks'] as const;
 
 /**
- * Profiles projected to what ranking uses (eventually consistent): the eventId fingerprints,
- * offsets, moods and counts are a good part of an item and of the client's parsing CPU.
+ * Profiles projected to what ranking uses (eventually consistent). With the compact item the
+ * projection is the whole state; it still skips a legacy item's counts, offsets and fingerprints.
  */
 export async function getRankingProfiles(s: Stores, userIds: readonly string[]): Promise<Map<string, RankingProfile>> {
-  return batchGet<RankingProfile>(s, s.tableNames.profiles, 'userId', userIds, false, RANKING_ATTRIBUTES);
+  return profilesFromItems(await batchGet(s, s.tableNames.profiles, 'userId', userIds, false, RANKING_ATTRIBUTES));
 }
 
 export async function getProfile(s: Stores, userId: string): Promise<Profile | undefined> {
   const res = await s.client.send(new GetCommand({ TableName: s.tableNames.profiles, Key: { userId } }));
   s.counter.reads++;
-  return res.Item as Profile | undefined;
+  return res.Item ? profileFromItem(res.Item) : undefined;
 }
 
-function profileItem(profile: Profile): Profile {
-  return {
+/** The stored item of a profile: scores that DynamoDB could not hold are dropped, as before. */
+function profileItem(profile: Profile): Record<string, unknown> {
+  const state = encodeProfileState({
     ...profile,
     genres: sanitizeScores(profile.genres),
     moods: sanitizeScores(profile.moods),
     topArtists: sanitizeScores(profile.topArtists),
     topTracks: sanitizeScores(profile.topTracks),
-  };
+  });
+  return { userId: profile.userId, version: profile.version, state };
 }
 
 export interface ProfileWrite {
@@ -255,13 +308,22 @@ async function executeConditionalBatch(
   return lost;
 }
 
-/** INSERT / conditional UPDATE texts for a table whose items have exactly `attributes` (key first). */
-function statementTexts(table: string, attributes: readonly string[], condition: string) {
+/**
+ * INSERT / conditional UPDATE texts for a table whose items have exactly `attributes` (key first);
+ * the UPDATE also removes `remove` (attributes of an older item format).
+ */
+function statementTexts(
+  table: string,
+  attributes: readonly string[],
+  condition: string,
+  remove: readonly string[] = [],
+) {
   const quoted = table.replaceAll('"', '""');
   const [key, ...rest] = attributes;
+  const removes = remove.map((a) => ` REMOVE "${a}"`).join('');
   return {
     insert: `INSERT INTO "${quoted}" VALUE {${attributes.map((a) => `'${a}': ?`).join(', ')}}`,
-    update: `UPDATE "${quoted}" ${rest.map((a) => `SET "${a}" = ?`).join(' ')} WHERE "${key}" = ? AND ${condition}`,
+    update: `UPDATE "${quoted}" ${rest.map((a) => `SET "${a}" = ?`).join(' ')}${removes} WHERE "${key}" = ? AND ${condition}`,
   };
 }
 
@@ -307,32 +369,14 @@ export async function putProfilesIfUnchanged(
   writes: readonly ProfileWrite[],
   concurrency = 4,
 ): Promise<Set<string>> {
-  const text = statementTexts(s.tableNames.profiles, PROFILE_ATTRIBUTES, '"version" = ?');
+  const text = statementTexts(s.tableNames.profiles, PROFILE_ATTRIBUTES, '"version" = ?', LEGACY_PROFILE_ATTRIBUTES);
   const statements = writes.map(({ profile, readVersion }) =>
-    conditionalStatement(
-      text,
-      profileItem(profile) as unknown as Record<string, unknown>,
-      PROFILE_ATTRIBUTES,
-      readVersion === 0 ? undefined : readVersion,
-    ),
+    conditionalStatement(text, profileItem(profile), PROFILE_ATTRIBUTES, readVersion === 0 ? undefined : readVersion),
   );
   return executeConditionalBatch(s, statements, concurrency);
 }
 
-const PROFILE_ATTRIBUTES = [
-  'userId',
-  'version',
-  'anchorTs',
-  'genres',
-  'moods',
-  'topArtists',
-  'topTracks',
-  'counts',
-  'firstEventTs',
-  'lastEventTs',
-  'offsets',
-  'recentEventIds',
-] as const satisfies readonly (keyof Profile)[];
+const PROFILE_ATTRIBUTES = ['userId', 'version', 'state'] as const;
 const MARSHALL = { removeUndefinedValues: true, convertEmptyValues: false } as const;
 
 /**
@@ -698,13 +742,8 @@ export async function scanProfileTopItems(
   await scanAll(
     s,
     s.tableNames.profiles,
-    ['userId', 'topArtists', 'topTracks'],
-    (item) =>
-      onProfile({
-        userId: item.userId as string,
-        topArtists: (item.topArtists ?? {}) as Record<string, number>,
-        topTracks: (item.topTracks ?? {}) as Record<string, number>,
-      }),
+    ['userId', 'version', 'state', 'topArtists', 'topTracks'],
+    (item) => onProfile(profileFromItem(item)),
     segments,
   );
 }

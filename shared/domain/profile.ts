@@ -49,8 +49,8 @@ export interface Profile {
   lastEventTs: number | null;
   /** "topic-partition" → highest applied offset. */
   offsets: Record<string, number>;
-  /** Fingerprints of the most recent eventIds, oldest first. */
-  recentEventIds: string[];
+  /** Fingerprints (`fingerprintEventId`) of the most recent eventIds, oldest first. */
+  recentEventIds: number[];
 }
 
 export interface ProfileParams {
@@ -121,8 +121,8 @@ export function emptyProfile(userId: string): Profile {
   };
 }
 
-/** Short (≤ 11 chars) 53-bit fingerprint of an eventId (cyrb53); collisions within 64 ids are negligible. */
-export function fingerprintEventId(eventId: string): string {
+/** 53-bit fingerprint of an eventId (cyrb53); collisions within 64 ids are negligible. */
+export function fingerprintEventId(eventId: string): number {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < eventId.length; i++) {
@@ -132,7 +132,7 @@ export function fingerprintEventId(eventId: string): string {
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
 /**
@@ -149,10 +149,10 @@ export function applyRecords<E extends ProfileEvent>(
   const recentCap = ctx.recentEventIdsCapacity ?? DEFAULT_PROFILE_PARAMS.recentEventIdsCapacity;
   const storedOffsets = profile.offsets;
   // Few records (the common per-user case): scanning the short list beats building a Set.
-  const recent: { has(fp: string): boolean; add(fp: string): unknown } =
+  const recent: { has(fp: number): boolean; add(fp: number): unknown } =
     records.length > 8 ? new Set(profile.recentEventIds) : new SmallSet(profile.recentEventIds);
   const accepted: ProfileRecord<E>[] = [];
-  const acceptedFps: string[] = [];
+  const acceptedFps: number[] = [];
   let skippedDuplicates = 0;
   let maxTs = Number.NEGATIVE_INFINITY;
 
@@ -398,12 +398,12 @@ export function profileUpdateOf(profile: Profile): ProfileUpdateV1 {
 }
 
 class SmallSet {
-  private readonly extra: string[] = [];
-  constructor(private readonly base: readonly string[]) {}
-  has(fp: string): boolean {
+  private readonly extra: number[] = [];
+  constructor(private readonly base: readonly number[]) {}
+  has(fp: number): boolean {
     return this.base.includes(fp) || this.extra.includes(fp);
   }
-  add(fp: string): void {
+  add(fp: number): void {
     this.extra.push(fp);
   }
 }

@@ -7,7 +7,7 @@
  */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,6 +23,7 @@ import {
 } from '../../shared/adapters/dynamodb.ts';
 import { createDocumentClient } from '../../shared/adapters/dynamodb-client.ts';
 import { applyRecords, emptyProfile, type Profile } from '../../shared/domain/profile.ts';
+import { encodeProfileState } from '../../shared/domain/profile-codec.ts';
 import { provisionedTestEnv, REGION, type TestEnv } from '../support/infra.ts';
 
 /** A profile with `n` plays spread over many tracks and artists (item size grows with n). */
@@ -165,13 +166,35 @@ describe('batched conditional profile writes', () => {
     }
   });
 
+  it('reads a legacy (wide-map) profile item and rewrites it compactly on its next change', async () => {
+    const legacy = profileWith('legacy-user', 12, 3);
+    const legacyItem = marshall(
+      { ...legacy, recentEventIds: legacy.recentEventIds.map((fp) => fp.toString(36)) },
+      { removeUndefinedValues: true },
+    );
+    await stores.client.send(new PutItemCommand({ TableName: t.topology.tableNames.profiles, Item: legacyItem }));
+    const read = (await getProfiles(stores, ['legacy-user'])).get('legacy-user');
+    expect(read).toEqual(legacy);
+    const next = applyRecords(read!, [
+      { event: { eventId: 'legacy-next', trackId: 'track-1', ts: Date.UTC(2026, 5, 2), type: 'play' } },
+    ]).profile;
+    expect(await putProfilesIfUnchanged(stores, [{ profile: next, readVersion: 3 }])).toEqual(new Set());
+    const { Item } = await stores.client.send(
+      new GetItemCommand({ TableName: t.topology.tableNames.profiles, Key: { userId: { S: 'legacy-user' } } }),
+    );
+    expect(Object.keys(Item ?? {}).sort()).toEqual(['state', 'userId', 'version']);
+    expect((await getProfiles(stores, ['legacy-user'])).get('legacy-user')).toEqual(next);
+  });
+
   it('bills write units from item sizes within one unit of what DynamoDB Local reports for PutItem', async () => {
     // Write units follow AWS's documented item-size rules (attributeSize); DynamoDB Local's own
     // accounting is not byte-exact (small attributes cost it a fixed ~60 bytes), so the two may
     // straddle a 1 KB boundary for large items.
     for (const n of [0, 1, 5, 20, 60, 150, 400]) {
       const profile = profileWith(`size-user-${n}`, n, 1);
-      const item = marshall(profile, { removeUndefinedValues: true });
+      // The compact item as the store writes it (DynamoDB bills an update by the larger of the old
+      // and new item, so the stored item must have the same shape for the two figures to compare).
+      const item = marshall({ userId: profile.userId, version: 1, state: encodeProfileState(profile) });
       const res = await stores.client.send(
         new PutItemCommand({ TableName: t.topology.tableNames.profiles, Item: item, ReturnConsumedCapacity: 'TOTAL' }),
       );

@@ -9,6 +9,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalPipeline } from '../../local/pipeline.ts';
+import { profileFromItem } from '../../shared/adapters/dynamodb.ts';
 import { settings } from '../../shared/topology.ts';
 import { readDeadLetters } from '../../tools/chaos/topic-reader.ts';
 import { eventually, provisionedTestEnv, startTestPipeline } from '../support/infra.ts';
@@ -137,8 +138,8 @@ describe('poison records on every consumed topic', () => {
         sent: await inject(kafka, names.listenEvents, listenRecords()),
         // Applied = counted in the listener's profile.
         applied: async (ids: string[]) => {
-          const p = await get(t.topology.tableNames.profiles, { userId: 'poison-listener' });
-          return p?.counts.events === ids.length ? ids.length : 0;
+          const item = await get(t.topology.tableNames.profiles, { userId: 'poison-listener' });
+          return item && profileFromItem(item).counts.events === ids.length ? ids.length : 0;
         },
       },
       {
