@@ -375,6 +375,11 @@ export const settings = {
   NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: 1,
   /** …and only when the profile moved at least this far (1 - cosine to the last refreshed snapshot). */
   NEIGHBOR_REFRESH_MIN_DRIFT: 0.002,
+  /**
+   * A refreshed user's index entry is rewritten only when its cell changes, its strongest artists
+   * change, or its genre vector drifted this far (1 − cosine) from what the entry holds.
+   */
+  NEIGHBOR_INDEX_MIN_DRIFT: 0.01,
   /** Neighbour index search budget per refresh: cells (one Query each) and index items read. */
   NEIGHBOR_MAX_CELLS: 64,
   NEIGHBOR_MAX_ITEMS: 5000,

@@ -26,10 +26,12 @@ import {
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
 import { ProfileUpdateV1 } from '../../shared/domain/events.ts';
 import {
+  artistSketchKey,
   cellOf,
   decodeVector,
   encodeVector,
   type IndexCandidate,
+  indexRewriteDue,
   indexTaste,
   mergeNeighbors,
   type Neighbor,
@@ -48,6 +50,9 @@ const tools = observability(FUNCTION_NAME);
 
 interface Refresh {
   update: ProfileUpdateV1;
+  /** Whether the user's index entry moved enough to be rewritten (`indexRewriteDue`). */
+  indexDue: boolean;
+  artistsKey: number;
   vector: Float64Array;
   /** Genre vector + artist sketch: what the search ranks candidates against. */
   taste: TasteFeatures;
@@ -226,22 +231,28 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
         );
         if (!due) continue;
         const encoded = encodeVector(vector);
+        const cell = cellOf(decodeVector(encoded));
+        const artistsKey = artistSketchKey(update.artists);
         refreshes.push({
           update,
+          indexDue: indexRewriteDue(previous, { cell, vector, artistsKey }, settings.NEIGHBOR_INDEX_MIN_DRIFT),
+          artistsKey,
           vector,
           taste: indexTaste(vector, update.artists, artistWeight),
           encoded,
-          cell: cellOf(decodeVector(encoded)),
+          cell,
           previous,
         });
       }
       if (refreshes.length === 0) return { refreshed: 0, stale, reverseInserts: 0 };
 
       // Index first (plus directory markers for cells that were empty), so users refreshed in
-      // this batch can find each other.
+      // this batch can find each other. Only entries that moved materially are rewritten: others
+      // rank this user by the entry, and a small drift changes nobody's list.
       const occupied = await occupiedCells(stores, now);
-      const newCells = refreshes.map((r) => r.cell).filter((c) => !occupied.has(c));
-      const indexPuts = refreshes.map(
+      const moved = refreshes.filter((r) => r.indexDue);
+      const newCells = moved.map((r) => r.cell).filter((c) => !occupied.has(c));
+      const indexPuts = moved.map(
         (r): IndexEntry => ({
           cell: r.cell,
           userId: r.update.userId,
@@ -250,7 +261,7 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
           profileVersion: r.update.version,
         }),
       );
-      const indexDeletes = refreshes
+      const indexDeletes = moved
         .filter((r) => r.previous?.cell && r.previous.cell !== r.cell)
         .map((r) => ({ cell: r.previous!.cell, userId: r.update.userId }));
       await writeIndexEntries(stores, [...indexPuts, ...directoryMarkers(newCells)], indexDeletes);
@@ -281,6 +292,8 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
           snapshot: r.encoded,
           profileVersion: r.update.version,
           cell: r.cell,
+          indexedVec: r.indexDue ? r.encoded : r.previous!.indexedVec,
+          indexedArtistsKey: r.indexDue ? r.artistsKey : r.previous!.indexedArtistsKey,
           rev: (r.previous?.rev ?? 0) + 1,
         };
         own.push({ list, mode: 'refresh', existed: r.previous !== undefined });
@@ -293,6 +306,7 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
       tools.metrics.addMetric('IndexItemsRead', MetricUnit.Count, reader.itemsRead);
       return {
         refreshed: written,
+        indexWrites: indexPuts.length,
         stale,
         reverseInserts,
         cellsRead: reader.cellsRead,

@@ -21,6 +21,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { convertToAttr } from '@aws-sdk/util-dynamodb';
 import type { PackedCounts, PackedList } from '../domain/item-model.ts';
+import {
+  decodeNeighborListState,
+  encodeNeighborListState,
+  type NeighborListState,
+} from '../domain/neighbor-list-codec.ts';
 import type { Profile } from '../domain/profile.ts';
 import { decodeProfileState, encodeProfileState } from '../domain/profile-codec.ts';
 import { type TableKey, tableEnvVar } from '../topology.ts';
@@ -433,34 +438,57 @@ function utf8Length(s: string): number {
 // ---------------------------------------------------------------------------------------------
 // Neighbours
 
-export interface NeighborEntry {
+/**
+ * A user's neighbour list. Stored as `userId`, the two write conditions (`profileVersion`, `rev`)
+ * and `state`, the rest in one binary value (`neighbor-list-codec.ts`) that fits one write unit at
+ * K = 50. Items of the older wide format are read as they are and rewritten compactly.
+ */
+export interface NeighborList extends NeighborListState {
   userId: string;
-  similarity: number;
-}
-
-export interface NeighborList {
-  userId: string;
-  neighbors: NeighborEntry[];
-  /** Epoch ms of the last refresh. */
-  refreshedAt: number;
-  /** Encoded taste vector the list was computed for (drift check). */
-  snapshot: string;
   /** Profile version the list was computed for: an older update never overwrites a newer list. */
   profileVersion: number;
-  /** The index cell the user's entry lives in (to remove it when the user moves). */
-  cell: string;
   /** Bumped on every write; reverse insertions (another user entering this list) condition on it. */
   rev: number;
 }
 
+const LEGACY_NEIGHBOR_LIST_ATTRIBUTES = ['neighbors', 'refreshedAt', 'snapshot', 'cell'] as const;
+
+function neighborListFromItem(item: Record<string, unknown>): NeighborList {
+  const userId = item.userId as string;
+  const head = { userId, profileVersion: Number(item.profileVersion ?? 0), rev: Number(item.rev ?? 0) };
+  if (item.state instanceof Uint8Array) return { ...head, ...decodeNeighborListState(userId, item.state) };
+  const legacy = item as Partial<NeighborList>;
+  return {
+    ...head,
+    neighbors: legacy.neighbors ?? [],
+    refreshedAt: legacy.refreshedAt ?? 0,
+    snapshot: legacy.snapshot ?? '',
+    cell: legacy.cell ?? '',
+    indexedVec: '',
+    indexedArtistsKey: 0,
+  };
+}
+
+function neighborListItem(list: NeighborList): Record<string, unknown> {
+  return {
+    userId: list.userId,
+    profileVersion: list.profileVersion,
+    rev: list.rev,
+    state: encodeNeighborListState(list),
+  };
+}
+
 export async function getNeighborLists(s: Stores, userIds: readonly string[]): Promise<Map<string, NeighborList>> {
-  return batchGet<NeighborList>(s, s.tableNames.neighbors, 'userId', userIds, false);
+  const items = await batchGet<Record<string, unknown>>(s, s.tableNames.neighbors, 'userId', userIds, false);
+  const out = new Map<string, NeighborList>();
+  for (const [id, item] of items) out.set(id, neighborListFromItem(item));
+  return out;
 }
 
 export async function getNeighborList(s: Stores, userId: string): Promise<NeighborList | undefined> {
   const res = await s.client.send(new GetCommand({ TableName: s.tableNames.neighbors, Key: { userId } }));
   s.counter.reads++;
-  return res.Item as NeighborList | undefined;
+  return res.Item ? neighborListFromItem(res.Item) : undefined;
 }
 
 /**
@@ -476,18 +504,10 @@ export async function putNeighborList(s: Stores, list: NeighborList, mode: 'refr
           ExpressionAttributeValues: { ':pv': list.profileVersion },
         }
       : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': list.rev - 1 } };
-  return conditionalPut(s, { TableName: s.tableNames.neighbors, Item: list, ...condition });
+  return conditionalPut(s, { TableName: s.tableNames.neighbors, Item: neighborListItem(list), ...condition });
 }
 
-const NEIGHBOR_LIST_ATTRIBUTES = [
-  'userId',
-  'neighbors',
-  'refreshedAt',
-  'snapshot',
-  'profileVersion',
-  'cell',
-  'rev',
-] as const satisfies readonly (keyof NeighborList)[];
+const NEIGHBOR_LIST_ATTRIBUTES = ['userId', 'profileVersion', 'rev', 'state'] as const;
 
 export interface NeighborListWrite {
   list: NeighborList;
@@ -510,12 +530,13 @@ export async function putNeighborLists(
   writes: readonly NeighborListWrite[],
   concurrency = 4,
 ): Promise<Set<string>> {
-  const refreshText = statementTexts(s.tableNames.neighbors, NEIGHBOR_LIST_ATTRIBUTES, '"profileVersion" <= ?');
-  const reverseText = statementTexts(s.tableNames.neighbors, NEIGHBOR_LIST_ATTRIBUTES, '"rev" = ?');
+  const remove = LEGACY_NEIGHBOR_LIST_ATTRIBUTES;
+  const refreshText = statementTexts(s.tableNames.neighbors, NEIGHBOR_LIST_ATTRIBUTES, '"profileVersion" <= ?', remove);
+  const reverseText = statementTexts(s.tableNames.neighbors, NEIGHBOR_LIST_ATTRIBUTES, '"rev" = ?', remove);
   const statements = writes.map(({ list, mode, existed }) =>
     conditionalStatement(
       mode === 'refresh' ? refreshText : reverseText,
-      list as unknown as Record<string, unknown>,
+      neighborListItem(list),
       NEIGHBOR_LIST_ATTRIBUTES,
       existed ? (mode === 'refresh' ? list.profileVersion : list.rev - 1) : undefined,
     ),

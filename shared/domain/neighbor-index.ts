@@ -685,3 +685,46 @@ export function shouldRefresh(
   const drift = 1 - unitDot(a, b);
   return drift >= policy.minDrift;
 }
+
+/**
+ * A key of the sketch's strongest artists (the first `top`, as a set): an index entry is rewritten
+ * when this changes, not on every small change of weights. 0 for an empty sketch.
+ */
+export function artistSketchKey(sketch: string | undefined, top = 8): number {
+  if (!sketch) return 0;
+  const ids: string[] = [];
+  for (const part of sketch.split(',', top)) {
+    const colon = part.lastIndexOf(':');
+    if (colon > 0) ids.push(part.slice(0, colon));
+  }
+  ids.sort();
+  // FNV-1a over the joined ids (ids are URI-encoded in the sketch, so ',' cannot occur in one).
+  let h = 0x811c9dc5;
+  const s = ids.join(',');
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0 || 1;
+}
+
+export interface IndexedState {
+  cell: string;
+  /** `encodeVector` output the entry was written with ('' when unknown). */
+  indexedVec: string;
+  indexedArtistsKey: number;
+}
+
+/**
+ * Whether a refreshed user's index entry must be rewritten: it moved cell, or its genre vector
+ * drifted by at least `minDrift` (1 − cosine) from what the entry holds, or its strongest artists
+ * changed. Others rank the user by the entry, so small drifts are left until they add up.
+ */
+export function indexRewriteDue(
+  previous: IndexedState | undefined,
+  next: { cell: string; vector: ArrayLike<number>; artistsKey: number },
+  minDrift: number,
+): boolean {
+  if (!previous || previous.indexedVec === '' || previous.cell !== next.cell) return true;
+  if (previous.indexedArtistsKey !== next.artistsKey) return true;
+  const a = normalized(decodeVector(previous.indexedVec));
+  const b = normalized(next.vector);
+  return 1 - unitDot(a, b) >= minDrift;
+}

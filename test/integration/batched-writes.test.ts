@@ -211,6 +211,40 @@ describe('batched conditional profile writes', () => {
     }
   });
 
+  it('neighbour lists: a K = 50 list is one write unit; a legacy list is read and rewritten compactly', async () => {
+    const neighbors = Array.from({ length: 50 }, (_, i) => ({
+      userId: `lastfm-user-${1000 + i * 37}`,
+      similarity: Math.round((0.9 - i * 0.01) * 1e6) / 1e6,
+    }));
+    const list: NeighborList = {
+      userId: 'k50-user',
+      neighbors,
+      refreshedAt: 1_790_000_000_000,
+      snapshot: '3:999,7:512,12:88,40:9',
+      profileVersion: 4,
+      cell: 'rock/indie/2',
+      indexedVec: '3:999,7:512,12:88,40:9',
+      indexedArtistsKey: 123456,
+      rev: 2,
+    };
+    stores.counter.reset();
+    expect(await putNeighborLists(stores, [{ list, mode: 'refresh', existed: false }])).toEqual(new Set());
+    expect(stores.counter.writeUnits).toBe(1);
+    expect(await getNeighborList(stores, 'k50-user')).toEqual(list);
+
+    const { indexedVec: _v, indexedArtistsKey: _k, ...wide } = { ...list, userId: 'legacy-list' };
+    await stores.client.send(new PutItemCommand({ TableName: t.topology.tableNames.neighbors, Item: marshall(wide) }));
+    const legacy = await getNeighborList(stores, 'legacy-list');
+    expect(legacy).toEqual({ ...wide, indexedVec: '', indexedArtistsKey: 0 });
+    const reverse = { ...legacy!, neighbors: legacy!.neighbors.slice(0, 49), rev: legacy!.rev + 1 };
+    expect(await putNeighborLists(stores, [{ list: reverse, mode: 'reverse', existed: true }])).toEqual(new Set());
+    const { Item } = await stores.client.send(
+      new GetItemCommand({ TableName: t.topology.tableNames.neighbors, Key: { userId: { S: 'legacy-list' } } }),
+    );
+    expect(Object.keys(Item ?? {}).sort()).toEqual(['profileVersion', 'rev', 'state', 'userId']);
+    expect(await getNeighborList(stores, 'legacy-list')).toEqual(reverse);
+  });
+
   it('neighbour lists: refreshes never overwrite a newer version, reverse inserts need the rev read', async () => {
     const list = (userId: string, profileVersion: number, rev: number, mark: string): NeighborList => ({
       userId,
@@ -219,6 +253,8 @@ describe('batched conditional profile writes', () => {
       snapshot: '0:999',
       profileVersion,
       cell: 'jazz/-',
+      indexedVec: '0:999',
+      indexedArtistsKey: 7,
       rev,
     });
     // Stored: a at version 5 (rev 3), b at version 1 (rev 1), c created by "someone else" at version 1.
