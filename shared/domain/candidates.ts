@@ -1,0 +1,760 @@
+/**
+ * Precomputed recommendation candidates: the expensive, collaborative part of `recommend()` moved
+ * to write time (when a user's neighbours are refreshed or a new item model is published), and the
+ * cheap part left to read time.
+ *
+ * - `buildCandidates` (write time): for one kind, every candidate's RAW component scores — the
+ *   user-neighbour score after the β penalty (before max-normalization) with its supporter count,
+ *   the item (co-listening) score and the content (tag) score — kept for at most `size` items.
+ * - `rankCandidates` (read time): re-normalizes each component by its max over what is still
+ *   allowed (the user's current top items and the genre filter remove candidates), blends them as
+ *   `recommend()` does and adds the genre part, reasons and the 'genre' / 'popular' fallbacks.
+ *   With an untruncated list and the same inputs it returns exactly what `recommend()` returns.
+ * - `packCandidates` / `packCandidateSet`: the compact binary form stored as one DynamoDB item.
+ *
+ * What read time cannot see: the item/content lists of items the user started playing after the
+ * build (their own exclusion is immediate, their neighbours' influence waits for the next build),
+ * and the genre part λ at build time (λ = 0 by default; with λ > 0 selection ignores it).
+ *
+ * The read-time ranking tail (genre match, reasons, fallbacks) duplicates the one inside
+ * `recommend()` rather than refactoring that shared file; the property tests in
+ * test/unit/domain/candidates.test.ts pin the two to identical results.
+ */
+
+import { GENRE_COUNT, GENRE_INDEX, GENRES, genreLabel, primaryGenre, tagToGenre } from './genres.ts';
+import { scoreItemNeighbors } from './item-neighbors.ts';
+import type { Profile } from './profile.ts';
+import {
+  type CandidateItem,
+  type CollaborativeScore,
+  DEFAULT_RANKING,
+  type ItemScores,
+  itemHasGenre,
+  type NeighborItems,
+  type PreparedItems,
+  type RankingParams,
+  type Recommendation,
+  type RecommendResult,
+  type RecommendStrategy,
+  scoreCandidates,
+} from './recommend.ts';
+import { cosine, genreVector } from './similarity.ts';
+
+export type CandidateKind = 'track' | 'artist';
+
+/**
+ * One user's candidates of one kind, position-aligned arrays. A component array is absent when
+ * its lists were not given at build time (this matters: `recommend()` gives the user-neighbour part
+ * weight 1 − ω whenever item lists are given, even if none of the user's items has one).
+ */
+export interface CandidateList {
+  kind: CandidateKind;
+  ids: string[];
+  /** User-neighbour score Σ sim^α · norm(w^γ) / pop^β; 0 when no neighbour has the item. */
+  collab: Float64Array;
+  /** Neighbours that contributed to `collab` (0 ⇔ not a user-neighbour candidate). */
+  supporters: Uint16Array;
+  /** Σ of the item-model co-listening weights from the user's own items; 0 when none. */
+  item?: Float64Array | undefined;
+  /** Σ of the content (tag) neighbour weights from the user's own items; 0 when none. */
+  content?: Float64Array | undefined;
+}
+
+export interface BuildCandidatesInput {
+  kind: CandidateKind;
+  /** The user's own top items of this kind (id → score): excluded; positive ones seed item/content lists. */
+  ownItems: ItemScores;
+  neighbors: readonly NeighborItems[];
+  /** Listener counts for the β penalty (as `RecommendInput.popularity`). */
+  popularity?: ReadonlyMap<string, number> | undefined;
+  itemNeighbors?: ((id: string) => PreparedItems | undefined) | undefined;
+  contentNeighbors?: ((id: string) => PreparedItems | undefined) | undefined;
+  params?: Partial<RankingParams> | undefined;
+  /** Candidates kept (default `DEFAULT_CANDIDATE_SIZE`). */
+  size?: number | undefined;
+}
+
+export interface BuildCandidatesResult {
+  /** Kept candidates, sorted by id (stable bytes, and shared id prefixes pack well). */
+  list: CandidateList;
+  /** Candidates before truncation. */
+  total: number;
+  /**
+   * Best build-time blended score (max-normalized to 1) among the dropped candidates, 0 when none
+   * was dropped: read-time results below it may differ from an untruncated ranking.
+   */
+  droppedBest: number;
+}
+
+export const DEFAULT_CANDIDATE_SIZE = 300;
+
+/**
+ * Share of `size` reserved for the top items of each component (user-neighbour, item, content)
+ * before filling by blended score: read time normalizes each component by its max over what is
+ * still allowed, so those maxima must survive a few fresh plays that exclude the top items.
+ */
+const COMPONENT_RESERVE = 0.05;
+
+const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function buildCandidates(input: BuildCandidatesInput): BuildCandidatesResult {
+  const params: RankingParams = { ...DEFAULT_RANKING, ...input.params };
+  const size = Math.max(0, Math.floor(input.size ?? DEFAULT_CANDIDATE_SIZE));
+  const own = new Set<string>();
+  const seeds: string[] = [];
+  forEachScore(input.ownItems, (id, w) => {
+    own.add(id);
+    if (w > 0) seeds.push(id);
+  });
+  const isOwn = (id: string) => own.has(id);
+
+  // The same calls recommend() makes, with only the user's own items excluded: the remaining
+  // exclusions (fresh plays, genre filter) only remove items, they never change another item's
+  // raw score, so they can wait until read time.
+  const collab = scoreUserNeighbors(input.neighbors, params, isOwn, input.popularity);
+  const item = input.itemNeighbors ? scoreItemNeighbors(seeds, input.itemNeighbors, isOwn) : undefined;
+  const content = input.contentNeighbors ? scoreItemNeighbors(seeds, input.contentNeighbors, isOwn) : undefined;
+
+  const idSet = new Set<string>(collab.keys());
+  for (const id of item?.keys() ?? []) idSet.add(id);
+  for (const id of content?.keys() ?? []) idSet.add(id);
+  const ids = [...idSet].sort(byId);
+  const n = ids.length;
+  const full: CandidateList = {
+    kind: input.kind,
+    ids,
+    collab: new Float64Array(n),
+    supporters: new Uint16Array(n),
+    item: item ? new Float64Array(n) : undefined,
+    content: content ? new Float64Array(n) : undefined,
+  };
+  for (let p = 0; p < n; p++) {
+    const id = ids[p]!;
+    const c = collab.get(id);
+    if (c) {
+      full.collab[p] = c.score;
+      // Supporters ≤ the number of neighbours; the clamp only guards the storage width.
+      full.supporters[p] = Math.min(c.supporters, 0xffff);
+    }
+    if (full.item) full.item[p] = item!.get(id) ?? 0;
+    if (full.content) full.content[p] = content!.get(id) ?? 0;
+  }
+
+  const all = Array.from({ length: n }, (_, p) => p);
+  const { scores, max } = blendComponents(full, all, params);
+  const blended = Float64Array.from(ids, (id) => (max > 0 ? (scores.get(id)?.score ?? 0) / max : 0));
+  if (n <= size) return { list: full, total: n, droppedBest: 0 };
+
+  const kept = new Set<number>();
+  const rankBy = (values: ArrayLike<number>): number[] =>
+    all.filter((p) => values[p]! > 0).sort((a, b) => values[b]! - values[a]! || byId(ids[a]!, ids[b]!));
+  const reserve = Math.max(1, Math.ceil(size * COMPONENT_RESERVE));
+  const components = [full.collab, full.item, full.content].flatMap((v) => (v ? [rankBy(v).slice(0, reserve)] : []));
+  // Interleaved by rank so that even a tiny `size` keeps every component's maximum.
+  for (let r = 0; r < reserve; r++)
+    for (const top of components) if (r < top.length && kept.size < size) kept.add(top[r]!);
+  const byBlend = [...all].sort((a, b) => blended[b]! - blended[a]! || byId(ids[a]!, ids[b]!));
+  let droppedBest = 0;
+  for (const p of byBlend) {
+    if (kept.has(p)) continue;
+    if (kept.size < size) kept.add(p);
+    else {
+      droppedBest = blended[p]!;
+      break;
+    }
+  }
+  return {
+    list: subsetCandidates(
+      full,
+      [...kept].sort((a, b) => a - b),
+    ),
+    total: n,
+    droppedBest,
+  };
+}
+
+function subsetCandidates(list: CandidateList, positions: readonly number[]): CandidateList {
+  const pick = <T extends Float64Array | Uint16Array>(v: T, make: (n: number) => T): T => {
+    const out = make(positions.length);
+    positions.forEach((p, i) => {
+      out[i] = v[p]!;
+    });
+    return out;
+  };
+  return {
+    kind: list.kind,
+    ids: positions.map((p) => list.ids[p]!),
+    collab: pick(list.collab, (n) => new Float64Array(n)),
+    supporters: pick(list.supporters, (n) => new Uint16Array(n)),
+    item: list.item ? pick(list.item, (n) => new Float64Array(n)) : undefined,
+    content: list.content ? pick(list.content, (n) => new Float64Array(n)) : undefined,
+  };
+}
+
+function forEachScore(items: ItemScores, fn: (id: string, w: number) => void): void {
+  if (items instanceof Map) for (const [id, w] of items) fn(id, w);
+  else for (const id in items as Record<string, number>) fn(id, (items as Record<string, number>)[id]!);
+}
+
+// The β option passed exactly as recommend() passes it.
+function scoreUserNeighbors(
+  neighbors: readonly NeighborItems[],
+  params: RankingParams,
+  exclude: (id: string) => boolean,
+  popularity: ReadonlyMap<string, number> | undefined,
+): Map<string, CollaborativeScore> {
+  return scoreCandidates(neighbors, { ...params, exclude, ...(popularity ? { popularity } : {}) });
+}
+
+/**
+ * The collaborative part over the allowed positions, in recommend()'s exact operation order (so
+ * scores are bit-identical): user-neighbour scores, and when item/content parts apply, each part
+ * max-normalized and added with its weight to the user-neighbour score scaled by (1 − ω) / max.
+ * Returns the un-normalized blend per candidate and its max.
+ */
+function blendComponents(
+  list: CandidateList,
+  positions: readonly number[],
+  params: RankingParams,
+): { scores: Map<string, CollaborativeScore>; max: number } {
+  const scores = new Map<string, CollaborativeScore>();
+  let max = 0;
+  for (const p of positions) {
+    const supporters = list.supporters[p]!;
+    if (supporters === 0) continue;
+    const score = list.collab[p]!;
+    scores.set(list.ids[p]!, { score, supporters });
+    if (score > max) max = score;
+  }
+  const parts: [number, Float64Array][] = [];
+  if (params.itemBlend > 0 && list.item) parts.push([params.itemBlend, list.item]);
+  if (params.contentBlend > 0 && list.content) parts.push([params.contentBlend, list.content]);
+  if (parts.length === 0) return { scores, max };
+
+  const wu = max > 0 ? (1 - (list.item ? params.itemBlend : 0)) / max : 0;
+  for (const c of scores.values()) c.score *= wu;
+  for (const [weight, values] of parts) {
+    let maxPart = 0;
+    for (const p of positions) if (values[p]! > maxPart) maxPart = values[p]!;
+    if (!(maxPart > 0)) continue;
+    for (const p of positions) {
+      const s = values[p]!;
+      if (!(s > 0)) continue;
+      const add = (weight * s) / maxPart;
+      const id = list.ids[p]!;
+      const cur = scores.get(id);
+      if (cur === undefined) scores.set(id, { score: add, supporters: 0, similarItems: true });
+      else {
+        cur.score += add;
+        cur.similarItems = true;
+      }
+    }
+  }
+  max = 0;
+  for (const c of scores.values()) if (c.score > max) max = c.score;
+  return { scores, max };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read time
+
+export interface RankCandidatesInput {
+  kind: CandidateKind;
+  /** The stored list of this kind; undefined when none was built yet (genre / popular fallback). */
+  list?: CandidateList | undefined;
+  /** The user's CURRENT profile: its genres, and its top items of the kind are excluded. */
+  profile?: Pick<Profile, 'genres' | 'topArtists' | 'topTracks'> | undefined;
+  /** Excluded on top of the profile's items. */
+  exclude?: ReadonlySet<string> | undefined;
+  /** Catalog items (popular in genre): genre info, genre filter and fallbacks, as `RecommendInput.candidates`. */
+  catalog?: readonly CandidateItem[] | undefined;
+  /** Only items of this genre (any tag spelling; an unknown genre matches nothing). */
+  genre?: string | undefined;
+  limit?: number | undefined;
+  params?: Partial<RankingParams> | undefined;
+}
+
+/**
+ * Read-time ranking of a stored candidate list: the result `recommend()` gives for the same
+ * inputs (with its `exclude` = the profile's items ∪ `exclude`), whenever the list kept every
+ * candidate that matters (see `BuildCandidatesResult.droppedBest`).
+ */
+export function rankCandidates(input: RankCandidatesInput): RecommendResult {
+  const list = input.list;
+  if (list && list.kind !== input.kind)
+    throw new Error(`candidate list is for ${list.kind}s, asked for ${input.kind}s`);
+  const params: RankingParams = { ...DEFAULT_RANKING, ...input.params };
+  const limit = Math.max(0, Math.floor(input.limit ?? 20));
+  const profile = input.profile;
+  const userVec = profile ? genreVector(profile.genres) : undefined;
+  const hasTaste = userVec?.some((x) => x > 0) === true;
+  const own = profile ? (input.kind === 'track' ? profile.topTracks : profile.topArtists) : {};
+  const exclude = new Set(Object.keys(own));
+  for (const id of input.exclude ?? []) exclude.add(id);
+
+  const filterGenre = input.genre === undefined ? undefined : tagToGenre(input.genre);
+  if (filterGenre === null) return { items: [], strategy: hasTaste ? 'genre' : 'popular' };
+
+  const catalog = new Map<string, CandidateItem>();
+  let maxPop = 0;
+  for (const c of input.catalog ?? []) {
+    catalog.set(c.id, c);
+    if (c.popularity > maxPop) maxPop = c.popularity;
+  }
+  const allowed = (id: string): boolean => {
+    if (exclude.has(id)) return false;
+    if (filterGenre === undefined) return true;
+    const c = catalog.get(id);
+    return c !== undefined && itemHasGenre(c.genres, filterGenre);
+  };
+
+  const positions: number[] = [];
+  if (list) for (let p = 0; p < list.ids.length; p++) if (allowed(list.ids[p]!)) positions.push(p);
+  const { scores: collab, max: maxCollab } = list
+    ? blendComponents(list, positions, params)
+    : { scores: new Map<string, CollaborativeScore>(), max: 0 };
+
+  // From here on the same steps as recommend() after its collaborative part.
+  const topUserGenres = new Set<string>();
+  if (hasTaste) {
+    const idx = [...userVec!.keys()]
+      .filter((i) => userVec![i]! > 0)
+      .sort((a, b) => userVec![b]! - userVec![a]! || a - b);
+    for (const i of idx.slice(0, 3)) topUserGenres.add(GENRES[i]!);
+  }
+  const genreMatch = (c: CandidateItem | undefined): { match: number; genre: string | null } => {
+    if (!hasTaste || c === undefined) return { match: 0, genre: null };
+    const match = cosine(userVec!, denseGenres(c.genres));
+    let best: string | null = null;
+    let bestContribution = 0;
+    for (const g in c.genres) {
+      const i = GENRE_INDEX[g];
+      if (i === undefined) continue;
+      const contribution = c.genres[g]! * userVec![i]!;
+      if (contribution > bestContribution) {
+        bestContribution = contribution;
+        best = g;
+      }
+    }
+    return { match, genre: best };
+  };
+  const popNorm = (c: CandidateItem | undefined) => (c && maxPop > 0 ? c.popularity / maxPop : 0);
+
+  const scored: Recommendation[] = [];
+  let strategy: RecommendStrategy;
+  const lambda = params.genreBlend;
+  const mu = params.popularityPrior;
+
+  if (maxCollab > 0) {
+    strategy = 'collaborative';
+    const unexplained: {
+      id: string;
+      score: number;
+      co: CollaborativeScore | undefined;
+      c: CandidateItem | undefined;
+      genre: string | null;
+    }[] = [];
+    const ids = new Set<string>(collab.keys());
+    for (const id of catalog.keys()) if (allowed(id)) ids.add(id);
+    for (const id of ids) {
+      const c = catalog.get(id);
+      const co = collab.get(id);
+      const { match, genre } = genreMatch(c);
+      if (co === undefined && match <= 0) continue;
+      const collabPart = co ? co.score / maxCollab : 0;
+      const score = (1 - lambda) * collabPart + lambda * ((1 - mu) * match + mu * popNorm(c));
+      unexplained.push({ id, score, co, c, genre });
+    }
+    unexplained.sort(byScoreThenId);
+    for (const { id, score, co, c, genre } of unexplained.slice(0, limit)) {
+      const reasons: string[] = [];
+      if (co && co.supporters > 0) reasons.push(`liked by ${plural(co.supporters, 'listener', 'listeners')} like you`);
+      if (co?.similarItems) reasons.push(`similar to ${input.kind === 'track' ? 'tracks' : 'artists'} you play`);
+      if (genre !== null && topUserGenres.has(genre)) reasons.push(`because you play a lot of ${genreLabel(genre)}`);
+      if (reasons.length === 0) reasons.push(popularReason(c));
+      scored.push({ id, score, reasons });
+    }
+  } else if (
+    hasTaste &&
+    catalog.size > 0 &&
+    [...catalog.values()].some((c) => allowed(c.id) && genreMatch(c).match > 0)
+  ) {
+    strategy = 'genre';
+    for (const c of catalog.values()) {
+      if (!allowed(c.id)) continue;
+      const { match, genre } = genreMatch(c);
+      if (match <= 0) continue;
+      const score = (1 - mu) * match + mu * popNorm(c);
+      const reasons: string[] = [];
+      if (genre !== null) reasons.push(`because you play a lot of ${genreLabel(genre)}`);
+      if (popNorm(c) >= 0.5) reasons.push(popularReason(c));
+      if (reasons.length === 0) reasons.push(popularReason(c));
+      scored.push({ id: c.id, score, reasons });
+    }
+  } else {
+    strategy = 'popular';
+    for (const c of catalog.values()) {
+      if (!allowed(c.id)) continue;
+      scored.push({ id: c.id, score: popNorm(c), reasons: [popularReason(c, filterGenre)] });
+    }
+  }
+
+  scored.sort(byScoreThenId);
+  return { items: scored.length > limit ? scored.slice(0, limit) : scored, strategy };
+}
+
+// Copies of recommend.ts's private helpers (kept private there; see the module comment).
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+const denseCache = new WeakMap<Readonly<Record<string, number>>, Float64Array>();
+function denseGenres(g: Readonly<Record<string, number>>): Float64Array {
+  let v = denseCache.get(g);
+  if (v === undefined) {
+    v = new Float64Array(GENRE_COUNT);
+    for (const k in g) {
+      const i = GENRE_INDEX[k];
+      if (i !== undefined) v[i] = g[k]!;
+    }
+    denseCache.set(g, v);
+  }
+  return v;
+}
+
+function byScoreThenId(a: { id: string; score: number }, b: { id: string; score: number }): number {
+  return b.score - a.score || byId(a.id, b.id);
+}
+
+function popularReason(c: CandidateItem | undefined, genre?: string): string {
+  const g = genre ?? (c ? primaryGenre(c.genres) : null);
+  return g ? `popular in ${genreLabel(g)}` : 'popular right now';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binary codec. One DynamoDB item holds both kinds (`packCandidateSet`), read with the profile in
+// one BatchGet; a binary attribute is a few KB where a list of maps would be ~3× the bytes and
+// far more unmarshalling CPU.
+//
+// List, version 1 (little-endian; varint = unsigned LEB128):
+//   u8 version · u8 kind (0 track, 1 artist) · u8 flags · varint n
+//   n ids, front-coded against the previous id: varint shared UTF-8 prefix bytes · varint suffix
+//     bytes · suffix (lists from `buildCandidates` are sorted by id: `lastfm-12345` costs ~5 bytes)
+//   collab · supporters (u8, or u16 with FLAG_WIDE_SUPPORTERS) · item (FLAG_ITEM) · content (FLAG_CONTENT)
+// where each score array is n × f32, or with FLAG_U16 an f32 scale then n × u16 fractions of it
+// (absolute error ≤ scale / 131070, i.e. ≤ 8e-6 of the component's max — below the API's 1e-4
+// score rounding; positive values stay ≥ 1 so an item never loses a component, nor a reason).
+
+const LIST_VERSION = 1;
+const SET_VERSION = 1;
+const FLAG_ITEM = 1;
+const FLAG_CONTENT = 2;
+const FLAG_WIDE_SUPPORTERS = 4;
+const FLAG_U16 = 8;
+const SET_TRACK = 1;
+const SET_ARTIST = 2;
+const SET_MODEL_ID = 4;
+const U16_MAX = 0xffff;
+
+export type ScorePrecision = 'f32' | 'u16';
+
+export interface PackOptions {
+  /** Score encoding: 'f32' (default; ~1e-7 relative error) or 'u16' (scaled by the component's max). */
+  precision?: ScorePrecision;
+}
+
+export interface CandidateSet {
+  track?: CandidateList | undefined;
+  artist?: CandidateList | undefined;
+  /** The item model the lists were built with. */
+  modelId?: string | undefined;
+  /** Build time, epoch ms. */
+  builtAt: number;
+  /** The user's profile version the lists were built from. */
+  profileVersion: number;
+}
+
+const utf8 = new TextEncoder();
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+class ByteWriter {
+  private buf = new Uint8Array(1024);
+  private view = new DataView(this.buf.buffer);
+  length = 0;
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+  u8(v: number): void {
+    this.reserve(1);
+    this.buf[this.length++] = v;
+  }
+  u16(v: number): void {
+    this.reserve(2);
+    this.view.setUint16(this.length, v, true);
+    this.length += 2;
+  }
+  f32(v: number): void {
+    this.reserve(4);
+    this.view.setFloat32(this.length, v, true);
+    this.length += 4;
+  }
+  f64(v: number): void {
+    this.reserve(8);
+    this.view.setFloat64(this.length, v, true);
+    this.length += 8;
+  }
+  varint(v: number): void {
+    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`cannot encode ${v} as an unsigned integer`);
+    while (v >= 0x80) {
+      this.u8((v % 0x80) | 0x80);
+      v = Math.floor(v / 0x80);
+    }
+    this.u8(v);
+  }
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+  result(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+class ByteReader {
+  private readonly view: DataView;
+  pos = 0;
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly what: string,
+  ) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  fail(message: string): never {
+    throw new Error(`${this.what}: ${message}`);
+  }
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length)
+      this.fail(`truncated: needs ${n} byte(s) at offset ${this.pos} of ${this.buf.length}`);
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+  u16(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.pos, true);
+    this.pos += 2;
+    return v;
+  }
+  f32(): number {
+    this.need(4);
+    const v = this.view.getFloat32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  f64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+  varint(): number {
+    let v = 0;
+    for (let scale = 1; ; scale *= 0x80) {
+      const b = this.u8();
+      v += (b & 0x7f) * scale;
+      if (b < 0x80) break;
+      if (scale > 2 ** 42) this.fail(`varint too long at offset ${this.pos}`);
+    }
+    return v;
+  }
+  bytes(n: number): Uint8Array {
+    this.need(n);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+  end(): void {
+    if (this.pos !== this.buf.length) this.fail(`${this.buf.length - this.pos} unexpected trailing byte(s)`);
+  }
+}
+
+function writeScores(w: ByteWriter, values: Float64Array, precision: ScorePrecision): void {
+  if (precision === 'f32') {
+    for (const v of values) w.f32(v);
+    return;
+  }
+  let max = 0;
+  for (const v of values) {
+    if (!(v >= 0) || v === Number.POSITIVE_INFINITY) throw new Error(`cannot quantize score ${v}`);
+    if (v > max) max = v;
+  }
+  const scale = Math.fround(max);
+  w.f32(scale);
+  for (const v of values) w.u16(v > 0 ? Math.min(U16_MAX, Math.max(1, Math.round((v / scale) * U16_MAX))) : 0);
+}
+
+function readScores(r: ByteReader, n: number, precision: ScorePrecision): Float64Array {
+  const out = new Float64Array(n);
+  if (precision === 'f32') {
+    for (let i = 0; i < n; i++) out[i] = r.f32();
+    return out;
+  }
+  const step = r.f32() / U16_MAX;
+  for (let i = 0; i < n; i++) out[i] = r.u16() * step;
+  return out;
+}
+
+function writeList(w: ByteWriter, list: CandidateList, precision: ScorePrecision): void {
+  const n = list.ids.length;
+  for (const [name, v] of [
+    ['collab', list.collab],
+    ['supporters', list.supporters],
+    ['item', list.item],
+    ['content', list.content],
+  ] as const)
+    if (v !== undefined && v.length !== n)
+      throw new Error(`candidate list has ${n} ids but ${v.length} ${name} values`);
+  let maxSupporters = 0;
+  for (const s of list.supporters) if (s > maxSupporters) maxSupporters = s;
+  const wide = maxSupporters > 0xff;
+  w.u8(LIST_VERSION);
+  w.u8(list.kind === 'track' ? 0 : 1);
+  w.u8(
+    (list.item ? FLAG_ITEM : 0) |
+      (list.content ? FLAG_CONTENT : 0) |
+      (wide ? FLAG_WIDE_SUPPORTERS : 0) |
+      (precision === 'u16' ? FLAG_U16 : 0),
+  );
+  w.varint(n);
+  let prev = new Uint8Array(0);
+  for (const id of list.ids) {
+    const cur = utf8.encode(id);
+    let shared = 0;
+    const limit = Math.min(prev.length, cur.length);
+    while (shared < limit && prev[shared] === cur[shared]) shared++;
+    w.varint(shared);
+    w.varint(cur.length - shared);
+    w.bytes(cur.subarray(shared));
+    prev = cur;
+  }
+  writeScores(w, list.collab, precision);
+  for (const s of list.supporters) {
+    if (wide) w.u16(s);
+    else w.u8(s);
+  }
+  if (list.item) writeScores(w, list.item, precision);
+  if (list.content) writeScores(w, list.content, precision);
+}
+
+function readList(r: ByteReader): CandidateList {
+  const version = r.u8();
+  if (version !== LIST_VERSION) r.fail(`unsupported candidate list version ${version} (expected ${LIST_VERSION})`);
+  const kindByte = r.u8();
+  if (kindByte > 1) r.fail(`invalid kind ${kindByte}`);
+  const flags = r.u8();
+  if (flags & ~(FLAG_ITEM | FLAG_CONTENT | FLAG_WIDE_SUPPORTERS | FLAG_U16)) r.fail(`invalid flags ${flags}`);
+  const n = r.varint();
+  const ids: string[] = new Array(n);
+  let prev = new Uint8Array(0);
+  for (let i = 0; i < n; i++) {
+    const shared = r.varint();
+    if (shared > prev.length) r.fail(`id ${i} shares ${shared} bytes with a ${prev.length}-byte id`);
+    const suffix = r.bytes(r.varint());
+    const cur = new Uint8Array(shared + suffix.length);
+    cur.set(prev.subarray(0, shared));
+    cur.set(suffix, shared);
+    try {
+      ids[i] = utf8Strict.decode(cur);
+    } catch {
+      r.fail(`id ${i} is not valid UTF-8`);
+    }
+    prev = cur;
+  }
+  const precision: ScorePrecision = flags & FLAG_U16 ? 'u16' : 'f32';
+  const collab = readScores(r, n, precision);
+  const supporters = new Uint16Array(n);
+  for (let i = 0; i < n; i++) supporters[i] = flags & FLAG_WIDE_SUPPORTERS ? r.u16() : r.u8();
+  return {
+    kind: kindByte === 0 ? 'track' : 'artist',
+    ids,
+    collab,
+    supporters,
+    item: flags & FLAG_ITEM ? readScores(r, n, precision) : undefined,
+    content: flags & FLAG_CONTENT ? readScores(r, n, precision) : undefined,
+  };
+}
+
+export function packCandidates(list: CandidateList, opts: PackOptions = {}): Uint8Array {
+  const w = new ByteWriter();
+  writeList(w, list, opts.precision ?? 'f32');
+  return w.result();
+}
+
+/** Inverse of `packCandidates`; throws a descriptive error on a truncated or malformed buffer. */
+export function unpackCandidates(bytes: Uint8Array): CandidateList {
+  const r = new ByteReader(bytes, 'candidate list');
+  const list = readList(r);
+  r.end();
+  return list;
+}
+
+/**
+ * Set, version 1: u8 version · u8 flags (1 track, 2 artist, 4 modelId) · f64 builtAt ·
+ * varint profileVersion · [varint length · UTF-8 modelId] · [varint length · track list] ·
+ * [varint length · artist list].
+ */
+export function packCandidateSet(set: CandidateSet, opts: PackOptions = {}): Uint8Array {
+  if (set.track && set.track.kind !== 'track') throw new Error(`the track list holds ${set.track.kind}s`);
+  if (set.artist && set.artist.kind !== 'artist') throw new Error(`the artist list holds ${set.artist.kind}s`);
+  if (!Number.isFinite(set.builtAt)) throw new Error(`invalid builtAt ${set.builtAt}`);
+  const w = new ByteWriter();
+  w.u8(SET_VERSION);
+  w.u8((set.track ? SET_TRACK : 0) | (set.artist ? SET_ARTIST : 0) | (set.modelId !== undefined ? SET_MODEL_ID : 0));
+  w.f64(set.builtAt);
+  w.varint(set.profileVersion);
+  if (set.modelId !== undefined) {
+    const b = utf8.encode(set.modelId);
+    w.varint(b.length);
+    w.bytes(b);
+  }
+  for (const list of [set.track, set.artist]) {
+    if (!list) continue;
+    const b = packCandidates(list, opts);
+    w.varint(b.length);
+    w.bytes(b);
+  }
+  return w.result();
+}
+
+/** Inverse of `packCandidateSet`; throws a descriptive error on a truncated or malformed buffer. */
+export function unpackCandidateSet(bytes: Uint8Array): CandidateSet {
+  const r = new ByteReader(bytes, 'candidate set');
+  const version = r.u8();
+  if (version !== SET_VERSION) r.fail(`unsupported candidate set version ${version} (expected ${SET_VERSION})`);
+  const flags = r.u8();
+  if (flags & ~(SET_TRACK | SET_ARTIST | SET_MODEL_ID)) r.fail(`invalid flags ${flags}`);
+  const builtAt = r.f64();
+  const profileVersion = r.varint();
+  const set: CandidateSet = { builtAt, profileVersion };
+  if (flags & SET_MODEL_ID) {
+    const b = r.bytes(r.varint());
+    try {
+      set.modelId = utf8Strict.decode(b);
+    } catch {
+      r.fail('modelId is not valid UTF-8');
+    }
+  }
+  for (const kind of ['track', 'artist'] as const) {
+    if (!(flags & (kind === 'track' ? SET_TRACK : SET_ARTIST))) continue;
+    const list = unpackCandidates(r.bytes(r.varint()));
+    if (list.kind !== kind) r.fail(`the ${kind} list holds ${list.kind}s`);
+    set[kind] = list;
+  }
+  r.end();
+  return set;
+}
