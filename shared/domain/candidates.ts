@@ -572,6 +572,18 @@ class ByteReader {
     }
     return v;
   }
+  /** The next `n` bytes as a string if all are ASCII (then consumed), else undefined (not consumed). */
+  ascii(n: number): string | undefined {
+    this.need(n);
+    let out = '';
+    for (let i = this.pos; i < this.pos + n; i++) {
+      const b = this.buf[i]!;
+      if (b >= 0x80) return undefined;
+      out += String.fromCharCode(b);
+    }
+    this.pos += n;
+    return out;
+  }
   bytes(n: number): Uint8Array {
     this.need(n);
     const b = this.buf.subarray(this.pos, this.pos + n);
@@ -660,20 +672,33 @@ function readList(r: ByteReader): CandidateList {
   if (flags & ~(FLAG_ITEM | FLAG_CONTENT | FLAG_WIDE_SUPPORTERS | FLAG_U16)) r.fail(`invalid flags ${flags}`);
   const n = r.varint();
   const ids: string[] = new Array(n);
-  let prev = new Uint8Array(0);
+  // ASCII ids (the usual `lastfm-12345`) are rebuilt from strings, skipping the UTF-8 decoder and
+  // a byte array per id (a read decodes ~600 of them); others through their bytes.
+  let prevId = '';
+  let prevBytes: Uint8Array | undefined = new Uint8Array(0); // undefined: prevId is ASCII
   for (let i = 0; i < n; i++) {
     const shared = r.varint();
-    if (shared > prev.length) r.fail(`id ${i} shares ${shared} bytes with a ${prev.length}-byte id`);
-    const suffix = r.bytes(r.varint());
-    const cur = new Uint8Array(shared + suffix.length);
-    cur.set(prev.subarray(0, shared));
-    cur.set(suffix, shared);
-    try {
-      ids[i] = utf8Strict.decode(cur);
-    } catch {
-      r.fail(`id ${i} is not valid UTF-8`);
+    const prevLength = prevBytes ? prevBytes.length : prevId.length;
+    if (shared > prevLength) r.fail(`id ${i} shares ${shared} bytes with a ${prevLength}-byte id`);
+    const length = r.varint();
+    const ascii = prevBytes === undefined || prevBytes.every((b) => b < 0x80) ? r.ascii(length) : undefined;
+    if (ascii !== undefined) {
+      ids[i] = prevId.slice(0, shared) + ascii;
+      prevBytes = undefined;
+    } else {
+      const prefix = (prevBytes ?? utf8.encode(prevId)).subarray(0, shared);
+      const suffix = r.bytes(length);
+      const cur = new Uint8Array(shared + length);
+      cur.set(prefix);
+      cur.set(suffix, shared);
+      try {
+        ids[i] = utf8Strict.decode(cur);
+      } catch {
+        r.fail(`id ${i} is not valid UTF-8`);
+      }
+      prevBytes = cur;
     }
-    prev = cur;
+    prevId = ids[i]!;
   }
   const precision: ScorePrecision = flags & FLAG_U16 ? 'u16' : 'f32';
   const collab = readScores(r, n, precision);
