@@ -100,6 +100,7 @@ const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 export function buildCandidates(input: BuildCandidatesInput): BuildCandidatesResult {
   const params: RankingParams = { ...DEFAULT_RANKING, ...input.params };
   const size = Math.max(0, Math.floor(input.size ?? DEFAULT_CANDIDATE_SIZE));
+  if (Number.isNaN(size)) throw new Error(`invalid candidate list size ${input.size}`);
   const own = new Set<string>();
   const seeds: string[] = [];
   forEachScore(input.ownItems, (id, w) => {
@@ -111,7 +112,11 @@ export function buildCandidates(input: BuildCandidatesInput): BuildCandidatesRes
   // The same calls recommend() makes, with only the user's own items excluded: the remaining
   // exclusions (fresh plays, genre filter) only remove items, they never change another item's
   // raw score, so they can wait until read time.
-  const collab = scoreUserNeighbors(input.neighbors, params, isOwn, input.popularity);
+  const collab = scoreCandidates(input.neighbors, {
+    ...params,
+    exclude: isOwn,
+    ...(input.popularity ? { popularity: input.popularity } : {}),
+  });
   const item = input.itemNeighbors ? scoreItemNeighbors(seeds, input.itemNeighbors, isOwn) : undefined;
   const content = input.contentNeighbors ? scoreItemNeighbors(seeds, input.contentNeighbors, isOwn) : undefined;
 
@@ -140,10 +145,11 @@ export function buildCandidates(input: BuildCandidatesInput): BuildCandidatesRes
     if (full.content) full.content[p] = content!.get(id) ?? 0;
   }
 
+  if (n <= size) return { list: full, total: n, droppedBest: 0 };
+
   const all = Array.from({ length: n }, (_, p) => p);
   const { scores, max } = blendComponents(full, all, params);
   const blended = Float64Array.from(ids, (id) => (max > 0 ? (scores.get(id)?.score ?? 0) / max : 0));
-  if (n <= size) return { list: full, total: n, droppedBest: 0 };
 
   const kept = new Set<number>();
   const rankBy = (values: ArrayLike<number>): number[] =>
@@ -163,14 +169,8 @@ export function buildCandidates(input: BuildCandidatesInput): BuildCandidatesRes
       break;
     }
   }
-  return {
-    list: subsetCandidates(
-      full,
-      [...kept].sort((a, b) => a - b),
-    ),
-    total: n,
-    droppedBest,
-  };
+  const positions = [...kept].sort((a, b) => a - b); // id order, as `full`
+  return { list: subsetCandidates(full, positions), total: n, droppedBest };
 }
 
 function subsetCandidates(list: CandidateList, positions: readonly number[]): CandidateList {
@@ -194,16 +194,6 @@ function subsetCandidates(list: CandidateList, positions: readonly number[]): Ca
 function forEachScore(items: ItemScores, fn: (id: string, w: number) => void): void {
   if (items instanceof Map) for (const [id, w] of items) fn(id, w);
   else for (const id in items as Record<string, number>) fn(id, (items as Record<string, number>)[id]!);
-}
-
-// The β option passed exactly as recommend() passes it.
-function scoreUserNeighbors(
-  neighbors: readonly NeighborItems[],
-  params: RankingParams,
-  exclude: (id: string) => boolean,
-  popularity: ReadonlyMap<string, number> | undefined,
-): Map<string, CollaborativeScore> {
-  return scoreCandidates(neighbors, { ...params, exclude, ...(popularity ? { popularity } : {}) });
 }
 
 /**

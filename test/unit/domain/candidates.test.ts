@@ -267,6 +267,7 @@ describe('with the default size', () => {
     for (const key of ['collab', 'item', 'content'] as const)
       expect(Math.max(...tiny[key]!)).toBe(Math.max(...full[key]!));
     expect(buildCandidates({ ...build, size: 0 }).list.ids).toEqual([]);
+    expect(() => buildCandidates({ ...build, size: Number.NaN })).toThrow(/invalid candidate list size NaN/);
   });
 });
 
