@@ -15,6 +15,7 @@ import { contentNeighborLists, itemNeighborLists } from '../../../shared/domain/
 import { emptyProfile, type Profile } from '../../../shared/domain/profile.ts';
 import {
   type CandidateItem,
+  itemHasGenre,
   type NeighborItems,
   type PreparedItems,
   type RankingParams,
@@ -257,6 +258,29 @@ describe('with the default size', () => {
           expectSameUpToNoise(rank(u16), reference, 20, 3e-5);
         }
       });
+
+  it('filters a truncated list by genre: only allowed items of the genre, the same best one', {
+    timeout: WORLD_TIMEOUT,
+  }, () => {
+    for (const seed of SEEDS)
+      for (const kind of KINDS) {
+        const world = makeWorld(seed);
+        const { build, recommendInput } = inputsOf(world, kind, VARIANTS[4]!);
+        const { list } = buildCandidates(build);
+        const catalog = new Map(world[kind].catalog.map((c) => [c.id, c]));
+        const own = kind === 'track' ? world.profile.topTracks : world.profile.topArtists;
+        for (const genre of ['indie', 'rock']) {
+          const expected = recommend({ ...recommendInput, genre });
+          const actual = rankCandidates({ kind, list, profile: world.profile, catalog: world[kind].catalog, genre });
+          expect(actual.strategy).toBe(expected.strategy);
+          expect(actual.items[0]).toEqual(expected.items[0]);
+          for (const { id } of actual.items) {
+            expect(own[id]).toBeUndefined();
+            expect(itemHasGenre(catalog.get(id)!.genres, genre)).toBe(true);
+          }
+        }
+      }
+  });
 
   it('keeps every component maximum even for a tiny size', { timeout: WORLD_TIMEOUT }, () => {
     const world = makeWorld(9);
