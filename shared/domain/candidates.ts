@@ -24,6 +24,7 @@
  * test/unit/domain/candidates.test.ts pin the two to identical results.
  */
 
+import { ByteReader, ByteWriter, CodecError } from './binary.ts';
 import { GENRE_COUNT, GENRE_INDEX, GENRES, genreLabel, primaryGenre, tagToGenre } from './genres.ts';
 import { scoreItemNeighbors } from './item-neighbors.ts';
 import type { Profile } from './profile.ts';
@@ -423,18 +424,17 @@ function popularReason(c: CandidateItem | undefined, genre?: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Binary codec. One DynamoDB item holds both kinds (`packCandidateSet`), read with the profile in
-// one BatchGet; a binary attribute is a few KB where a list of maps would be ~3× the bytes and
-// far more unmarshalling CPU.
+// Binary codec (on binary.ts, like the profile and neighbour-list states). One DynamoDB item
+// holds both kinds (`packCandidateSet`), read with the profile in one BatchGet.
 //
-// List, version 1 (little-endian; varint = unsigned LEB128):
+// List, version 1 (little-endian; varint = unsigned LEB128, str = varint byte length + UTF-8):
 //   u8 version · u8 kind (0 track, 1 artist) · u8 flags · varint n
-//   n ids, front-coded against the previous id: varint shared UTF-8 prefix bytes · varint suffix
-//     bytes · suffix (lists from `buildCandidates` are sorted by id: `lastfm-12345` costs ~5 bytes)
+//   n ids, front-coded: u8 UTF-16 units shared with the previous id · str rest (lists from
+//     `buildCandidates` are sorted by id, so `lastfm-12345` costs ~5 bytes)
 //   collab · supporters (u8, or u16 with FLAG_WIDE_SUPPORTERS) · item (FLAG_ITEM) · content (FLAG_CONTENT)
 // where each score array is n × f32, or with FLAG_U16 an f32 scale then n × u16 fractions of it
-// (absolute error ≤ scale / 131070, i.e. ≤ 8e-6 of the component's max — below the API's 1e-4
-// score rounding; positive values stay ≥ 1 so an item never loses a component, nor a reason).
+// (absolute error ≤ scale / 131070, ≤ 8e-6 of the component's max — below the API's 1e-4 score
+// rounding; a positive value stays ≥ 1 step so no item loses a component, nor a reason).
 
 const LIST_VERSION = 1;
 const SET_VERSION = 1;
@@ -450,7 +450,7 @@ const U16_MAX = 0xffff;
 export type ScorePrecision = 'f32' | 'u16';
 
 export interface PackOptions {
-  /** Score encoding: 'f32' (default; ~1e-7 relative error) or 'u16' (scaled by the component's max). */
+  /** Score encoding: 'f32' (default; ~6e-8 relative error) or 'u16' (fractions of the component's max). */
   precision?: ScorePrecision;
 }
 
@@ -465,129 +465,6 @@ export interface CandidateSet {
   profileVersion: number;
 }
 
-const utf8 = new TextEncoder();
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-
-class ByteWriter {
-  private buf = new Uint8Array(1024);
-  private view = new DataView(this.buf.buffer);
-  length = 0;
-
-  private reserve(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-  u8(v: number): void {
-    this.reserve(1);
-    this.buf[this.length++] = v;
-  }
-  u16(v: number): void {
-    this.reserve(2);
-    this.view.setUint16(this.length, v, true);
-    this.length += 2;
-  }
-  f32(v: number): void {
-    this.reserve(4);
-    this.view.setFloat32(this.length, v, true);
-    this.length += 4;
-  }
-  f64(v: number): void {
-    this.reserve(8);
-    this.view.setFloat64(this.length, v, true);
-    this.length += 8;
-  }
-  varint(v: number): void {
-    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`cannot encode ${v} as an unsigned integer`);
-    while (v >= 0x80) {
-      this.u8((v % 0x80) | 0x80);
-      v = Math.floor(v / 0x80);
-    }
-    this.u8(v);
-  }
-  bytes(b: Uint8Array): void {
-    this.reserve(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
-  }
-  result(): Uint8Array {
-    return this.buf.slice(0, this.length);
-  }
-}
-
-class ByteReader {
-  private readonly view: DataView;
-  pos = 0;
-  constructor(
-    private readonly buf: Uint8Array,
-    private readonly what: string,
-  ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-  fail(message: string): never {
-    throw new Error(`${this.what}: ${message}`);
-  }
-  private need(n: number): void {
-    if (this.pos + n > this.buf.length)
-      this.fail(`truncated: needs ${n} byte(s) at offset ${this.pos} of ${this.buf.length}`);
-  }
-  u8(): number {
-    this.need(1);
-    return this.buf[this.pos++]!;
-  }
-  u16(): number {
-    this.need(2);
-    const v = this.view.getUint16(this.pos, true);
-    this.pos += 2;
-    return v;
-  }
-  f32(): number {
-    this.need(4);
-    const v = this.view.getFloat32(this.pos, true);
-    this.pos += 4;
-    return v;
-  }
-  f64(): number {
-    this.need(8);
-    const v = this.view.getFloat64(this.pos, true);
-    this.pos += 8;
-    return v;
-  }
-  varint(): number {
-    let v = 0;
-    for (let scale = 1; ; scale *= 0x80) {
-      const b = this.u8();
-      v += (b & 0x7f) * scale;
-      if (b < 0x80) break;
-      if (scale > 2 ** 42) this.fail(`varint too long at offset ${this.pos}`);
-    }
-    return v;
-  }
-  /** The next `n` bytes as a string if all are ASCII (then consumed), else undefined (not consumed). */
-  ascii(n: number): string | undefined {
-    this.need(n);
-    let out = '';
-    for (let i = this.pos; i < this.pos + n; i++) {
-      const b = this.buf[i]!;
-      if (b >= 0x80) return undefined;
-      out += String.fromCharCode(b);
-    }
-    this.pos += n;
-    return out;
-  }
-  bytes(n: number): Uint8Array {
-    this.need(n);
-    const b = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return b;
-  }
-  end(): void {
-    if (this.pos !== this.buf.length) this.fail(`${this.buf.length - this.pos} unexpected trailing byte(s)`);
-  }
-}
-
 function writeScores(w: ByteWriter, values: Float64Array, precision: ScorePrecision): void {
   if (precision === 'f32') {
     for (const v of values) w.f32(v);
@@ -595,7 +472,7 @@ function writeScores(w: ByteWriter, values: Float64Array, precision: ScorePrecis
   }
   let max = 0;
   for (const v of values) {
-    if (!(v >= 0) || v === Number.POSITIVE_INFINITY) throw new Error(`cannot quantize score ${v}`);
+    if (!(v >= 0) || v === Number.POSITIVE_INFINITY) throw new CodecError(`cannot quantize score ${v}`);
     if (v > max) max = v;
   }
   const scale = Math.fround(max);
@@ -623,7 +500,7 @@ function writeList(w: ByteWriter, list: CandidateList, precision: ScorePrecision
     ['content', list.content],
   ] as const)
     if (v !== undefined && v.length !== n)
-      throw new Error(`candidate list has ${n} ids but ${v.length} ${name} values`);
+      throw new CodecError(`candidate list has ${n} ids but ${v.length} ${name} values`);
   let maxSupporters = 0;
   for (const s of list.supporters) if (s > maxSupporters) maxSupporters = s;
   const wide = maxSupporters > 0xff;
@@ -636,16 +513,16 @@ function writeList(w: ByteWriter, list: CandidateList, precision: ScorePrecision
       (precision === 'u16' ? FLAG_U16 : 0),
   );
   w.varint(n);
-  let prev = new Uint8Array(0);
+  let prev = '';
   for (const id of list.ids) {
-    const cur = utf8.encode(id);
     let shared = 0;
-    const limit = Math.min(prev.length, cur.length);
-    while (shared < limit && prev[shared] === cur[shared]) shared++;
-    w.varint(shared);
-    w.varint(cur.length - shared);
-    w.bytes(cur.subarray(shared));
-    prev = cur;
+    const max = Math.min(prev.length, id.length, 255);
+    while (shared < max && prev.charCodeAt(shared) === id.charCodeAt(shared)) shared++;
+    // Never split a surrogate pair between prefix and rest.
+    if (shared > 0 && (id.charCodeAt(shared - 1) & 0xfc00) === 0xd800) shared--;
+    w.u8(shared);
+    w.str(shared === 0 ? id : id.slice(shared));
+    prev = id;
   }
   writeScores(w, list.collab, precision);
   for (const s of list.supporters) {
@@ -658,40 +535,22 @@ function writeList(w: ByteWriter, list: CandidateList, precision: ScorePrecision
 
 function readList(r: ByteReader): CandidateList {
   const version = r.u8();
-  if (version !== LIST_VERSION) r.fail(`unsupported candidate list version ${version} (expected ${LIST_VERSION})`);
+  if (version !== LIST_VERSION) throw new CodecError(`unsupported list version ${version} (expected ${LIST_VERSION})`);
   const kindByte = r.u8();
-  if (kindByte > 1) r.fail(`invalid kind ${kindByte}`);
+  if (kindByte > 1) throw new CodecError(`invalid kind ${kindByte}`);
   const flags = r.u8();
-  if (flags & ~(FLAG_ITEM | FLAG_CONTENT | FLAG_WIDE_SUPPORTERS | FLAG_U16)) r.fail(`invalid flags ${flags}`);
+  if (flags & ~(FLAG_ITEM | FLAG_CONTENT | FLAG_WIDE_SUPPORTERS | FLAG_U16))
+    throw new CodecError(`invalid flags ${flags}`);
   const n = r.varint();
-  const ids: string[] = new Array(n);
-  // ASCII ids (the usual `lastfm-12345`) are rebuilt from strings, skipping the UTF-8 decoder and
-  // a byte array per id (a read decodes ~600 of them); others through their bytes.
-  let prevId = '';
-  let prevBytes: Uint8Array | undefined = new Uint8Array(0); // undefined: prevId is ASCII
+  const ids: string[] = [];
+  let prev = '';
   for (let i = 0; i < n; i++) {
-    const shared = r.varint();
-    const prevLength = prevBytes ? prevBytes.length : prevId.length;
-    if (shared > prevLength) r.fail(`id ${i} shares ${shared} bytes with a ${prevLength}-byte id`);
-    const length = r.varint();
-    const ascii = prevBytes === undefined || prevBytes.every((b) => b < 0x80) ? r.ascii(length) : undefined;
-    if (ascii !== undefined) {
-      ids[i] = prevId.slice(0, shared) + ascii;
-      prevBytes = undefined;
-    } else {
-      const prefix = (prevBytes ?? utf8.encode(prevId)).subarray(0, shared);
-      const suffix = r.bytes(length);
-      const cur = new Uint8Array(shared + length);
-      cur.set(prefix);
-      cur.set(suffix, shared);
-      try {
-        ids[i] = utf8Strict.decode(cur);
-      } catch {
-        r.fail(`id ${i} is not valid UTF-8`);
-      }
-      prevBytes = cur;
-    }
-    prevId = ids[i]!;
+    const shared = r.u8();
+    if (shared > prev.length)
+      throw new CodecError(`id ${i} shares ${shared} characters with a ${prev.length}-character id`);
+    const rest = r.str();
+    prev = shared === 0 ? rest : prev.slice(0, shared) + rest;
+    ids.push(prev);
   }
   const precision: ScorePrecision = flags & FLAG_U16 ? 'u16' : 'f32';
   const collab = readScores(r, n, precision);
@@ -707,72 +566,65 @@ function readList(r: ByteReader): CandidateList {
   };
 }
 
-export function packCandidates(list: CandidateList, opts: PackOptions = {}): Uint8Array {
-  const w = new ByteWriter();
-  writeList(w, list, opts.precision ?? 'f32');
-  return w.result();
+/** Decodes with `read`, naming the value in any error (truncation, bad version, trailing bytes). */
+function decode<T>(what: string, bytes: Uint8Array, read: (r: ByteReader) => T): T {
+  try {
+    const r = new ByteReader(bytes);
+    const value = read(r);
+    if (!r.done) throw new CodecError('trailing bytes');
+    return value;
+  } catch (e) {
+    if (e instanceof CodecError) throw new CodecError(`${what}: ${e.message}`);
+    throw e;
+  }
 }
 
-/** Inverse of `packCandidates`; throws a descriptive error on a truncated or malformed buffer. */
+export function packCandidates(list: CandidateList, opts: PackOptions = {}): Uint8Array {
+  const w = new ByteWriter(64 + list.ids.length * 24);
+  writeList(w, list, opts.precision ?? 'f32');
+  return w.bytes();
+}
+
+/** Inverse of `packCandidates`; throws a `CodecError` naming the problem on a malformed buffer. */
 export function unpackCandidates(bytes: Uint8Array): CandidateList {
-  const r = new ByteReader(bytes, 'candidate list');
-  const list = readList(r);
-  r.end();
-  return list;
+  return decode('candidate list', bytes, readList);
 }
 
 /**
  * Set, version 1: u8 version · u8 flags (1 track, 2 artist, 4 modelId) · f64 builtAt ·
- * varint profileVersion · [varint length · UTF-8 modelId] · [varint length · track list] ·
- * [varint length · artist list].
+ * varint profileVersion · [str modelId] · [track list] · [artist list] (lists as above).
  */
 export function packCandidateSet(set: CandidateSet, opts: PackOptions = {}): Uint8Array {
-  if (set.track && set.track.kind !== 'track') throw new Error(`the track list holds ${set.track.kind}s`);
-  if (set.artist && set.artist.kind !== 'artist') throw new Error(`the artist list holds ${set.artist.kind}s`);
-  if (!Number.isFinite(set.builtAt)) throw new Error(`invalid builtAt ${set.builtAt}`);
-  const w = new ByteWriter();
+  if (set.track && set.track.kind !== 'track') throw new CodecError(`the track list holds ${set.track.kind}s`);
+  if (set.artist && set.artist.kind !== 'artist') throw new CodecError(`the artist list holds ${set.artist.kind}s`);
+  if (!Number.isFinite(set.builtAt)) throw new CodecError(`invalid builtAt ${set.builtAt}`);
+  const precision = opts.precision ?? 'f32';
+  const w = new ByteWriter(64 + ((set.track?.ids.length ?? 0) + (set.artist?.ids.length ?? 0)) * 24);
   w.u8(SET_VERSION);
   w.u8((set.track ? SET_TRACK : 0) | (set.artist ? SET_ARTIST : 0) | (set.modelId !== undefined ? SET_MODEL_ID : 0));
   w.f64(set.builtAt);
   w.varint(set.profileVersion);
-  if (set.modelId !== undefined) {
-    const b = utf8.encode(set.modelId);
-    w.varint(b.length);
-    w.bytes(b);
-  }
-  for (const list of [set.track, set.artist]) {
-    if (!list) continue;
-    const b = packCandidates(list, opts);
-    w.varint(b.length);
-    w.bytes(b);
-  }
-  return w.result();
+  if (set.modelId !== undefined) w.str(set.modelId);
+  if (set.track) writeList(w, set.track, precision);
+  if (set.artist) writeList(w, set.artist, precision);
+  return w.bytes();
 }
 
-/** Inverse of `packCandidateSet`; throws a descriptive error on a truncated or malformed buffer. */
+/** Inverse of `packCandidateSet`; throws a `CodecError` naming the problem on a malformed buffer. */
 export function unpackCandidateSet(bytes: Uint8Array): CandidateSet {
-  const r = new ByteReader(bytes, 'candidate set');
-  const version = r.u8();
-  if (version !== SET_VERSION) r.fail(`unsupported candidate set version ${version} (expected ${SET_VERSION})`);
-  const flags = r.u8();
-  if (flags & ~(SET_TRACK | SET_ARTIST | SET_MODEL_ID)) r.fail(`invalid flags ${flags}`);
-  const builtAt = r.f64();
-  const profileVersion = r.varint();
-  const set: CandidateSet = { builtAt, profileVersion };
-  if (flags & SET_MODEL_ID) {
-    const b = r.bytes(r.varint());
-    try {
-      set.modelId = utf8Strict.decode(b);
-    } catch {
-      r.fail('modelId is not valid UTF-8');
+  return decode('candidate set', bytes, (r) => {
+    const version = r.u8();
+    if (version !== SET_VERSION) throw new CodecError(`unsupported version ${version} (expected ${SET_VERSION})`);
+    const flags = r.u8();
+    if (flags & ~(SET_TRACK | SET_ARTIST | SET_MODEL_ID)) throw new CodecError(`invalid flags ${flags}`);
+    const set: CandidateSet = { builtAt: r.f64(), profileVersion: r.varint() };
+    if (flags & SET_MODEL_ID) set.modelId = r.str();
+    for (const kind of ['track', 'artist'] as const) {
+      if (!(flags & (kind === 'track' ? SET_TRACK : SET_ARTIST))) continue;
+      const list = readList(r);
+      if (list.kind !== kind) throw new CodecError(`the ${kind} list holds ${list.kind}s`);
+      set[kind] = list;
     }
-  }
-  for (const kind of ['track', 'artist'] as const) {
-    if (!(flags & (kind === 'track' ? SET_TRACK : SET_ARTIST))) continue;
-    const list = unpackCandidates(r.bytes(r.varint()));
-    if (list.kind !== kind) r.fail(`the ${kind} list holds ${list.kind}s`);
-    set[kind] = list;
-  }
-  r.end();
-  return set;
+    return set;
+  });
 }
