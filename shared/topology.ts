@@ -165,6 +165,12 @@ export const tables = {
     ],
     description: 'Catalog of tracks and artists with genre weights; the GSI serves popular items per genre.',
   },
+  candidates: {
+    name: 'candidates',
+    partitionKey: { name: 'userId', type: 'S' },
+    description:
+      "Each user's precomputed recommendation candidates (tracks and artists with the ranking's component scores), built when the user's neighbours are refreshed; ranked at read time.",
+  },
   itemModel: {
     name: 'item-model',
     // itemId: `a#<artistId>` / `t#<trackId>` (an item's listener count and neighbour lists),
@@ -219,12 +225,12 @@ export const functions = {
   },
   'neighbor-updater': {
     name: 'neighbor-updater',
-    description: 'profile-updates → nearest-neighbour lists and the neighbour index.',
+    description: 'profile-updates → nearest-neighbour lists, the neighbour index and the recommendation candidates.',
     memoryMb: 1024,
     timeoutSeconds: 60,
     producesTo: ['deadLetters'],
-    reads: ['profiles', 'neighbors', 'neighborIndex', 'itemModel'],
-    writes: ['neighbors', 'neighborIndex'],
+    reads: ['profiles', 'neighbors', 'neighborIndex', 'itemModel', 'candidates'],
+    writes: ['neighbors', 'neighborIndex', 'candidates'],
   },
   'event-archiver': {
     name: 'event-archiver',
@@ -242,7 +248,8 @@ export const functions = {
     // The co-listening pass holds the sampled users' item sets and one row map per item.
     memoryMb: 3008,
     timeoutSeconds: 900,
-    producesTo: [],
+    // Announces each build to profile-updates, so users' candidate sets are rebuilt with it.
+    producesTo: ['profileUpdates'],
     reads: ['profiles', 'catalog'],
     writes: ['itemModel'],
   },
@@ -252,7 +259,7 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 10,
     producesTo: [],
-    reads: ['profiles', 'neighbors', 'catalog', 'itemModel'],
+    reads: ['profiles', 'neighbors', 'catalog', 'itemModel', 'candidates'],
     writes: [],
   },
 } as const satisfies Record<FunctionName, FunctionSpec>;
@@ -405,11 +412,23 @@ export const settings = {
   MAX_RECORD_BYTES: 256 * 1024,
   /** Users whose item sets feed the item model's co-listening pass (a deterministic sample above this). */
   ITEM_MODEL_MAX_USERS: 20_000,
+  /**
+   * After a build, users active within this many days of the newest event (at most
+   * ITEM_MODEL_ANNOUNCE_MAX_USERS) get their candidate sets rebuilt at once; the others on their
+   * next play.
+   */
+  ITEM_MODEL_ANNOUNCE_ACTIVE_DAYS: 30,
+  ITEM_MODEL_ANNOUNCE_MAX_USERS: 200_000,
   /** Neighbours kept per item in the item model: co-listening and tag content. */
   ITEM_MODEL_SIMILAR_K: 200,
   ITEM_MODEL_CONTENT_K: 30,
   /** A user's own items whose item-model lists a recommendation reads (their strongest first). */
   ITEM_MODEL_LOOKUPS: 50,
+  /**
+   * Candidates kept per kind in a user's precomputed set (what read-time ranking chooses from,
+   * after excluding what the user just played and filtering by genre).
+   */
+  RECOMMENDATION_CANDIDATES: 200,
   RECOMMENDATIONS_DEFAULT_LIMIT: 20,
   RECOMMENDATIONS_MAX_LIMIT: 100,
 } as const;

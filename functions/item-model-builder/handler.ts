@@ -16,6 +16,8 @@ import {
   scanProfileTopItems,
   storesFromEnv,
 } from '../../shared/adapters/dynamodb.ts';
+import { produce } from '../../shared/adapters/kafka.ts';
+import { candidatesModelKey } from '../../shared/domain/candidates.ts';
 import {
   DEFAULT_ITEM_MODEL,
   type ItemModel,
@@ -23,8 +25,9 @@ import {
   packCounts,
   packList,
 } from '../../shared/domain/item-model.ts';
+import { DAY_MS, type Profile, profileUpdateOf } from '../../shared/domain/profile.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
-import { resolveSettings, schedules } from '../../shared/topology.ts';
+import { resolveSettings, schedules, topicEnvVar } from '../../shared/topology.ts';
 
 const FUNCTION_NAME = 'item-model-builder';
 const tools = observability(FUNCTION_NAME);
@@ -67,7 +70,29 @@ export interface BuildSummary {
     { users: number; sampledUsers: number; items: number; withSimilar: number; withContent: number }
   >;
   itemsWritten: number;
+  /** Profile updates sent so that the neighbour updater rebuilds these users' candidates now. */
+  announced: number;
   seconds: number;
+}
+
+/**
+ * After the manifests: one profile update per user, marked with the new build, to profile-updates.
+ * The neighbour updater refreshes each such user and rebuilds their candidate set with the new
+ * lists (its own condition makes a repeated announcement harmless).
+ */
+async function announceBuild(users: readonly Profile[], modelKey: string): Promise<number> {
+  const topic = process.env[topicEnvVar('profileUpdates')];
+  if (!topic) throw new Error(`${topicEnvVar('profileUpdates')} is not set`);
+  const updates = users.filter((p) => p.version > 0);
+  for (let i = 0; i < updates.length; i += 1000) {
+    await produce(
+      topic,
+      updates
+        .slice(i, i + 1000)
+        .map((p) => ({ key: p.userId, value: JSON.stringify({ ...profileUpdateOf(p), itemModel: modelKey }) })),
+    );
+  }
+  return updates.length;
 }
 
 export async function buildItemModels(stores: Stores, now = Date.now()): Promise<BuildSummary> {
@@ -80,9 +105,15 @@ export async function buildItemModels(stores: Stores, now = Date.now()): Promise
   };
   const builders = new Map(KINDS.map(({ kind }) => [kind, new ItemModelBuilder(params)]));
   let profiles = 0;
+  // Users whose candidate sets the new build should rebuild now (the rest rebuild on their next
+  // play): the recently active ones, relative to the newest event seen, at most a bounded number.
+  const active: Profile[] = [];
+  let newestEventTs = 0;
   await scanProfileTopItems(stores, (p) => {
     profiles++;
     for (const { kind, field } of KINDS) builders.get(kind)!.addUser(p.userId, p[field]);
+    if ((p.lastEventTs ?? 0) > newestEventTs) newestEventTs = p.lastEventTs ?? 0;
+    if (active.length < settings.ITEM_MODEL_ANNOUNCE_MAX_USERS) active.push(p);
   });
   const tags = new Map<ItemKind, Map<string, Record<string, number>>>(KINDS.map(({ kind }) => [kind, new Map()]));
   await scanCatalogTags(stores, ({ itemId, tags: t }) => {
@@ -113,9 +144,14 @@ export async function buildItemModels(stores: Stores, now = Date.now()): Promise
       withContent: entries.filter((e) => e.content).length,
     };
   }
+  const announced = await announceBuild(
+    active.filter((p) => (p.lastEventTs ?? 0) >= newestEventTs - settings.ITEM_MODEL_ANNOUNCE_ACTIVE_DAYS * DAY_MS),
+    candidatesModelKey(modelId, modelId),
+  );
   const summary: BuildSummary = {
     modelId,
     profiles,
+    announced,
     kinds,
     itemsWritten: stores.counter.itemsWritten - written,
     seconds: (Date.now() - started) / 1000,

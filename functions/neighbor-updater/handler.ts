@@ -28,6 +28,7 @@ import { ProfileUpdateV1 } from '../../shared/domain/events.ts';
 import {
   artistSketchKey,
   cellOf,
+  decodeArtistSketch,
   decodeVector,
   encodeVector,
   type IndexCandidate,
@@ -39,9 +40,11 @@ import {
   shouldRefresh,
 } from '../../shared/domain/neighbor-index.ts';
 import { genreVector, idfWeight, type TasteFeatures } from '../../shared/domain/similarity.ts';
+import { packTopItems } from '../../shared/domain/top-items-codec.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
 import { forEachLimit, runTrigger } from '../../shared/handlers/trigger.ts';
 import type { ResolvedSettings } from '../../shared/topology.ts';
+import { currentModelKey, writeCandidateSets } from './candidate-sets.ts';
 
 const FUNCTION_NAME = 'neighbor-updater';
 /** How many of a refreshed user's closest neighbours get the user inserted into their lists. */
@@ -128,6 +131,7 @@ function applyToCellCache(puts: readonly IndexEntry[], deletes: readonly { cell:
     cached.entries.set(e.userId, {
       userId: e.userId,
       taste: indexTaste(decodeVector(e.vec), e.artists, artistWeight),
+      ...(e.top ? { top: e.top } : {}),
     });
   }
 }
@@ -135,6 +139,8 @@ function applyToCellCache(puts: readonly IndexEntry[], deletes: readonly { cell:
 /** Reads index cells once per batch (and from the container's recent cells), however many users probe them. */
 class CellReader {
   private readonly cells = new Map<string, Promise<IndexCandidate[]>>();
+  /** Packed top items of every user seen in the cells read (neighbours' candidates come from these). */
+  readonly tops = new Map<string, Uint8Array>();
   itemsRead = 0;
   cellsRead = 0;
   cellsFromCache = 0;
@@ -148,7 +154,9 @@ class CellReader {
       const cached = cellCache.get(cell);
       if (cached && this.now - cached.at < CELL_CACHE_TTL_MS) {
         this.cellsFromCache++;
-        pending = Promise.resolve([...cached.entries.values()]);
+        const entries = [...cached.entries.values()];
+        for (const e of entries) if (e.top) this.tops.set(e.userId, e.top);
+        pending = Promise.resolve(entries);
       } else {
         this.cellsRead++;
         const readAt = this.now;
@@ -159,9 +167,11 @@ class CellReader {
             byUser.set(e.userId, {
               userId: e.userId,
               taste: indexTaste(decodeVector(e.vec), e.artists, artistWeight),
+              ...(e.top ? { top: e.top } : {}),
             });
           }
           cacheCell(cell, byUser, readAt);
+          for (const e of byUser.values()) if (e.top) this.tops.set(e.userId, e.top);
           return [...byUser.values()];
         });
       }
@@ -205,6 +215,12 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
         const seen = latest.get(value.userId);
         if (!seen || value.version > seen.version) latest.set(value.userId, value);
       }
+      // A build announced by the item model builder is read now, not when the cache expires.
+      let modelKey = await currentModelKey(itemModel, stores, now);
+      if ([...latest.values()].some((u) => u.itemModel !== undefined && u.itemModel !== modelKey)) {
+        itemModel.invalidate();
+        modelKey = await currentModelKey(itemModel, stores, now);
+      }
       const [lists, listeners] = await Promise.all([
         getNeighborLists(stores, [...latest.keys()]),
         settings.NEIGHBOR_IDF_EXPONENT > 0 ? itemModel.listeners(stores, 'a', now) : undefined,
@@ -214,7 +230,13 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
       let stale = 0;
       for (const update of latest.values()) {
         const previous = lists.get(update.userId);
-        if (previous && previous.profileVersion >= update.version) {
+        // An older update changes nothing; the same version is refreshed again only to rebuild
+        // candidates under a new item model.
+        const modelChanged = previous !== undefined && previous.candidatesModelId !== modelKey;
+        if (
+          previous &&
+          (previous.profileVersion > update.version || (previous.profileVersion === update.version && !modelChanged))
+        ) {
           stale++;
           continue;
         }
@@ -229,7 +251,8 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
             minDrift: settings.NEIGHBOR_REFRESH_MIN_DRIFT,
           },
         );
-        if (!due) continue;
+        // A new item model also rebuilds the user's candidates (with a refresh) on their next update.
+        if (!due && !modelChanged) continue;
         const encoded = encodeVector(vector);
         const cell = cellOf(decodeVector(encoded));
         const artistsKey = artistSketchKey(update.artists);
@@ -258,6 +281,9 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
           userId: r.update.userId,
           vec: r.encoded,
           ...(r.update.artists ? { artists: r.update.artists } : {}),
+          ...(r.update.topTracks || r.update.topArtists
+            ? { top: packTopItems(decodeArtistSketch(r.update.topTracks), decodeArtistSketch(r.update.topArtists)) }
+            : {}),
           profileVersion: r.update.version,
         }),
       );
@@ -294,6 +320,7 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
           cell: r.cell,
           indexedVec: r.indexDue ? r.encoded : r.previous!.indexedVec,
           indexedArtistsKey: r.indexDue ? r.artistsKey : r.previous!.indexedArtistsKey,
+          candidatesModelId: modelKey,
           rev: (r.previous?.rev ?? 0) + 1,
         };
         own.push({ list, mode: 'refresh', existed: r.previous !== undefined });
@@ -301,12 +328,30 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
       // All own lists in batched conditional writes (25 per request).
       const notWritten = await putNeighborLists(stores, own);
       const written = own.length - notWritten.size;
+      // Candidates for the lists that were written (a list lost to a newer version is someone
+      // else's refresh, which builds its own candidates).
+      const candidates = await writeCandidateSets(
+        stores,
+        itemModel,
+        refreshes
+          .filter((r) => !notWritten.has(r.update.userId))
+          .map((r) => ({
+            update: r.update,
+            neighbors: computed.get(r.update.userId) ?? [],
+            existed: (r.previous?.candidatesModelId ?? '') !== '',
+          })),
+        reader.tops,
+        { size: settings.RECOMMENDATION_CANDIDATES, modelKey, now },
+      );
       const reverseInserts = settings.NEIGHBOR_REVERSE_UPDATES ? await insertReverse(stores, computed, settings) : 0;
       tools.metrics.addMetric('NeighborRefreshes', MetricUnit.Count, written);
       tools.metrics.addMetric('IndexItemsRead', MetricUnit.Count, reader.itemsRead);
       return {
         refreshed: written,
         indexWrites: indexPuts.length,
+        candidateSets: candidates.written,
+        candidateBytes: candidates.bytes,
+        neighborsWithoutTop: candidates.neighborsWithoutTop,
         stale,
         reverseInserts,
         cellsRead: reader.cellsRead,

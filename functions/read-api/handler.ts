@@ -11,16 +11,24 @@ import {
   getCatalogItems,
   getNeighborList,
   getProfile,
+  getProfileAndCandidates,
   getRankingProfiles,
   popularInGenre,
+  type RankingProfile,
   type Stores,
   storesFromEnv,
   trackItemId,
 } from '../../shared/adapters/dynamodb.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
+import { rankCandidates, unpackCandidateSet } from '../../shared/domain/candidates.ts';
 import { GENRES, genreLabel, tagToGenre } from '../../shared/domain/genres.ts';
 import { DAY_MS, genreDistribution, scoresAt, topEntries } from '../../shared/domain/profile.ts';
-import { type CandidateItem, type NeighborItems, recommend } from '../../shared/domain/recommend.ts';
+import {
+  type CandidateItem,
+  type NeighborItems,
+  type RecommendResult,
+  recommend,
+} from '../../shared/domain/recommend.ts';
 import { HttpError, type HttpResult, json, parseQuery, pathParam, problem } from '../../shared/handlers/http.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';
 import { resolveSettings } from '../../shared/topology.ts';
@@ -106,54 +114,41 @@ function describe(kind: 'track' | 'artist', item: CatalogItem | undefined, id: s
   };
 }
 
+/**
+ * Recommendations: one BatchGet reads the user's profile and precomputed candidate set (built by
+ * the neighbour updater at each refresh), and the ranking runs here with what just changed — the
+ * profile's items are excluded (a track played a second ago is gone at once), the genre filter and
+ * `kind` apply. Users without a candidate set yet (never refreshed, or stored before candidate
+ * sets existed) are ranked the former way, from the neighbours' profiles; unknown users get
+ * popular items.
+ */
 export async function recommendations(stores: Stores, event: APIGatewayProxyEventV2): Promise<HttpResult> {
   const userId = pathParam(event, 'userId');
   const query = parseQuery(event, RecommendationsQuery);
-  // The neighbour list first, then the user's own profile in the same BatchGet as the neighbours'
-  // (both eventually consistent, as a GetItem is by default): two requests where there were three.
-  const list = await getNeighborList(stores, userId);
-  const neighborIds = (list?.neighbors ?? []).map((n) => n.userId);
-  // One BatchGet, projected to what ranking reads.
-  const profiles = await getRankingProfiles(stores, [userId, ...neighborIds]);
-  const profile = profiles.get(userId);
-  const neighbors: NeighborItems[] = (list?.neighbors ?? []).flatMap((n) => {
-    const p = profiles.get(n.userId);
-    return p
-      ? [{ userId: n.userId, similarity: n.similarity, topItems: query.kind === 'track' ? p.topTracks : p.topArtists }]
-      : [];
-  });
-
-  // Genre candidates: the requested genre, else the user's top genres, else headline genres.
-  const genres = query.genre
-    ? [query.genre]
-    : profile && Object.keys(genreDistribution(profile)).length > 0
-      ? Object.keys(genreDistribution(profile)).slice(0, 3)
-      : HEADLINE_GENRES;
-  // The user's strongest items' lists from the item model, in parallel with the genre candidates.
-  const kindKey = query.kind === 'track' ? 't' : 'a';
-  const ownItems = profile
-    ? topEntries(query.kind === 'track' ? profile.topTracks : profile.topArtists, settings.ITEM_MODEL_LOOKUPS).map(
-        ([id]) => id,
-      )
-    : [];
-  const [popularLists, listeners, lists] = await Promise.all([
-    Promise.all(genres.map((g) => popularCached(stores, query.kind, g))),
-    itemModel.listeners(stores, kindKey),
-    ownItems.length > 0 ? itemModel.lists(stores, kindKey, ownItems) : new Map(),
-  ]);
+  const { profile, candidates } = await getProfileAndCandidates(stores, userId);
+  const genres = candidateGenres(query.genre, profile);
+  const popularLists = await Promise.all(genres.map((g) => popularCached(stores, query.kind, g)));
   const catalog = new Map(popularLists.flat().map((item) => [item.id, item]));
 
-  const result = recommend({
-    profile,
-    neighbors,
-    kind: query.kind,
-    candidates: [...catalog.values()].map(toCandidate),
-    genre: query.genre,
-    limit: query.limit,
-    ...(listeners ? { popularity: listeners } : {}),
-    itemNeighbors: (id) => lists.get(id)?.similar,
-    contentNeighbors: (id) => lists.get(id)?.content,
-  });
+  let result: RecommendResult;
+  if (candidates) {
+    const set = unpackCandidateSet(candidates);
+    result = rankCandidates({
+      kind: query.kind,
+      list: set[query.kind],
+      profile,
+      catalog: [...catalog.values()].map(toCandidate),
+      genre: query.genre,
+      limit: query.limit,
+    });
+  } else if (profile) result = await assembleOnRead(stores, userId, profile, query, catalog);
+  else
+    result = recommend({
+      kind: query.kind,
+      candidates: [...catalog.values()].map(toCandidate),
+      genre: query.genre,
+      limit: query.limit,
+    });
 
   const missing = result.items.filter((i) => !catalog.has(i.id)).map((i) => itemIdOf(query.kind, i.id));
   if (missing.length > 0)
@@ -168,6 +163,53 @@ export async function recommendations(stores: Stores, event: APIGatewayProxyEven
       score: Math.round(r.score * 1e4) / 1e4,
       reasons: r.reasons,
     })),
+  });
+}
+
+/** Genre candidates: the requested genre, else the user's top genres, else headline genres. */
+function candidateGenres(genre: string | undefined, profile: RankingProfile | undefined): string[] {
+  if (genre) return [genre];
+  const top = profile ? Object.keys(genreDistribution(profile)) : [];
+  return top.length > 0 ? top.slice(0, 3) : HEADLINE_GENRES;
+}
+
+/** The former read path: the neighbours' profiles and the item model's lists, ranked here. */
+async function assembleOnRead(
+  stores: Stores,
+  userId: string,
+  profile: RankingProfile,
+  query: z.infer<typeof RecommendationsQuery>,
+  catalog: Map<string, CatalogItem>,
+): Promise<RecommendResult> {
+  const list = await getNeighborList(stores, userId);
+  const neighborIds = (list?.neighbors ?? []).map((n) => n.userId);
+  const profiles = neighborIds.length > 0 ? await getRankingProfiles(stores, neighborIds) : new Map();
+  const neighbors: NeighborItems[] = (list?.neighbors ?? []).flatMap((n) => {
+    const p = profiles.get(n.userId);
+    return p
+      ? [{ userId: n.userId, similarity: n.similarity, topItems: query.kind === 'track' ? p.topTracks : p.topArtists }]
+      : [];
+  });
+  // The user's strongest items' lists from the item model.
+  const kindKey = query.kind === 'track' ? 't' : 'a';
+  const ownItems = topEntries(
+    query.kind === 'track' ? profile.topTracks : profile.topArtists,
+    settings.ITEM_MODEL_LOOKUPS,
+  ).map(([id]) => id);
+  const [listeners, lists] = await Promise.all([
+    itemModel.listeners(stores, kindKey),
+    ownItems.length > 0 ? itemModel.lists(stores, kindKey, ownItems) : new Map(),
+  ]);
+  return recommend({
+    profile,
+    neighbors,
+    kind: query.kind,
+    candidates: [...catalog.values()].map(toCandidate),
+    genre: query.genre,
+    limit: query.limit,
+    ...(listeners ? { popularity: listeners } : {}),
+    itemNeighbors: (id) => lists.get(id)?.similar,
+    contentNeighbors: (id) => lists.get(id)?.content,
   });
 }
 

@@ -60,7 +60,7 @@ let cached: Stores | undefined;
 export function storesFromEnv(env: Record<string, string | undefined> = process.env): Stores {
   if (!cached) {
     const tableNames = {} as Record<TableKey, string>;
-    for (const key of ['profiles', 'neighbors', 'neighborIndex', 'catalog', 'itemModel'] as TableKey[]) {
+    for (const key of ['profiles', 'neighbors', 'neighborIndex', 'catalog', 'itemModel', 'candidates'] as TableKey[]) {
       const name = env[tableEnvVar(key)];
       if (!name) throw new Error(`${tableEnvVar(key)} is not set`);
       tableNames[key] = name;
@@ -466,6 +466,7 @@ function neighborListFromItem(item: Record<string, unknown>): NeighborList {
     cell: legacy.cell ?? '',
     indexedVec: '',
     indexedArtistsKey: 0,
+    candidatesModelId: '',
   };
 }
 
@@ -556,6 +557,94 @@ export async function putNeighborLists(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Candidates: one item per user, `state` = `packCandidateSet` (both kinds), `profileVersion` the
+// condition (an older build never overwrites a newer one).
+
+export interface CandidatesWrite {
+  userId: string;
+  profileVersion: number;
+  builtAt: number;
+  state: Uint8Array;
+  /** Whether an item is believed to exist (decides INSERT or conditional UPDATE; a wrong guess costs a retry). */
+  existed: boolean;
+}
+
+const CANDIDATES_ATTRIBUTES = ['userId', 'profileVersion', 'builtAt', 'state'] as const;
+
+/**
+ * Candidate sets, 25 conditional statements per request; a statement whose INSERT or UPDATE
+ * guessed wrong about the item's existence is resent as one conditional put. Returns the users
+ * whose newer build was already stored (not written).
+ */
+export async function putCandidateSets(
+  s: Stores,
+  writes: readonly CandidatesWrite[],
+  concurrency = 4,
+): Promise<Set<string>> {
+  const table = s.tableNames.candidates;
+  const text = statementTexts(table, CANDIDATES_ATTRIBUTES, '"profileVersion" <= ?');
+  const item = (w: CandidatesWrite) => ({
+    userId: w.userId,
+    profileVersion: w.profileVersion,
+    builtAt: w.builtAt,
+    state: w.state,
+  });
+  const lost = await executeConditionalBatch(
+    s,
+    writes.map((w) =>
+      conditionalStatement(text, item(w), CANDIDATES_ATTRIBUTES, w.existed ? w.profileVersion : undefined),
+    ),
+    concurrency,
+  );
+  for (const w of writes) {
+    if (!lost.has(w.userId)) continue;
+    const written = await conditionalPut(s, {
+      TableName: table,
+      Item: item(w),
+      ConditionExpression: 'attribute_not_exists(userId) OR profileVersion <= :pv',
+      ExpressionAttributeValues: { ':pv': w.profileVersion },
+    });
+    if (written) lost.delete(w.userId);
+  }
+  return lost;
+}
+
+/**
+ * A user's profile and candidate set in ONE BatchGet across the two tables (eventually
+ * consistent): everything a recommendation reads from DynamoDB.
+ */
+export async function getProfileAndCandidates(
+  s: Stores,
+  userId: string,
+): Promise<{ profile?: Profile; candidates?: Uint8Array }> {
+  const profiles = s.tableNames.profiles;
+  const candidates = s.tableNames.candidates;
+  let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
+    [profiles]: { Keys: [{ userId }] },
+    [candidates]: { Keys: [{ userId }] },
+  };
+  const out: { profile?: Profile; candidates?: Uint8Array } = {};
+  for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+    if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+    const res = await s.client.send(new BatchGetCommand({ RequestItems: request, ReturnConsumedCapacity: 'TOTAL' }));
+    s.counter.reads++;
+    s.counter.readUnits += res.ConsumedCapacity?.reduce((a, c) => a + (c.CapacityUnits ?? 0), 0) ?? 0;
+    const p = res.Responses?.[profiles]?.[0];
+    if (p) {
+      s.counter.itemsRead++;
+      out.profile = profileFromItem(p);
+    }
+    const c = res.Responses?.[candidates]?.[0];
+    if (c) {
+      s.counter.itemsRead++;
+      if (c.state instanceof Uint8Array) out.candidates = c.state;
+    }
+    request = res.UnprocessedKeys as typeof request;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Neighbour index: PK cell, SK userId, the compact vector alongside.
 
 export interface IndexEntry {
@@ -564,6 +653,11 @@ export interface IndexEntry {
   vec: string;
   /** The user's artist sketch (`encodeArtistSketch`); absent for entries written before it existed. */
   artists?: string;
+  /**
+   * The user's strongest tracks and artists (`packTopItems`), for the candidate lists of users who
+   * find this one as a neighbour; absent for entries written before it existed.
+   */
+  top?: Uint8Array;
   profileVersion: number;
 }
 
@@ -754,16 +848,15 @@ export async function popularInGenre(
 // ---------------------------------------------------------------------------------------------
 // Scans for the item model builder
 
-/** Every profile's top artists and tracks (a parallel scan, projected to just those). */
-export async function scanProfileTopItems(
-  s: Stores,
-  onProfile: (p: Pick<Profile, 'userId' | 'topArtists' | 'topTracks'>) => void,
-  segments = 4,
-): Promise<void> {
+/**
+ * Every profile (a parallel scan): the compact state holds it all; a legacy item is projected to
+ * what the item model and its announcement use (scores, version, times).
+ */
+export async function scanProfileTopItems(s: Stores, onProfile: (p: Profile) => void, segments = 4): Promise<void> {
   await scanAll(
     s,
     s.tableNames.profiles,
-    ['userId', 'version', 'state', 'topArtists', 'topTracks'],
+    ['userId', 'version', 'state', 'topArtists', 'topTracks', 'genres', 'anchorTs', 'lastEventTs'],
     (item) => onProfile(profileFromItem(item)),
     segments,
   );

@@ -73,6 +73,16 @@ export class ItemModelCache {
     return s;
   }
 
+  /** Re-read the manifests on the next call (a new build was announced). */
+  invalidate(): void {
+    for (const s of this.kinds.values()) s.checkedAt = Number.NEGATIVE_INFINITY;
+  }
+
+  /** The latest build's id; undefined while no build exists. */
+  async modelId(stores: Stores, kind: ItemKind, now = Date.now()): Promise<string | undefined> {
+    return (await this.refresh(stores, kind, now)).modelId;
+  }
+
   /** Listener counts of the latest build; undefined while no build exists. */
   async listeners(stores: Stores, kind: ItemKind, now = Date.now()): Promise<ReadonlyMap<string, number> | undefined> {
     return (await this.refresh(stores, kind, now)).listeners;

@@ -628,3 +628,11 @@ export function unpackCandidateSet(bytes: Uint8Array): CandidateSet {
     return set;
   });
 }
+
+/**
+ * The key of the item model builds a candidate set depends on (artists' and tracks' build ids;
+ * '' for a kind without a build): a set built under another key is rebuilt.
+ */
+export function candidatesModelKey(artistModelId: string | undefined, trackModelId: string | undefined): string {
+  return `${artistModelId ?? ''}|${trackModelId ?? ''}`;
+}

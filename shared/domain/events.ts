@@ -231,6 +231,18 @@ export const ProfileUpdateV1 = z.object({
    * relative to the largest; see `encodeArtistSketch`). Optional: older producers omit it.
    */
   artists: z.string().max(16_384).optional(),
+  /**
+   * The user's strongest tracks and artists with the ranking's square-root damping, in the same
+   * "id:weight,…" form (`encodeArtistSketch` with exponent 0.5): the neighbour index carries them so
+   * that candidate lists are built without reading neighbours' profiles. Optional, as `artists`.
+   */
+  topTracks: z.string().max(65_536).optional(),
+  topArtists: z.string().max(65_536).optional(),
+  /**
+   * Set by the item model builder when it announces a new build (`candidatesModelKey`): the
+   * update asks for the user's candidates to be rebuilt even though the profile did not change.
+   */
+  itemModel: z.string().max(256).optional(),
   v: z.literal(1).optional(),
 });
 export type ProfileUpdateV1 = z.infer<typeof ProfileUpdateV1>;

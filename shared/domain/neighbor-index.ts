@@ -399,6 +399,8 @@ export function blendedBound(
 export interface IndexCandidate {
   userId: string;
   taste: TasteFeatures;
+  /** The entry's packed top items (`top-items-codec.ts`), decoded only for the neighbours kept. */
+  top?: Uint8Array;
 }
 
 export interface SearchBudget {

@@ -4,7 +4,8 @@
  *
  * Layout (version 1, little-endian):
  *
- *   u8 1 · f64 refreshedAt · str snapshot · str cell · str indexedVec · f64 indexedArtistsKey
+ *   u8 1 · f64 refreshedAt · str snapshot · str cell · str indexedVec · f64 indexedArtistsKey ·
+ *   str candidatesModelId
  *   varint n, n × (u8 shared prefix, str rest of userId, f32 similarity), ids sorted (front-coded)
  *
  * Similarities are rounded to 6 decimals where they are computed, so float32 plus re-rounding
@@ -30,6 +31,11 @@ export interface NeighborListState {
    */
   indexedVec: string;
   indexedArtistsKey: number;
+  /**
+   * The item model the user's candidate list was last built with ('' when none was built): a new
+   * model makes the next profile update rebuild it.
+   */
+  candidatesModelId: string;
 }
 
 const byNeighbor = (a: Neighbor, b: Neighbor) =>
@@ -43,6 +49,7 @@ export function encodeNeighborListState(s: NeighborListState): Uint8Array {
   w.str(s.cell);
   w.str(s.indexedVec);
   w.f64(s.indexedArtistsKey);
+  w.str(s.candidatesModelId);
   const sorted = [...s.neighbors].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
   w.varint(sorted.length);
   let prev = '';
@@ -68,6 +75,7 @@ export function decodeNeighborListState(userId: string, bytes: Uint8Array): Neig
   const cell = r.str();
   const indexedVec = r.str();
   const indexedArtistsKey = r.f64();
+  const candidatesModelId = r.str();
   const n = r.varint();
   const neighbors: Neighbor[] = new Array(n);
   let prev = '';
@@ -81,5 +89,5 @@ export function decodeNeighborListState(userId: string, bytes: Uint8Array): Neig
   }
   if (!r.done) throw new CodecError(`neighbour list ${userId}: trailing bytes in state`);
   neighbors.sort(byNeighbor);
-  return { neighbors, refreshedAt, snapshot, cell, indexedVec, indexedArtistsKey };
+  return { neighbors, refreshedAt, snapshot, cell, indexedVec, indexedArtistsKey, candidatesModelId };
 }

@@ -104,6 +104,9 @@ export interface ApplyResult {
   changed: boolean;
 }
 
+/** Tracks and artists per kind a profile update carries for neighbours' candidate lists. */
+export const TOP_ITEMS_PUBLISHED = 50;
+
 export function emptyProfile(userId: string): Profile {
   return {
     userId,
@@ -376,8 +379,12 @@ export function genreDistribution(profile: Pick<Profile, 'genres'>): Record<stri
   return out;
 }
 
-/** The compact record published to profile-updates: L2-normalized non-negative genres, 4 decimals. */
-export function profileUpdateOf(profile: Profile): ProfileUpdateV1 {
+/**
+ * The compact record published to profile-updates: L2-normalized non-negative genres (4 decimals),
+ * the artist sketch the neighbour search ranks by, and the strongest `topItems` tracks and
+ * artists (square-root damped, as the ranking uses them) that the index passes on to neighbours.
+ */
+export function profileUpdateOf(profile: Profile, opts: { topItems?: number } = {}): ProfileUpdateV1 {
   let norm = 0;
   for (const k in profile.genres) {
     const v = profile.genres[k]!;
@@ -394,6 +401,13 @@ export function profileUpdateOf(profile: Profile): ProfileUpdateV1 {
   const update: ProfileUpdateV1 = { userId: profile.userId, version: profile.version, ts: profile.anchorTs, genres };
   const artists = encodeArtistSketch(profile.topArtists);
   if (artists !== '') update.artists = artists;
+  const limit = opts.topItems ?? TOP_ITEMS_PUBLISHED;
+  if (limit > 0) {
+    const topTracks = encodeArtistSketch(profile.topTracks, { limit, exponent: 0.5 });
+    const topArtists = encodeArtistSketch(profile.topArtists, { limit, exponent: 0.5 });
+    if (topTracks !== '') update.topTracks = topTracks;
+    if (topArtists !== '') update.topArtists = topArtists;
+  }
   return update;
 }
 

@@ -225,6 +225,7 @@ describe('batched conditional profile writes', () => {
       cell: 'rock/indie/2',
       indexedVec: '3:999,7:512,12:88,40:9',
       indexedArtistsKey: 123456,
+      candidatesModelId: 'm-1|m-2',
       rev: 2,
     };
     stores.counter.reset();
@@ -232,10 +233,15 @@ describe('batched conditional profile writes', () => {
     expect(stores.counter.writeUnits).toBe(1);
     expect(await getNeighborList(stores, 'k50-user')).toEqual(list);
 
-    const { indexedVec: _v, indexedArtistsKey: _k, ...wide } = { ...list, userId: 'legacy-list' };
+    const {
+      indexedVec: _v,
+      indexedArtistsKey: _k,
+      candidatesModelId: _m,
+      ...wide
+    } = { ...list, userId: 'legacy-list' };
     await stores.client.send(new PutItemCommand({ TableName: t.topology.tableNames.neighbors, Item: marshall(wide) }));
     const legacy = await getNeighborList(stores, 'legacy-list');
-    expect(legacy).toEqual({ ...wide, indexedVec: '', indexedArtistsKey: 0 });
+    expect(legacy).toEqual({ ...wide, indexedVec: '', indexedArtistsKey: 0, candidatesModelId: '' });
     const reverse = { ...legacy!, neighbors: legacy!.neighbors.slice(0, 49), rev: legacy!.rev + 1 };
     expect(await putNeighborLists(stores, [{ list: reverse, mode: 'reverse', existed: true }])).toEqual(new Set());
     const { Item } = await stores.client.send(
@@ -255,6 +261,7 @@ describe('batched conditional profile writes', () => {
       cell: 'jazz/-',
       indexedVec: '0:999',
       indexedArtistsKey: 7,
+      candidatesModelId: '',
       rev,
     });
     // Stored: a at version 5 (rev 3), b at version 1 (rev 1), c created by "someone else" at version 1.

@@ -125,9 +125,11 @@ describe('item model', () => {
   it('builds listener counts, co-listening and content lists from the pipeline state', async () => {
     const summary = (await pipeline.schedules.runNow('item-model-builder')) as {
       kinds: Record<'a' | 't', { users: number; items: number; withSimilar: number; withContent: number }>;
+      announced: number;
     };
     // Bravo's only tag is its own: no content neighbours.
     expect(summary.kinds.a).toMatchObject({ users: 7, items: 5, withSimilar: 4, withContent: 4 });
+    expect(summary).toMatchObject({ announced: 7 });
 
     Object.assign(process.env, t.env);
     resetStores();
@@ -159,9 +161,18 @@ describe('item model', () => {
   });
 
   it('recommendations use the lists: an artist nobody plays arrives through its tags', async () => {
-    const r = await api(pipeline, 'GET', '/users/im-target/recommendations?kind=artist&limit=10');
-    expect(r.status).toBe(200);
-    const items = r.body.items as { artistId: string; name: string | null; reasons: string[] }[];
+    // The build announced itself on profile-updates: the neighbour updater rebuilds each active
+    // user's candidate set with the new lists within a batching window or two.
+    type Item = { artistId: string; name: string | null; reasons: string[] };
+    const items = await eventually(
+      async () => {
+        const r = await api(pipeline, 'GET', '/users/im-target/recommendations?kind=artist&limit=10');
+        expect(r.status).toBe(200);
+        const got = r.body.items as Item[];
+        return got.some((i) => i.artistId === 'im-e') ? got : undefined;
+      },
+      { what: 'im-target candidates rebuilt with the item model', timeoutMs: 20_000 },
+    );
     const echo = items.find((i) => i.artistId === 'im-e');
     expect(echo, JSON.stringify(items)).toBeDefined();
     expect(echo!.name).toBe('Echo');

@@ -2,11 +2,13 @@
  * The product, end to end on the real broker and DynamoDB Local: POST /events through the local
  * HTTP API → listen-events → profile-updater → profile-updates → neighbor-updater → recommendations.
  */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCatalog, demoEvents } from '../../local/demo.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { invokeFunction } from '../../local/runtime/functions.ts';
 import { buildMskEvent, toMskRecord } from '../../local/runtime/msk-event.ts';
+import { unpackCandidateSet } from '../../shared/domain/candidates.ts';
 import { readTopic } from '../../tools/chaos/topic-reader.ts';
 import {
   apiRequest as api,
@@ -122,6 +124,39 @@ describe('local pipeline end to end', () => {
     expect(
       (genreFiltered.body.items as { genres: Record<string, number> }[]).every((i) => (i.genres.metal ?? 0) > 0),
     ).toBe(true);
+  });
+
+  it('serves recommendations from the precomputed candidate set, and a play changes the next one at once', async () => {
+    // demo-ana was refreshed by the first test: her candidate set is stored.
+    const db = t.documentClient();
+    const stored = await db.send(
+      new GetCommand({ TableName: t.topology.tableNames.candidates, Key: { userId: 'demo-ana' } }),
+    );
+    expect(stored.Item?.state).toBeInstanceOf(Uint8Array);
+    const set = unpackCandidateSet(stored.Item!.state as Uint8Array);
+    expect(set.track?.ids.length).toBeGreaterThan(10);
+
+    const before = await api(pipeline, 'GET', '/users/demo-ana/recommendations?limit=5');
+    expect(before.body.strategy).toBe('collaborative');
+    const top = (before.body.items as { trackId: string; artistId: string }[])[0]!;
+    const profileBefore = await api(pipeline, 'GET', '/users/demo-ana/profile');
+    const eventsBefore = (profileBefore.body.counts as { events: number }).events;
+    const play = { userId: 'demo-ana', trackId: top.trackId, artistId: top.artistId, ts: Date.now(), type: 'play' };
+    expect((await api(pipeline, 'POST', '/events', { events: [play] })).status).toBe(202);
+    // The moment the play is in the profile, the very next request no longer recommends it — no
+    // wait for a neighbour refresh or a candidate rebuild.
+    await eventually(
+      async () => {
+        const r = await api(pipeline, 'GET', '/users/demo-ana/profile');
+        return (r.body.counts as { events: number }).events === eventsBefore + 1 ? true : undefined;
+      },
+      { what: 'the play in demo-ana profile' },
+    );
+    const after = await api(pipeline, 'GET', '/users/demo-ana/recommendations?limit=5');
+    expect(after.status).toBe(200);
+    const ids = (after.body.items as { trackId: string }[]).map((i) => i.trackId);
+    expect(ids).not.toContain(top.trackId);
+    expect(ids.length).toBe(5);
   });
 
   it('answers unknown users with popular items, and bad queries with 400', async () => {

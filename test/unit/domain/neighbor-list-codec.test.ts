@@ -23,6 +23,7 @@ const state = (n: number): NeighborListState => ({
   cell: 'rock/pop/1',
   indexedVec: '1:999,4:301',
   indexedArtistsKey: 4_000_000_001,
+  candidatesModelId: 'a-20261202|t-20261202',
 });
 
 describe('neighbour list codec', () => {

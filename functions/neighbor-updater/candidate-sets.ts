@@ -1,0 +1,111 @@
+/**
+ * The recommendation candidates of the users a batch refreshed: built from what the refresh
+ * already holds — the user's own strongest items (from the profile update), the neighbours' top
+ * items (from the index entries the search read) and the item model's lists (container cache) —
+ * so a refresh reads no profile. Written 25 per request, conditioned on the profile version.
+ */
+import { putCandidateSets, type Stores } from '../../shared/adapters/dynamodb.ts';
+import type { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
+import {
+  buildCandidates,
+  type CandidateKind,
+  candidatesModelKey,
+  packCandidateSet,
+} from '../../shared/domain/candidates.ts';
+import type { ProfileUpdateV1 } from '../../shared/domain/events.ts';
+import { decodeArtistSketch, type Neighbor } from '../../shared/domain/neighbor-index.ts';
+import type { NeighborItems } from '../../shared/domain/recommend.ts';
+import { type TopItems, unpackTopItems } from '../../shared/domain/top-items-codec.ts';
+
+export interface CandidateRefresh {
+  update: ProfileUpdateV1;
+  neighbors: readonly Neighbor[];
+  /** Whether the user had a candidate set already (decides INSERT or UPDATE). */
+  existed: boolean;
+}
+
+/** The item model builds the candidates depend on, as one key (a new build of either kind changes it). */
+export async function currentModelKey(itemModel: ItemModelCache, stores: Stores, now: number): Promise<string> {
+  const [a, t] = await Promise.all([itemModel.modelId(stores, 'a', now), itemModel.modelId(stores, 't', now)]);
+  return candidatesModelKey(a, t);
+}
+
+export async function writeCandidateSets(
+  stores: Stores,
+  itemModel: ItemModelCache,
+  refreshes: readonly CandidateRefresh[],
+  tops: ReadonlyMap<string, Uint8Array>,
+  opts: { size: number; modelKey: string; now: number },
+): Promise<{ written: number; neighborsWithoutTop: number; bytes: number }> {
+  if (refreshes.length === 0) return { written: 0, neighborsWithoutTop: 0, bytes: 0 };
+  const decoded = new Map<string, TopItems | null>();
+  const topOf = (userId: string): TopItems | null => {
+    let t = decoded.get(userId);
+    if (t === undefined) {
+      const bytes = tops.get(userId);
+      t = bytes ? unpackTopItems(bytes) : null;
+      decoded.set(userId, t);
+    }
+    return t;
+  };
+  const own = refreshes.map((r) => ({
+    track: decodeArtistSketch(r.update.topTracks),
+    artist: decodeArtistSketch(r.update.topArtists),
+  }));
+  const kinds: [CandidateKind, 't' | 'a'][] = [
+    ['track', 't'],
+    ['artist', 'a'],
+  ];
+  // One item-model lookup per kind for every refreshed user's own items (cached per container).
+  const lookups = await Promise.all(
+    kinds.map(async ([kind, key]) => {
+      const ids = [...new Set(own.flatMap((o) => [...o[kind].keys()]))];
+      const [lists, listeners] = await Promise.all([
+        itemModel.lists(stores, key, ids, opts.now),
+        itemModel.listeners(stores, key, opts.now),
+      ]);
+      return { lists, listeners };
+    }),
+  );
+  let neighborsWithoutTop = 0;
+  let bytes = 0;
+  const writes = refreshes.map((r, i) => {
+    const lists: Partial<Record<CandidateKind, ReturnType<typeof buildCandidates>['list']>> = {};
+    kinds.forEach(([kind], k) => {
+      const neighbors: NeighborItems[] = [];
+      for (const n of r.neighbors) {
+        const top = topOf(n.userId);
+        if (!top) {
+          if (k === 0) neighborsWithoutTop++;
+          continue;
+        }
+        neighbors.push({
+          userId: n.userId,
+          similarity: n.similarity,
+          topItems: kind === 'track' ? top.tracks : top.artists,
+        });
+      }
+      const { lists: itemLists, listeners } = lookups[k]!;
+      lists[kind] = buildCandidates({
+        kind,
+        ownItems: own[i]![kind],
+        neighbors,
+        ...(listeners ? { popularity: listeners } : {}),
+        // Always given, as the read API always gave them: their presence alone sets the blend.
+        itemNeighbors: (id: string) => itemLists.get(id)?.similar,
+        contentNeighbors: (id: string) => itemLists.get(id)?.content,
+        size: opts.size,
+      }).list;
+    });
+    const state = packCandidateSet({
+      ...lists,
+      modelId: opts.modelKey,
+      builtAt: opts.now,
+      profileVersion: r.update.version,
+    });
+    bytes += state.byteLength;
+    return { userId: r.update.userId, profileVersion: r.update.version, builtAt: opts.now, state, existed: r.existed };
+  });
+  const lost = await putCandidateSets(stores, writes);
+  return { written: writes.length - lost.size, neighborsWithoutTop, bytes };
+}
