@@ -220,6 +220,9 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
       kinds: build.kinds,
     };
     log(`api: item model built in ${build.seconds.toFixed(1)} s, ${c.itemsWritten} items written`);
+    // The build announces itself on profile-updates; the runs measure the state after the
+    // neighbour updater rebuilt the candidate sets with it, as a deployment has it between builds.
+    await idle(60_000);
     // Warm-up at the same rate, reported apart: the runs measure warm containers (JIT, sockets,
     // the per-container caches), not the first second after the pipeline's start.
     log(`api: warm-up, ${rate} req/s for ${warmupSeconds} s…`);
