@@ -299,6 +299,9 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
       let refreshed = 0;
       let items = 0;
       let wall = 0;
+      // What a refresh writes, from the handler's summary: index entries, candidate sets (and
+      // their bytes), reverse insertions into other users' lists.
+      const writes = { indexWrites: 0, candidateSets: 0, candidateBytes: 0, reverseInserts: 0 };
       for (const group of ids) {
         if (cache === 'cold') clearCellCache();
         const t0 = performance.now();
@@ -306,6 +309,7 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
         wall += performance.now() - t0;
         refreshed += s.refreshed ?? 0;
         items += s.indexItemsRead ?? 0;
+        for (const k of Object.keys(writes) as (keyof typeof writes)[]) writes[k] += s[k] ?? 0;
       }
       const per = Math.max(1, refreshed);
       return {
@@ -317,6 +321,10 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
         itemsWrittenPerRefresh: c.itemsWritten / per,
         // Billed by item size: a neighbour list of K entries is several 1 KB units.
         writeUnitsPerRefresh: c.writeUnits / per,
+        indexWritesPerRefresh: writes.indexWrites / per,
+        candidateSetsPerRefresh: writes.candidateSets / per,
+        candidateSetBytes: writes.candidateBytes / Math.max(1, writes.candidateSets),
+        reverseInsertsPerRefresh: writes.reverseInserts / per,
         wallMsPerRefresh: wall / per,
       };
     };

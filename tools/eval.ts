@@ -16,6 +16,7 @@ import {
   runSystem,
   runUserKnn,
 } from './eval/evaluate.ts';
+import { formatItemSizes } from './eval/item-sizes.ts';
 import { type OnlineResult, runPipelineEval } from './eval/online.ts';
 import type { Metrics } from './eval/protocol.ts';
 import { checkStreaming } from './eval/streaming.ts';
@@ -176,6 +177,7 @@ async function main(): Promise<void> {
     log(
       `pipeline: ${online.events} events fed in ${online.seconds.feed.toFixed(1)} s, drained in ${online.seconds.drain.toFixed(1)} s, item model ${online.seconds.itemModel.toFixed(1)} s, ${online.metrics.users} queries in ${online.seconds.queries.toFixed(1)} s (${online.failedQueries} failed)`,
     );
+    for (const line of formatItemSizes(online.itemSizes)) log(`pipeline: item sizes: ${line}`);
     results.push(['system through the pipeline (read API)', online.metrics]);
   }
   if (!values['no-baselines']) {
@@ -213,7 +215,14 @@ async function main(): Promise<void> {
       neighbors: mode,
       system: asJson(sys, k),
       ...(online
-        ? { pipeline: { ...asJson(online.metrics, k), seconds: online.seconds, failedQueries: online.failedQueries } }
+        ? {
+            pipeline: {
+              ...asJson(online.metrics, k),
+              seconds: online.seconds,
+              failedQueries: online.failedQueries,
+              itemSizes: online.itemSizes,
+            },
+          }
         : {}),
       baselines: values['no-baselines']
         ? {}

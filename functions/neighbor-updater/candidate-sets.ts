@@ -97,12 +97,12 @@ export async function writeCandidateSets(
         size: opts.size,
       }).list;
     });
-    const state = packCandidateSet({
-      ...lists,
-      modelId: opts.modelKey,
-      builtAt: opts.now,
-      profileVersion: r.update.version,
-    });
+    // 16-bit scores relative to each component's max: ~30 % fewer bytes (write units) than
+    // float32, at an error (≤ 8e-6 of the max) below the API's score rounding.
+    const state = packCandidateSet(
+      { ...lists, modelId: opts.modelKey, builtAt: opts.now, profileVersion: r.update.version },
+      { precision: 'u16' },
+    );
     bytes += state.byteLength;
     return { userId: r.update.userId, profileVersion: r.update.version, builtAt: opts.now, state, existed: r.existed };
   });

@@ -453,7 +453,7 @@ export interface NeighborList extends NeighborListState {
 
 const LEGACY_NEIGHBOR_LIST_ATTRIBUTES = ['neighbors', 'refreshedAt', 'snapshot', 'cell'] as const;
 
-function neighborListFromItem(item: Record<string, unknown>): NeighborList {
+export function neighborListFromItem(item: Record<string, unknown>): NeighborList {
   const userId = item.userId as string;
   const head = { userId, profileVersion: Number(item.profileVersion ?? 0), rev: Number(item.rev ?? 0) };
   if (item.state instanceof Uint8Array) return { ...head, ...decodeNeighborListState(userId, item.state) };
@@ -747,6 +747,29 @@ async function batchWrite(s: Stores, table: string, requests: readonly WriteRequ
       pending = unprocessed.size > 0 ? [...unprocessed] : undefined;
     }
   }
+}
+
+/** Every item of a table, whole (reports and tools; the functions scan projected). */
+export async function scanTable(
+  s: Stores,
+  table: TableKey,
+  onItem: (item: Record<string, unknown>) => void,
+  segments = 4,
+): Promise<void> {
+  const name = s.tableNames[table];
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const res = await s.client.send(
+          new ScanCommand({ TableName: name, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start }),
+        );
+        s.counter.reads++;
+        for (const item of res.Items ?? []) onItem(item);
+        start = res.LastEvaluatedKey;
+      } while (start);
+    }),
+  );
 }
 
 /** Every item of a table (parallel scan segments), projected; `onItem` sees each once per page. */

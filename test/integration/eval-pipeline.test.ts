@@ -44,5 +44,12 @@ describe('evaluation through the pipeline', () => {
     // Each user's held-out item is one of the 8 in their cluster, 7 of which they play: the
     // read API's top 3 (own items excluded) must find it nearly always.
     expect(r.metrics['recall@k']).toBeGreaterThan(0.9);
+    // The replay's state, sized: every user has a compact profile, list and candidate set, each
+    // smaller than the same state in the former wide format.
+    const sizes = r.itemSizes;
+    expect(sizes.profiles.compact.items).toBe(24);
+    expect(sizes.candidateSets.compact.items).toBe(24);
+    expect(sizes.profiles.compact.p50).toBeLessThan(sizes.profiles.legacy.p50);
+    expect(sizes.neighborLists.compact.p50).toBeLessThan(sizes.neighborLists.legacy.p50);
   }, 120_000);
 });

@@ -10,12 +10,15 @@
 import { randomBytes } from 'node:crypto';
 import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
 import { startLocalPipeline, waitUntilDrained } from '../../local/pipeline.ts';
+import { RequestCounter, type Stores } from '../../shared/adapters/dynamodb.ts';
+import { createDocumentClient } from '../../shared/adapters/dynamodb-client.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
 import type { ListenEventV1 } from '../../shared/domain/events.ts';
 import { triggers } from '../../shared/topology.ts';
 import { artistUpserts } from '../loaders/lastfm.ts';
 import { kafkaSender } from '../replay.ts';
 import { type EvalData, groupByUser } from './evaluate.ts';
+import { type ItemSizeReport, itemSizeReport } from './item-sizes.ts';
 import { evaluateLists, type Metrics } from './protocol.ts';
 
 const TS = Date.UTC(2011, 0, 1);
@@ -28,6 +31,8 @@ export interface OnlineResult {
   seconds: { feed: number; drain: number; itemModel: number; queries: number; total: number };
   events: number;
   failedQueries: number;
+  /** Item sizes of the state the replay left (compact and, for the same state, the former format). */
+  itemSizes: ItemSizeReport;
 }
 
 export async function runPipelineEval(data: EvalData, log: (line: string) => void): Promise<OnlineResult> {
@@ -83,6 +88,9 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
     const drainSeconds = (performance.now() - drained) / 1000;
     const built = performance.now();
     await pipeline.schedules.runNow('item-model-builder');
+    // The build announces itself on profile-updates: wait until the neighbour updater rebuilt the
+    // users' candidate sets with it, as a deployment is between builds.
+    await waitUntilDrained(pipeline.mappings, { timeoutMs: DRAIN_TIMEOUT_MS, quietChecks: 2, log });
     const itemModelSeconds = (performance.now() - built) / 1000;
 
     const tests = new Map<string, Set<string>>();
@@ -96,8 +104,9 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
       Array.from({ length: 8 }, async () => {
         while (next < users.length) {
           const u = users[next++]!;
-          const res = await fetch(`${pipeline.url}/users/${userId(u)}/recommendations?kind=artist&limit=${data.k}`, {
-            headers: { authorization: 'Bearer eval' },
+          const url = `${pipeline.url}/users/${userId(u)}/recommendations?kind=artist&limit=${data.k}`;
+          const res = await fetch(url, { headers: { authorization: 'Bearer eval' } }).catch((err: Error) => {
+            throw new Error(`GET ${url}: ${err.message} (${String((err as { cause?: unknown }).cause ?? '')})`);
           });
           if (res.status !== 200) {
             failed++;
@@ -113,7 +122,15 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
       }),
     );
     const querySeconds = (performance.now() - queried) / 1000;
+    const stores: Stores = {
+      client: createDocumentClient({ endpoint: infra.dynamodbEndpoint, region: 'us-east-1' }),
+      tableNames: topology.tableNames,
+      counter: new RequestCounter(),
+    };
+    const itemSizes = await itemSizeReport(stores);
+    stores.client.destroy();
     return {
+      itemSizes,
       metrics: evaluateLists(lists, tests, data.k, data.items.length),
       seconds: {
         feed: feedSeconds,
