@@ -428,7 +428,7 @@ export const settings = {
    * Candidates kept per kind in a user's precomputed set (what read-time ranking chooses from,
    * after excluding what the user just played and filtering by genre).
    */
-  RECOMMENDATION_CANDIDATES: 200,
+  RECOMMENDATION_CANDIDATES: 100,
   RECOMMENDATIONS_DEFAULT_LIMIT: 20,
   RECOMMENDATIONS_MAX_LIMIT: 100,
 } as const;

@@ -2,26 +2,39 @@
  * The recommendation candidates of the users a batch refreshed: built from what the refresh
  * already holds — the user's own strongest items (from the profile update), the neighbours' top
  * items (from the index entries the search read) and the item model's lists (container cache) —
- * so a refresh reads no profile. Written 25 per request, conditioned on the profile version.
+ * so a refresh reads no profile. A set is written (25 per request, conditioned on the profile
+ * version) only when it would answer differently: its top 20 per kind changed, or it was built
+ * under another item model.
  */
 import { putCandidateSets, type Stores } from '../../shared/adapters/dynamodb.ts';
 import type { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
 import {
   buildCandidates,
   type CandidateKind,
+  type CandidateList,
   candidatesModelKey,
   packCandidateSet,
+  rankCandidates,
 } from '../../shared/domain/candidates.ts';
 import type { ProfileUpdateV1 } from '../../shared/domain/events.ts';
 import { decodeArtistSketch, type Neighbor } from '../../shared/domain/neighbor-index.ts';
 import type { NeighborItems } from '../../shared/domain/recommend.ts';
 import { type TopItems, unpackTopItems } from '../../shared/domain/top-items-codec.ts';
 
+/** Recommendations per kind whose ids key a set (`topKey`): a set whose key is unchanged is not rewritten. */
+const KEYED_TOP = 20;
+
 export interface CandidateRefresh {
   update: ProfileUpdateV1;
   neighbors: readonly Neighbor[];
-  /** Whether the user had a candidate set already (decides INSERT or UPDATE). */
-  existed: boolean;
+}
+
+export interface BuiltCandidateSet {
+  userId: string;
+  profileVersion: number;
+  state: Uint8Array;
+  /** FNV-1a of the set's top `KEYED_TOP` ids per kind (before read-time exclusions). */
+  topKey: number;
 }
 
 /** The item model builds the candidates depend on, as one key (a new build of either kind changes it). */
@@ -30,14 +43,28 @@ export async function currentModelKey(itemModel: ItemModelCache, stores: Stores,
   return candidatesModelKey(a, t);
 }
 
-export async function writeCandidateSets(
+function topKeyOf(lists: Partial<Record<CandidateKind, CandidateList>>): number {
+  let h = 0x811c9dc5;
+  for (const kind of ['track', 'artist'] as const) {
+    const list = lists[kind];
+    const top = list ? rankCandidates({ kind, list, limit: KEYED_TOP }).items : [];
+    for (const item of top) {
+      for (let i = 0; i < item.id.length; i++) h = Math.imul(h ^ item.id.charCodeAt(i), 0x01000193);
+      h = Math.imul(h ^ 0x1f, 0x01000193);
+    }
+    h = Math.imul(h ^ 0x1e, 0x01000193);
+  }
+  return h >>> 0 || 1;
+}
+
+export async function buildCandidateSets(
   stores: Stores,
   itemModel: ItemModelCache,
   refreshes: readonly CandidateRefresh[],
   tops: ReadonlyMap<string, Uint8Array>,
   opts: { size: number; modelKey: string; now: number },
-): Promise<{ written: number; neighborsWithoutTop: number; bytes: number }> {
-  if (refreshes.length === 0) return { written: 0, neighborsWithoutTop: 0, bytes: 0 };
+): Promise<{ sets: BuiltCandidateSet[]; neighborsWithoutTop: number }> {
+  if (refreshes.length === 0) return { sets: [], neighborsWithoutTop: 0 };
   const decoded = new Map<string, TopItems | null>();
   const topOf = (userId: string): TopItems | null => {
     let t = decoded.get(userId);
@@ -68,9 +95,8 @@ export async function writeCandidateSets(
     }),
   );
   let neighborsWithoutTop = 0;
-  let bytes = 0;
-  const writes = refreshes.map((r, i) => {
-    const lists: Partial<Record<CandidateKind, ReturnType<typeof buildCandidates>['list']>> = {};
+  const sets = refreshes.map((r, i): BuiltCandidateSet => {
+    const lists: Partial<Record<CandidateKind, CandidateList>> = {};
     kinds.forEach(([kind], k) => {
       const neighbors: NeighborItems[] = [];
       for (const n of r.neighbors) {
@@ -103,9 +129,27 @@ export async function writeCandidateSets(
       { ...lists, modelId: opts.modelKey, builtAt: opts.now, profileVersion: r.update.version },
       { precision: 'u16' },
     );
-    bytes += state.byteLength;
-    return { userId: r.update.userId, profileVersion: r.update.version, builtAt: opts.now, state, existed: r.existed };
+    return { userId: r.update.userId, profileVersion: r.update.version, state, topKey: topKeyOf(lists) };
   });
-  const lost = await putCandidateSets(stores, writes);
-  return { written: writes.length - lost.size, neighborsWithoutTop, bytes };
+  return { sets, neighborsWithoutTop };
+}
+
+/** Writes the sets; `existed` says which users had one (INSERT or UPDATE; a wrong guess costs a retry). */
+export async function writeCandidateSets(
+  stores: Stores,
+  sets: readonly BuiltCandidateSet[],
+  existed: (userId: string) => boolean,
+  now: number,
+): Promise<{ written: number; bytes: number }> {
+  const lost = await putCandidateSets(
+    stores,
+    sets.map((s) => ({
+      userId: s.userId,
+      profileVersion: s.profileVersion,
+      builtAt: now,
+      state: s.state,
+      existed: existed(s.userId),
+    })),
+  );
+  return { written: sets.length - lost.size, bytes: sets.reduce((a, s) => a + s.state.byteLength, 0) };
 }

@@ -44,7 +44,7 @@ import { packTopItems } from '../../shared/domain/top-items-codec.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
 import { forEachLimit, runTrigger } from '../../shared/handlers/trigger.ts';
 import type { ResolvedSettings } from '../../shared/topology.ts';
-import { currentModelKey, writeCandidateSets } from './candidate-sets.ts';
+import { buildCandidateSets, currentModelKey, writeCandidateSets } from './candidate-sets.ts';
 
 const FUNCTION_NAME = 'neighbor-updater';
 /** How many of a refreshed user's closest neighbours get the user inserted into their lists. */
@@ -296,24 +296,36 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
 
       const reader = new CellReader(stores, now);
       const computed = new Map<string, Neighbor[]>();
-      const own: NeighborListWrite[] = [];
       await forEachLimit(refreshes, 8, async (r) => {
-        const neighbors = await searchIndex(
-          reader,
-          r.taste,
+        computed.set(
           r.update.userId,
-          settings.NEIGHBORS_K,
-          {
-            maxCells: settings.NEIGHBOR_MAX_CELLS,
-            maxItems: settings.NEIGHBOR_MAX_ITEMS,
-          },
-          occupied,
-          { genreWeight: settings.NEIGHBOR_GENRE_WEIGHT, artistWeight: settings.NEIGHBOR_ARTIST_WEIGHT },
+          await searchIndex(
+            reader,
+            r.taste,
+            r.update.userId,
+            settings.NEIGHBORS_K,
+            {
+              maxCells: settings.NEIGHBOR_MAX_CELLS,
+              maxItems: settings.NEIGHBOR_MAX_ITEMS,
+            },
+            occupied,
+            { genreWeight: settings.NEIGHBOR_GENRE_WEIGHT, artistWeight: settings.NEIGHBOR_ARTIST_WEIGHT },
+          ),
         );
-        computed.set(r.update.userId, neighbors);
-        const list: NeighborList = {
+      });
+      // Candidate sets from what the search read (no profile reads); their keys go into the lists.
+      const built = await buildCandidateSets(
+        stores,
+        itemModel,
+        refreshes.map((r) => ({ update: r.update, neighbors: computed.get(r.update.userId) ?? [] })),
+        reader.tops,
+        { size: settings.RECOMMENDATION_CANDIDATES, modelKey, now },
+      );
+      const setOf = new Map(built.sets.map((c) => [c.userId, c]));
+      const own: NeighborListWrite[] = refreshes.map((r) => ({
+        list: {
           userId: r.update.userId,
-          neighbors,
+          neighbors: computed.get(r.update.userId) ?? [],
           refreshedAt: now,
           snapshot: r.encoded,
           profileVersion: r.update.version,
@@ -321,27 +333,28 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
           indexedVec: r.indexDue ? r.encoded : r.previous!.indexedVec,
           indexedArtistsKey: r.indexDue ? r.artistsKey : r.previous!.indexedArtistsKey,
           candidatesModelId: modelKey,
+          candidatesTopKey: setOf.get(r.update.userId)?.topKey ?? 0,
           rev: (r.previous?.rev ?? 0) + 1,
-        };
-        own.push({ list, mode: 'refresh', existed: r.previous !== undefined });
-      });
+        },
+        mode: 'refresh',
+        existed: r.previous !== undefined,
+      }));
       // All own lists in batched conditional writes (25 per request).
       const notWritten = await putNeighborLists(stores, own);
       const written = own.length - notWritten.size;
-      // Candidates for the lists that were written (a list lost to a newer version is someone
-      // else's refresh, which builds its own candidates).
+      // Candidate sets of the lists that were written (a list lost to a newer version is someone
+      // else's refresh, which writes its own), and only where the answer changed.
+      const previousOf = new Map(refreshes.map((r) => [r.update.userId, r.previous]));
+      const changed = built.sets.filter((c) => {
+        if (notWritten.has(c.userId)) return false;
+        const p = previousOf.get(c.userId);
+        return !p || p.candidatesModelId !== modelKey || p.candidatesTopKey !== c.topKey;
+      });
       const candidates = await writeCandidateSets(
         stores,
-        itemModel,
-        refreshes
-          .filter((r) => !notWritten.has(r.update.userId))
-          .map((r) => ({
-            update: r.update,
-            neighbors: computed.get(r.update.userId) ?? [],
-            existed: (r.previous?.candidatesModelId ?? '') !== '',
-          })),
-        reader.tops,
-        { size: settings.RECOMMENDATION_CANDIDATES, modelKey, now },
+        changed,
+        (userId) => (previousOf.get(userId)?.candidatesModelId ?? '') !== '',
+        now,
       );
       const reverseInserts = settings.NEIGHBOR_REVERSE_UPDATES ? await insertReverse(stores, computed, settings) : 0;
       tools.metrics.addMetric('NeighborRefreshes', MetricUnit.Count, written);
@@ -351,7 +364,8 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
         indexWrites: indexPuts.length,
         candidateSets: candidates.written,
         candidateBytes: candidates.bytes,
-        neighborsWithoutTop: candidates.neighborsWithoutTop,
+        candidateSetsUnchanged: built.sets.length - notWritten.size - changed.length,
+        neighborsWithoutTop: built.neighborsWithoutTop,
         stale,
         reverseInserts,
         cellsRead: reader.cellsRead,

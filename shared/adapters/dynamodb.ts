@@ -467,6 +467,7 @@ export function neighborListFromItem(item: Record<string, unknown>): NeighborLis
     indexedVec: '',
     indexedArtistsKey: 0,
     candidatesModelId: '',
+    candidatesTopKey: 0,
   };
 }
 

@@ -5,7 +5,7 @@
  * Layout (version 1, little-endian):
  *
  *   u8 1 · f64 refreshedAt · str snapshot · str cell · str indexedVec · f64 indexedArtistsKey ·
- *   str candidatesModelId
+ *   str candidatesModelId · f64 candidatesTopKey
  *   varint n, n × (u8 shared prefix, str rest of userId, f32 similarity), ids sorted (front-coded)
  *
  * Similarities are rounded to 6 decimals where they are computed, so float32 plus re-rounding
@@ -36,6 +36,8 @@ export interface NeighborListState {
    * model makes the next profile update rebuild it.
    */
   candidatesModelId: string;
+  /** Key of the candidate set's top recommendations when it was last written (0: unknown). */
+  candidatesTopKey: number;
 }
 
 const byNeighbor = (a: Neighbor, b: Neighbor) =>
@@ -50,6 +52,7 @@ export function encodeNeighborListState(s: NeighborListState): Uint8Array {
   w.str(s.indexedVec);
   w.f64(s.indexedArtistsKey);
   w.str(s.candidatesModelId);
+  w.f64(s.candidatesTopKey);
   const sorted = [...s.neighbors].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
   w.varint(sorted.length);
   let prev = '';
@@ -76,6 +79,7 @@ export function decodeNeighborListState(userId: string, bytes: Uint8Array): Neig
   const indexedVec = r.str();
   const indexedArtistsKey = r.f64();
   const candidatesModelId = r.str();
+  const candidatesTopKey = r.f64();
   const n = r.varint();
   const neighbors: Neighbor[] = new Array(n);
   let prev = '';
@@ -89,5 +93,5 @@ export function decodeNeighborListState(userId: string, bytes: Uint8Array): Neig
   }
   if (!r.done) throw new CodecError(`neighbour list ${userId}: trailing bytes in state`);
   neighbors.sort(byNeighbor);
-  return { neighbors, refreshedAt, snapshot, cell, indexedVec, indexedArtistsKey, candidatesModelId };
+  return { neighbors, refreshedAt, snapshot, cell, indexedVec, indexedArtistsKey, candidatesModelId, candidatesTopKey };
 }

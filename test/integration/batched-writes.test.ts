@@ -226,6 +226,7 @@ describe('batched conditional profile writes', () => {
       indexedVec: '3:999,7:512,12:88,40:9',
       indexedArtistsKey: 123456,
       candidatesModelId: 'm-1|m-2',
+      candidatesTopKey: 99,
       rev: 2,
     };
     stores.counter.reset();
@@ -237,11 +238,18 @@ describe('batched conditional profile writes', () => {
       indexedVec: _v,
       indexedArtistsKey: _k,
       candidatesModelId: _m,
+      candidatesTopKey: _t,
       ...wide
     } = { ...list, userId: 'legacy-list' };
     await stores.client.send(new PutItemCommand({ TableName: t.topology.tableNames.neighbors, Item: marshall(wide) }));
     const legacy = await getNeighborList(stores, 'legacy-list');
-    expect(legacy).toEqual({ ...wide, indexedVec: '', indexedArtistsKey: 0, candidatesModelId: '' });
+    expect(legacy).toEqual({
+      ...wide,
+      indexedVec: '',
+      indexedArtistsKey: 0,
+      candidatesModelId: '',
+      candidatesTopKey: 0,
+    });
     const reverse = { ...legacy!, neighbors: legacy!.neighbors.slice(0, 49), rev: legacy!.rev + 1 };
     expect(await putNeighborLists(stores, [{ list: reverse, mode: 'reverse', existed: true }])).toEqual(new Set());
     const { Item } = await stores.client.send(
@@ -262,6 +270,7 @@ describe('batched conditional profile writes', () => {
       indexedVec: '0:999',
       indexedArtistsKey: 7,
       candidatesModelId: '',
+      candidatesTopKey: 0,
       rev,
     });
     // Stored: a at version 5 (rev 3), b at version 1 (rev 1), c created by "someone else" at version 1.

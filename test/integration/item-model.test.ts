@@ -169,7 +169,9 @@ describe('item model', () => {
         const r = await api(pipeline, 'GET', '/users/im-target/recommendations?kind=artist&limit=10');
         expect(r.status).toBe(200);
         const got = r.body.items as Item[];
-        return got.some((i) => i.artistId === 'im-e') ? got : undefined;
+        // Until then Echo may show up as a genre match; through the lists it comes as a similar artist.
+        const e = got.find((i) => i.artistId === 'im-e');
+        return e?.reasons.includes('similar to artists you play') ? got : undefined;
       },
       { what: 'im-target candidates rebuilt with the item model', timeoutMs: 20_000 },
     );

@@ -24,6 +24,7 @@ const state = (n: number): NeighborListState => ({
   indexedVec: '1:999,4:301',
   indexedArtistsKey: 4_000_000_001,
   candidatesModelId: 'a-20261202|t-20261202',
+  candidatesTopKey: 3_141_592_653,
 });
 
 describe('neighbour list codec', () => {
