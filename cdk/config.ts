@@ -24,6 +24,17 @@ export interface TunestreamConfig {
   readonly mskBrokerType: string;
   readonly mskKafkaVersion: string;
   readonly mskBrokerVolumeGiB: number;
+  /**
+   * Availability zones of the VPC (and brokers of a provisioned cluster, one per AZ): 3 in prod, so
+   * MSK's default replication factor is 3 and a zone can fail without losing writes; 2 in dev.
+   */
+  readonly azCount: 2 | 3;
+  /**
+   * Replication factor the topic provisioner creates topics with. Provisioned: one replica per
+   * broker, at most 3. Serverless: -1 (the broker default); MSK Serverless manages replication
+   * itself (3 replicas) and does not let clients choose.
+   */
+  readonly topicReplicationFactor: number;
   /** Optional e-mail subscription on the alarm topic. */
   readonly alarmEmail?: string;
   readonly removalPolicy: RemovalPolicy;
@@ -44,6 +55,7 @@ export const CONTEXT_KEYS = [
   'mskBrokerType',
   'mskKafkaVersion',
   'mskBrokerVolumeGiB',
+  'azs',
   'alarmEmail',
 ] as const;
 
@@ -80,6 +92,8 @@ export function configFromContext(node: Node): TunestreamConfig {
   const prod = stage === 'prod';
   const volume = Number(str(node, 'mskBrokerVolumeGiB') ?? (prod ? 100 : 20));
   if (!Number.isInteger(volume) || volume < 1) throw new Error(`-c mskBrokerVolumeGiB must be a positive integer`);
+  const azCount = Number(str(node, 'azs') ?? (prod ? 3 : 2));
+  if (azCount !== 2 && azCount !== 3) throw new Error(`-c azs must be 2 or 3, got ${azCount}`);
   return {
     stage,
     msk,
@@ -88,6 +102,8 @@ export function configFromContext(node: Node): TunestreamConfig {
     mskBrokerType: str(node, 'mskBrokerType') ?? (prod ? 'kafka.m7g.large' : 'kafka.t3.small'),
     mskKafkaVersion: str(node, 'mskKafkaVersion') ?? '3.9.x',
     mskBrokerVolumeGiB: volume,
+    azCount,
+    topicReplicationFactor: msk === 'provisioned' ? Math.min(3, azCount) : -1,
     alarmEmail: str(node, 'alarmEmail'),
     removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     logRetention: prod ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,

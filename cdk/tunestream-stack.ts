@@ -2,7 +2,7 @@
  * The tunestream stack: everything topology-shaped is derived from shared/topology.ts.
  * Env-agnostic (no account/region lookups), so `cdk synth` needs neither credentials nor Docker.
  */
-import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type ResolvedTopology, resolveTopology } from '../shared/topology.ts';
 import type { TunestreamConfig } from './config.ts';
@@ -29,10 +29,22 @@ export class TunestreamStack extends Stack {
   /** Physical names handed to the functions through `resourceEnv`. */
   readonly resolved: ResolvedTopology;
 
+  /** Set before the VPC reads `availabilityZones` (the super constructor does not). */
+  private readonly azCount: number;
+
+  /**
+   * Env-agnostic stacks get only two AZ tokens from aws-cdk-lib; prod wants three (one broker and
+   * one replica per zone). Fn::GetAZs at deploy time, so synthesis still needs no lookup.
+   */
+  override get availabilityZones(): string[] {
+    return Array.from({ length: this.azCount ?? 2 }, (_, i) => Fn.select(i, Fn.getAzs()));
+  }
+
   constructor(scope: Construct, id: string, props: TunestreamStackProps) {
     super(scope, id, props);
     const { config } = props;
     this.config = config;
+    this.azCount = config.azCount;
     Tags.of(this).add('app', 'tunestream');
     Tags.of(this).add('stage', config.stage);
 

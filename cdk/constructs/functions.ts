@@ -157,10 +157,13 @@ export class Functions extends Construct {
   readonly onFailureBucket: s3.Bucket;
   /** The raw event archive (bronze layer), written by the functions with `writesArchive`. */
   readonly archiveBucket: s3.Bucket;
+  /** The provisioned poller group every Kafka mapping of the stack joins (one per stage). */
+  readonly pollerGroupName: string;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
     const { config, network, kafka, tables, resolved } = props;
+    this.pollerGroupName = `tunestream-${config.stage}`;
 
     const env = {
       ...resourceEnv(resolved),
@@ -273,9 +276,15 @@ export class Functions extends Construct {
         maxRecordAge: Duration.seconds(trigger.maxRecordAgeSeconds),
         reportBatchItemFailures: trigger.reportBatchItemFailures,
         onFailure: destination,
-        // Provisioned pollers: required for the error-handling settings above on Kafka ESMs, and they
-        // keep one poller warm per trigger. More pollers than partitions would sit idle.
-        provisionedPollerConfig: { minimumPollers: 1, maximumPollers: topic.partitions },
+        // Provisioned pollers: required for the error-handling settings above on Kafka ESMs. One
+        // poller group for all the stack's mappings: they share event poller units instead of
+        // each keeping its own warm (the idle bill, docs/deploy.md). More pollers than partitions
+        // would sit idle.
+        provisionedPollerConfig: {
+          minimumPollers: 1,
+          maximumPollers: topic.partitions,
+          pollerGroupName: this.pollerGroupName,
+        },
       });
       fn.addEventSource(source);
       const mapping = fn.node.children.find(

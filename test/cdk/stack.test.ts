@@ -146,6 +146,7 @@ describe('Kafka event source mappings', () => {
       expect(p.ProvisionedPollerConfig).toEqual({
         MinimumPollers: 1,
         MaximumPollers: topics[trigger.topic].partitions,
+        PollerGroupName: 'tunestream-dev',
       });
       // Created only after the topics exist.
       expect(esm.DependsOn).toContain(topicsResourceId());
@@ -153,6 +154,17 @@ describe('Kafka event source mappings', () => {
       for (const endpoint of s.stack.network.esmEndpoints) expect(esm.DependsOn).toContain(s.logicalId(endpoint));
     });
   }
+
+  it('all mappings share one provisioned poller group (no poller unit per mapping)', () => {
+    const groups = resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping').map(
+      ([, e]) => (e.Properties.ProvisionedPollerConfig as { PollerGroupName?: string }).PollerGroupName,
+    );
+    expect(groups).toHaveLength(triggers.length);
+    expect(new Set(groups)).toEqual(new Set(['tunestream-dev']));
+    // A group holds at most 100 mappings and 2,000 pollers in total (Lambda's limits).
+    const maxPollers = triggers.reduce((n, t) => n + topics[t.topic].partitions, 0);
+    expect(maxPollers).toBeLessThanOrEqual(2000);
+  });
 
   it('on-failure bucket: encrypted, SSL enforced, public access blocked, lifecycle expiry', () => {
     const id = s.logicalId(s.stack.functions.onFailureBucket);
@@ -407,6 +419,23 @@ describe('MSK Serverless (default)', () => {
     });
   });
 
+  it('the broker lookup is allowed by cluster name before the cluster exists (no IAM race on first deploy)', () => {
+    const [crId, cr] = only(resourcesOf(s.template, 'Custom::AWS'));
+    const clusterId = s.logicalId(s.stack.kafka.cluster);
+    // The policy the AwsCustomResource waits for (it DependsOn it)…
+    const [policyId, policy] = only(
+      resourcesOf(s.template, 'AWS::IAM::Policy').filter(([id]) => (cr.DependsOn ?? []).includes(id)),
+    );
+    expect(policyId).toBeTruthy();
+    // …must not need the cluster: no reference to it, and no explicit dependency either.
+    expect(JSON.stringify(policy.Properties)).not.toContain(clusterId);
+    expect(policy.DependsOn ?? []).not.toContain(clusterId);
+    const [statement] = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    expect(actionsOf(statement!)).toEqual(['kafka:GetBootstrapBrokers']);
+    expect(JSON.stringify(statement!.Resource)).toContain(':cluster/tunestream-dev/*');
+    expect(crId).toBeTruthy();
+  });
+
   it('bootstrap brokers from Kafka:GetBootstrapBrokers into an SSM parameter', () => {
     const [, cr] = only(resourcesOf(s.template, 'Custom::AWS'));
     const create = JSON.stringify(cr.Properties.Create);
@@ -534,6 +563,8 @@ describe('synthesized topology equals shared/topology.ts (and therefore the loca
     expect(cr.Properties.topics).toEqual(
       Object.values(topics).map((t) => ({ name: t.name, partitions: t.partitions, retentionMs: t.retentionMs })),
     );
+    // Serverless: the cluster's own replication (MSK Serverless does not let clients choose).
+    expect(cr.Properties.replicationFactor).toBe(-1);
   });
 
   it('tables: keys, GSIs, TTL', () => {

@@ -32,6 +32,14 @@ describe('context', () => {
     });
   });
 
+  it('3 AZs (brokers, replicas) in prod, 2 in dev; replication factor explicit when provisioned', () => {
+    expect(config({})).toMatchObject({ azCount: 2, topicReplicationFactor: -1 });
+    expect(config({ msk: 'provisioned' })).toMatchObject({ azCount: 2, topicReplicationFactor: 2 });
+    expect(config({ stage: 'prod', msk: 'provisioned' })).toMatchObject({ azCount: 3, topicReplicationFactor: 3 });
+    expect(config({ stage: 'prod' })).toMatchObject({ azCount: 3, topicReplicationFactor: -1 });
+    expect(() => config({ azs: '4' })).toThrow(/azs/);
+  });
+
   it('rejects unknown values and half a JWT configuration', () => {
     expect(() => config({ stage: 'staging' })).toThrow(/stage/);
     expect(() => config({ msk: 'express' })).toThrow(/msk/);
@@ -85,15 +93,23 @@ describe('topic provisioner', () => {
       parseProps({
         clusterArn: 'arn:aws:kafka:eu-west-1:1:cluster/c/u',
         brokers: 'b-1:9098,b-2:9098',
+        replicationFactor: '3',
         topics: [{ name: 'a', partitions: '6', retentionMs: '1000' }],
       }),
     ).toEqual({
       clusterArn: 'arn:aws:kafka:eu-west-1:1:cluster/c/u',
       brokers: 'b-1:9098,b-2:9098',
+      replicationFactor: 3,
       topics: [{ name: 'a', partitions: 6, retentionMs: 1000 }],
     });
-    expect(() => parseProps({ clusterArn: 'x', brokers: 'y', topics: [] })).toThrow();
-    expect(() => parseProps({ clusterArn: 'x', brokers: 'y', topics: [{ name: 'a', partitions: '0' }] })).toThrow();
+    const valid = { clusterArn: 'x', brokers: 'y', replicationFactor: '-1' };
+    expect(parseProps({ ...valid, topics: [{ name: 'a', partitions: 1, retentionMs: 1 }] }).replicationFactor).toBe(-1);
+    expect(() => parseProps({ ...valid, topics: [] })).toThrow();
+    expect(() => parseProps({ ...valid, topics: [{ name: 'a', partitions: '0' }] })).toThrow();
+    // The replication factor is explicit: missing or 0 is an error, not kafkajs's silent default.
+    const topic = [{ name: 'a', partitions: 1, retentionMs: 1 }];
+    expect(() => parseProps({ clusterArn: 'x', brokers: 'y', topics: topic })).toThrow(/replicationFactor/);
+    expect(() => parseProps({ ...valid, replicationFactor: '0', topics: topic })).toThrow(/replicationFactor/);
   });
 });
 
