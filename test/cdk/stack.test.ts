@@ -2,6 +2,9 @@
  * Default configuration (`cdk synth` with no context): stage dev, MSK Serverless, IAM-only API.
  * One synthesis shared by every assertion in this file.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OFFSET_LAG_ALARM_THRESHOLD } from '../../cdk/constructs/observability.ts';
@@ -19,6 +22,7 @@ import {
   topics,
   triggers,
 } from '../../shared/topology.ts';
+import { type BundleProbe, bundlesOf, probeBundle } from '../../tools/bundle-check.ts';
 import {
   actionsOf,
   describeJoinArn,
@@ -54,6 +58,43 @@ describe('cdk-nag (AwsSolutions via Validations)', () => {
 
   it('is env-agnostic (no account/region lookups)', () => {
     expect(s.stack.environment).toBe('aws://unknown-account/unknown-region');
+  });
+});
+
+describe('function bundles, as NodejsFunction built them for this synthesis', () => {
+  let probes: BundleProbe[];
+  beforeAll(async () => {
+    probes = [];
+    for (const b of bundlesOf(s.stack, s.outdir)) probes.push(await probeBundle(b.function.node.path, b.file));
+  }, 120_000);
+
+  it('one bundle per topology function and the topic provisioner', () => {
+    const paths = probes.map((p) => p.function);
+    for (const name of fnNames) expect(paths).toContain(`tunestream-dev/Functions/${name}`);
+    expect(paths).toContain('tunestream-dev/Kafka/TopicProvisioner');
+  });
+
+  it('each imports in a plain Node process: async handler exported, no module missing', () => {
+    for (const p of probes) {
+      expect({ function: p.function, error: p.error, unresolved: p.nonBuiltinImports }).toEqual({
+        function: p.function,
+        error: undefined,
+        unresolved: [],
+      });
+      expect(p.handlerType, p.function).toBe('function');
+      expect(p.handlerIsAsync, p.function).toBe(true);
+      expect(p.importMs, p.function).toBeGreaterThan(0);
+    }
+  });
+
+  it('negative control: a bundle importing a module Lambda does not have is caught', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tunestream-bad-bundle-'));
+    const file = path.join(dir, 'index.mjs');
+    writeFileSync(file, "import pad from 'left-pad-not-bundled'; export const handler = (e) => pad(e);\n");
+    const probe = await probeBundle('bad', file);
+    expect(probe.error).toMatch(/left-pad-not-bundled/);
+    expect(probe.nonBuiltinImports.join(' ')).toMatch(/left-pad-not-bundled/);
+    expect(probe.handlerIsAsync).toBe(false);
   });
 });
 

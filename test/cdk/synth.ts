@@ -27,6 +27,8 @@ export interface Synthesized {
   readonly violations: readonly Violation[];
   /** Logical id of a construct's CloudFormation resource. */
   readonly logicalId: (c: IConstruct) => string;
+  /** The cloud assembly directory (templates and the function bundles as assets). */
+  readonly outdir: string;
 }
 
 interface ValidationReport {
@@ -72,6 +74,7 @@ export function synthesize(context: Record<string, string> = {}): Synthesized {
       synthError,
       violations,
       logicalId: () => '',
+      outdir,
     };
   }
   const template = Template.fromStack(stack);
@@ -79,7 +82,7 @@ export function synthesize(context: Record<string, string> = {}): Synthesized {
     const cfn = (c.node.defaultChild ?? c) as CfnResource;
     return stack.getLogicalId(cfn);
   };
-  return { stack, template, synthError, violations, logicalId };
+  return { stack, template, synthError, violations, logicalId, outdir };
 }
 
 /** The single element of a list (fails loudly otherwise). */
