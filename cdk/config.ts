@@ -3,9 +3,13 @@
  * or deployments lives here; topology (topics, tables, routes, triggers, functions) does not — it
  * comes from shared/topology.ts.
  */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+
+const DEFAULT_DASHBOARD_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dashboard/dist');
 
 export type Stage = 'dev' | 'prod';
 export type MskMode = 'serverless' | 'provisioned';
@@ -37,6 +41,8 @@ export interface TunestreamConfig {
   readonly topicReplicationFactor: number;
   /** Optional e-mail subscription on the alarm topic. */
   readonly alarmEmail?: string;
+  /** The dashboard build uploaded to the site bucket (`npm run dashboard:build`). */
+  readonly dashboardDist: string;
   readonly removalPolicy: RemovalPolicy;
   readonly logRetention: RetentionDays;
   readonly deletionProtection: boolean;
@@ -57,6 +63,7 @@ export const CONTEXT_KEYS = [
   'mskBrokerVolumeGiB',
   'azs',
   'alarmEmail',
+  'dashboardDist',
 ] as const;
 
 function str(node: Node, key: string): string | undefined {
@@ -105,6 +112,7 @@ export function configFromContext(node: Node): TunestreamConfig {
     azCount,
     topicReplicationFactor: msk === 'provisioned' ? Math.min(3, azCount) : -1,
     alarmEmail: str(node, 'alarmEmail'),
+    dashboardDist: path.resolve(str(node, 'dashboardDist') ?? DEFAULT_DASHBOARD_DIST),
     removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     logRetention: prod ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
     deletionProtection: prod,

@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { type ResolvedTopology, resolveTopology } from '../shared/topology.ts';
 import type { TunestreamConfig } from './config.ts';
 import { Api } from './constructs/api.ts';
+import { DashboardSite } from './constructs/dashboard-site.ts';
 import { Functions } from './constructs/functions.ts';
 import { Kafka } from './constructs/kafka.ts';
 import { acknowledgeFindings } from './constructs/nag.ts';
@@ -26,6 +27,7 @@ export class TunestreamStack extends Stack {
   readonly functions: Functions;
   readonly api: Api;
   readonly observability: Observability;
+  readonly dashboardSite: DashboardSite;
   /** Physical names handed to the functions through `resourceEnv`. */
   readonly resolved: ResolvedTopology;
 
@@ -78,6 +80,8 @@ export class TunestreamStack extends Stack {
       serviceName,
     });
 
+    this.dashboardSite = new DashboardSite(this, 'DashboardSite', { config, api: this.api });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'HTTP API base URL (SigV4 / JWT)' });
     new CfnOutput(this, 'ClusterArn', { value: this.kafka.clusterArn, description: `MSK ${config.msk} cluster` });
     new CfnOutput(this, 'BootstrapBrokersParameter', {
@@ -93,6 +97,10 @@ export class TunestreamStack extends Stack {
       description: 'Raw listen-event archive (year=/month=/day=/hour= JSON lines)',
     });
     new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: this.dashboardSite.url,
+      description: 'Live dashboard (CloudFront); its API calls need a token of the JWT authorizer',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.alarmTopic.topicArn });
 
     acknowledgeFindings(this);

@@ -3,7 +3,7 @@
  * policies and retention, JWT authorizer on the read routes. One synthesis for the whole file.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { routes, tables, triggers } from '../../shared/topology.ts';
+import { dashboardRoutes, routes, tables, triggers } from '../../shared/topology.ts';
 import { only, resourcesOf, type Synthesized, synthesize } from './synth.ts';
 
 const ISSUER = 'https://auth.example.com/';
@@ -71,7 +71,8 @@ describe('JWT authorizer (-c jwtIssuer / -c jwtAudience)', () => {
       AuthorizerType: 'JWT',
       JwtConfiguration: { Issuer: ISSUER, Audience: ['tunestream-api', 'tunestream-web'] },
     });
-    for (const route of routes) {
+    // The dashboard's endpoints go with the read routes: the cloud dashboard sends a JWT.
+    for (const route of [...routes, ...dashboardRoutes]) {
       const [, r] = only(
         Object.entries(
           s.template.findResources('AWS::ApiGatewayV2::Route', {

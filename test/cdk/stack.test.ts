@@ -7,9 +7,12 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { apiPathPatterns, CONTENT_SECURITY_POLICY } from '../../cdk/constructs/dashboard-site.ts';
 import { OFFSET_LAG_ALARM_THRESHOLD } from '../../cdk/constructs/observability.ts';
 import {
+  dashboardRoutes,
   type FunctionName,
+  type FunctionSpec,
   functions,
   resolveTopology,
   resourceEnv,
@@ -38,6 +41,8 @@ import {
 
 let s: Synthesized;
 const fnNames = Object.keys(functions) as FunctionName[];
+const functionSpec = (name: FunctionName): FunctionSpec => functions[name];
+const allRoutes = [...routes, ...dashboardRoutes];
 
 beforeAll(() => {
   s = synthesize();
@@ -125,21 +130,32 @@ describe('Lambda functions', () => {
         tableNames: tableRefs as unknown as Record<TableKey, string>,
       });
       expect(vars).toMatchObject(expectedResourceEnv);
-      expect(vars.KAFKA_AUTH).toBe('iam');
-      const [brokersCr] = only(resourcesOf(s.template, 'Custom::AWS'));
-      expect(vars.KAFKA_BROKERS).toEqual({ 'Fn::GetAtt': [brokersCr, 'BootstrapBrokerStringSaslIam'] });
+      if (functionSpec(name).outsideVpc) {
+        // No route to the brokers, so no Kafka settings.
+        expect(vars.KAFKA_AUTH).toBeUndefined();
+        expect(vars.KAFKA_BROKERS).toBeUndefined();
+      } else {
+        expect(vars.KAFKA_AUTH).toBe('iam');
+        const [brokersCr] = only(resourcesOf(s.template, 'Custom::AWS'));
+        expect(vars.KAFKA_BROKERS).toEqual({ 'Fn::GetAtt': [brokersCr, 'BootstrapBrokerStringSaslIam'] });
+      }
       expect(vars.POWERTOOLS_SERVICE_NAME).toBe('tunestream');
       expect(vars.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
       expect(vars.POWERTOOLS_METRICS_NAMESPACE).toBe('tunestream/dev');
     }
   });
 
-  it('runs in the private subnets with the functions security group', () => {
+  it('runs in the private subnets with the functions security group (but the dashboard stats)', () => {
     const sg = { 'Fn::GetAtt': [s.logicalId(s.stack.network.functionsSg), 'GroupId'] };
     const subnets = s.stack.network.vpc.isolatedSubnets.map((sn) => ({ Ref: s.logicalId(sn) }));
     expect(subnets).toHaveLength(2);
+    expect(fnNames.filter((n) => functionSpec(n).outsideVpc)).toEqual(['dashboard-stats']);
     for (const name of fnNames) {
       const vpc = s.template.toJSON().Resources[fnId(name)].Properties.VpcConfig;
+      if (functionSpec(name).outsideVpc) {
+        expect(vpc).toBeUndefined();
+        continue;
+      }
       expect(vpc.SecurityGroupIds).toEqual([sg]);
       expect(vpc.SubnetIds).toEqual(subnets);
     }
@@ -282,6 +298,12 @@ describe('event archive', () => {
       const onArchive = statementsForRole(s.template, roleId(name)).filter((st) =>
         JSON.stringify(st.Resource).includes(archiveId()),
       );
+      if (functionSpec(name).readsArchive) {
+        // The dashboard's recent events: list and read, never write or delete.
+        expect(vars.ARCHIVE_BUCKET, name).toEqual({ Ref: archiveId() });
+        expect(onArchive.flatMap(actionsOf).sort(), name).toEqual(['s3:GetObject', 's3:ListBucket']);
+        continue;
+      }
       if (!archivers.includes(name)) {
         expect(vars.ARCHIVE_BUCKET, name).toBeUndefined();
         expect(onArchive, name).toEqual([]);
@@ -523,14 +545,14 @@ describe('DynamoDB', () => {
 describe('HTTP API', () => {
   it('every route IAM-authorized (SigV4) when no JWT context is given', () => {
     const rs = resourcesOf(s.template, 'AWS::ApiGatewayV2::Route');
-    expect(rs).toHaveLength(routes.length);
+    expect(rs).toHaveLength(allRoutes.length);
     for (const [, r] of rs) expect(r.Properties.AuthorizationType).toBe('AWS_IAM');
     s.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
   });
 
   it('each route integrates its topology function', () => {
     const integrations = s.template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>;
-    for (const route of routes) {
+    for (const route of allRoutes) {
       const [, r] = only(
         Object.entries(
           s.template.findResources('AWS::ApiGatewayV2::Route', {
@@ -586,6 +608,122 @@ describe('observability', () => {
     for (const [, a] of lag) expect(a.Properties.Threshold).toBe(OFFSET_LAG_ALARM_THRESHOLD);
     expect(alarms.some(([, a]) => a.Properties.MetricName === 'DeadLettered')).toBe(true);
     expect(alarms.some(([, a]) => a.Properties.MetricName === '5xx')).toBe(true);
+  });
+});
+
+describe('dashboard in the cloud (S3 + CloudFront, the HTTP API as second origin)', () => {
+  const distribution = () => {
+    const [, d] = only(resourcesOf(s.template, 'AWS::CloudFront::Distribution'));
+    return d.Properties.DistributionConfig as {
+      DefaultRootObject: string;
+      DefaultCacheBehavior: Record<string, unknown>;
+      CacheBehaviors: (Record<string, unknown> & { PathPattern: string })[];
+      Origins: (Record<string, unknown> & { Id: string })[];
+    };
+  };
+
+  it('private bucket: public access blocked, SSL enforced, encrypted; readable only by the distribution (OAC)', () => {
+    const bucketId = s.logicalId(s.stack.dashboardSite.bucket);
+    const bucket = s.template.toJSON().Resources[bucketId];
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    s.template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    s.template.resourceCountIs('AWS::CloudFront::CloudFrontOriginAccessIdentity', 0);
+    const [, policy] = only(
+      resourcesOf(s.template, 'AWS::S3::BucketPolicy').filter(([, p]) =>
+        JSON.stringify(p.Properties.Bucket).includes(bucketId),
+      ),
+    );
+    const statements = (policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+    const allows = statements.filter((st) => st.Effect === 'Allow');
+    const read = allows.find((st) => JSON.stringify(st.Action).includes('s3:GetObject'))!;
+    expect(read.Principal).toEqual({ Service: 'cloudfront.amazonaws.com' });
+    expect(JSON.stringify(read.Condition)).toContain(s.logicalId(s.stack.dashboardSite.distribution));
+    // TLS-only access to the bucket itself.
+    expect(
+      statements.some((st) => st.Effect === 'Deny' && JSON.stringify(st.Condition).includes('aws:SecureTransport')),
+    ).toBe(true);
+  });
+
+  it('HTTPS only, index.html at /, security headers on every behavior', () => {
+    const d = distribution();
+    expect(d.DefaultRootObject).toBe('index.html');
+    const headersPolicy = { Ref: s.logicalId(s.stack.dashboardSite.responseHeaders) };
+    for (const b of [d.DefaultCacheBehavior, ...d.CacheBehaviors]) {
+      expect(b.ViewerProtocolPolicy).toBe('https-only');
+      expect(b.ResponseHeadersPolicyId).toEqual(headersPolicy);
+    }
+    const [, policy] = only(resourcesOf(s.template, 'AWS::CloudFront::ResponseHeadersPolicy'));
+    const security = (
+      policy.Properties.ResponseHeadersPolicyConfig as { SecurityHeadersConfig: Record<string, unknown> }
+    ).SecurityHeadersConfig;
+    expect(security).toMatchObject({
+      StrictTransportSecurity: { AccessControlMaxAgeSec: 730 * 86400, IncludeSubdomains: true, Override: true },
+      ContentSecurityPolicy: { ContentSecurityPolicy: CONTENT_SECURITY_POLICY },
+      ContentTypeOptions: { Override: true },
+      FrameOptions: { FrameOption: 'DENY' },
+      ReferrerPolicy: { ReferrerPolicy: 'no-referrer' },
+    });
+  });
+
+  it('the API is the second origin for every GET route of the topology: HTTPS, uncached, Authorization forwarded, no writes', () => {
+    const d = distribution();
+    expect(d.CacheBehaviors.map((b) => b.PathPattern).sort()).toEqual(apiPathPatterns());
+    expect(apiPathPatterns()).toEqual(['/api/stats', '/api/stream', '/genres', '/tracks/*', '/users/*']);
+    const apiOrigin = d.Origins.find((o) => 'CustomOriginConfig' in o)!;
+    expect(apiOrigin.CustomOriginConfig).toMatchObject({
+      OriginProtocolPolicy: 'https-only',
+      OriginSSLProtocols: ['TLSv1.2'],
+    });
+    expect(JSON.stringify(apiOrigin.DomainName)).toContain(s.logicalId(s.stack.api.httpApi));
+    for (const b of d.CacheBehaviors) {
+      expect(b.TargetOriginId).toBe(apiOrigin.Id);
+      expect(b.AllowedMethods).toEqual(['GET', 'HEAD', 'OPTIONS']);
+      expect(b.CachePolicyId).toBe('4135ea2d-6df8-44a3-9df3-4b5a84be39ad'); // managed CachingDisabled
+      expect(b.OriginRequestPolicyId).toBe('b689b0a8-53d0-40ab-baf2-68738e2966ac'); // AllViewerExceptHostHeader
+    }
+  });
+
+  it('stats and stream are API routes from the topology, authorized like the read routes', () => {
+    for (const route of dashboardRoutes) {
+      expect(route.access).toBe('read');
+      const [, r] = only(
+        resourcesOf(s.template, 'AWS::ApiGatewayV2::Route').filter(
+          ([, x]) => x.Properties.RouteKey === `${route.method} ${route.path}`,
+        ),
+      );
+      expect(r.Properties.AuthorizationType).toBe('AWS_IAM');
+    }
+  });
+
+  it('dashboard-stats reads metrics, the archive and the catalog, and nothing else', () => {
+    const st = statementsForRole(s.template, roleId('dashboard-stats'));
+    const actions = st.flatMap(actionsOf).sort();
+    expect(actions.filter((a) => !a.startsWith('dynamodb:'))).toEqual([
+      'cloudwatch:GetMetricData',
+      's3:GetObject',
+      's3:ListBucket',
+    ]);
+    expect(actions.filter((a) => /dynamodb:(Put|Update|Delete|Batch?Write|PartiQL)/.test(a))).toEqual([]);
+    const archive = s.logicalId(s.stack.functions.archiveBucket);
+    const get = st.find((x) => actionsOf(x).includes('s3:GetObject'))!;
+    expect(JSON.stringify(get.Resource)).toContain(archive);
+    const vars = s.template.toJSON().Resources[fnId('dashboard-stats')].Properties.Environment.Variables;
+    expect(vars.ARCHIVE_BUCKET).toEqual({ Ref: archive });
+    // Deployed names of the other functions, for their AWS/Lambda metrics.
+    for (const name of fnNames.filter((n) => n !== 'dashboard-stats'))
+      expect(JSON.stringify(vars.FUNCTION_NAMES)).toContain(fnId(name));
+  });
+
+  it('the build is uploaded with the stack and the cache invalidated (no Docker)', () => {
+    const [, upload] = only(resourcesOf(s.template, 'Custom::CDKBucketDeployment'));
+    expect(upload.Properties.DestinationBucketName).toEqual({ Ref: s.logicalId(s.stack.dashboardSite.bucket) });
+    expect(upload.Properties.DistributionPaths).toEqual(['/*']);
+    expect(upload.Properties.Prune).toBe(true);
   });
 });
 
@@ -662,7 +800,7 @@ describe('synthesized topology equals shared/topology.ts (and therefore the loca
         return `${r.Properties.RouteKey} → ${fnByLogicalId.get(fn)}`;
       })
       .sort();
-    expect(synthesized).toEqual(routes.map((r) => `${r.method} ${r.path} → ${r.function}`).sort());
+    expect(synthesized).toEqual(allRoutes.map((r) => `${r.method} ${r.path} → ${r.function}`).sort());
   });
 
   it('triggers: function, topic, group, batching, error handling', () => {

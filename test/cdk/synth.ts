@@ -12,6 +12,9 @@ import { buildApp } from '../../cdk/build-app.ts';
 import { REPO_ROOT } from '../../cdk/constructs/function-defaults.ts';
 import type { TunestreamStack } from '../../cdk/tunestream-stack.ts';
 
+/** A stand-in dashboard build, so the tests do not depend on `npm run dashboard:build` having run. */
+export const DASHBOARD_FIXTURE = path.join(REPO_ROOT, 'test/cdk/fixtures/dashboard-dist');
+
 export interface Violation {
   readonly ruleName: string;
   readonly severity: string;
@@ -58,7 +61,10 @@ export function synthesize(context: Record<string, string> = {}): Synthesized {
     context: Record<string, unknown>;
   };
   const outdir = mkdtempSync(path.join(tmpdir(), 'tunestream-cdk-'));
-  const { app, stack } = buildApp({ context: { ...cdkJson.context, ...context }, outdir });
+  const { app, stack } = buildApp({
+    context: { ...cdkJson.context, dashboardDist: DASHBOARD_FIXTURE, ...context },
+    outdir,
+  });
   let synthError: unknown;
   try {
     app.synth();
