@@ -7,7 +7,7 @@ import type { Construct } from 'constructs';
 import { type ResolvedTopology, resolveTopology } from '../shared/topology.ts';
 import type { TunestreamConfig } from './config.ts';
 import { Api } from './constructs/api.ts';
-import { DashboardSite } from './constructs/dashboard-site.ts';
+import { assertDashboardBuild, DashboardSite } from './constructs/dashboard-site.ts';
 import { Functions } from './constructs/functions.ts';
 import { Kafka } from './constructs/kafka.ts';
 import { acknowledgeFindings } from './constructs/nag.ts';
@@ -47,6 +47,7 @@ export class TunestreamStack extends Stack {
     const { config } = props;
     this.config = config;
     this.azCount = config.azCount;
+    assertDashboardBuild(config.dashboardDist);
     Tags.of(this).add('app', 'tunestream');
     Tags.of(this).add('stage', config.stage);
 

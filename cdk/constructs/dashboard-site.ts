@@ -52,6 +52,14 @@ export const CONTENT_SECURITY_POLICY = [
   "form-action 'self'",
 ].join('; ');
 
+/** Synthesis stops here, before any bundling, when there is no build to upload. */
+export function assertDashboardBuild(dist: string): void {
+  if (!existsSync(path.join(dist, 'index.html')))
+    throw new Error(
+      `The dashboard build is missing (${dist}/index.html). Run \`npm run dashboard:build\` before \`cdk synth\`/\`cdk deploy\`, or point -c dashboardDist=<dir> at a build.`,
+    );
+}
+
 export class DashboardSite extends Construct {
   readonly bucket: s3.Bucket;
   readonly distribution: cloudfront.Distribution;
@@ -62,10 +70,7 @@ export class DashboardSite extends Construct {
     super(scope, id);
     const { config, api } = props;
     const dist = config.dashboardDist;
-    if (!existsSync(path.join(dist, 'index.html')))
-      throw new Error(
-        `The dashboard build is missing (${dist}/index.html). Run \`npm run dashboard:build\` before \`cdk synth\`/\`cdk deploy\`, or point -c dashboardDist=<dir> at a build.`,
-      );
+    assertDashboardBuild(dist);
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,

@@ -9,6 +9,7 @@ import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../cdk/build-app.ts';
 import { configFromContext } from '../../cdk/config.ts';
 import { batchingWindow } from '../../cdk/constructs/functions.ts';
 import { parseProps, planTopics } from '../../cdk/custom-resources/topic-provisioner.ts';
@@ -123,5 +124,12 @@ describe('cdk-nag harness (negative control)', () => {
     expect(readViolations(outdir).map((v) => v.ruleName)).toEqual(
       expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']),
     );
+  });
+});
+
+describe('dashboard build at synth time', () => {
+  it('a missing build stops synthesis with the command that makes it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tunestream-no-dashboard-'));
+    expect(() => buildApp({ context: { dashboardDist: dir }, outdir: dir })).toThrow(/npm run dashboard:build/);
   });
 });
