@@ -3,9 +3,13 @@
  * or deployments lives here; topology (topics, tables, routes, triggers, functions) does not — it
  * comes from shared/topology.ts.
  */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+
+const DEFAULT_DASHBOARD_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dashboard/dist');
 
 export type Stage = 'dev' | 'prod';
 export type MskMode = 'serverless' | 'provisioned';
@@ -24,8 +28,21 @@ export interface TunestreamConfig {
   readonly mskBrokerType: string;
   readonly mskKafkaVersion: string;
   readonly mskBrokerVolumeGiB: number;
+  /**
+   * Availability zones of the VPC (and brokers of a provisioned cluster, one per AZ): 3 in prod, so
+   * MSK's default replication factor is 3 and a zone can fail without losing writes; 2 in dev.
+   */
+  readonly azCount: 2 | 3;
+  /**
+   * Replication factor the topic provisioner creates topics with. Provisioned: one replica per
+   * broker, at most 3. Serverless: -1 (the broker default); MSK Serverless manages replication
+   * itself (3 replicas) and does not let clients choose.
+   */
+  readonly topicReplicationFactor: number;
   /** Optional e-mail subscription on the alarm topic. */
   readonly alarmEmail?: string;
+  /** The dashboard build uploaded to the site bucket (`npm run dashboard:build`). */
+  readonly dashboardDist: string;
   readonly removalPolicy: RemovalPolicy;
   readonly logRetention: RetentionDays;
   readonly deletionProtection: boolean;
@@ -44,7 +61,9 @@ export const CONTEXT_KEYS = [
   'mskBrokerType',
   'mskKafkaVersion',
   'mskBrokerVolumeGiB',
+  'azs',
   'alarmEmail',
+  'dashboardDist',
 ] as const;
 
 function str(node: Node, key: string): string | undefined {
@@ -80,6 +99,8 @@ export function configFromContext(node: Node): TunestreamConfig {
   const prod = stage === 'prod';
   const volume = Number(str(node, 'mskBrokerVolumeGiB') ?? (prod ? 100 : 20));
   if (!Number.isInteger(volume) || volume < 1) throw new Error(`-c mskBrokerVolumeGiB must be a positive integer`);
+  const azCount = Number(str(node, 'azs') ?? (prod ? 3 : 2));
+  if (azCount !== 2 && azCount !== 3) throw new Error(`-c azs must be 2 or 3, got ${azCount}`);
   return {
     stage,
     msk,
@@ -88,7 +109,10 @@ export function configFromContext(node: Node): TunestreamConfig {
     mskBrokerType: str(node, 'mskBrokerType') ?? (prod ? 'kafka.m7g.large' : 'kafka.t3.small'),
     mskKafkaVersion: str(node, 'mskKafkaVersion') ?? '3.9.x',
     mskBrokerVolumeGiB: volume,
+    azCount,
+    topicReplicationFactor: msk === 'provisioned' ? Math.min(3, azCount) : -1,
     alarmEmail: str(node, 'alarmEmail'),
+    dashboardDist: path.resolve(str(node, 'dashboardDist') ?? DEFAULT_DASHBOARD_DIST),
     removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     logRetention: prod ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
     deletionProtection: prod,

@@ -2,11 +2,12 @@
  * The tunestream stack: everything topology-shaped is derived from shared/topology.ts.
  * Env-agnostic (no account/region lookups), so `cdk synth` needs neither credentials nor Docker.
  */
-import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type ResolvedTopology, resolveTopology } from '../shared/topology.ts';
 import type { TunestreamConfig } from './config.ts';
 import { Api } from './constructs/api.ts';
+import { assertDashboardBuild, DashboardSite } from './constructs/dashboard-site.ts';
 import { Functions } from './constructs/functions.ts';
 import { Kafka } from './constructs/kafka.ts';
 import { acknowledgeFindings } from './constructs/nag.ts';
@@ -26,13 +27,27 @@ export class TunestreamStack extends Stack {
   readonly functions: Functions;
   readonly api: Api;
   readonly observability: Observability;
+  readonly dashboardSite: DashboardSite;
   /** Physical names handed to the functions through `resourceEnv`. */
   readonly resolved: ResolvedTopology;
+
+  /** Set before the VPC reads `availabilityZones` (the super constructor does not). */
+  private readonly azCount: number;
+
+  /**
+   * Env-agnostic stacks get only two AZ tokens from aws-cdk-lib; prod wants three (one broker and
+   * one replica per zone). Fn::GetAZs at deploy time, so synthesis still needs no lookup.
+   */
+  override get availabilityZones(): string[] {
+    return Array.from({ length: this.azCount ?? 2 }, (_, i) => Fn.select(i, Fn.getAzs()));
+  }
 
   constructor(scope: Construct, id: string, props: TunestreamStackProps) {
     super(scope, id, props);
     const { config } = props;
     this.config = config;
+    this.azCount = config.azCount;
+    assertDashboardBuild(config.dashboardDist);
     Tags.of(this).add('app', 'tunestream');
     Tags.of(this).add('stage', config.stage);
 
@@ -66,6 +81,8 @@ export class TunestreamStack extends Stack {
       serviceName,
     });
 
+    this.dashboardSite = new DashboardSite(this, 'DashboardSite', { config, api: this.api });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'HTTP API base URL (SigV4 / JWT)' });
     new CfnOutput(this, 'ClusterArn', { value: this.kafka.clusterArn, description: `MSK ${config.msk} cluster` });
     new CfnOutput(this, 'BootstrapBrokersParameter', {
@@ -81,6 +98,10 @@ export class TunestreamStack extends Stack {
       description: 'Raw listen-event archive (year=/month=/day=/hour= JSON lines)',
     });
     new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: this.dashboardSite.url,
+      description: 'Live dashboard (CloudFront); its API calls need a token of the JWT authorizer',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.alarmTopic.topicArn });
 
     acknowledgeFindings(this);

@@ -2,7 +2,7 @@
  * Live stats for the local dashboard: its own Kafka consumer group on listen-events and
  * dead-letters keeps a ring buffer of recent events (genre resolved from the catalog table) and
  * counters, served read-only under /api/* (authenticated like the API) next to the static
- * dashboard build. Local runtime only; nothing here is deployed.
+ * dashboard build. Local runtime only; in the cloud functions/dashboard-stats serves the same paths.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { type CatalogItem, getCatalogItems, RequestCounter, type Stores } from '../shared/adapters/dynamodb.ts';
 import { createDocumentClient } from '../shared/adapters/dynamodb-client.ts';
 import { DeadLetterV1, LISTEN_EVENT_TYPES, ListenEventV1 } from '../shared/domain/events.ts';
-import type { FunctionName, ResolvedTopology } from '../shared/topology.ts';
+import { dashboardRoutes as dashboardApiRoutes, type FunctionName, type ResolvedTopology } from '../shared/topology.ts';
 import type { ExtraRoute } from './runtime/http-api.ts';
 import type { EventSourceMapping } from './runtime/kafka-esm.ts';
 import { type LogLine, silentLog } from './runtime/log.ts';
@@ -68,6 +68,9 @@ export interface StatsModule {
 }
 
 const RATE_WINDOW_S = 60;
+/** The same paths the cloud serves through `dashboard-stats` (shared/topology.ts dashboardRoutes). */
+const STATS_PATH = dashboardApiRoutes[0].path;
+const STREAM_PATH = dashboardApiRoutes[1].path;
 const MAX_RECENT = 20;
 
 const StreamQuery = z.strictObject({
@@ -324,7 +327,7 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
 
   const routes: ExtraRoute[] = [
     {
-      path: '/api/stream',
+      path: STREAM_PATH,
       requireAuth: true,
       handler: (req, res) => {
         const url = new URL(req.url ?? '/', 'http://local');
@@ -339,7 +342,7 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
         sendJson(res, 200, stream(parsed.data));
       },
     },
-    { path: '/api/stats', requireAuth: true, handler: async (_req, res) => sendJson(res, 200, await stats()) },
+    { path: STATS_PATH, requireAuth: true, handler: async (_req, res) => sendJson(res, 200, await stats()) },
   ];
 
   return {

@@ -16,7 +16,8 @@ export type FunctionName =
   | 'neighbor-updater'
   | 'event-archiver'
   | 'item-model-builder'
-  | 'read-api';
+  | 'read-api'
+  | 'dashboard-stats';
 
 export interface TopicSpec {
   /** Kafka topic name (prefixed per environment/test by `resolveTopology`). */
@@ -97,6 +98,15 @@ export interface FunctionSpec {
   readonly writes: readonly TableKey[];
   /** Writes the raw event archive (drives ARCHIVE_BUCKET and an s3:PutObject grant in the cloud). */
   readonly writesArchive?: boolean;
+  /** Reads the newest archive objects (drives ARCHIVE_BUCKET and s3:ListBucket/GetObject in the cloud). */
+  readonly readsArchive?: boolean;
+  /** Reads the stack's CloudWatch metrics (cloudwatch:GetMetricData). */
+  readonly readsMetrics?: boolean;
+  /**
+   * Runs outside the VPC in the cloud: it needs no broker, and AWS APIs it calls (CloudWatch) have
+   * no free gateway endpoint, so an interface endpoint would cost more than the function.
+   */
+  readonly outsideVpc?: boolean;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -262,6 +272,19 @@ export const functions = {
     reads: ['profiles', 'neighbors', 'catalog', 'itemModel', 'candidates'],
     writes: [],
   },
+  'dashboard-stats': {
+    name: 'dashboard-stats',
+    description:
+      'GET /api/stats and /api/stream in the cloud: CloudWatch metrics (rates, consumer lag, errors) and the newest archived events for the dashboard.',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    producesTo: [],
+    reads: ['catalog'],
+    writes: [],
+    readsArchive: true,
+    readsMetrics: true,
+    outsideVpc: true,
+  },
 } as const satisfies Record<FunctionName, FunctionSpec>;
 
 export const routes = [
@@ -296,6 +319,29 @@ export const routes = [
   },
   { method: 'GET', path: '/tracks/{trackId}', function: 'read-api', access: 'read', description: 'One catalog track.' },
   { method: 'GET', path: '/genres', function: 'read-api', access: 'read', description: 'The genre vocabulary.' },
+] as const satisfies readonly RouteSpec[];
+
+/**
+ * The live dashboard's read-only endpoints. In the cloud they are API routes like the ones above
+ * (same authorizer as the read routes), served by `dashboard-stats` from CloudWatch and the event
+ * archive; the local runtime serves the same paths from its own Kafka consumer (local/stats.ts).
+ * Kept apart from `routes` because only the cloud maps them to a function.
+ */
+export const dashboardRoutes = [
+  {
+    method: 'GET',
+    path: '/api/stats',
+    function: 'dashboard-stats',
+    access: 'read',
+    description: 'Pipeline health: event rate, consumer lag, errors, dead letters, genre mix.',
+  },
+  {
+    method: 'GET',
+    path: '/api/stream',
+    function: 'dashboard-stats',
+    access: 'read',
+    description: 'Recent listen events, newest first, after a cursor (`since`).',
+  },
 ] as const satisfies readonly RouteSpec[];
 
 const triggerDefaults = {

@@ -10,7 +10,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type FunctionName, routes } from '../../shared/topology.ts';
+import { dashboardRoutes, type FunctionName, routes } from '../../shared/topology.ts';
 import type { TunestreamConfig } from '../config.ts';
 
 export interface ApiProps {
@@ -84,7 +84,8 @@ export class Api extends Construct {
       }
       return integration;
     };
-    for (const route of routes) {
+    // The dashboard's endpoints are routes like the others, authorized like the read routes.
+    for (const route of [...routes, ...dashboardRoutes]) {
       this.httpApi.addRoutes({
         path: route.path,
         methods: [apigw.HttpMethod[route.method]],

@@ -157,10 +157,13 @@ export class Functions extends Construct {
   readonly onFailureBucket: s3.Bucket;
   /** The raw event archive (bronze layer), written by the functions with `writesArchive`. */
   readonly archiveBucket: s3.Bucket;
+  /** The provisioned poller group every Kafka mapping of the stack joins (one per stage). */
+  readonly pollerGroupName: string;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
     const { config, network, kafka, tables, resolved } = props;
+    this.pollerGroupName = `tunestream-${config.stage}`;
 
     const env = {
       ...resourceEnv(resolved),
@@ -171,6 +174,8 @@ export class Functions extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
     };
 
+    // Functions outside the VPC have no route to the brokers, so no Kafka settings either.
+    const { KAFKA_BROKERS: _brokers, KAFKA_AUTH: _auth, ...envWithoutKafka } = env;
     this.archiveBucket = archiveBucket(this, config);
     const archiveObjects = this.archiveBucket.arnForObjects('*');
 
@@ -180,6 +185,9 @@ export class Functions extends Construct {
         retention: config.logRetention,
         removalPolicy: config.removalPolicy,
       });
+      const usesArchive = spec.writesArchive || spec.readsArchive;
+      const fnEnv: Record<string, string> = spec.outsideVpc ? { ...envWithoutKafka } : { ...env };
+      if (usesArchive) fnEnv.ARCHIVE_BUCKET = this.archiveBucket.bucketName;
       const fn = nodeFunctionDefaults(this, name, {
         entry: path.join(REPO_ROOT, 'functions', name, 'handler.ts'),
         handler: 'handler',
@@ -187,13 +195,14 @@ export class Functions extends Construct {
         memorySize: spec.memoryMb,
         timeout: Duration.seconds(spec.timeoutSeconds),
         logGroup,
-        vpc: network.vpc,
-        vpcSubnets: network.subnets,
-        securityGroups: [network.functionsSg],
-        environment: spec.writesArchive ? { ...env, ARCHIVE_BUCKET: this.archiveBucket.bucketName } : env,
+        // Outside the VPC only what needs no broker and calls AWS APIs without a free endpoint.
+        ...(spec.outsideVpc
+          ? {}
+          : { vpc: network.vpc, vpcSubnets: network.subnets, securityGroups: [network.functionsSg] }),
+        environment: fnEnv,
       });
       // Functions read KAFKA_BROKERS at startup; topics must exist before anything produces.
-      fn.node.addDependency(kafka.topicsResource);
+      if (!spec.outsideVpc) fn.node.addDependency(kafka.topicsResource);
       this.grantKafka(fn, spec, kafka);
       for (const t of spec.reads) tables.byKey[t].grantReadData(fn);
       for (const t of spec.writes) {
@@ -201,6 +210,34 @@ export class Functions extends Construct {
         // Conditional writes batched 25 per request (BatchExecuteStatement) are authorized per
         // statement as PartiQL actions: the same power as PutItem / UpdateItem, on the same tables.
         tables.byKey[t].grant(fn, 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate');
+      }
+      if (spec.readsArchive) {
+        // The dashboard's recent events: list the hour partitions and read the newest objects.
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'ArchiveList',
+            actions: ['s3:ListBucket'],
+            resources: [this.archiveBucket.bucketArn],
+          }),
+        );
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: [archiveObjects] }),
+        );
+        Validations.of(fn).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.archiveBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+          reason:
+            'Reads the newest archive objects (named per batch, unknown in advance): s3:GetObject on the objects of the one archive bucket, no write or delete.',
+        });
+      }
+      if (spec.readsMetrics) {
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({ sid: 'MetricsRead', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+        );
+        Validations.of(fn).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'cloudwatch:GetMetricData supports no resource-level permissions (AWS service authorization reference); read-only metrics.',
+        });
       }
       if (spec.writesArchive) {
         // PutObject only (grantPut would add tagging/retention/abort): the archiver never reads or deletes.
@@ -217,6 +254,14 @@ export class Functions extends Construct {
       byName[name] = fn;
     }
     this.byName = byName;
+    // The dashboard's stats read each function's AWS/Lambda metrics by its deployed name.
+    for (const [name, spec] of Object.entries(functions) as [FunctionName, FunctionSpec][]) {
+      if (!spec.readsMetrics) continue;
+      const names = Object.fromEntries(
+        (Object.keys(functions) as FunctionName[]).filter((n) => n !== name).map((n) => [n, byName[n].functionName]),
+      );
+      byName[name].addEnvironment('FUNCTION_NAMES', Stack.of(this).toJsonString(names));
+    }
 
     // Full failed records (not just metadata) land here once retries/max age are exhausted.
     this.onFailureBucket = new s3.Bucket(this, 'OnFailureBucket', {
@@ -273,9 +318,15 @@ export class Functions extends Construct {
         maxRecordAge: Duration.seconds(trigger.maxRecordAgeSeconds),
         reportBatchItemFailures: trigger.reportBatchItemFailures,
         onFailure: destination,
-        // Provisioned pollers: required for the error-handling settings above on Kafka ESMs, and they
-        // keep one poller warm per trigger. More pollers than partitions would sit idle.
-        provisionedPollerConfig: { minimumPollers: 1, maximumPollers: topic.partitions },
+        // Provisioned pollers: required for the error-handling settings above on Kafka ESMs. One
+        // poller group for all the stack's mappings: they share event poller units instead of
+        // each keeping its own warm (the idle bill, docs/deploy.md). More pollers than partitions
+        // would sit idle.
+        provisionedPollerConfig: {
+          minimumPollers: 1,
+          maximumPollers: topic.partitions,
+          pollerGroupName: this.pollerGroupName,
+        },
       });
       fn.addEventSource(source);
       const mapping = fn.node.children.find(

@@ -28,6 +28,8 @@ export class Kafka extends Construct {
   readonly clusterArn: string;
   readonly clusterName: string;
   readonly clusterUuid: string;
+  /** arn:…:cluster/<clusterName>/* — known before the cluster exists (no dependency on it). */
+  readonly clusterNamePatternArn: string;
   /** Comma-separated `host:9098` list (SASL/IAM), resolved at deploy time. */
   readonly bootstrapBrokers: string;
   readonly bootstrapBrokersParameter: ssm.StringParameter;
@@ -35,6 +37,8 @@ export class Kafka extends Construct {
   readonly topicsResource: CustomResource;
   /** The topic list handed to the provisioner (asserted against the topology in tests). */
   readonly topicSpecs: TopicProvisionerProps['topics'];
+  /** Replication factor of created topics (-1: the cluster's default, for MSK Serverless). */
+  readonly replicationFactor: number;
   readonly cluster: msk.CfnServerlessCluster | msk.CfnCluster;
   private readonly resolved: ResolvedTopology;
 
@@ -59,8 +63,9 @@ export class Kafka extends Construct {
       this.cluster = new msk.CfnCluster(this, 'ProvisionedCluster', {
         clusterName: name,
         kafkaVersion: config.mskKafkaVersion,
-        // One broker per AZ (the VPC has two); the count must be a multiple of the subnet count.
-        numberOfBrokerNodes: 2,
+        // One broker per AZ (3 in prod, 2 in dev); the count must be a multiple of the subnet count.
+        // MSK's default replication factor follows: 3 with three brokers, 2 with two.
+        numberOfBrokerNodes: config.azCount,
         brokerNodeGroupInfo: {
           instanceType: config.mskBrokerType,
           clientSubnets: network.subnetIds,
@@ -81,12 +86,22 @@ export class Kafka extends Construct {
     }
     this.cluster.applyRemovalPolicy(config.removalPolicy);
     this.clusterArn = this.cluster.attrArn;
+    this.clusterNamePatternArn = Stack.of(this).formatArn({
+      service: 'kafka',
+      resource: 'cluster',
+      resourceName: `${name}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
     // arn:aws:kafka:<region>:<account>:cluster/<clusterName>/<clusterUuid>
     const parts = Fn.split('/', this.clusterArn);
     this.clusterName = Fn.select(1, parts);
     this.clusterUuid = Fn.select(2, parts);
 
     // CloudFormation does not return bootstrap brokers for either cluster type: ask the Kafka API.
+    // The permission names the cluster by name pattern, not by its ARN: a policy on the ARN could
+    // only be created after the cluster, seconds before the call, and IAM propagation can then
+    // fail the first deploy with AccessDenied, which AwsCustomResource does not retry
+    // (aws/aws-cdk#37085). The cluster name is fixed per stage, so the pattern matches it alone.
     const brokers = new cr.AwsCustomResource(this, 'BootstrapBrokers', {
       onUpdate: {
         service: '@aws-sdk/client-kafka',
@@ -95,12 +110,17 @@ export class Kafka extends Construct {
         physicalResourceId: cr.PhysicalResourceId.of(this.clusterArn),
         outputPaths: ['BootstrapBrokerStringSaslIam'],
       },
-      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [this.clusterArn] }),
+      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [this.clusterNamePatternArn] }),
       installLatestAwsSdk: false,
       logGroup: new logs.LogGroup(this, 'BootstrapBrokersLogs', {
         retention: config.logRetention,
         removalPolicy: config.removalPolicy,
       }),
+    });
+    Validations.of(brokers).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kafka:<AWS::Region>:<AWS::AccountId>:cluster/${name}/*]`,
+      reason:
+        "kafka:GetBootstrapBrokers only, on clusters named like this stage's (the name is fixed; the UUID suffix is unknown until the cluster exists). Naming the cluster by ARN would race IAM propagation on the first deploy.",
     });
     this.bootstrapBrokers = brokers.getResponseField('BootstrapBrokerStringSaslIam');
     this.bootstrapBrokersParameter = new ssm.StringParameter(this, 'BootstrapBrokersParameter', {
@@ -115,6 +135,7 @@ export class Kafka extends Construct {
       partitions: topics[key].partitions,
       retentionMs: topics[key].retentionMs,
     }));
+    this.replicationFactor = config.topicReplicationFactor;
     const provisionerLogs = new logs.LogGroup(this, 'TopicProvisionerLogs', {
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
@@ -162,6 +183,7 @@ export class Kafka extends Construct {
     const properties: TopicProvisionerProps = {
       clusterArn: this.clusterArn,
       brokers: this.bootstrapBrokers,
+      replicationFactor: this.replicationFactor,
       topics: this.topicSpecs,
     };
     this.topicsResource = new CustomResource(this, 'Topics', {

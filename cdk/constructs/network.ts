@@ -11,7 +11,7 @@
  * - The functions themselves need only the brokers (in the VPC) and DynamoDB (gateway endpoint, free);
  *   MSK IAM tokens are signed locally from the role's credentials (no STS call), metrics go out as EMF
  *   through stdout, so nothing else needs a route.
- * - Cost: 2 interface endpoints × 2 AZs ≈ $29/month vs. ≈ $66/month (+ $0.045/GB) for two NAT gateways
+ * - Cost: 2 interface endpoints × 2 AZs (dev; 3 AZs in prod) ≈ $29/month ($44) vs. ≈ $66/month (+ $0.045/GB) for two NAT gateways
  *   (one per AZ, to avoid a cross-AZ single point of failure). And no path to the internet at all is
  *   the smaller attack surface.
  */
@@ -38,8 +38,8 @@ export class Network extends Construct {
     super(scope, id);
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
-      // Env-agnostic: two AZs via Fn::GetAZs, no context lookup needed.
-      maxAzs: 2,
+      // Env-agnostic: AZs via Fn::GetAZs (TunestreamStack.availabilityZones), no context lookup needed.
+      maxAzs: config.azCount,
       natGateways: 0,
       subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 22 }],
       restrictDefaultSecurityGroup: true,

@@ -12,7 +12,7 @@
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ConfigResourceTypes } from 'kafkajs';
-import { createKafka } from '../../shared/adapters/kafka-client.ts';
+import { createKafka, type KafkaAuth } from '../../shared/adapters/kafka-client.ts';
 
 export interface TopicProvisionerTopic {
   readonly name: string;
@@ -24,6 +24,12 @@ export interface TopicProvisionerTopic {
 export interface TopicProvisionerProps {
   readonly clusterArn: string;
   readonly brokers: string;
+  /**
+   * Replicas of each created topic: explicit (1 on a local single broker, 3 on a prod provisioned
+   * cluster) or -1 for the cluster's default (MSK Serverless, which manages replication itself).
+   * Existing topics keep theirs: Kafka changes a replication factor only by reassignment.
+   */
+  readonly replicationFactor: number;
   readonly topics: readonly TopicProvisionerTopic[];
 }
 
@@ -69,6 +75,9 @@ export function parseProps(raw: Record<string, unknown>): TopicProvisionerProps 
   const clusterArn = String(raw.clusterArn ?? '');
   const brokers = String(raw.brokers ?? '');
   if (!clusterArn || !brokers) throw new Error('clusterArn and brokers are required');
+  const replicationFactor = Number(raw.replicationFactor);
+  if (!Number.isInteger(replicationFactor) || (replicationFactor < 1 && replicationFactor !== -1))
+    throw new Error(`replicationFactor must be a positive integer or -1, got ${JSON.stringify(raw.replicationFactor)}`);
   if (!Array.isArray(raw.topics) || raw.topics.length === 0) throw new Error('topics must be a non-empty list');
   const topics = raw.topics.map((t: Record<string, unknown>) => {
     const topic = { name: String(t.name ?? ''), partitions: Number(t.partitions), retentionMs: Number(t.retentionMs) };
@@ -81,13 +90,19 @@ export function parseProps(raw: Record<string, unknown>): TopicProvisionerProps 
       throw new Error(`invalid topic spec ${JSON.stringify(t)}`);
     return topic;
   });
-  return { clusterArn, brokers, topics };
+  return { clusterArn, brokers, replicationFactor, topics };
 }
 
 interface OnEventResponse {
   PhysicalResourceId: string;
   Data?: Record<string, string>;
 }
+
+/**
+ * KAFKA_AUTH=none lets the integration test run this very handler against the local broker; the
+ * deployed function leaves it unset (IAM).
+ */
+const authFromEnv = (): KafkaAuth => (process.env.KAFKA_AUTH === 'none' ? 'none' : 'iam');
 
 export async function handler(event: CloudFormationCustomResourceEvent): Promise<OnEventResponse> {
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
@@ -99,7 +114,7 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
       .split(',')
       .map((b) => b.trim())
       .filter(Boolean),
-    auth: 'iam',
+    auth: authFromEnv(),
     region,
     clientId: 'tunestream-topic-provisioner',
   });
@@ -136,6 +151,7 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
         topics: plan.create.map((t) => ({
           topic: t.name,
           numPartitions: t.partitions,
+          replicationFactor: props.replicationFactor,
           configEntries: [{ name: 'retention.ms', value: String(t.retentionMs) }],
         })),
       });

@@ -32,12 +32,16 @@ export function kafkaConnectionFromEnv(
   return { brokers, auth, region, clientId };
 }
 
-export function createKafka(conn: KafkaConnection): Kafka {
+/** Per-client overrides of the connection defaults (e.g. the request-path producer's tighter budget). */
+export type KafkaClientOverrides = Pick<KafkaConfig, 'retry' | 'connectionTimeout' | 'requestTimeout'>;
+
+export function createKafka(conn: KafkaConnection, overrides: KafkaClientOverrides = {}): Kafka {
   const config: KafkaConfig = {
     clientId: conn.clientId,
     brokers: conn.brokers,
     logLevel: logLevel.WARN,
     retry: { initialRetryTime: 100, retries: 8 },
+    ...overrides,
   };
   if (conn.auth === 'iam') {
     const region = conn.region!;

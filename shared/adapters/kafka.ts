@@ -47,14 +47,34 @@ function decodeMskRecord(r: MSKRecord, topicPartition: string): DecodedRecord {
 
 let producerPromise: Promise<Producer> | undefined;
 
-/** The container's producer: idempotent, acks from all in-sync replicas. */
+/**
+ * The producer's retry budget. Without an explicit `retry`, kafkajs gives an idempotent producer
+ * Number.MAX_SAFE_INTEGER retries (overriding the client's), so a send to an unreachable broker
+ * never failed inside the ingest function's 10 s timeout: the caller got a gateway timeout instead
+ * of the 503 that tells it to retry. Bounded retries can duplicate a record on an ambiguous
+ * failure; that is harmless here, since every event carries its eventId and the consumers drop
+ * repeats (kafkajs warns about it once per producer).
+ */
+export const PRODUCER_RETRY = { initialRetryTime: 100, maxRetryTime: 1000, retries: 4 } as const;
+/** A hard ceiling on one `produce` (connect + send), whatever kafkajs's nested retries add up to. */
+export const PRODUCE_DEADLINE_MS = 5000;
+
+export class ProduceTimeoutError extends Error {
+  override name = 'ProduceTimeoutError';
+}
+
+/** The container's producer: idempotent, acks from all in-sync replicas, bounded retries. */
 export function getProducer(env: Record<string, string | undefined> = process.env): Promise<Producer> {
   if (!producerPromise) {
-    const kafka = createKafka(kafkaConnectionFromEnv(env.POWERTOOLS_SERVICE_NAME ?? 'tunestream', env));
+    const kafka = createKafka(kafkaConnectionFromEnv(env.POWERTOOLS_SERVICE_NAME ?? 'tunestream', env), {
+      retry: PRODUCER_RETRY,
+      requestTimeout: 4000,
+    });
     const producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 5,
       allowAutoTopicCreation: false,
+      retry: PRODUCER_RETRY,
       // Murmur2, as the Java client: a userId maps to the same partition whoever produces it.
       createPartitioner: Partitioners.DefaultPartitioner,
     });
@@ -76,10 +96,34 @@ export async function disconnectProducer(): Promise<void> {
   if (pending) await (await pending).disconnect().catch(() => {});
 }
 
-export async function produce(topic: string, messages: Message[]): Promise<void> {
+/**
+ * Sends with acks=all within PRODUCE_DEADLINE_MS, or throws. After a failure the producer is
+ * dropped (disconnected in the background), so the next invocation starts with a fresh producer
+ * id instead of sequence numbers a half-finished send left behind.
+ */
+export async function produce(topic: string, messages: Message[], deadlineMs = PRODUCE_DEADLINE_MS): Promise<void> {
   if (messages.length === 0) return;
-  const producer = await getProducer();
-  await producer.send({ topic, acks: -1, messages });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ProduceTimeoutError(`producing to ${topic} took longer than ${deadlineMs} ms`)),
+      deadlineMs,
+    );
+  });
+  const pending = producerPromise ?? getProducer();
+  try {
+    const sending = pending.then((p) => p.send({ topic, acks: -1, messages }));
+    sending.catch(() => {}); // a send that loses the race must not become an unhandled rejection
+    await Promise.race([sending, deadline]);
+  } catch (err) {
+    if (producerPromise === pending) {
+      producerPromise = undefined;
+      void pending.then((p) => p.disconnect()).catch(() => {});
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The dead-letter wire format is the domain's `DeadLetterV1` (reason, source coordinates, base64 bytes). */

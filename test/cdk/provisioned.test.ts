@@ -3,7 +3,7 @@
  * policies and retention, JWT authorizer on the read routes. One synthesis for the whole file.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { routes, tables, triggers } from '../../shared/topology.ts';
+import { dashboardRoutes, routes, tables, triggers } from '../../shared/topology.ts';
 import { only, resourcesOf, type Synthesized, synthesize } from './synth.ts';
 
 const ISSUER = 'https://auth.example.com/';
@@ -23,7 +23,7 @@ describe('cdk-nag (AwsSolutions via Validations)', () => {
 });
 
 describe('provisioned MSK (-c msk=provisioned)', () => {
-  it('IAM auth only, TLS in transit, broker logs, brokers in both private subnets', () => {
+  it('IAM auth only, TLS in transit, broker logs, one broker in each of 3 AZs (replication factor 3)', () => {
     s.template.resourceCountIs('AWS::MSK::ServerlessCluster', 0);
     s.template.resourceCountIs('AWS::MSK::Cluster', 1);
     const [, cluster] = only(resourcesOf(s.template, 'AWS::MSK::Cluster'));
@@ -37,8 +37,15 @@ describe('provisioned MSK (-c msk=provisioned)', () => {
     expect(p.LoggingInfo).toEqual({
       BrokerLogs: { CloudWatchLogs: { Enabled: true, LogGroup: { Ref: expect.any(String) } } },
     });
-    expect(p.BrokerNodeGroupInfo.ClientSubnets).toHaveLength(2);
-    expect(p.NumberOfBrokerNodes % p.BrokerNodeGroupInfo.ClientSubnets.length).toBe(0);
+    // Prod: three AZs, so MSK's default replication factor (and the topics') is 3, min ISR 2.
+    expect(p.BrokerNodeGroupInfo.ClientSubnets).toHaveLength(3);
+    expect(p.NumberOfBrokerNodes).toBe(3);
+    const azs = resourcesOf(s.template, 'AWS::EC2::Subnet').map(([, sn]) =>
+      JSON.stringify(sn.Properties.AvailabilityZone),
+    );
+    expect(new Set(azs).size).toBe(3);
+    const [, topicsCr] = only(resourcesOf(s.template, 'Custom::KafkaTopics'));
+    expect(topicsCr.Properties.replicationFactor).toBe(3);
     expect(p.BrokerNodeGroupInfo.SecurityGroups).toEqual([
       { 'Fn::GetAtt': [s.logicalId(s.stack.network.clusterSg), 'GroupId'] },
     ]);
@@ -64,7 +71,8 @@ describe('JWT authorizer (-c jwtIssuer / -c jwtAudience)', () => {
       AuthorizerType: 'JWT',
       JwtConfiguration: { Issuer: ISSUER, Audience: ['tunestream-api', 'tunestream-web'] },
     });
-    for (const route of routes) {
+    // The dashboard's endpoints go with the read routes: the cloud dashboard sends a JWT.
+    for (const route of [...routes, ...dashboardRoutes]) {
       const [, r] = only(
         Object.entries(
           s.template.findResources('AWS::ApiGatewayV2::Route', {

@@ -2,11 +2,17 @@
  * Default configuration (`cdk synth` with no context): stage dev, MSK Serverless, IAM-only API.
  * One synthesis shared by every assertion in this file.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { apiPathPatterns, CONTENT_SECURITY_POLICY } from '../../cdk/constructs/dashboard-site.ts';
 import { OFFSET_LAG_ALARM_THRESHOLD } from '../../cdk/constructs/observability.ts';
 import {
+  dashboardRoutes,
   type FunctionName,
+  type FunctionSpec,
   functions,
   resolveTopology,
   resourceEnv,
@@ -19,6 +25,7 @@ import {
   topics,
   triggers,
 } from '../../shared/topology.ts';
+import { type BundleProbe, bundlesOf, probeBundle } from '../../tools/bundle-check.ts';
 import {
   actionsOf,
   describeJoinArn,
@@ -34,6 +41,8 @@ import {
 
 let s: Synthesized;
 const fnNames = Object.keys(functions) as FunctionName[];
+const functionSpec = (name: FunctionName): FunctionSpec => functions[name];
+const allRoutes = [...routes, ...dashboardRoutes];
 
 beforeAll(() => {
   s = synthesize();
@@ -54,6 +63,43 @@ describe('cdk-nag (AwsSolutions via Validations)', () => {
 
   it('is env-agnostic (no account/region lookups)', () => {
     expect(s.stack.environment).toBe('aws://unknown-account/unknown-region');
+  });
+});
+
+describe('function bundles, as NodejsFunction built them for this synthesis', () => {
+  let probes: BundleProbe[];
+  beforeAll(async () => {
+    probes = [];
+    for (const b of bundlesOf(s.stack, s.outdir)) probes.push(await probeBundle(b.function.node.path, b.file));
+  }, 120_000);
+
+  it('one bundle per topology function and the topic provisioner', () => {
+    const paths = probes.map((p) => p.function);
+    for (const name of fnNames) expect(paths).toContain(`tunestream-dev/Functions/${name}`);
+    expect(paths).toContain('tunestream-dev/Kafka/TopicProvisioner');
+  });
+
+  it('each imports in a plain Node process: async handler exported, no module missing', () => {
+    for (const p of probes) {
+      expect({ function: p.function, error: p.error, unresolved: p.nonBuiltinImports }).toEqual({
+        function: p.function,
+        error: undefined,
+        unresolved: [],
+      });
+      expect(p.handlerType, p.function).toBe('function');
+      expect(p.handlerIsAsync, p.function).toBe(true);
+      expect(p.importMs, p.function).toBeGreaterThan(0);
+    }
+  });
+
+  it('negative control: a bundle importing a module Lambda does not have is caught', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tunestream-bad-bundle-'));
+    const file = path.join(dir, 'index.mjs');
+    writeFileSync(file, "import pad from 'left-pad-not-bundled'; export const handler = (e) => pad(e);\n");
+    const probe = await probeBundle('bad', file);
+    expect(probe.error).toMatch(/left-pad-not-bundled/);
+    expect(probe.nonBuiltinImports.join(' ')).toMatch(/left-pad-not-bundled/);
+    expect(probe.handlerIsAsync).toBe(false);
   });
 });
 
@@ -84,21 +130,32 @@ describe('Lambda functions', () => {
         tableNames: tableRefs as unknown as Record<TableKey, string>,
       });
       expect(vars).toMatchObject(expectedResourceEnv);
-      expect(vars.KAFKA_AUTH).toBe('iam');
-      const [brokersCr] = only(resourcesOf(s.template, 'Custom::AWS'));
-      expect(vars.KAFKA_BROKERS).toEqual({ 'Fn::GetAtt': [brokersCr, 'BootstrapBrokerStringSaslIam'] });
+      if (functionSpec(name).outsideVpc) {
+        // No route to the brokers, so no Kafka settings.
+        expect(vars.KAFKA_AUTH).toBeUndefined();
+        expect(vars.KAFKA_BROKERS).toBeUndefined();
+      } else {
+        expect(vars.KAFKA_AUTH).toBe('iam');
+        const [brokersCr] = only(resourcesOf(s.template, 'Custom::AWS'));
+        expect(vars.KAFKA_BROKERS).toEqual({ 'Fn::GetAtt': [brokersCr, 'BootstrapBrokerStringSaslIam'] });
+      }
       expect(vars.POWERTOOLS_SERVICE_NAME).toBe('tunestream');
       expect(vars.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
       expect(vars.POWERTOOLS_METRICS_NAMESPACE).toBe('tunestream/dev');
     }
   });
 
-  it('runs in the private subnets with the functions security group', () => {
+  it('runs in the private subnets with the functions security group (but the dashboard stats)', () => {
     const sg = { 'Fn::GetAtt': [s.logicalId(s.stack.network.functionsSg), 'GroupId'] };
     const subnets = s.stack.network.vpc.isolatedSubnets.map((sn) => ({ Ref: s.logicalId(sn) }));
     expect(subnets).toHaveLength(2);
+    expect(fnNames.filter((n) => functionSpec(n).outsideVpc)).toEqual(['dashboard-stats']);
     for (const name of fnNames) {
       const vpc = s.template.toJSON().Resources[fnId(name)].Properties.VpcConfig;
+      if (functionSpec(name).outsideVpc) {
+        expect(vpc).toBeUndefined();
+        continue;
+      }
       expect(vpc.SecurityGroupIds).toEqual([sg]);
       expect(vpc.SubnetIds).toEqual(subnets);
     }
@@ -146,6 +203,7 @@ describe('Kafka event source mappings', () => {
       expect(p.ProvisionedPollerConfig).toEqual({
         MinimumPollers: 1,
         MaximumPollers: topics[trigger.topic].partitions,
+        PollerGroupName: 'tunestream-dev',
       });
       // Created only after the topics exist.
       expect(esm.DependsOn).toContain(topicsResourceId());
@@ -153,6 +211,17 @@ describe('Kafka event source mappings', () => {
       for (const endpoint of s.stack.network.esmEndpoints) expect(esm.DependsOn).toContain(s.logicalId(endpoint));
     });
   }
+
+  it('all mappings share one provisioned poller group (no poller unit per mapping)', () => {
+    const groups = resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping').map(
+      ([, e]) => (e.Properties.ProvisionedPollerConfig as { PollerGroupName?: string }).PollerGroupName,
+    );
+    expect(groups).toHaveLength(triggers.length);
+    expect(new Set(groups)).toEqual(new Set(['tunestream-dev']));
+    // A group holds at most 100 mappings and 2,000 pollers in total (Lambda's limits).
+    const maxPollers = triggers.reduce((n, t) => n + topics[t.topic].partitions, 0);
+    expect(maxPollers).toBeLessThanOrEqual(2000);
+  });
 
   it('on-failure bucket: encrypted, SSL enforced, public access blocked, lifecycle expiry', () => {
     const id = s.logicalId(s.stack.functions.onFailureBucket);
@@ -229,6 +298,12 @@ describe('event archive', () => {
       const onArchive = statementsForRole(s.template, roleId(name)).filter((st) =>
         JSON.stringify(st.Resource).includes(archiveId()),
       );
+      if (functionSpec(name).readsArchive) {
+        // The dashboard's recent events: list and read, never write or delete.
+        expect(vars.ARCHIVE_BUCKET, name).toEqual({ Ref: archiveId() });
+        expect(onArchive.flatMap(actionsOf).sort(), name).toEqual(['s3:GetObject', 's3:ListBucket']);
+        continue;
+      }
       if (!archivers.includes(name)) {
         expect(vars.ARCHIVE_BUCKET, name).toBeUndefined();
         expect(onArchive, name).toEqual([]);
@@ -407,6 +482,23 @@ describe('MSK Serverless (default)', () => {
     });
   });
 
+  it('the broker lookup is allowed by cluster name before the cluster exists (no IAM race on first deploy)', () => {
+    const [crId, cr] = only(resourcesOf(s.template, 'Custom::AWS'));
+    const clusterId = s.logicalId(s.stack.kafka.cluster);
+    // The policy the AwsCustomResource waits for (it DependsOn it)…
+    const [policyId, policy] = only(
+      resourcesOf(s.template, 'AWS::IAM::Policy').filter(([id]) => (cr.DependsOn ?? []).includes(id)),
+    );
+    expect(policyId).toBeTruthy();
+    // …must not need the cluster: no reference to it, and no explicit dependency either.
+    expect(JSON.stringify(policy.Properties)).not.toContain(clusterId);
+    expect(policy.DependsOn ?? []).not.toContain(clusterId);
+    const [statement] = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    expect(actionsOf(statement!)).toEqual(['kafka:GetBootstrapBrokers']);
+    expect(JSON.stringify(statement!.Resource)).toContain(':cluster/tunestream-dev/*');
+    expect(crId).toBeTruthy();
+  });
+
   it('bootstrap brokers from Kafka:GetBootstrapBrokers into an SSM parameter', () => {
     const [, cr] = only(resourcesOf(s.template, 'Custom::AWS'));
     const create = JSON.stringify(cr.Properties.Create);
@@ -453,14 +545,14 @@ describe('DynamoDB', () => {
 describe('HTTP API', () => {
   it('every route IAM-authorized (SigV4) when no JWT context is given', () => {
     const rs = resourcesOf(s.template, 'AWS::ApiGatewayV2::Route');
-    expect(rs).toHaveLength(routes.length);
+    expect(rs).toHaveLength(allRoutes.length);
     for (const [, r] of rs) expect(r.Properties.AuthorizationType).toBe('AWS_IAM');
     s.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
   });
 
   it('each route integrates its topology function', () => {
     const integrations = s.template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>;
-    for (const route of routes) {
+    for (const route of allRoutes) {
       const [, r] = only(
         Object.entries(
           s.template.findResources('AWS::ApiGatewayV2::Route', {
@@ -519,6 +611,122 @@ describe('observability', () => {
   });
 });
 
+describe('dashboard in the cloud (S3 + CloudFront, the HTTP API as second origin)', () => {
+  const distribution = () => {
+    const [, d] = only(resourcesOf(s.template, 'AWS::CloudFront::Distribution'));
+    return d.Properties.DistributionConfig as {
+      DefaultRootObject: string;
+      DefaultCacheBehavior: Record<string, unknown>;
+      CacheBehaviors: (Record<string, unknown> & { PathPattern: string })[];
+      Origins: (Record<string, unknown> & { Id: string })[];
+    };
+  };
+
+  it('private bucket: public access blocked, SSL enforced, encrypted; readable only by the distribution (OAC)', () => {
+    const bucketId = s.logicalId(s.stack.dashboardSite.bucket);
+    const bucket = s.template.toJSON().Resources[bucketId];
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    s.template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    s.template.resourceCountIs('AWS::CloudFront::CloudFrontOriginAccessIdentity', 0);
+    const [, policy] = only(
+      resourcesOf(s.template, 'AWS::S3::BucketPolicy').filter(([, p]) =>
+        JSON.stringify(p.Properties.Bucket).includes(bucketId),
+      ),
+    );
+    const statements = (policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+    const allows = statements.filter((st) => st.Effect === 'Allow');
+    const read = allows.find((st) => JSON.stringify(st.Action).includes('s3:GetObject'))!;
+    expect(read.Principal).toEqual({ Service: 'cloudfront.amazonaws.com' });
+    expect(JSON.stringify(read.Condition)).toContain(s.logicalId(s.stack.dashboardSite.distribution));
+    // TLS-only access to the bucket itself.
+    expect(
+      statements.some((st) => st.Effect === 'Deny' && JSON.stringify(st.Condition).includes('aws:SecureTransport')),
+    ).toBe(true);
+  });
+
+  it('HTTPS only, index.html at /, security headers on every behavior', () => {
+    const d = distribution();
+    expect(d.DefaultRootObject).toBe('index.html');
+    const headersPolicy = { Ref: s.logicalId(s.stack.dashboardSite.responseHeaders) };
+    for (const b of [d.DefaultCacheBehavior, ...d.CacheBehaviors]) {
+      expect(b.ViewerProtocolPolicy).toBe('https-only');
+      expect(b.ResponseHeadersPolicyId).toEqual(headersPolicy);
+    }
+    const [, policy] = only(resourcesOf(s.template, 'AWS::CloudFront::ResponseHeadersPolicy'));
+    const security = (
+      policy.Properties.ResponseHeadersPolicyConfig as { SecurityHeadersConfig: Record<string, unknown> }
+    ).SecurityHeadersConfig;
+    expect(security).toMatchObject({
+      StrictTransportSecurity: { AccessControlMaxAgeSec: 730 * 86400, IncludeSubdomains: true, Override: true },
+      ContentSecurityPolicy: { ContentSecurityPolicy: CONTENT_SECURITY_POLICY },
+      ContentTypeOptions: { Override: true },
+      FrameOptions: { FrameOption: 'DENY' },
+      ReferrerPolicy: { ReferrerPolicy: 'no-referrer' },
+    });
+  });
+
+  it('the API is the second origin for every GET route of the topology: HTTPS, uncached, Authorization forwarded, no writes', () => {
+    const d = distribution();
+    expect(d.CacheBehaviors.map((b) => b.PathPattern).sort()).toEqual(apiPathPatterns());
+    expect(apiPathPatterns()).toEqual(['/api/stats', '/api/stream', '/genres', '/tracks/*', '/users/*']);
+    const apiOrigin = d.Origins.find((o) => 'CustomOriginConfig' in o)!;
+    expect(apiOrigin.CustomOriginConfig).toMatchObject({
+      OriginProtocolPolicy: 'https-only',
+      OriginSSLProtocols: ['TLSv1.2'],
+    });
+    expect(JSON.stringify(apiOrigin.DomainName)).toContain(s.logicalId(s.stack.api.httpApi));
+    for (const b of d.CacheBehaviors) {
+      expect(b.TargetOriginId).toBe(apiOrigin.Id);
+      expect(b.AllowedMethods).toEqual(['GET', 'HEAD', 'OPTIONS']);
+      expect(b.CachePolicyId).toBe('4135ea2d-6df8-44a3-9df3-4b5a84be39ad'); // managed CachingDisabled
+      expect(b.OriginRequestPolicyId).toBe('b689b0a8-53d0-40ab-baf2-68738e2966ac'); // AllViewerExceptHostHeader
+    }
+  });
+
+  it('stats and stream are API routes from the topology, authorized like the read routes', () => {
+    for (const route of dashboardRoutes) {
+      expect(route.access).toBe('read');
+      const [, r] = only(
+        resourcesOf(s.template, 'AWS::ApiGatewayV2::Route').filter(
+          ([, x]) => x.Properties.RouteKey === `${route.method} ${route.path}`,
+        ),
+      );
+      expect(r.Properties.AuthorizationType).toBe('AWS_IAM');
+    }
+  });
+
+  it('dashboard-stats reads metrics, the archive and the catalog, and nothing else', () => {
+    const st = statementsForRole(s.template, roleId('dashboard-stats'));
+    const actions = st.flatMap(actionsOf).sort();
+    expect(actions.filter((a) => !a.startsWith('dynamodb:'))).toEqual([
+      'cloudwatch:GetMetricData',
+      's3:GetObject',
+      's3:ListBucket',
+    ]);
+    expect(actions.filter((a) => /dynamodb:(Put|Update|Delete|Batch?Write|PartiQL)/.test(a))).toEqual([]);
+    const archive = s.logicalId(s.stack.functions.archiveBucket);
+    const get = st.find((x) => actionsOf(x).includes('s3:GetObject'))!;
+    expect(JSON.stringify(get.Resource)).toContain(archive);
+    const vars = s.template.toJSON().Resources[fnId('dashboard-stats')].Properties.Environment.Variables;
+    expect(vars.ARCHIVE_BUCKET).toEqual({ Ref: archive });
+    // Deployed names of the other functions, for their AWS/Lambda metrics.
+    for (const name of fnNames.filter((n) => n !== 'dashboard-stats'))
+      expect(JSON.stringify(vars.FUNCTION_NAMES)).toContain(fnId(name));
+  });
+
+  it('the build is uploaded with the stack and the cache invalidated (no Docker)', () => {
+    const [, upload] = only(resourcesOf(s.template, 'Custom::CDKBucketDeployment'));
+    expect(upload.Properties.DestinationBucketName).toEqual({ Ref: s.logicalId(s.stack.dashboardSite.bucket) });
+    expect(upload.Properties.DistributionPaths).toEqual(['/*']);
+    expect(upload.Properties.Prune).toBe(true);
+  });
+});
+
 describe('outputs', () => {
   it('API URL, cluster ARN, bootstrap brokers parameter, on-failure bucket, dashboard name', () => {
     const outputs = Object.keys(s.template.findOutputs('*'));
@@ -534,6 +742,8 @@ describe('synthesized topology equals shared/topology.ts (and therefore the loca
     expect(cr.Properties.topics).toEqual(
       Object.values(topics).map((t) => ({ name: t.name, partitions: t.partitions, retentionMs: t.retentionMs })),
     );
+    // Serverless: the cluster's own replication (MSK Serverless does not let clients choose).
+    expect(cr.Properties.replicationFactor).toBe(-1);
   });
 
   it('tables: keys, GSIs, TTL', () => {
@@ -590,7 +800,7 @@ describe('synthesized topology equals shared/topology.ts (and therefore the loca
         return `${r.Properties.RouteKey} → ${fnByLogicalId.get(fn)}`;
       })
       .sort();
-    expect(synthesized).toEqual(routes.map((r) => `${r.method} ${r.path} → ${r.function}`).sort());
+    expect(synthesized).toEqual(allRoutes.map((r) => `${r.method} ${r.path} → ${r.function}`).sort());
   });
 
   it('triggers: function, topic, group, batching, error handling', () => {

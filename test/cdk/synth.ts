@@ -12,6 +12,9 @@ import { buildApp } from '../../cdk/build-app.ts';
 import { REPO_ROOT } from '../../cdk/constructs/function-defaults.ts';
 import type { TunestreamStack } from '../../cdk/tunestream-stack.ts';
 
+/** A stand-in dashboard build, so the tests do not depend on `npm run dashboard:build` having run. */
+export const DASHBOARD_FIXTURE = path.join(REPO_ROOT, 'test/cdk/fixtures/dashboard-dist');
+
 export interface Violation {
   readonly ruleName: string;
   readonly severity: string;
@@ -27,6 +30,8 @@ export interface Synthesized {
   readonly violations: readonly Violation[];
   /** Logical id of a construct's CloudFormation resource. */
   readonly logicalId: (c: IConstruct) => string;
+  /** The cloud assembly directory (templates and the function bundles as assets). */
+  readonly outdir: string;
 }
 
 interface ValidationReport {
@@ -56,7 +61,10 @@ export function synthesize(context: Record<string, string> = {}): Synthesized {
     context: Record<string, unknown>;
   };
   const outdir = mkdtempSync(path.join(tmpdir(), 'tunestream-cdk-'));
-  const { app, stack } = buildApp({ context: { ...cdkJson.context, ...context }, outdir });
+  const { app, stack } = buildApp({
+    context: { ...cdkJson.context, dashboardDist: DASHBOARD_FIXTURE, ...context },
+    outdir,
+  });
   let synthError: unknown;
   try {
     app.synth();
@@ -72,6 +80,7 @@ export function synthesize(context: Record<string, string> = {}): Synthesized {
       synthError,
       violations,
       logicalId: () => '',
+      outdir,
     };
   }
   const template = Template.fromStack(stack);
@@ -79,7 +88,7 @@ export function synthesize(context: Record<string, string> = {}): Synthesized {
     const cfn = (c.node.defaultChild ?? c) as CfnResource;
     return stack.getLogicalId(cfn);
   };
-  return { stack, template, synthError, violations, logicalId };
+  return { stack, template, synthError, violations, logicalId, outdir };
 }
 
 /** The single element of a list (fails loudly otherwise). */

@@ -9,6 +9,7 @@ import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../cdk/build-app.ts';
 import { configFromContext } from '../../cdk/config.ts';
 import { batchingWindow } from '../../cdk/constructs/functions.ts';
 import { parseProps, planTopics } from '../../cdk/custom-resources/topic-provisioner.ts';
@@ -30,6 +31,14 @@ describe('context', () => {
       jwt: { issuer: 'https://issuer.example/', audience: ['a', 'b'] },
       deletionProtection: true,
     });
+  });
+
+  it('3 AZs (brokers, replicas) in prod, 2 in dev; replication factor explicit when provisioned', () => {
+    expect(config({})).toMatchObject({ azCount: 2, topicReplicationFactor: -1 });
+    expect(config({ msk: 'provisioned' })).toMatchObject({ azCount: 2, topicReplicationFactor: 2 });
+    expect(config({ stage: 'prod', msk: 'provisioned' })).toMatchObject({ azCount: 3, topicReplicationFactor: 3 });
+    expect(config({ stage: 'prod' })).toMatchObject({ azCount: 3, topicReplicationFactor: -1 });
+    expect(() => config({ azs: '4' })).toThrow(/azs/);
   });
 
   it('rejects unknown values and half a JWT configuration', () => {
@@ -85,15 +94,23 @@ describe('topic provisioner', () => {
       parseProps({
         clusterArn: 'arn:aws:kafka:eu-west-1:1:cluster/c/u',
         brokers: 'b-1:9098,b-2:9098',
+        replicationFactor: '3',
         topics: [{ name: 'a', partitions: '6', retentionMs: '1000' }],
       }),
     ).toEqual({
       clusterArn: 'arn:aws:kafka:eu-west-1:1:cluster/c/u',
       brokers: 'b-1:9098,b-2:9098',
+      replicationFactor: 3,
       topics: [{ name: 'a', partitions: 6, retentionMs: 1000 }],
     });
-    expect(() => parseProps({ clusterArn: 'x', brokers: 'y', topics: [] })).toThrow();
-    expect(() => parseProps({ clusterArn: 'x', brokers: 'y', topics: [{ name: 'a', partitions: '0' }] })).toThrow();
+    const valid = { clusterArn: 'x', brokers: 'y', replicationFactor: '-1' };
+    expect(parseProps({ ...valid, topics: [{ name: 'a', partitions: 1, retentionMs: 1 }] }).replicationFactor).toBe(-1);
+    expect(() => parseProps({ ...valid, topics: [] })).toThrow();
+    expect(() => parseProps({ ...valid, topics: [{ name: 'a', partitions: '0' }] })).toThrow();
+    // The replication factor is explicit: missing or 0 is an error, not kafkajs's silent default.
+    const topic = [{ name: 'a', partitions: 1, retentionMs: 1 }];
+    expect(() => parseProps({ clusterArn: 'x', brokers: 'y', topics: topic })).toThrow(/replicationFactor/);
+    expect(() => parseProps({ ...valid, replicationFactor: '0', topics: topic })).toThrow(/replicationFactor/);
   });
 });
 
@@ -107,5 +124,12 @@ describe('cdk-nag harness (negative control)', () => {
     expect(readViolations(outdir).map((v) => v.ruleName)).toEqual(
       expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']),
     );
+  });
+});
+
+describe('dashboard build at synth time', () => {
+  it('a missing build stops synthesis with the command that makes it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tunestream-no-dashboard-'));
+    expect(() => buildApp({ context: { dashboardDist: dir }, outdir: dir })).toThrow(/npm run dashboard:build/);
   });
 });
