@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { onShutdown } from '../local/infra/index.ts';
 import { functions, triggers } from '../shared/topology.ts';
+import { codecBench } from './codec.ts';
 import { log, stopInfrastructure } from './env.ts';
 import { indexBench } from './index-recall.ts';
 import { costPerMillionEvents, PRICES, sig } from './lib.ts';
@@ -15,7 +16,17 @@ import { pipelineBench } from './pipeline-bench.ts';
 import { endToEnd, profilePath } from './profile-path.ts';
 import { refreshRate } from './refresh-rate.ts';
 
-const NAMES = ['profilePath', 'endToEnd', 'dynamodb', 'freshness', 'index', 'api', 'refreshRate', 'cost'] as const;
+const NAMES = [
+  'profilePath',
+  'endToEnd',
+  'dynamodb',
+  'freshness',
+  'index',
+  'api',
+  'refreshRate',
+  'cost',
+  'codec',
+] as const;
 type Name = (typeof NAMES)[number];
 
 const USAGE = `Usage: npm run bench [-- <name>…] [--quick] [--out <file.json>] [--lastfm <dir>]
@@ -24,7 +35,8 @@ Runs the benchmarks (all by default) on the real Kafka broker and DynamoDB Local
 
 Names: ${NAMES.join(', ')}
   (dynamodb needs profilePath's figures and a populated pipeline; cost needs profilePath, dynamodb
-   and refreshRate: they are run when asked for)
+   and refreshRate: they are run when asked for; codec is pure: the profile codec against msgpackr
+   and cbor-x)
 
 Options:
   --quick          smoke run, about two minutes (index stops at 100k profiles)
@@ -76,6 +88,7 @@ async function main(): Promise<void> {
   if (want.has('index')) figures.index = await indexBench(quick, lastfm);
   if (want.has('profilePath')) figures.profilePath = await profilePath(quick);
   if (want.has('refreshRate')) figures.refreshRate = refreshRate(quick);
+  if (want.has('codec')) figures.codec = codecBench(quick);
   if (want.has('endToEnd')) figures.endToEnd = await endToEnd(quick);
   if (want.has('freshness') || want.has('api') || want.has('dynamodb')) {
     const p = await pipelineBench(quick, {

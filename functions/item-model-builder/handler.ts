@@ -16,7 +16,7 @@ import {
   scanProfileTopItems,
   storesFromEnv,
 } from '../../shared/adapters/dynamodb.ts';
-import { produce } from '../../shared/adapters/kafka.ts';
+import { produce, TRIGGER_PRODUCE_DEADLINE_MS } from '../../shared/adapters/kafka.ts';
 import { candidatesModelKey } from '../../shared/domain/candidates.ts';
 import {
   DEFAULT_ITEM_MODEL,
@@ -90,6 +90,7 @@ async function announceBuild(users: readonly Profile[], modelKey: string): Promi
       updates
         .slice(i, i + 1000)
         .map((p) => ({ key: p.userId, value: JSON.stringify({ ...profileUpdateOf(p), itemModel: modelKey }) })),
+      TRIGGER_PRODUCE_DEADLINE_MS,
     );
   }
   return updates.length;

@@ -17,7 +17,7 @@ import {
   type Stores,
   storesFromEnv,
 } from '../../shared/adapters/dynamodb.ts';
-import { produce } from '../../shared/adapters/kafka.ts';
+import { produce, TRIGGER_PRODUCE_DEADLINE_MS } from '../../shared/adapters/kafka.ts';
 import { ListenEventV1 } from '../../shared/domain/events.ts';
 import {
   type ApplyContext,
@@ -136,6 +136,7 @@ export async function updateProfiles(event: MSKEvent) {
         [...result.profiles.values()]
           .filter((p) => p.version > 0)
           .map((p) => ({ key: p.userId, value: JSON.stringify(profileUpdateOf(p)) })),
+        TRIGGER_PRODUCE_DEADLINE_MS,
       );
       tools.metrics.addMetric('EventsApplied', MetricUnit.Count, result.applied);
       if (result.duplicates > 0) tools.metrics.addMetric('DuplicatesSkipped', MetricUnit.Count, result.duplicates);

@@ -58,6 +58,12 @@ let producerPromise: Promise<Producer> | undefined;
 export const PRODUCER_RETRY = { initialRetryTime: 100, maxRetryTime: 1000, retries: 4 } as const;
 /** A hard ceiling on one `produce` (connect + send), whatever kafkajs's nested retries add up to. */
 export const PRODUCE_DEADLINE_MS = 5000;
+/**
+ * The ceiling for producers inside Kafka-triggered and scheduled functions (60 s and more of
+ * timeout, nobody waiting on an HTTP answer): 5 s there turns a busy broker into failed batches,
+ * retries and in the end dead letters; a batch that cannot produce in 30 s is retried as a whole.
+ */
+export const TRIGGER_PRODUCE_DEADLINE_MS = 30_000;
 
 export class ProduceTimeoutError extends Error {
   override name = 'ProduceTimeoutError';
@@ -160,5 +166,6 @@ export async function publishDeadLetters(topic: string, letters: DeadLetter[]): 
       value: JSON.stringify(l),
       headers: { reason: l.reason, 'source-topic': l.sourceTopic },
     })),
+    TRIGGER_PRODUCE_DEADLINE_MS,
   );
 }
