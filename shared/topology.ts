@@ -477,9 +477,10 @@ export const settings = {
   ITEM_MODEL_LOOKUPS: 50,
   /**
    * Candidates kept per kind in a user's precomputed set (what read-time ranking chooses from,
-   * after excluding what the user just played and filtering by genre).
+   * after excluding what the user just played and filtering by genre). 75 keeps a set of both
+   * kinds under 1 KB, one write unit (100: ~1.23 KB, two; Last.fm replay, `eval --pipeline`).
    */
-  RECOMMENDATION_CANDIDATES: 100,
+  RECOMMENDATION_CANDIDATES: 75,
   RECOMMENDATIONS_DEFAULT_LIMIT: 20,
   RECOMMENDATIONS_MAX_LIMIT: 100,
 } as const;
