@@ -183,12 +183,14 @@ export type TableKey = keyof typeof tables;
 export const functions = {
   'ingest-events': {
     name: 'ingest-events',
-    description: 'POST /events: validates listen events and produces them to listen-events.',
+    description:
+      'POST /events: validates listen events, resolves names to the catalog and produces them to listen-events.',
     memoryMb: 512,
     timeoutSeconds: 10,
     producesTo: ['listenEvents'],
-    reads: [],
-    writes: [],
+    // The catalog's name index (reads) and name-only items for names it does not know (writes).
+    reads: ['catalog'],
+    writes: ['catalog'],
   },
   'ingest-tracks': {
     name: 'ingest-tracks',

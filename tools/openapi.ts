@@ -30,7 +30,13 @@ const schemas = {
   Problem,
   ListenEventInput,
   TrackUpsertInput,
-  EventsAccepted: z.object({ accepted: z.int().min(1), eventIds: z.array(z.string()), rejected: z.array(Rejection) }),
+  EventsAccepted: z.object({
+    accepted: z.int().min(1),
+    eventIds: z.array(z.string()),
+    rejected: z.array(Rejection),
+    /** Listens that came by name, how many resolved to a catalog item, and to one with genres. */
+    resolution: z.object({ named: z.int().min(0), resolved: z.int().min(0), withGenres: z.int().min(0) }).optional(),
+  }),
   TracksAccepted: z.object({ accepted: z.int().min(1), rejected: z.array(Rejection) }),
   Rejected,
   Recommendations: z.object({
