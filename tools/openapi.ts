@@ -12,6 +12,12 @@ import { z } from 'zod';
 import type { ExtraRoute } from '../local/runtime/http-api.ts';
 import { ListenEventInput, TrackUpsertInput } from '../shared/domain/events.ts';
 import { GENRES, MOODS } from '../shared/domain/genres.ts';
+import {
+  LB_LISTEN_MINIMUM_TS,
+  LB_LISTEN_TYPES,
+  LB_MAX_LISTEN_SIZE,
+  LB_MAX_LISTENS_PER_REQUEST,
+} from '../shared/domain/listenbrainz.ts';
 import { type RouteSpec, routes, settings } from '../shared/topology.ts';
 
 const FieldIssue = z.object({ path: z.string(), message: z.string() });
@@ -102,6 +108,37 @@ const schemas = {
     updatedAt: z.int(),
   }),
   Genres: z.object({ genres: z.array(z.object({ id: z.enum(GENRES), label: z.string() })) }),
+  // ListenBrainz-compatible routes (their validation is listenbrainz.ts's, with ListenBrainz's messages).
+  LbSubmitListens: z.object({
+    listen_type: z.enum(LB_LISTEN_TYPES),
+    payload: z
+      .array(
+        z.object({
+          listened_at: z.int().min(LB_LISTEN_MINIMUM_TS).optional(),
+          track_metadata: z.object({
+            artist_name: z.string().min(1),
+            track_name: z.string().min(1),
+            release_name: z.string().optional(),
+            additional_info: z.record(z.string(), z.unknown()).optional(),
+          }),
+        }),
+      )
+      .min(1)
+      .max(LB_MAX_LISTENS_PER_REQUEST),
+  }),
+  LbRecordingFeedback: z.object({
+    recording_mbid: z.uuid().optional(),
+    recording_msid: z.uuid().optional(),
+    score: z.union([z.literal(-1), z.literal(0), z.literal(1)]),
+  }),
+  LbOk: z.object({ status: z.literal('ok') }),
+  LbError: z.object({ code: z.int(), error: z.string(), field: z.string().optional() }),
+  LbValidateToken: z.object({
+    code: z.literal(200),
+    message: z.string(),
+    valid: z.boolean(),
+    user_name: z.string().optional(),
+  }),
 } satisfies Record<string, z.ZodType>;
 
 type SchemaName = keyof typeof schemas;
@@ -110,7 +147,12 @@ const jsonContent = (schema: object) => ({ 'application/json': { schema } });
 const problem = (description: string) => ({ description, content: jsonContent(ref('Problem')) });
 
 /** Requests are described as accepted (input), responses as produced (output). */
-const REQUEST_SCHEMAS = new Set<SchemaName>(['ListenEventInput', 'TrackUpsertInput']);
+const REQUEST_SCHEMAS = new Set<SchemaName>([
+  'ListenEventInput',
+  'TrackUpsertInput',
+  'LbSubmitListens',
+  'LbRecordingFeedback',
+]);
 
 function componentSchemas(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -246,10 +288,46 @@ function operation(r: RouteSpec): Record<string, unknown> {
       };
     case 'GET /genres':
       return { ...op, responses: { '200': ok('Genres'), ...common } };
+    case 'POST /1/submit-listens':
+    case 'POST /1/feedback/recording-feedback':
+      return {
+        ...op,
+        security: [{ userToken: [] }],
+        requestBody: {
+          required: true,
+          description:
+            r.path === '/1/submit-listens'
+              ? `ListenBrainz listens: single and playing_now carry one listen, import up to ${LB_MAX_LISTENS_PER_REQUEST}; at most ${LB_MAX_LISTEN_SIZE} bytes per listen.`
+              : 'Love (1), hate (-1) or withdraw (0) a recording, by MusicBrainz id (or MessyBrainz id).',
+          content: jsonContent(ref(r.path === '/1/submit-listens' ? 'LbSubmitListens' : 'LbRecordingFeedback')),
+        },
+        responses: {
+          '200': ok('LbOk'),
+          '400': lbProblem('Invalid payload: `error` names the field and the reason.'),
+          ...lbCommon,
+          '413': problem("Body over API Gateway's 10 MB."),
+          '503': lbProblem('Kafka unavailable; retry.'),
+        },
+      };
+    case 'GET /1/validate-token':
+      return {
+        ...op,
+        security: [{ userToken: [] }],
+        responses: { '200': ok('LbValidateToken'), ...lbCommon },
+      };
     default:
       throw new Error(`no OpenAPI description for ${r.method} ${r.path}`);
   }
 }
+
+const lbProblem = (description: string) => ({ description, content: jsonContent(ref('LbError')) });
+/** No Authorization header: API Gateway's own 401; a wrong token: ListenBrainz's. */
+const lbCommon = {
+  '401': {
+    description: 'No token (API Gateway), or a token that is not valid (ListenBrainz error shape).',
+    content: jsonContent({ oneOf: [ref('LbError'), ref('Problem')] }),
+  },
+};
 
 function ok(name: SchemaName) {
   return { description: 'OK', content: jsonContent(ref(name)) };
@@ -273,6 +351,13 @@ export function openApiDocument(): Record<string, unknown> {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'Locally: the token `npm start` prints.' },
+        userToken: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Authorization',
+          description:
+            "A listener's own token, `Token <token>` (ListenBrainz style; `npm run users -- create <userId>`).",
+        },
       },
       schemas: componentSchemas(),
     },

@@ -68,7 +68,12 @@ async function putIf(s: Stores, item: Record<string, unknown>, condition: string
         TableName: s.tableNames.catalog,
         Item: item,
         ConditionExpression: condition,
-        ExpressionAttributeNames: { '#rank': 'rank', '#u': 'updatedAt', '#id': 'itemId' },
+        // DynamoDB rejects names the expression does not use.
+        ExpressionAttributeNames: Object.fromEntries(
+          Object.entries({ '#rank': 'rank', '#u': 'updatedAt', '#id': 'itemId' }).filter(([k]) =>
+            condition.includes(k),
+          ),
+        ),
         ...(values ? { ExpressionAttributeValues: values } : {}),
       }),
     );
