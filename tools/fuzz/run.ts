@@ -4,16 +4,16 @@
  * DynamoDB Local and the pipeline with a bearer token, seeds a few tracks, then runs schemathesis
  * with the checks not_a_server_error and response_schema_conformance. Exit code is schemathesis's.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
 import { startLocalPipeline } from '../../local/pipeline.ts';
 import { openApiRoute } from '../openapi.ts';
+import { ensurePythonPackages, PYTHON_PACKAGES, venvBin } from '../python/venv.ts';
 
-const SCHEMATHESIS = 'schemathesis==4.32.5';
+const SCHEMATHESIS = PYTHON_PACKAGES.schemathesis;
 const USAGE = `Usage: npm run fuzz -- [options]
 
 Fuzzes the local HTTP API with schemathesis (${SCHEMATHESIS}, installed into .data/venv on first
@@ -43,33 +43,8 @@ if (values.help) {
 }
 const log = (line: string) => process.stderr.write(`[fuzz] ${line}\n`);
 
-function ensureVenv(): string {
-  const venv = resolve('.data/venv');
-  const bin = resolve(venv, 'bin/schemathesis');
-  const pip = resolve(venv, 'bin/pip');
-  const run = (cmd: string, args: string[]) => {
-    const r = spawnSync(cmd, args, { stdio: 'inherit' });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal})`);
-  };
-  if (!existsSync(pip)) {
-    // CPython 3.11 has an AST recursion bug that hypothesis trips over; prefer a newer one.
-    const python =
-      process.env.PYTHON ??
-      ['python3.13', 'python3.12', 'python3'].find((p) => spawnSync(p, ['--version']).status === 0) ??
-      'python3';
-    log(`creating the Python venv in .data/venv with ${python}…`);
-    mkdirSync(resolve('.data'), { recursive: true });
-    run(python, ['-m', 'venv', venv]);
-  }
-  const version = spawnSync(bin, ['--version'], { encoding: 'utf8' });
-  if (version.status !== 0 || !version.stdout.includes(SCHEMATHESIS.split('==')[1]!)) {
-    log(`installing ${SCHEMATHESIS}…`);
-    run(pip, ['install', '--quiet', SCHEMATHESIS]);
-  }
-  return bin;
-}
-
-const schemathesis = ensureVenv();
+ensurePythonPackages(['schemathesis'], log);
+const schemathesis = venvBin('schemathesis');
 const infra = await startInfrastructure({ log, logDir: '.data/fuzz-logs' });
 let stopPipeline: (() => Promise<void>) | undefined;
 let child: ReturnType<typeof spawn> | undefined;
