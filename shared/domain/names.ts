@@ -16,9 +16,25 @@ import { createHash } from 'node:crypto';
 export const NAME_ID_PREFIX = 'name:';
 const MAX_ID = 128;
 
+/**
+ * Undoes UTF-8 read as Latin-1 (once or twice), common in scraped and generated data: eventsim's
+ * "BjÃÂ¶rk" is "Björk". Only applied when the Latin-1 bytes are valid UTF-8, so real Latin-1
+ * text ("Beyoncé") is left alone.
+ */
+export function repairMojibake(name: string): string {
+  let s = name;
+  for (let i = 0; i < 2 && /[\u00c2-\u00f4][\u0080-\u00bf]/.test(s) && !/[^\u0000-\u00ff]/.test(s); i++) {
+    const bytes = Buffer.from(s, 'latin1');
+    const decoded = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+    if (decoded.includes('\ufffd')) break;
+    s = decoded;
+  }
+  return s;
+}
+
 /** Lower-case, accents and punctuation stripped, whitespace collapsed: "Beyoncé " → "beyonce". */
 export function normalizeName(name: string): string {
-  return name
+  return repairMojibake(name)
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
@@ -55,16 +71,44 @@ export const MBID_ID_PREFIX = 'mbid:';
 export const isNameBasedId = (id: string | undefined): boolean =>
   id === undefined || id.startsWith(NAME_ID_PREFIX) || id.startsWith(MBID_ID_PREFIX);
 
+/** An artist name as the index compares it: normalized, without a leading "the". */
+const artistKeyName = (artistName: string) => normalizeName(artistName).replace(/^the (?=.)/, '');
+
 /** Index keys (catalog `itemId`s); undefined when a name normalizes to nothing (e.g. "!!!"). */
 export function artistNameKey(artistName: string): string | undefined {
-  const n = normalizeName(artistName);
+  const n = artistKeyName(artistName);
   return n ? `n#a#${n}` : undefined;
 }
 
 export function trackNameKey(artistName: string, title: string): string | undefined {
-  const a = normalizeName(artistName);
+  const a = artistKeyName(artistName);
   const t = normalizeName(title);
   return a && t ? `n#t#${a}|${t}` : undefined;
+}
+
+/**
+ * The first-named artist of a credit that names several ("Usher featuring will.i.am",
+ * "Kid Cudi / MGMT", "Jason Mraz & Colbie Caillat"): tried only when the full credit is not in
+ * the index, so "Simon & Garfunkel" still resolves as itself.
+ */
+export function primaryArtist(artistName: string): string | undefined {
+  const first = artistName.split(/\s+(?:feat\.?|featuring|ft\.?|vs\.?|&)\s+|\s*[/,;]\s*/i)[0]?.trim();
+  return first && first !== artistName.trim() ? first : undefined;
+}
+
+/** Artist keys to try, the full credit first. */
+function artistKeys(artistName: string): string[] {
+  const primary = primaryArtist(artistName);
+  return [artistNameKey(artistName), primary ? artistNameKey(primary) : undefined].filter(
+    (k): k is string => k !== undefined,
+  );
+}
+
+function trackKeys(artistName: string, title: string): string[] {
+  const primary = primaryArtist(artistName);
+  return [trackNameKey(artistName, title), primary ? trackNameKey(primary, title) : undefined].filter(
+    (k): k is string => k !== undefined,
+  );
 }
 
 export type AliasScheme = 'mbid' | 'spotify';
@@ -82,10 +126,10 @@ export function spotifyTrackId(value: string): string | undefined {
 }
 
 /**
- * One index entry. `rank` decides between catalog items claiming the same name: a catalog id
- * (not name-based) counts 2, known genres 1; ties go to the newer `updatedAt`. So Last.fm's tagged
- * "Björk" wins over an artist seeded from a Spotify track, and a later upsert of the same id
- * refreshes its entry.
+ * One index entry. `rank` decides between catalog items claiming the same name: known genres
+ * count 2, a catalog id (not name-based) 1; ties go to the newer `updatedAt`. So Last.fm's tagged
+ * "Björk" wins over an artist seeded from a Spotify track, an untagged one loses to a seed that
+ * has genres, and a later upsert of the same id refreshes its entry.
  */
 export interface NameIndexEntry {
   itemId: string;
@@ -101,7 +145,7 @@ export interface NameIndexEntry {
 }
 
 export function entryRank(id: string, hasGenres: boolean): number {
-  return (isNameBasedId(id) ? 0 : 2) + (hasGenres ? 1 : 0);
+  return (hasGenres ? 2 : 0) + (isNameBasedId(id) ? 0 : 1);
 }
 
 /** What a catalog upsert contributes to the index. */
@@ -160,17 +204,11 @@ export function lookupKeys(e: NamedListen, aliases: ListenAliases = {}): string[
   if (isNameBasedId(e.trackId)) {
     if (aliases.recordingMbid && isMbid(aliases.recordingMbid)) keys.push(aliasKey('mbid', aliases.recordingMbid));
     if (aliases.spotifyId) keys.push(...spotifyKeys(aliases.spotifyId));
-    if (e.artistName && e.trackName) {
-      const k = trackNameKey(e.artistName, e.trackName);
-      if (k) keys.push(k);
-    }
+    if (e.artistName && e.trackName) keys.push(...trackKeys(e.artistName, e.trackName));
   }
   if (isNameBasedId(e.artistId)) {
     for (const m of aliases.artistMbids ?? []) if (isMbid(m)) keys.push(aliasKey('mbid', m));
-    if (e.artistName) {
-      const k = artistNameKey(e.artistName);
-      if (k) keys.push(k);
-    }
+    if (e.artistName) keys.push(...artistKeys(e.artistName));
   }
   return keys;
 }
@@ -207,6 +245,8 @@ export function resolveListen<E extends NamedListen>(
   aliases: ListenAliases = {},
 ): Resolution<E> {
   const out: E = { ...e };
+  if (e.artistName !== undefined) out.artistName = repairMojibake(e.artistName);
+  if (e.trackName !== undefined) out.trackName = repairMojibake(e.trackName);
   const unknown: NameOnlyItem[] = [];
   let track: Resolution<E>['track'] = e.trackId && !isNameBasedId(e.trackId) ? 'id' : 'none';
   let artist: Resolution<E>['artist'] = e.artistId && !isNameBasedId(e.artistId) ? 'id' : 'none';
@@ -218,10 +258,7 @@ export function resolveListen<E extends NamedListen>(
     const keys: string[] = [];
     if (aliases.recordingMbid && isMbid(aliases.recordingMbid)) keys.push(aliasKey('mbid', aliases.recordingMbid));
     if (aliases.spotifyId) keys.push(...spotifyKeys(aliases.spotifyId));
-    if (e.artistName && e.trackName) {
-      const k = trackNameKey(e.artistName, e.trackName);
-      if (k) keys.push(k);
-    }
+    if (e.artistName && e.trackName) keys.push(...trackKeys(e.artistName, e.trackName));
     trackEntry = keys.map((k) => entries.get(k)).find((x) => x?.trackId !== undefined);
     if (trackEntry) {
       out.trackId = trackEntry.trackId;
@@ -232,10 +269,7 @@ export function resolveListen<E extends NamedListen>(
   if (artist === 'none') {
     const keys: string[] = [];
     for (const m of aliases.artistMbids ?? []) if (isMbid(m)) keys.push(aliasKey('mbid', m));
-    if (e.artistName) {
-      const k = artistNameKey(e.artistName);
-      if (k) keys.push(k);
-    }
+    if (e.artistName) keys.push(...artistKeys(e.artistName));
     const artistEntry = keys.map((k) => entries.get(k)).find((x) => x?.artistId !== undefined && !x.trackId);
     if (artistEntry) {
       out.artistId = artistEntry.artistId;
@@ -247,19 +281,21 @@ export function resolveListen<E extends NamedListen>(
     }
   }
 
-  if (artist === 'none' && e.artistName && normalizeName(e.artistName)) {
-    out.artistId = e.artistId ?? artistIdOf(e.artistName);
+  const artistName = out.artistName;
+  const trackName = out.trackName;
+  if (artist === 'none' && artistName && normalizeName(artistName)) {
+    out.artistId = e.artistId ?? artistIdOf(artistName);
     artist = 'name';
-    unknown.push({ kind: 'artist', id: out.artistId, name: e.artistName });
+    unknown.push({ kind: 'artist', id: out.artistId, name: artistName });
   }
-  if (track === 'none' && e.artistName && e.trackName && trackNameKey(e.artistName, e.trackName)) {
-    out.trackId = e.trackId ?? trackIdOf(e.artistName, e.trackName);
+  if (track === 'none' && artistName && trackName && trackNameKey(artistName, trackName)) {
+    out.trackId = e.trackId ?? trackIdOf(artistName, trackName);
     track = 'name';
     unknown.push({
       kind: 'track',
       id: out.trackId,
-      name: e.trackName,
-      artistName: e.artistName,
+      name: trackName,
+      artistName,
       ...(out.artistId ? { artistId: out.artistId } : {}),
     });
   }

@@ -7,7 +7,9 @@ import {
   indexEntriesOf,
   lookupKeys,
   type NameIndexEntry,
+  primaryArtist,
   type ResolutionCounts,
+  repairMojibake,
   resolveListen,
   spotifyTrackId,
   trackIdOf,
@@ -31,6 +33,20 @@ describe('name keys and ids', () => {
     expect(trackNameKey('Björk', 'Jóga!')).toBe('n#t#bjork|joga');
     expect(trackIdOf('Björk', 'Jóga')).toBe('name:bjork/joga');
     expect(artistNameKey('!!!')).toBeUndefined();
+  });
+
+  it('repairs double-encoded UTF-8 and tries the first of several credited artists', () => {
+    expect(repairMojibake('BjÃ\u0083Â¶rk')).toBe('Björk');
+    expect(repairMojibake('Beyoncé')).toBe('Beyoncé');
+    expect(artistIdOf('BjÃ\u0083Â¶rk')).toBe('name:bjork');
+    expect(primaryArtist('Usher featuring will.i.am')).toBe('Usher');
+    expect(primaryArtist('Kid Cudi / MGMT / Ratatat')).toBe('Kid Cudi');
+    expect(primaryArtist('Björk')).toBeUndefined();
+    expect(artistNameKey('The Postal Service')).toBe(artistNameKey('Postal Service'));
+    const entries = new Map([['n#a#usher', entry('n#a#usher', { artistId: 'lastfm-a9' })]]);
+    expect(resolveListen({ artistId: 'name:x', artistName: 'Usher Featuring Lil Jon' }, entries).event.artistId).toBe(
+      'lastfm-a9',
+    );
   });
 
   it('caps long name-based ids at 128 characters, still distinct', () => {
