@@ -18,7 +18,8 @@ export type FunctionName =
   | 'item-model-builder'
   | 'read-api'
   | 'listenbrainz-api'
-  | 'token-authorizer';
+  | 'token-authorizer'
+  | 'user-admin';
 
 export interface TopicSpec {
   /** Kafka topic name (prefixed per environment/test by `resolveTopology`). */
@@ -294,6 +295,18 @@ export const functions = {
     reads: ['catalog', 'users'],
     writes: ['catalog', 'users'],
   },
+  'user-admin': {
+    name: 'user-admin',
+    description:
+      'DELETE /users/{userId}: forgets a listener (profile, neighbour list and index entry, tokens, feedback) and records the deletion.',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    producesTo: [],
+    reads: ['neighbors', 'users'],
+    writes: ['profiles', 'neighbors', 'neighborIndex', 'users'],
+    // The deletion tombstone (deletions/<userId>.json), which archive replays honour.
+    writesArchive: true,
+  },
   'token-authorizer': {
     name: 'token-authorizer',
     description: 'Lambda request authorizer of the user-token routes: token (SHA-256) → userId.',
@@ -337,6 +350,13 @@ export const routes = [
   },
   { method: 'GET', path: '/tracks/{trackId}', function: 'read-api', access: 'read', description: 'One catalog track.' },
   { method: 'GET', path: '/genres', function: 'read-api', access: 'read', description: 'The genre vocabulary.' },
+  {
+    method: 'DELETE',
+    path: '/users/{userId}',
+    function: 'user-admin',
+    access: 'write',
+    description: 'Forget a listener: profile, neighbours, index entry, tokens; the deletion is recorded.',
+  },
   {
     method: 'POST',
     path: '/1/submit-listens',

@@ -131,6 +131,16 @@ const schemas = {
     recording_msid: z.uuid().optional(),
     score: z.union([z.literal(-1), z.literal(0), z.literal(1)]),
   }),
+  Forgotten: z.object({
+    userId: z.string(),
+    deletedAt: z.int(),
+    deleted: z.object({
+      profile: z.boolean(),
+      neighbors: z.boolean(),
+      indexEntry: z.boolean(),
+      userItems: z.int().min(0),
+    }),
+  }),
   LbOk: z.object({ status: z.literal('ok') }),
   LbError: z.object({ code: z.int(), error: z.string(), field: z.string().optional() }),
   LbValidateToken: z.object({
@@ -288,6 +298,16 @@ function operation(r: RouteSpec): Record<string, unknown> {
       };
     case 'GET /genres':
       return { ...op, responses: { '200': ok('Genres'), ...common } };
+    case 'DELETE /users/{userId}':
+      return {
+        ...op,
+        responses: {
+          '200': ok('Forgotten'),
+          '400': problem('Invalid path.'),
+          ...common,
+          '503': problem('Not everything could be deleted; retry (idempotent).'),
+        },
+      };
     case 'POST /1/submit-listens':
     case 'POST /1/feedback/recording-feedback':
       return {

@@ -106,9 +106,9 @@ export async function countTokens(s: UsersStore, userId: string): Promise<number
   return (await keysOf(s, userId, TOKEN_SK)).length;
 }
 
-/** Every item of the user (tokens and feedback): forgetting a listener. */
+/** Every item of the user (tokens and feedback) but its deletion tombstone: forgetting a listener. */
 export async function deleteUserItems(s: UsersStore, userId: string): Promise<number> {
-  const keys = await keysOf(s, userId);
+  const keys = (await keysOf(s, userId)).filter((k) => k.sk !== 'deleted');
   await deleteKeys(s, keys);
   return keys.length;
 }
