@@ -37,7 +37,11 @@ const FEEDBACK_SK = 'feedback#';
 
 /** A new token for the user (returned once, stored hashed). Users may hold several tokens. */
 export async function createToken(s: UsersStore, userId: string, now = Date.now()): Promise<string> {
-  const token = randomUUID();
+  return registerToken(s, userId, randomUUID(), now);
+}
+
+/** Stores a given token (hashed) for the user: `npm run fuzz` makes its bearer token a listener's too. */
+export async function registerToken(s: UsersStore, userId: string, token: string, now = Date.now()): Promise<string> {
   const tokenHash = hashToken(token);
   await s.client.send(
     new PutCommand({
