@@ -223,8 +223,9 @@ describe('event archive', () => {
     });
   });
 
-  it('only the archiver gets ARCHIVE_BUCKET and s3:PutObject on the archive objects (nothing else)', () => {
-    expect(archivers).toEqual(['event-archiver']);
+  it('only the archive writers get ARCHIVE_BUCKET and s3:PutObject on the archive objects (nothing else)', () => {
+    // user-admin writes the deletion tombstones (deletions/<userId>.json) that archive replays honour.
+    expect(archivers).toEqual(['event-archiver', 'user-admin']);
     for (const name of fnNames) {
       const vars = s.template.toJSON().Resources[fnId(name)].Properties.Environment.Variables;
       const onArchive = statementsForRole(s.template, roleId(name)).filter((st) =>
@@ -485,7 +486,7 @@ describe('HTTP API', () => {
     expect(permissions.length).toBeGreaterThan(0);
   });
 
-  it('tokens are read by the authorizer only; the ListenBrainz function keeps feedback state there', () => {
+  it('the users table: read by the authorizer, the ListenBrainz function (feedback state) and user-admin (deletion)', () => {
     const users = s.logicalId(s.stack.tables.byKey.users);
     const readers = fnNames.filter((name) =>
       statementsForRole(s.template, roleId(name))
@@ -493,7 +494,7 @@ describe('HTTP API', () => {
         .flatMap(resourcesOfStatement)
         .some((r) => JSON.stringify(r).includes(users)),
     );
-    expect(readers.sort()).toEqual(['listenbrainz-api', 'token-authorizer']);
+    expect(readers.sort()).toEqual(['listenbrainz-api', 'token-authorizer', 'user-admin']);
     expect(functions['token-authorizer'].writes).toEqual([]);
   });
 
