@@ -95,7 +95,11 @@ export async function submitListens(
   await produce(topic('listenEvents'), toMessages(events));
   await learnRecordingAliases(listens, events);
   tools.metrics.addMetric('ListensAccepted', MetricUnit.Count, events.length);
-  if (counts.named > 0) tools.metrics.addMetric('NamesResolved', MetricUnit.Count, counts.resolved);
+  if (counts.named > 0) {
+    // Resolution rate of this source: NamesResolved / NamedListens (ingest-events reports the same pair).
+    tools.metrics.addMetric('NamedListens', MetricUnit.Count, counts.named);
+    tools.metrics.addMetric('NamesResolved', MetricUnit.Count, counts.resolved);
+  }
   return lb(200, { status: 'ok' });
 }
 
