@@ -12,12 +12,7 @@ import { z } from 'zod';
 import type { ExtraRoute } from '../local/runtime/http-api.ts';
 import { ListenEventInput, TrackUpsertInput } from '../shared/domain/events.ts';
 import { GENRES, MOODS } from '../shared/domain/genres.ts';
-import {
-  LB_LISTEN_MINIMUM_TS,
-  LB_LISTEN_TYPES,
-  LB_MAX_LISTEN_SIZE,
-  LB_MAX_LISTENS_PER_REQUEST,
-} from '../shared/domain/listenbrainz.ts';
+import { LB_LISTEN_MINIMUM_TS, LB_MAX_LISTEN_SIZE, LB_MAX_LISTENS_PER_REQUEST } from '../shared/domain/listenbrainz.ts';
 import { type RouteSpec, routes, settings } from '../shared/topology.ts';
 
 const FieldIssue = z.object({ path: z.string(), message: z.string() });
@@ -31,6 +26,38 @@ const Rejection = z.object({ index: z.int().min(0), errors: z.array(FieldIssue) 
 const Rejected = z.object({ message: z.string(), accepted: z.literal(0), rejected: z.array(Rejection) });
 const nullableString = z.string().nullable();
 const weights = z.record(z.string(), z.number());
+
+/** A ListenBrainz listen as documented (listenbrainz.ts checks it, with ListenBrainz's messages). */
+const nonBlank = z.string().min(1).regex(/\S/);
+const lbMbid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/);
+// Extra keys in track_metadata and additional_info are kept by ListenBrainz (and ignored here).
+const lbTrackMetadata = z.object({
+  artist_name: nonBlank,
+  track_name: nonBlank,
+  release_name: z.string().optional(),
+  additional_info: z
+    .object({
+      recording_mbid: lbMbid.optional(),
+      release_mbid: lbMbid.optional(),
+      artist_mbids: z.array(lbMbid).optional(),
+      duration_ms: z.int().min(1).optional(),
+      spotify_id: z.string().optional(),
+      media_player: z.string().optional(),
+      submission_client: z.string().optional(),
+      tags: z.array(z.string().max(64)).max(50).optional(),
+    })
+    .optional(),
+});
+const lbListen = (timed: boolean) =>
+  timed
+    ? z.strictObject({
+        listened_at: z
+          .int()
+          .min(LB_LISTEN_MINIMUM_TS)
+          .describe('Unix seconds; at most an hour ahead of the server clock (a 400 beyond that).'),
+        track_metadata: lbTrackMetadata,
+      })
+    : z.strictObject({ track_metadata: lbTrackMetadata });
 
 const schemas = {
   Problem,
@@ -109,23 +136,14 @@ const schemas = {
   }),
   Genres: z.object({ genres: z.array(z.object({ id: z.enum(GENRES), label: z.string() })) }),
   // ListenBrainz-compatible routes (their validation is listenbrainz.ts's, with ListenBrainz's messages).
-  LbSubmitListens: z.object({
-    listen_type: z.enum(LB_LISTEN_TYPES),
-    payload: z
-      .array(
-        z.object({
-          listened_at: z.int().min(LB_LISTEN_MINIMUM_TS).optional(),
-          track_metadata: z.object({
-            artist_name: z.string().min(1),
-            track_name: z.string().min(1),
-            release_name: z.string().optional(),
-            additional_info: z.record(z.string(), z.unknown()).optional(),
-          }),
-        }),
-      )
-      .min(1)
-      .max(LB_MAX_LISTENS_PER_REQUEST),
-  }),
+  LbSubmitListens: z.discriminatedUnion('listen_type', [
+    z.object({ listen_type: z.literal('single'), payload: z.array(lbListen(true)).min(1).max(1) }),
+    z.object({
+      listen_type: z.literal('import'),
+      payload: z.array(lbListen(true)).min(1).max(LB_MAX_LISTENS_PER_REQUEST),
+    }),
+    z.object({ listen_type: z.literal('playing_now'), payload: z.array(lbListen(false)).min(1).max(1) }),
+  ]),
   LbRecordingFeedback: z.object({
     recording_mbid: z.uuid().optional(),
     recording_msid: z.uuid().optional(),
