@@ -97,6 +97,10 @@ export class TunestreamStack extends Stack {
       value: this.functions.archiveBucket.bucketName,
       description: 'Raw listen-event archive (year=/month=/day=/hour= JSON lines)',
     });
+    new CfnOutput(this, 'UsersTableName', {
+      value: this.tables.byKey.users.tableName,
+      description: 'Listener tokens (npm run users -- create <userId> --cloud --table <this>)',
+    });
     new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName });
     new CfnOutput(this, 'DashboardUrl', {
       value: this.dashboardSite.url,

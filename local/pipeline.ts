@@ -7,7 +7,14 @@ import type { APIGatewayProxyEventV2, MSKEvent } from 'aws-lambda';
 import { storesFromEnv } from '../shared/adapters/dynamodb.ts';
 import { disconnectProducer } from '../shared/adapters/kafka.ts';
 import { createKafka } from '../shared/adapters/kafka-client.ts';
-import { type FunctionName, type ResolvedTopology, routes, schedules, triggers } from '../shared/topology.ts';
+import {
+  type FunctionName,
+  type ResolvedTopology,
+  resolveSettings,
+  routes,
+  schedules,
+  triggers,
+} from '../shared/topology.ts';
 import { type CounterDelta, type FunctionPool, poolSizeFromEnv, startFunctionPool } from './runtime/function-pool.ts';
 import { applyFunctionEnv, functionEnv, invokeFunction, loadHandler } from './runtime/functions.ts';
 import { type ExtraRoute, startHttpApi } from './runtime/http-api.ts';
@@ -42,6 +49,8 @@ export interface LocalPipelineOptions {
    * tests that run them on demand through `schedules.runNow`).
    */
   scheduleEverySeconds?: number;
+  /** Seconds the user-token authorizer's answers are cached (default USER_TOKEN_CACHE_SECONDS). */
+  userTokenCacheSeconds?: number;
   /** Extra env for the handlers (e.g. settings overrides). */
   env?: Record<string, string>;
   log?: LogLine;
@@ -140,6 +149,10 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
       port: opts.port,
       host: opts.host ?? '127.0.0.1',
       authToken: opts.authToken,
+      authorizeUserToken: userTokenAuthorizer(
+        opts.userTokenCacheSeconds ?? resolveSettings(process.env).USER_TOKEN_CACHE_SECONDS,
+        opts.invocationLog,
+      ),
       extraRoutes: [...(opts.extraRoutes ?? []), ...(stats ? [...stats.routes, ...dashboardRoutes()] : [])],
       log: opts.log,
     });
@@ -183,6 +196,27 @@ export async function waitUntilDrained(
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${opts.label ?? 'pipeline'} did not drain`);
+}
+
+/**
+ * API Gateway's Lambda request authorizer for the `user-token` routes: invokes `token-authorizer`
+ * with a payload-2.0 authorizer event (identity source: the Authorization header) and caches its
+ * answer per header value for `ttlSeconds`, as API Gateway does.
+ */
+function userTokenAuthorizer(ttlSeconds: number, log: LogLine | undefined) {
+  const cache = new Map<string, { at: number; answer: { isAuthorized: boolean; context?: Record<string, unknown> } }>();
+  return async (authorization: string) => {
+    const hit = cache.get(authorization);
+    if (hit && Date.now() - hit.at < ttlSeconds * 1000) return hit.answer;
+    const answer = (await invokeFunction(
+      'token-authorizer',
+      { version: '2.0', type: 'REQUEST', identitySource: [authorization], headers: { authorization } },
+      { log },
+    )) as { isAuthorized: boolean; context?: Record<string, unknown> };
+    if (cache.size > 10_000) cache.clear();
+    if (ttlSeconds > 0) cache.set(authorization, { at: Date.now(), answer });
+    return answer;
+  };
 }
 
 /** Requests the workers made, added to this process's counter (what benchmarks and logs read). */

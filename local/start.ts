@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openApiRoute } from '../tools/openapi.ts';
+import { LOCAL_STACK_FILE } from '../tools/users.ts';
 import { DEMO_LISTENERS, demoCatalog, demoEvents } from './demo.ts';
 import { onShutdown, provisionTopology, startInfrastructure } from './infra/index.ts';
 import { PrerequisiteError } from './infra/jvm.ts';
@@ -91,6 +92,11 @@ async function main(): Promise<void> {
   });
   stopPipeline = pipeline.stop;
   const url = pipeline.url;
+  // Where `npm run users` finds this stack's tables.
+  writeFileSync(
+    resolve(LOCAL_STACK_FILE),
+    `${JSON.stringify({ url, dynamodbEndpoint: infra.dynamodbEndpoint, kafkaBrokers: infra.kafkaBrokers, prefix: '' })}\n`,
+  );
   const auth = { authorization: `Bearer ${token}` };
 
   if (!values['no-demo']) {
@@ -117,6 +123,7 @@ Try:
   curl ${h} ${url}/users/demo-ana/profile
   curl ${h} ${url}/users/demo-ana/neighbors
   curl ${h} ${url}/genres
+  npm run users -- create alice      # a ListenBrainz user token; scrobblers use ${url}/1/
   curl ${h} -H 'content-type: application/json' ${url}/events \\
     -d '{"userId":"demo-ana","trackId":"trk-miles-davis-1","artistId":"art-miles-davis","ts":'$(date +%s000)',"type":"like"}'
 

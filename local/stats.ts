@@ -121,16 +121,14 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
 
   // The catalog rarely changes; a short-lived cache keeps a burst of plays to one BatchGet.
   const catalog = new Map<string, CatalogEntry>();
-  const lookup = async (trackIds: string[], now: number) => {
-    const missing = [...new Set(trackIds)].filter((id) => (catalog.get(id)?.expires ?? 0) < now);
+  // Keyed by catalog itemId (`t#…` / `a#…`): a play of a track the catalog lacks shows its artist's genre.
+  const lookup = async (itemIds: string[], now: number) => {
+    const missing = [...new Set(itemIds)].filter((id) => (catalog.get(id)?.expires ?? 0) < now);
     if (missing.length === 0) return;
-    const found = await getCatalogItems(
-      stores,
-      missing.map((id) => `t#${id}`),
-    );
+    const found = await getCatalogItems(stores, missing);
     if (catalog.size > 50_000) catalog.clear();
     for (const id of missing) {
-      const item = found.get(`t#${id}`);
+      const item = found.get(id);
       catalog.set(id, { item, expires: now + (item ? 10 * 60_000 : 5_000) });
     }
   };
@@ -153,6 +151,8 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
   const ingest = async (
     batch: { partition: number; messages: { offset: string; timestamp: string; value: Buffer | null }[] },
     now = Date.now(),
+    /** now-playing notices: shown in the stream as `playing_now`, not counted as plays. */
+    playingNow = false,
   ) => {
     const parsed: { e: ListenEventV1; at: number; offset: string }[] = [];
     for (const m of batch.messages) {
@@ -165,14 +165,18 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
       }
       parsed.push({ e, at: Number(m.timestamp), offset: m.offset });
     }
-    const trackIds = parsed.flatMap((p) => (p.e.trackId ? [p.e.trackId] : []));
+    const itemIds = parsed.flatMap((p) => [
+      ...(p.e.trackId ? [`t#${p.e.trackId}`] : []),
+      ...(p.e.artistId ? [`a#${p.e.artistId}`] : []),
+    ]);
     try {
-      await lookup(trackIds, now);
+      await lookup(itemIds, now);
     } catch (err) {
       noteError('catalog', `genre lookup failed: ${(err as Error).message}`);
     }
     for (const { e, at, offset } of parsed) {
-      const item = e.trackId ? catalog.get(e.trackId)?.item : undefined;
+      const item = e.trackId ? catalog.get(`t#${e.trackId}`)?.item : undefined;
+      const artist = e.artistId ? catalog.get(`a#${e.artistId}`)?.item : undefined;
       const ev: StreamEvent = {
         seq: ++seq,
         receivedAt: at,
@@ -184,15 +188,16 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
         artistId: e.artistId ?? null,
         title: e.trackName ?? item?.name ?? null,
         artistName: e.artistName ?? item?.artistName ?? null,
-        genre: genreOf(item),
-        type: e.type,
+        genre: genreOf(item) ?? genreOf(artist),
+        type: playingNow ? 'playing_now' : e.type,
         ts: e.ts,
         platform: e.platform ?? null,
         country: e.country ?? null,
         mood: e.mood ?? null,
       };
-      total++;
       ring.push(ev);
+      if (playingNow) continue;
+      total++;
       if (ev.platform) facets.platforms.add(ev.platform);
       if (ev.country) facets.countries.add(ev.country);
       const second = Math.floor(at / 1000);
@@ -228,12 +233,15 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
   // Its own group (per environment prefix) so the dashboard never moves the triggers' offsets.
   const consumer: Consumer = kafka.consumer({ groupId: `${opts.topology.prefix}dashboard-stats` });
   await consumer.connect();
-  await consumer.subscribe({ topics: [topicNames.listenEvents, topicNames.deadLetters], fromBeginning: true });
+  await consumer.subscribe({
+    topics: [topicNames.listenEvents, topicNames.deadLetters, topicNames.nowPlaying],
+    fromBeginning: true,
+  });
   await consumer.run({
     eachBatch: async ({ batch }) => {
       try {
         if (batch.topic === topicNames.deadLetters) for (const m of batch.messages) ingestDeadLetter(m.value);
-        else await ingest(batch);
+        else await ingest(batch, Date.now(), batch.topic === topicNames.nowPlaying);
       } catch (err) {
         // Stats are best effort: a bad record must not stall the dashboard's consumer.
         noteError('stats', (err as Error).message);
@@ -307,7 +315,7 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
           .sort((a, b) => b[1] - a[1])
           .slice(0, 5)
           .map(([trackId, plays]) => {
-            const item = catalog.get(trackId)?.item;
+            const item = catalog.get(`t#${trackId}`)?.item;
             return { trackId, title: item?.name ?? null, artistName: item?.artistName ?? null, plays };
           }),
       }));

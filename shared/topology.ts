@@ -17,7 +17,10 @@ export type FunctionName =
   | 'event-archiver'
   | 'item-model-builder'
   | 'read-api'
-  | 'dashboard-stats';
+  | 'dashboard-stats'
+  | 'listenbrainz-api'
+  | 'token-authorizer'
+  | 'user-admin';
 
 export interface TopicSpec {
   /** Kafka topic name (prefixed per environment/test by `resolveTopology`). */
@@ -52,7 +55,7 @@ export interface TableSpec {
   readonly description: string;
 }
 
-export type HttpMethod = 'GET' | 'POST';
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 export interface RouteSpec {
   readonly method: HttpMethod;
@@ -61,6 +64,12 @@ export interface RouteSpec {
   readonly function: FunctionName;
   /** Read routes may use the optional JWT authorizer in the cloud; writes stay IAM-only. */
   readonly access: 'read' | 'write';
+  /**
+   * `user-token`: a listener's own token (`Authorization: Token <token>`, ListenBrainz style),
+   * checked by the `token-authorizer` function (a cached Lambda request authorizer in the cloud,
+   * the same function locally). Absent: the API's default (IAM in the cloud, the bearer token locally).
+   */
+  readonly auth?: 'user-token';
   readonly description: string;
 }
 
@@ -130,6 +139,13 @@ export const topics = {
     retentionMs: 1 * DAY_MS,
     description: 'One compact record per changed profile, keyed by userId.',
   },
+  nowPlaying: {
+    name: 'now-playing',
+    partitions: 3,
+    retentionMs: 1 * DAY_MS,
+    description:
+      'ListenBrainz playing_now notices (ListenEventV1 shape, keyed by userId): shown live, never folded into profiles.',
+  },
   deadLetters: {
     name: 'dead-letters',
     partitions: 1,
@@ -192,6 +208,17 @@ export const tables = {
     description:
       'Item model rebuilt on a schedule from the profiles and the catalog: listener counts, co-listening and tag-content neighbours per item.',
   },
+  users: {
+    name: 'users',
+    // sk: `token#<sha256 of the token>` (a user token, stored hashed) or `feedback#<recording>`
+    // (the listener's last ListenBrainz feedback on a recording, so a withdrawal can be undone).
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    globalSecondaryIndexes: [
+      { name: 'by-token-hash', partitionKey: { name: 'tokenHash', type: 'S' }, projection: 'KEYS_ONLY' },
+    ],
+    description: "Listeners' hashed API tokens (ListenBrainz-style user tokens) and their recording feedback state.",
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableKey = keyof typeof tables;
@@ -199,12 +226,14 @@ export type TableKey = keyof typeof tables;
 export const functions = {
   'ingest-events': {
     name: 'ingest-events',
-    description: 'POST /events: validates listen events and produces them to listen-events.',
+    description:
+      'POST /events: validates listen events, resolves names to the catalog and produces them to listen-events.',
     memoryMb: 512,
     timeoutSeconds: 10,
     producesTo: ['listenEvents'],
-    reads: [],
-    writes: [],
+    // The catalog's name index (reads) and name-only items for names it does not know (writes).
+    reads: ['catalog'],
+    writes: ['catalog'],
   },
   'ingest-tracks': {
     name: 'ingest-tracks',
@@ -285,6 +314,38 @@ export const functions = {
     readsMetrics: true,
     outsideVpc: true,
   },
+  'listenbrainz-api': {
+    name: 'listenbrainz-api',
+    description:
+      'ListenBrainz-compatible /1/ routes: submit-listens, validate-token, recording-feedback (the listener from the token authorizer).',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    producesTo: ['listenEvents', 'nowPlaying'],
+    // Catalog: the name index and name-only items (as ingest-events); users: feedback state.
+    reads: ['catalog', 'users'],
+    writes: ['catalog', 'users'],
+  },
+  'user-admin': {
+    name: 'user-admin',
+    description:
+      'DELETE /users/{userId}: forgets a listener (profile, neighbour list and index entry, candidate set, tokens, feedback) and records the deletion.',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    producesTo: [],
+    reads: ['neighbors', 'users'],
+    writes: ['profiles', 'neighbors', 'neighborIndex', 'candidates', 'users'],
+    // The deletion tombstone (deletions/<userId>.json), which archive replays honour.
+    writesArchive: true,
+  },
+  'token-authorizer': {
+    name: 'token-authorizer',
+    description: 'Lambda request authorizer of the user-token routes: token (SHA-256) → userId.',
+    memoryMb: 256,
+    timeoutSeconds: 5,
+    producesTo: [],
+    reads: ['users'],
+    writes: [],
+  },
 } as const satisfies Record<FunctionName, FunctionSpec>;
 
 export const routes = [
@@ -319,6 +380,37 @@ export const routes = [
   },
   { method: 'GET', path: '/tracks/{trackId}', function: 'read-api', access: 'read', description: 'One catalog track.' },
   { method: 'GET', path: '/genres', function: 'read-api', access: 'read', description: 'The genre vocabulary.' },
+  {
+    method: 'DELETE',
+    path: '/users/{userId}',
+    function: 'user-admin',
+    access: 'write',
+    description: 'Forget a listener: profile, neighbours, index entry, tokens; the deletion is recorded.',
+  },
+  {
+    method: 'POST',
+    path: '/1/submit-listens',
+    function: 'listenbrainz-api',
+    access: 'write',
+    auth: 'user-token',
+    description: "ListenBrainz: submit listens (single, import, playing_now) as the token's listener.",
+  },
+  {
+    method: 'GET',
+    path: '/1/validate-token',
+    function: 'listenbrainz-api',
+    access: 'read',
+    auth: 'user-token',
+    description: 'ListenBrainz: is the token valid, and whose is it.',
+  },
+  {
+    method: 'POST',
+    path: '/1/feedback/recording-feedback',
+    function: 'listenbrainz-api',
+    access: 'write',
+    auth: 'user-token',
+    description: 'ListenBrainz: love (1), hate (-1) or withdraw (0) feedback on a recording.',
+  },
 ] as const satisfies readonly RouteSpec[];
 
 /**
@@ -481,6 +573,8 @@ export const settings = {
    * kinds under 1 KB, one write unit (100: ~1.23 KB, two; Last.fm replay, `eval --pipeline`).
    */
   RECOMMENDATION_CANDIDATES: 75,
+  /** How long API Gateway (and the local runtime) caches a token's authorizer answer, seconds. */
+  USER_TOKEN_CACHE_SECONDS: 60,
   RECOMMENDATIONS_DEFAULT_LIMIT: 20,
   RECOMMENDATIONS_MAX_LIMIT: 100,
 } as const;

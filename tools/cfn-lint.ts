@@ -15,9 +15,13 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../cdk/build-app.ts';
 import { REPO_ROOT } from '../cdk/constructs/function-defaults.ts';
-import { ensurePythonTool } from './python-venv.ts';
+import { ensurePythonPackages, PYTHON_PACKAGES, venvBin } from './python/venv.ts';
 
-export const CFN_LINT = { spec: 'cfn-lint==1.58.0', bin: 'cfn-lint' } as const;
+export const CFN_LINT = { spec: PYTHON_PACKAGES['cfn-lint'], bin: 'cfn-lint' } as const;
+const ensureCfnLint = (log?: (line: string) => void): string => {
+  ensurePythonPackages(['cfn-lint'], log);
+  return venvBin(CFN_LINT.bin);
+};
 
 /**
  * Warnings reviewed and accepted, with why. Anything else fails test/cdk/cfn-lint.test.ts so it
@@ -82,7 +86,7 @@ interface RawMatch {
 
 /** Runs cfn-lint once over the templates (one interpreter start) and returns every match. */
 export function lintTemplates(templates: readonly string[], log?: (line: string) => void): LintMatch[] {
-  const bin = ensurePythonTool(CFN_LINT, log);
+  const bin = ensureCfnLint(log);
   const r = spawnSync(bin, ['--format', 'json', '--', ...templates], { encoding: 'utf8', maxBuffer: 64 << 20 });
   // Exit status is a bit mask of the levels found (2 error, 4 warning, 8 info); 1 is a crash.
   if (r.status === null || r.status === 1 || !r.stdout.trim().startsWith('['))
@@ -99,7 +103,7 @@ export function lintTemplates(templates: readonly string[], log?: (line: string)
 async function main(argv: string[]): Promise<number> {
   const log = (line: string) => process.stderr.write(`[cfn-lint] ${line}\n`);
   if (argv.includes('--install')) {
-    const bin = ensurePythonTool(CFN_LINT, log);
+    const bin = ensureCfnLint(log);
     log(`${CFN_LINT.spec} ready at ${bin}`);
     return 0;
   }

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { ExtraRoute } from '../local/runtime/http-api.ts';
 import { ListenEventInput, TrackUpsertInput } from '../shared/domain/events.ts';
 import { GENRES, MOODS } from '../shared/domain/genres.ts';
+import { LB_LISTEN_MINIMUM_TS, LB_MAX_LISTEN_SIZE, LB_MAX_LISTENS_PER_REQUEST } from '../shared/domain/listenbrainz.ts';
 import { type RouteSpec, routes, settings } from '../shared/topology.ts';
 
 const FieldIssue = z.object({ path: z.string(), message: z.string() });
@@ -26,11 +27,49 @@ const Rejected = z.object({ message: z.string(), accepted: z.literal(0), rejecte
 const nullableString = z.string().nullable();
 const weights = z.record(z.string(), z.number());
 
+/** A ListenBrainz listen as documented (listenbrainz.ts checks it, with ListenBrainz's messages). */
+const nonBlank = z.string().min(1).regex(/\S/);
+const lbMbid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/);
+// Extra keys in track_metadata and additional_info are kept by ListenBrainz (and ignored here).
+const lbTrackMetadata = z.object({
+  artist_name: nonBlank,
+  track_name: nonBlank,
+  release_name: z.string().optional(),
+  additional_info: z
+    .object({
+      recording_mbid: lbMbid.optional(),
+      release_mbid: lbMbid.optional(),
+      artist_mbids: z.array(lbMbid).optional(),
+      duration_ms: z.int().min(1).optional(),
+      spotify_id: z.string().optional(),
+      media_player: z.string().optional(),
+      submission_client: z.string().optional(),
+      tags: z.array(z.string().max(64)).max(50).optional(),
+    })
+    .optional(),
+});
+const lbListen = (timed: boolean) =>
+  timed
+    ? z.strictObject({
+        listened_at: z
+          .int()
+          .min(LB_LISTEN_MINIMUM_TS)
+          .describe('Unix seconds; at most an hour ahead of the server clock (a 400 beyond that).'),
+        track_metadata: lbTrackMetadata,
+      })
+    : z.strictObject({ track_metadata: lbTrackMetadata });
+
 const schemas = {
   Problem,
   ListenEventInput,
   TrackUpsertInput,
-  EventsAccepted: z.object({ accepted: z.int().min(1), eventIds: z.array(z.string()), rejected: z.array(Rejection) }),
+  EventsAccepted: z.object({
+    accepted: z.int().min(1),
+    eventIds: z.array(z.string()),
+    rejected: z.array(Rejection),
+    /** Listens that came by name, how many resolved to a catalog item, and to one with genres. */
+    resolution: z.object({ named: z.int().min(0), resolved: z.int().min(0), withGenres: z.int().min(0) }).optional(),
+  }),
   TracksAccepted: z.object({ accepted: z.int().min(1), rejected: z.array(Rejection) }),
   Rejected,
   Recommendations: z.object({
@@ -96,6 +135,38 @@ const schemas = {
     updatedAt: z.int(),
   }),
   Genres: z.object({ genres: z.array(z.object({ id: z.enum(GENRES), label: z.string() })) }),
+  // ListenBrainz-compatible routes (their validation is listenbrainz.ts's, with ListenBrainz's messages).
+  LbSubmitListens: z.discriminatedUnion('listen_type', [
+    z.object({ listen_type: z.literal('single'), payload: z.array(lbListen(true)).min(1).max(1) }),
+    z.object({
+      listen_type: z.literal('import'),
+      payload: z.array(lbListen(true)).min(1).max(LB_MAX_LISTENS_PER_REQUEST),
+    }),
+    z.object({ listen_type: z.literal('playing_now'), payload: z.array(lbListen(false)).min(1).max(1) }),
+  ]),
+  LbRecordingFeedback: z.object({
+    recording_mbid: z.uuid().optional(),
+    recording_msid: z.uuid().optional(),
+    score: z.union([z.literal(-1), z.literal(0), z.literal(1)]),
+  }),
+  Forgotten: z.object({
+    userId: z.string(),
+    deletedAt: z.int(),
+    deleted: z.object({
+      profile: z.boolean(),
+      neighbors: z.boolean(),
+      indexEntry: z.boolean(),
+      userItems: z.int().min(0),
+    }),
+  }),
+  LbOk: z.object({ status: z.literal('ok') }),
+  LbError: z.object({ code: z.int(), error: z.string(), field: z.string().optional() }),
+  LbValidateToken: z.object({
+    code: z.literal(200),
+    message: z.string(),
+    valid: z.boolean(),
+    user_name: z.string().optional(),
+  }),
 } satisfies Record<string, z.ZodType>;
 
 type SchemaName = keyof typeof schemas;
@@ -104,7 +175,12 @@ const jsonContent = (schema: object) => ({ 'application/json': { schema } });
 const problem = (description: string) => ({ description, content: jsonContent(ref('Problem')) });
 
 /** Requests are described as accepted (input), responses as produced (output). */
-const REQUEST_SCHEMAS = new Set<SchemaName>(['ListenEventInput', 'TrackUpsertInput']);
+const REQUEST_SCHEMAS = new Set<SchemaName>([
+  'ListenEventInput',
+  'TrackUpsertInput',
+  'LbSubmitListens',
+  'LbRecordingFeedback',
+]);
 
 function componentSchemas(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -240,10 +316,56 @@ function operation(r: RouteSpec): Record<string, unknown> {
       };
     case 'GET /genres':
       return { ...op, responses: { '200': ok('Genres'), ...common } };
+    case 'DELETE /users/{userId}':
+      return {
+        ...op,
+        responses: {
+          '200': ok('Forgotten'),
+          '400': problem('Invalid path.'),
+          ...common,
+          '503': problem('Not everything could be deleted; retry (idempotent).'),
+        },
+      };
+    case 'POST /1/submit-listens':
+    case 'POST /1/feedback/recording-feedback':
+      return {
+        ...op,
+        security: [{ userToken: [] }],
+        requestBody: {
+          required: true,
+          description:
+            r.path === '/1/submit-listens'
+              ? `ListenBrainz listens: single and playing_now carry one listen, import up to ${LB_MAX_LISTENS_PER_REQUEST}; at most ${LB_MAX_LISTEN_SIZE} bytes per listen.`
+              : 'Love (1), hate (-1) or withdraw (0) a recording, by MusicBrainz id (or MessyBrainz id).',
+          content: jsonContent(ref(r.path === '/1/submit-listens' ? 'LbSubmitListens' : 'LbRecordingFeedback')),
+        },
+        responses: {
+          '200': ok('LbOk'),
+          '400': lbProblem('Invalid payload: `error` names the field and the reason.'),
+          ...lbCommon,
+          '413': problem("Body over API Gateway's 10 MB."),
+          '503': lbProblem('Kafka unavailable; retry.'),
+        },
+      };
+    case 'GET /1/validate-token':
+      return {
+        ...op,
+        security: [{ userToken: [] }],
+        responses: { '200': ok('LbValidateToken'), ...lbCommon },
+      };
     default:
       throw new Error(`no OpenAPI description for ${r.method} ${r.path}`);
   }
 }
+
+const lbProblem = (description: string) => ({ description, content: jsonContent(ref('LbError')) });
+/** No Authorization header: API Gateway's own 401; a wrong token: ListenBrainz's. */
+const lbCommon = {
+  '401': {
+    description: 'No token (API Gateway), or a token that is not valid (ListenBrainz error shape).',
+    content: jsonContent({ oneOf: [ref('LbError'), ref('Problem')] }),
+  },
+};
 
 function ok(name: SchemaName) {
   return { description: 'OK', content: jsonContent(ref(name)) };
@@ -267,6 +389,13 @@ export function openApiDocument(): Record<string, unknown> {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'Locally: the token `npm start` prints.' },
+        userToken: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Authorization',
+          description:
+            "A listener's own token, `Token <token>` (ListenBrainz style; `npm run users -- create <userId>`).",
+        },
       },
       schemas: componentSchemas(),
     },

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Producer } from 'kafkajs';
 import { createKafka } from '../shared/adapters/kafka-client.ts';
 import { ArtistUpsertV1, ListenEventV1, TrackUpsertInput } from '../shared/domain/events.ts';
+import type { ResolutionCounts } from '../shared/domain/names.ts';
 import { resolveTopology } from '../shared/topology.ts';
 import { archiveEvents } from './loaders/archive.ts';
 import { eventsimEvents } from './loaders/eventsim.ts';
@@ -96,6 +97,8 @@ export async function* records(source: Source, path: string, stats: LoadStats): 
 interface Sent {
   accepted: number;
   rejected: number;
+  /** What ingest reports about names resolved to the catalog (POST /events only). */
+  resolution?: ResolutionCounts;
 }
 
 export type Sender = (kind: ReplayRecord['kind'], batch: unknown[]) => Promise<Sent>;
@@ -120,9 +123,14 @@ export function httpSender(api: string, token: string): Sender {
           accepted?: number;
           rejected?: unknown[];
           message?: string;
+          resolution?: ResolutionCounts;
         };
         if (res.status === 202 || res.status === 400)
-          return { accepted: out.accepted ?? 0, rejected: out.rejected?.length ?? batch.length - (out.accepted ?? 0) };
+          return {
+            accepted: out.accepted ?? 0,
+            rejected: out.rejected?.length ?? batch.length - (out.accepted ?? 0),
+            ...(out.resolution ? { resolution: out.resolution } : {}),
+          };
         if (res.status === 401 || res.status === 403)
           throw new Error(`POST ${path}: ${res.status} ${out.message ?? ''} — check --token / .data/api-token`);
         if (res.status < 500 && res.status !== 429 && res.status !== 408)
@@ -187,6 +195,8 @@ export interface ReplaySummary {
   accepted: number;
   rejected: number;
   seconds: number;
+  /** Listens that came by name and how many the catalog's name index resolved (via http). */
+  resolution: ResolutionCounts;
 }
 
 /** Drives records through `send` in same-kind batches of ≤ 500, paced by a token bucket. */
@@ -199,7 +209,13 @@ export async function replay(
   const batchSize = opts.batchSize ?? Math.max(1, Math.min(500, opts.rate > 0 ? Math.ceil(opts.rate / 4) : 500));
   const bucket = opts.rate > 0 ? new TokenBucket(opts.rate, Math.max(opts.rate, batchSize)) : undefined;
   const started = performance.now();
-  const sum: ReplaySummary = { sent: 0, accepted: 0, rejected: 0, seconds: 0 };
+  const sum: ReplaySummary = {
+    sent: 0,
+    accepted: 0,
+    rejected: 0,
+    seconds: 0,
+    resolution: { named: 0, resolved: 0, withGenres: 0 },
+  };
   let lastProgress = started;
   let batch: unknown[] = [];
   let kind: ReplayRecord['kind'] = 'event';
@@ -210,6 +226,11 @@ export async function replay(
     sum.sent += batch.length;
     sum.accepted += r.accepted;
     sum.rejected += r.rejected;
+    if (r.resolution) {
+      sum.resolution.named += r.resolution.named;
+      sum.resolution.resolved += r.resolution.resolved;
+      sum.resolution.withGenres += r.resolution.withGenres;
+    }
     batch = [];
     const now = performance.now();
     if (opts.onProgress && now - lastProgress > 1000) {
@@ -307,6 +328,13 @@ async function main(): Promise<void> {
     console.log(
       `${ac.signal.aborted ? 'interrupted: ' : ''}sent ${sum.sent}, accepted ${sum.accepted}, rejected ${sum.rejected}, ${sum.seconds.toFixed(1)} s (${(sum.sent / Math.max(sum.seconds, 1e-9)).toFixed(0)}/s)`,
     );
+    const n = sum.resolution;
+    if (n.named > 0) {
+      const pct = (x: number) => `${((100 * x) / n.named).toFixed(1)} %`;
+      console.log(
+        `names: ${n.named} listens came by name; ${n.resolved} (${pct(n.resolved)}) resolved to the catalog, ${n.withGenres} (${pct(n.withGenres)}) to an item with genres`,
+      );
+    }
     if (ac.signal.aborted) process.exitCode = 130;
   } finally {
     await close();

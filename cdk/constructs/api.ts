@@ -3,14 +3,21 @@
  * by default; with `-c jwtIssuer=… -c jwtAudience=…` the `access: 'read'` routes use a JWT authorizer
  * instead, and writes stay IAM-only. Stage throttling and JSON access logs on the $default stage.
  */
+
+import { Duration } from 'aws-cdk-lib';
 import * as apigwv1 from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import {
+  HttpIamAuthorizer,
+  HttpJwtAuthorizer,
+  HttpLambdaAuthorizer,
+  HttpLambdaResponseType,
+} from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { dashboardRoutes, type FunctionName, routes } from '../../shared/topology.ts';
+import { dashboardRoutes, type FunctionName, type RouteSpec, resolveSettings, routes } from '../../shared/topology.ts';
 import type { TunestreamConfig } from '../config.ts';
 
 export interface ApiProps {
@@ -75,6 +82,15 @@ export class Api extends Construct {
       ? new HttpJwtAuthorizer('JwtAuthorizer', config.jwt.issuer, { jwtAudience: [...config.jwt.audience] })
       : undefined;
 
+    // The listeners' own tokens on the ListenBrainz routes: a Lambda request authorizer whose
+    // answers API Gateway caches per Authorization header (see functions/token-authorizer).
+    const userToken = new HttpLambdaAuthorizer('UserTokenAuthorizer', props.functions['token-authorizer'], {
+      authorizerName: 'user-token',
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      identitySource: ['$request.header.Authorization'],
+      resultsCacheTtl: Duration.seconds(resolveSettings().USER_TOKEN_CACHE_SECONDS),
+    });
+
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();
     const integrationFor = (name: FunctionName) => {
       let integration = integrations.get(name);
@@ -85,13 +101,13 @@ export class Api extends Construct {
       return integration;
     };
     // The dashboard's endpoints are routes like the others, authorized like the read routes.
-    for (const route of [...routes, ...dashboardRoutes]) {
+    for (const route of [...routes, ...dashboardRoutes] as readonly RouteSpec[]) {
       this.httpApi.addRoutes({
         path: route.path,
         methods: [apigw.HttpMethod[route.method]],
         integration: integrationFor(route.function),
         // undefined = the API's default (IAM); JWT only for reads, and only when configured.
-        authorizer: route.access === 'read' && jwt ? jwt : undefined,
+        authorizer: route.auth === 'user-token' ? userToken : route.access === 'read' && jwt ? jwt : undefined,
       });
     }
   }

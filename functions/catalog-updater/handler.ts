@@ -20,6 +20,7 @@ import {
 } from '../../shared/domain/events.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';
 import { forEachLimit, runTrigger } from '../../shared/handlers/trigger.ts';
+import { indexEntriesOfItems, writeIndexEntries } from './name-index.ts';
 
 const FUNCTION_NAME = 'catalog-updater';
 const tools = observability(FUNCTION_NAME);
@@ -96,7 +97,27 @@ export async function updateCatalog(event: MSKEvent) {
       await forEachLimit([...latest.values()], 16, async (item) => {
         if (await putCatalogItemIfNewer(stores, item)) written++;
       });
-      return { catalogWrites: written, catalogStale: latest.size - written };
+      // Names and aliases after the items: a listen resolved through an entry finds its item.
+      const aliases = new Map(
+        valid.map(({ value }) => [
+          'trackId' in value ? trackItemId(value.trackId) : artistItemId(value.artistId),
+          { mbid: value.mbid, spotifyId: 'spotifyId' in value ? value.spotifyId : undefined },
+        ]),
+      );
+      const indexed = await writeIndexEntries(
+        stores,
+        indexEntriesOfItems(
+          [...latest.values()].map((item) => {
+            const a = aliases.get(item.itemId);
+            return {
+              ...item,
+              ...(a?.mbid ? { mbid: a.mbid } : {}),
+              ...(a?.spotifyId ? { spotifyId: a.spotifyId } : {}),
+            };
+          }),
+        ),
+      );
+      return { catalogWrites: written, catalogStale: latest.size - written, nameIndexWrites: indexed };
     },
   });
 }

@@ -9,6 +9,7 @@ import { produce } from '../../shared/adapters/kafka.ts';
 import { isTsTooFarInFuture, ListenEventInput, type ListenEventV1 } from '../../shared/domain/events.ts';
 import { HttpError, type HttpResult, json, problem } from '../../shared/handlers/http.ts';
 import { readItems, validateItems } from '../../shared/handlers/ingest.ts';
+import { resolveListens } from '../../shared/handlers/name-resolution.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
 import { resolveSettings, topicEnvVar } from '../../shared/topology.ts';
 
@@ -39,7 +40,12 @@ export async function ingestEvents(event: APIGatewayProxyEventV2, now = Date.now
     if (valid.length === 0) {
       return json(400, { message: 'no valid events', accepted: 0, rejected });
     }
-    const events: ListenEventV1[] = valid.map(({ item }) => ({ ...item, eventId: assignEventId(item), v: 1 }));
+    // The eventId comes from the listen as sent, before resolution: a retry after the catalog
+    // learned a name still has the same id.
+    const { events, counts } = await resolveListens(
+      valid.map(({ item }) => ({ event: { ...item, eventId: assignEventId(item), v: 1 as const } as ListenEventV1 })),
+      (error) => tools.logger.warn('name resolution failed; listens go on unresolved', { error }),
+    );
     await produce(
       topic,
       events.map((e) => ({
@@ -50,7 +56,11 @@ export async function ingestEvents(event: APIGatewayProxyEventV2, now = Date.now
     );
     tools.metrics.addMetric('EventsAccepted', MetricUnit.Count, events.length);
     if (rejected.length > 0) tools.metrics.addMetric('EventsRejected', MetricUnit.Count, rejected.length);
-    return json(202, { accepted: events.length, eventIds: events.map((e) => e.eventId), rejected });
+    if (counts.named > 0) {
+      tools.metrics.addMetric('NamedListens', MetricUnit.Count, counts.named);
+      tools.metrics.addMetric('NamesResolved', MetricUnit.Count, counts.resolved);
+    }
+    return json(202, { accepted: events.length, eventIds: events.map((e) => e.eventId), rejected, resolution: counts });
   } catch (err) {
     if (err instanceof HttpError) return err.toResult();
     tools.logger.error('ingest failed', { error: err as Error });

@@ -19,6 +19,7 @@ import {
   storesFromEnv,
   trackItemId,
 } from '../../shared/adapters/dynamodb.ts';
+import { usersWithProfiles } from '../../shared/adapters/forget.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
 import { rankCandidates, unpackCandidateSet } from '../../shared/domain/candidates.ts';
 import { GENRES, genreLabel, tagToGenre } from '../../shared/domain/genres.ts';
@@ -271,9 +272,14 @@ export async function neighborsView(stores: Stores, event: APIGatewayProxyEventV
     if (!profile) return problem(404, `no profile for user ${userId} yet`);
     return json(200, { userId, neighbors: [], refreshedAt: null });
   }
+  // Forgotten listeners (DELETE /users/{userId}) leave others' lists as they are read.
+  const present = await usersWithProfiles(
+    stores,
+    list.neighbors.slice(0, limit + 10).map((n) => n.userId),
+  );
   return json(200, {
     userId,
-    neighbors: list.neighbors.slice(0, limit),
+    neighbors: list.neighbors.filter((n) => present.has(n.userId)).slice(0, limit),
     refreshedAt: list.refreshedAt,
     profileVersion: list.profileVersion,
   });

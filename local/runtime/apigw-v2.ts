@@ -12,6 +12,8 @@ export interface RouteLike {
   /** `{param}` placeholders; `{param+}` is greedy (the rest of the path), as in API Gateway. */
   readonly path: string;
   readonly function: FunctionName;
+  /** `user-token`: checked by a Lambda request authorizer instead of the API's default auth. */
+  readonly auth?: 'user-token';
 }
 
 export type RouteMatch<R extends RouteLike = RouteLike> =

@@ -39,8 +39,14 @@ export interface HttpApiOptions {
   /** 0 picks a free port. */
   port: number;
   host?: string;
-  /** When set, every API route needs `authorization: Bearer <token>`. */
+  /** When set, every API route needs `authorization: Bearer <token>` (except `user-token` routes). */
   authToken?: string;
+  /**
+   * The Lambda request authorizer of `user-token` routes (API Gateway's, with its cache): the
+   * Authorization header → `{isAuthorized, context}`; the context reaches the function as
+   * `requestContext.authorizer.lambda`. Requests without the header get API Gateway's 401.
+   */
+  authorizeUserToken?: (authorization: string) => Promise<{ isAuthorized: boolean; context?: Record<string, unknown> }>;
   extraRoutes?: readonly ExtraRoute[];
   /** Access lines and handler errors. */
   log?: LogLine;
@@ -112,8 +118,23 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
 
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBody) return tooLarge(req, res);
-    const reason = authFailure(req);
-    if (reason) return json(res, 401, { message: 'Unauthorized', reason }, { 'www-authenticate': 'Bearer' });
+    let authorizerContext: Record<string, unknown> | undefined;
+    if (hit.route.auth === 'user-token') {
+      const header = req.headers.authorization;
+      if (!header || !opts.authorizeUserToken) return json(res, 401, { message: 'Unauthorized' });
+      let answer: Awaited<ReturnType<NonNullable<HttpApiOptions['authorizeUserToken']>>>;
+      try {
+        answer = await opts.authorizeUserToken(header);
+      } catch (err) {
+        log(`[http] authorizer failed (${requestId}): ${(err as Error)?.stack ?? err}`);
+        return json(res, 500, { message: 'Internal Server Error' });
+      }
+      if (!answer.isAuthorized) return json(res, 403, { message: 'Forbidden' });
+      authorizerContext = answer.context ?? {};
+    } else {
+      const reason = authFailure(req);
+      if (reason) return json(res, 401, { message: 'Unauthorized', reason }, { 'www-authenticate': 'Bearer' });
+    }
     const body = await readBody(req, maxBody);
     if (!body) return tooLarge(req, res);
 
@@ -130,6 +151,8 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       hit.pathParameters,
       { accountId: opts.accountId ?? '000000000000', apiId: opts.apiId ?? 'local', stage: '$default', requestId },
     );
+    if (authorizerContext)
+      (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: authorizerContext };
     let out: ReturnType<typeof toHttpResponse>;
     try {
       out = toHttpResponse(await opts.invoke(hit.route.function, event));

@@ -84,6 +84,14 @@ const tagsField = z.union([
   z.array(z.object({ tag: z.string().max(128), count: z.number().min(0).max(1e12).optional() })).max(200),
 ]);
 
+/** MusicBrainz id (lenient UUID form) of a catalog track or artist: an alias in the name index. */
+const mbid = z
+  .string()
+  .regex(
+    /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
+    'must be a MusicBrainz id (UUID)',
+  );
+
 const trackShape = {
   trackId: id,
   title: text.min(1, 'must not be empty'),
@@ -93,6 +101,8 @@ const trackShape = {
   tags: tagsField.optional(),
   durationMs: z.int().positive().optional(),
   popularity: z.number().min(0).max(100).optional(),
+  mbid: mbid.optional(),
+  spotifyId: z.string().min(1).max(64).optional(),
   updatedAt: epochMs.optional(),
   v: z.literal(1).optional(),
 };
@@ -112,6 +122,7 @@ export const ArtistUpsertV1 = z.object({
   genres: genresField.optional(),
   tags: tagsField.optional(),
   popularity: z.number().min(0).max(100).optional(),
+  mbid: mbid.optional(),
   updatedAt: epochMs.optional(),
   v: z.literal(1).optional(),
 });

@@ -18,6 +18,7 @@ import {
   resourceEnv,
   routes,
   schedules,
+  settings,
   type TableKey,
   type TableSpec,
   type TopicKey,
@@ -291,8 +292,9 @@ describe('event archive', () => {
     });
   });
 
-  it('only the archiver gets ARCHIVE_BUCKET and s3:PutObject on the archive objects (nothing else)', () => {
-    expect(archivers).toEqual(['event-archiver']);
+  it('only the archive writers get ARCHIVE_BUCKET and s3:PutObject on the archive objects (nothing else)', () => {
+    // user-admin writes the deletion tombstones (deletions/<userId>.json) that archive replays honour.
+    expect(archivers).toEqual(['event-archiver', 'user-admin']);
     for (const name of fnNames) {
       const vars = s.template.toJSON().Resources[fnId(name)].Properties.Environment.Variables;
       const onArchive = statementsForRole(s.template, roleId(name)).filter((st) =>
@@ -378,8 +380,8 @@ describe('IAM least privilege', () => {
     }
   });
 
-  it('ingest producers write only to their topics and read nothing', () => {
-    for (const name of ['ingest-events', 'ingest-tracks'] as const) {
+  it('ingest producers write only to their topics and read nothing (ingest-events: only the catalog, below)', () => {
+    for (const name of ['ingest-tracks'] as const) {
       const actions = statementsForRole(s.template, roleId(name)).flatMap(actionsOf);
       expect(actions).not.toContain('kafka-cluster:ReadData');
       expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
@@ -543,11 +545,49 @@ describe('DynamoDB', () => {
 });
 
 describe('HTTP API', () => {
-  it('every route IAM-authorized (SigV4) when no JWT context is given', () => {
+  it('every route IAM-authorized (SigV4) when no JWT context is given, but the user-token routes', () => {
     const rs = resourcesOf(s.template, 'AWS::ApiGatewayV2::Route');
     expect(rs).toHaveLength(allRoutes.length);
-    for (const [, r] of rs) expect(r.Properties.AuthorizationType).toBe('AWS_IAM');
-    s.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+    const userTokenRoutes = new Set(routes.filter((r) => 'auth' in r).map((r) => `${r.method} ${r.path}`));
+    expect(userTokenRoutes.size).toBe(3);
+    const [authorizerId] = only(resourcesOf(s.template, 'AWS::ApiGatewayV2::Authorizer'));
+    for (const [, r] of rs) {
+      if (userTokenRoutes.has(r.Properties.RouteKey as string)) {
+        expect(r.Properties.AuthorizationType).toBe('CUSTOM');
+        expect(r.Properties.AuthorizerId).toEqual({ Ref: authorizerId });
+      } else expect(r.Properties.AuthorizationType).toBe('AWS_IAM');
+    }
+  });
+
+  it('user-token authorizer: the token-authorizer function, simple responses, cached per Authorization header', () => {
+    const [, authorizer] = only(resourcesOf(s.template, 'AWS::ApiGatewayV2::Authorizer'));
+    expect(authorizer.Properties).toMatchObject({
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: settings.USER_TOKEN_CACHE_SECONDS,
+    });
+    expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(fnId('token-authorizer'));
+    // API Gateway may invoke the authorizer, and only it.
+    const permissions = resourcesOf(s.template, 'AWS::Lambda::Permission').filter(
+      ([, p]) =>
+        JSON.stringify(p.Properties.FunctionName).includes(fnId('token-authorizer')) &&
+        p.Properties.Principal === 'apigateway.amazonaws.com',
+    );
+    expect(permissions.length).toBeGreaterThan(0);
+  });
+
+  it('the users table: read by the authorizer, the ListenBrainz function (feedback state) and user-admin (deletion)', () => {
+    const users = s.logicalId(s.stack.tables.byKey.users);
+    const readers = fnNames.filter((name) =>
+      statementsForRole(s.template, roleId(name))
+        .filter((x) => actionsOf(x).includes('dynamodb:Query'))
+        .flatMap(resourcesOfStatement)
+        .some((r) => JSON.stringify(r).includes(users)),
+    );
+    expect(readers.sort()).toEqual(['listenbrainz-api', 'token-authorizer', 'user-admin']);
+    expect(functions['token-authorizer'].writes).toEqual([]);
   });
 
   it('each route integrates its topology function', () => {
@@ -731,7 +771,14 @@ describe('outputs', () => {
   it('API URL, cluster ARN, bootstrap brokers parameter, on-failure bucket, dashboard name', () => {
     const outputs = Object.keys(s.template.findOutputs('*'));
     expect(outputs).toEqual(
-      expect.arrayContaining(['ApiUrl', 'ClusterArn', 'BootstrapBrokersParameter', 'OnFailureBucket', 'DashboardName']),
+      expect.arrayContaining([
+        'ApiUrl',
+        'ClusterArn',
+        'BootstrapBrokersParameter',
+        'OnFailureBucket',
+        'DashboardName',
+        'UsersTableName',
+      ]),
     );
   });
 });

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyFunctionEnv, functionEnv, invokeFunction } from '../../local/runtime/functions.ts';
 import { disconnectProducer } from '../../shared/adapters/kafka.ts';
+import { registerToken, usersStoreFromEnv } from '../../shared/adapters/users.ts';
 import type { FunctionName } from '../../shared/topology.ts';
 import { provisionedTestEnv } from '../support/infra.ts';
 
@@ -90,5 +91,21 @@ describe('events/ samples', () => {
     });
     const genres = JSON.parse((await invoke('read-api', 'read-api-genres.json')).body as string).genres;
     expect(genres.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it('the ListenBrainz samples: the token authorizer, a Navidrome listen, feedback; and forgetting a user', async () => {
+    const users = usersStoreFromEnv();
+    await registerToken(users, 'demo-ana', '00000000-0000-4000-8000-000000000000');
+    expect(await invokeFunction('token-authorizer', sample('token-authorizer.json'))).toEqual({
+      isAuthorized: true,
+      context: { userId: 'demo-ana', problem: '' },
+    });
+    const listen = await invoke('listenbrainz-api', 'listenbrainz-api.json');
+    expect(listen).toMatchObject({ statusCode: 200, body: JSON.stringify({ status: 'ok' }) });
+    const feedback = await invoke('listenbrainz-api', 'listenbrainz-api-feedback.json');
+    expect(feedback.statusCode).toBe(200);
+    const forgotten = await invoke('user-admin', 'user-admin.json');
+    expect(forgotten.statusCode).toBe(200);
+    expect(JSON.parse(forgotten.body as string)).toMatchObject({ userId: 'demo-forgotten' });
   });
 });

@@ -3,8 +3,8 @@
  * directories in time order and streams each `.jsonl` object's lines back as ListenEventV1.
  * `--path` may be the archive root or any partition directory below it.
  */
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { ListenEventV1 } from '../../shared/domain/events.ts';
 import { type LoadStats, readLines } from './lines.ts';
 
@@ -29,7 +29,33 @@ export async function* archiveFiles(dir: string): AsyncGenerator<string> {
   for (const d of dirs.sort()) yield* archiveFiles(join(dir, d));
 }
 
+/**
+ * Forgotten listeners (DELETE /users/{userId} writes `deletions/<userId>.json` at the archive
+ * root): userId → deletion time. Looked up from `dir` and its parents (dir may be a partition).
+ */
+export async function archiveDeletions(dir: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  let d = resolve(dir);
+  for (let level = 0; level < 5; level++) {
+    const tombstones = join(d, 'deletions');
+    const files = await readdir(tombstones).catch(() => [] as string[]);
+    for (const f of files.filter((n) => n.endsWith('.json'))) {
+      try {
+        const t = JSON.parse(await readFile(join(tombstones, f), 'utf8')) as { userId?: unknown; deletedAt?: unknown };
+        if (typeof t.userId === 'string' && typeof t.deletedAt === 'number') out.set(t.userId, t.deletedAt);
+      } catch {
+        // a tombstone being written: the next replay reads it
+      }
+    }
+    const parent = dirname(d);
+    if (parent === d) break;
+    d = parent;
+  }
+  return out;
+}
+
 export async function* archiveEvents(dir: string, opts: { stats: LoadStats }): AsyncGenerator<ListenEventV1> {
+  const deletions = await archiveDeletions(dir);
   for await (const file of archiveFiles(dir)) {
     for await (const { line, lineNo } of readLines(file)) {
       opts.stats.lines++;
@@ -46,6 +72,9 @@ export async function* archiveEvents(dir: string, opts: { stats: LoadStats }): A
         opts.stats.reject(file, lineNo, 'not a ListenEventV1');
         continue;
       }
+      // A forgotten listener's events up to the deletion stay out of rebuilt profiles.
+      const deletedAt = deletions.get(parsed.data.userId);
+      if (deletedAt !== undefined && parsed.data.ts <= deletedAt) continue;
       yield parsed.data;
     }
   }

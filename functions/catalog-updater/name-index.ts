@@ -1,0 +1,31 @@
+/**
+ * The catalog-updater's name index writes: every catalog item it stores also claims its name
+ * (and its MusicBrainz / Spotify aliases) in the index, so listens that arrive by name resolve
+ * to it. Within a batch only the strongest claim per key is written.
+ */
+
+import type { CatalogItem, Stores } from '../../shared/adapters/dynamodb.ts';
+import { putIndexEntry } from '../../shared/adapters/name-index.ts';
+import { indexEntriesOf, type NameIndexEntry } from '../../shared/domain/names.ts';
+import { forEachLimit } from '../../shared/handlers/trigger.ts';
+
+export function indexEntriesOfItems(
+  items: readonly (CatalogItem & { mbid?: string; spotifyId?: string })[],
+): NameIndexEntry[] {
+  const best = new Map<string, NameIndexEntry>();
+  for (const item of items) {
+    for (const e of indexEntriesOf(item)) {
+      const seen = best.get(e.itemId);
+      if (!seen || e.rank > seen.rank || (e.rank === seen.rank && e.updatedAt > seen.updatedAt)) best.set(e.itemId, e);
+    }
+  }
+  return [...best.values()];
+}
+
+export async function writeIndexEntries(stores: Stores, entries: readonly NameIndexEntry[]): Promise<number> {
+  let written = 0;
+  await forEachLimit([...entries], 16, async (e) => {
+    if (await putIndexEntry(stores, e)) written++;
+  });
+  return written;
+}

@@ -1,0 +1,99 @@
+/**
+ * Forgetting a listener: the one place where every per-user item is deleted (`deletePerUserItems`),
+ * and the tombstones that keep the user out of what is rebuilt later (the archive replay).
+ */
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { ArchiveStore } from './archive.ts';
+import { getNeighborList, type Stores, writeIndexEntries } from './dynamodb.ts';
+import { deleteUserItems, type UsersStore } from './users.ts';
+
+export interface ForgetReport {
+  profile: boolean;
+  neighbors: boolean;
+  /** The precomputed recommendation candidates. */
+  candidates: boolean;
+  indexEntry: boolean;
+  /** Tokens and feedback items in the users table. */
+  userItems: number;
+}
+
+async function deleteItem(s: Stores, table: string, key: Record<string, string>): Promise<boolean> {
+  const res = await s.client.send(new DeleteCommand({ TableName: table, Key: key, ReturnValues: 'ALL_OLD' }));
+  s.counter.writes++;
+  return res.Attributes !== undefined;
+}
+
+/**
+ * Deletes every item that belongs to one user. Each delete is idempotent, so a retry after a
+ * partial failure finishes the job.
+ * Every per-user item is listed here, next to the profile: a new one must be added here too.
+ */
+export async function deletePerUserItems(s: Stores, users: UsersStore, userId: string): Promise<ForgetReport> {
+  // The index entry's cell is on the neighbour list (where the last refresh put the user).
+  const list = await getNeighborList(s, userId);
+  let indexEntry = false;
+  if (list?.cell) {
+    await writeIndexEntries(s, [], [{ cell: list.cell, userId }]);
+    indexEntry = true;
+  }
+  const [profile, neighbors, candidates, userItems] = await Promise.all([
+    deleteItem(s, s.tableNames.profiles, { userId }),
+    deleteItem(s, s.tableNames.neighbors, { userId }),
+    deleteItem(s, s.tableNames.candidates, { userId }),
+    deleteUserItems(users, userId),
+  ]);
+  return { profile, neighbors, candidates, indexEntry, userItems };
+}
+
+export const DELETED_SK = 'deleted';
+
+/** The tombstone in the users table: the first deletion time is kept (idempotent). */
+export async function recordDeletion(users: UsersStore, userId: string, now: number): Promise<number> {
+  try {
+    await users.client.send(
+      new PutCommand({
+        TableName: users.table,
+        Item: { userId, sk: DELETED_SK, deletedAt: now },
+        ConditionExpression: 'attribute_not_exists(userId)',
+      }),
+    );
+    return now;
+  } catch (err) {
+    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    const res = await users.client.send(new GetCommand({ TableName: users.table, Key: { userId, sk: DELETED_SK } }));
+    return (res.Item?.deletedAt as number | undefined) ?? now;
+  }
+}
+
+/** Archive tombstones: `deletions/<userId>.json`; archive replays skip the user's earlier events. */
+export const deletionKey = (userId: string): string => `deletions/${encodeURIComponent(userId)}.json`;
+
+export async function archiveDeletion(archive: ArchiveStore, userId: string, deletedAt: number): Promise<void> {
+  await archive.writeObject(deletionKey(userId), `${JSON.stringify({ userId, deletedAt })}\n`);
+}
+
+/** Which of these users still have a profile (keys only): lists drop forgotten users when read. */
+export async function usersWithProfiles(s: Stores, userIds: readonly string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  const unique = [...new Set(userIds)];
+  for (let i = 0; i < unique.length; i += 100) {
+    let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((userId) => ({ userId }));
+    while (keys && keys.length > 0) {
+      const res = await s.client.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [s.tableNames.profiles]: {
+              Keys: keys,
+              ProjectionExpression: '#u',
+              ExpressionAttributeNames: { '#u': 'userId' },
+            },
+          },
+        }),
+      );
+      s.counter.reads++;
+      for (const item of res.Responses?.[s.tableNames.profiles] ?? []) out.add(item.userId as string);
+      keys = res.UnprocessedKeys?.[s.tableNames.profiles]?.Keys as Record<string, unknown>[] | undefined;
+    }
+  }
+  return out;
+}
