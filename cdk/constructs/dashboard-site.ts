@@ -27,12 +27,13 @@ export interface DashboardSiteProps {
 /**
  * CloudFront path patterns for the API's GET routes: a path up to its first `{param}` plus `*`
  * (`/users/{userId}/profile` → `/users/*`), literal paths as they are. Writes are not routed:
- * POST /events through the dashboard's origin would reach S3 and be refused.
+ * POST /events through the dashboard's origin would reach S3 and be refused; nor are the
+ * ListenBrainz routes (user tokens, for scrobblers, not the page).
  */
 export function apiPathPatterns(): string[] {
   const patterns = new Set<string>();
   for (const r of [...routes, ...dashboardRoutes]) {
-    if (r.method !== 'GET') continue;
+    if (r.method !== 'GET' || 'auth' in r) continue;
     const i = r.path.indexOf('{');
     patterns.add(i === -1 ? r.path : `${r.path.slice(0, i)}*`);
   }

@@ -69,7 +69,7 @@ describe('cells', () => {
         expect(dot).toBeLessThanOrEqual(bound.get(cellOf(x))! + 1e-12);
       }
     }
-  });
+  }, 60_000);
 });
 
 describe('probePlanWithin', () => {
@@ -148,7 +148,8 @@ describe('InMemoryNeighborIndex', () => {
     );
     expect(recall).toBeGreaterThanOrEqual(0.9);
     expect(fraction).toBeLessThanOrEqual(0.1);
-  });
+    // 20k users on a shared 2-core machine: seconds, not the default 5 s.
+  }, 60_000);
 });
 
 describe('mergeNeighbors', () => {
