@@ -92,6 +92,19 @@ export class ByteWriter {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
+  /**
+   * `s` front-coded against `prev` (sorted ids share long prefixes: `lastfm-t-1…`): u8 count of
+   * UTF-16 units shared with `prev` (at most 255, never splitting a surrogate pair), then the rest.
+   */
+  frontCoded(prev: string, s: string): void {
+    let shared = 0;
+    const max = Math.min(prev.length, s.length, 255);
+    while (shared < max && prev.charCodeAt(shared) === s.charCodeAt(shared)) shared++;
+    if (shared > 0 && (s.charCodeAt(shared - 1) & 0xfc00) === 0xd800) shared--;
+    this.u8(shared);
+    this.str(shared === 0 ? s : s.slice(shared));
+  }
+
   /** The bytes written so far (a copy, so the writer can be dropped). */
   bytes(): Uint8Array {
     return Uint8Array.prototype.slice.call(this.buf, 0, this.pos);
@@ -153,6 +166,15 @@ export class ByteReader {
     const v = this.view.getUint16(this.pos, true);
     this.pos += 2;
     return v;
+  }
+
+  /** The inverse of `ByteWriter.frontCoded`, given the previous string read. */
+  frontCoded(prev: string): string {
+    const shared = this.u8();
+    if (shared > prev.length)
+      throw new CodecError(`a front-coded string shares ${shared} of ${prev.length} characters`);
+    const rest = this.str();
+    return shared === 0 ? rest : prev.slice(0, shared) + rest;
   }
 
   str(): string {

@@ -19,30 +19,29 @@
  * truncated list a genre's best candidates may have been dropped (seeded test worlds, 300 of
  * ~500–700 kept: same top item, ~88 % of recommend()'s top 20).
  *
- * The read-time ranking tail (genre match, reasons, fallbacks) duplicates the one inside
- * `recommend()` rather than refactoring that shared file; the property tests in
- * test/unit/domain/candidates.test.ts pin the two to identical results.
+ * The read-time ranking tail (genre match, reasons, fallbacks) is `recommend()`'s own
+ * (`finishRanking`); the property tests in test/unit/domain/candidates.test.ts pin the two to
+ * identical results.
  */
 
 import { ByteReader, ByteWriter, CodecError } from './binary.ts';
-import { GENRE_COUNT, GENRE_INDEX, GENRES, genreLabel, primaryGenre, tagToGenre } from './genres.ts';
+import { tagToGenre } from './genres.ts';
 import { scoreItemNeighbors } from './item-neighbors.ts';
 import type { Profile } from './profile.ts';
 import {
   type CandidateItem,
   type CollaborativeScore,
   DEFAULT_RANKING,
+  finishRanking,
   type ItemScores,
   itemHasGenre,
   type NeighborItems,
   type PreparedItems,
   type RankingParams,
-  type Recommendation,
   type RecommendResult,
-  type RecommendStrategy,
   scoreCandidates,
 } from './recommend.ts';
-import { cosine, genreVector } from './similarity.ts';
+import { genreVector } from './similarity.ts';
 
 export type CandidateKind = 'track' | 'artist';
 
@@ -308,119 +307,19 @@ export function rankCandidates(input: RankCandidatesInput): RecommendResult {
     ? blendComponents(list, positions, params)
     : { scores: new Map<string, CollaborativeScore>(), max: 0 };
 
-  // From here on the same steps as recommend() after its collaborative part.
-  const topUserGenres = new Set<string>();
-  if (hasTaste) {
-    const idx = [...userVec!.keys()]
-      .filter((i) => userVec![i]! > 0)
-      .sort((a, b) => userVec![b]! - userVec![a]! || a - b);
-    for (const i of idx.slice(0, 3)) topUserGenres.add(GENRES[i]!);
-  }
-  const genreMatch = (c: CandidateItem | undefined): { match: number; genre: string | null } => {
-    if (!hasTaste || c === undefined) return { match: 0, genre: null };
-    const match = cosine(userVec!, denseGenres(c.genres));
-    let best: string | null = null;
-    let bestContribution = 0;
-    for (const g in c.genres) {
-      const i = GENRE_INDEX[g];
-      if (i === undefined) continue;
-      const contribution = c.genres[g]! * userVec![i]!;
-      if (contribution > bestContribution) {
-        bestContribution = contribution;
-        best = g;
-      }
-    }
-    return { match, genre: best };
-  };
-  const popNorm = (c: CandidateItem | undefined) => (c && maxPop > 0 ? c.popularity / maxPop : 0);
-
-  const scored: Recommendation[] = [];
-  let strategy: RecommendStrategy;
-  const lambda = params.genreBlend;
-  const mu = params.popularityPrior;
-
-  if (maxCollab > 0) {
-    strategy = 'collaborative';
-    const unexplained: {
-      id: string;
-      score: number;
-      co: CollaborativeScore | undefined;
-      c: CandidateItem | undefined;
-      genre: string | null;
-    }[] = [];
-    const ids = new Set<string>(collab.keys());
-    for (const id of catalog.keys()) if (allowed(id)) ids.add(id);
-    for (const id of ids) {
-      const c = catalog.get(id);
-      const co = collab.get(id);
-      const { match, genre } = genreMatch(c);
-      if (co === undefined && match <= 0) continue;
-      const collabPart = co ? co.score / maxCollab : 0;
-      const score = (1 - lambda) * collabPart + lambda * ((1 - mu) * match + mu * popNorm(c));
-      unexplained.push({ id, score, co, c, genre });
-    }
-    unexplained.sort(byScoreThenId);
-    for (const { id, score, co, c, genre } of unexplained.slice(0, limit)) {
-      const reasons: string[] = [];
-      if (co && co.supporters > 0) reasons.push(`liked by ${plural(co.supporters, 'listener', 'listeners')} like you`);
-      if (co?.similarItems) reasons.push(`similar to ${input.kind === 'track' ? 'tracks' : 'artists'} you play`);
-      if (genre !== null && topUserGenres.has(genre)) reasons.push(`because you play a lot of ${genreLabel(genre)}`);
-      if (reasons.length === 0) reasons.push(popularReason(c));
-      scored.push({ id, score, reasons });
-    }
-  } else if (
-    hasTaste &&
-    catalog.size > 0 &&
-    [...catalog.values()].some((c) => allowed(c.id) && genreMatch(c).match > 0)
-  ) {
-    strategy = 'genre';
-    for (const c of catalog.values()) {
-      if (!allowed(c.id)) continue;
-      const { match, genre } = genreMatch(c);
-      if (match <= 0) continue;
-      const score = (1 - mu) * match + mu * popNorm(c);
-      const reasons: string[] = [];
-      if (genre !== null) reasons.push(`because you play a lot of ${genreLabel(genre)}`);
-      if (popNorm(c) >= 0.5) reasons.push(popularReason(c));
-      if (reasons.length === 0) reasons.push(popularReason(c));
-      scored.push({ id: c.id, score, reasons });
-    }
-  } else {
-    strategy = 'popular';
-    for (const c of catalog.values()) {
-      if (!allowed(c.id)) continue;
-      scored.push({ id: c.id, score: popNorm(c), reasons: [popularReason(c, filterGenre)] });
-    }
-  }
-
-  scored.sort(byScoreThenId);
-  return { items: scored.length > limit ? scored.slice(0, limit) : scored, strategy };
-}
-
-// Copies of recommend.ts's private helpers (kept private there; see the module comment).
-const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
-
-const denseCache = new WeakMap<Readonly<Record<string, number>>, Float64Array>();
-function denseGenres(g: Readonly<Record<string, number>>): Float64Array {
-  let v = denseCache.get(g);
-  if (v === undefined) {
-    v = new Float64Array(GENRE_COUNT);
-    for (const k in g) {
-      const i = GENRE_INDEX[k];
-      if (i !== undefined) v[i] = g[k]!;
-    }
-    denseCache.set(g, v);
-  }
-  return v;
-}
-
-function byScoreThenId(a: { id: string; score: number }, b: { id: string; score: number }): number {
-  return b.score - a.score || byId(a.id, b.id);
-}
-
-function popularReason(c: CandidateItem | undefined, genre?: string): string {
-  const g = genre ?? (c ? primaryGenre(c.genres) : null);
-  return g ? `popular in ${genreLabel(g)}` : 'popular right now';
+  return finishRanking({
+    collab,
+    maxCollab,
+    catalog,
+    maxPop,
+    allowed,
+    userVec,
+    hasTaste,
+    kind: input.kind,
+    filterGenre,
+    limit,
+    params,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -515,13 +414,7 @@ function writeList(w: ByteWriter, list: CandidateList, precision: ScorePrecision
   w.varint(n);
   let prev = '';
   for (const id of list.ids) {
-    let shared = 0;
-    const max = Math.min(prev.length, id.length, 255);
-    while (shared < max && prev.charCodeAt(shared) === id.charCodeAt(shared)) shared++;
-    // Never split a surrogate pair between prefix and rest.
-    if (shared > 0 && (id.charCodeAt(shared - 1) & 0xfc00) === 0xd800) shared--;
-    w.u8(shared);
-    w.str(shared === 0 ? id : id.slice(shared));
+    w.frontCoded(prev, id);
     prev = id;
   }
   writeScores(w, list.collab, precision);
@@ -545,11 +438,7 @@ function readList(r: ByteReader): CandidateList {
   const ids: string[] = [];
   let prev = '';
   for (let i = 0; i < n; i++) {
-    const shared = r.u8();
-    if (shared > prev.length)
-      throw new CodecError(`id ${i} shares ${shared} characters with a ${prev.length}-character id`);
-    const rest = r.str();
-    prev = shared === 0 ? rest : prev.slice(0, shared) + rest;
+    prev = r.frontCoded(prev);
     ids.push(prev);
   }
   const precision: ScorePrecision = flags & FLAG_U16 ? 'u16' : 'f32';

@@ -57,12 +57,7 @@ export function encodeNeighborListState(s: NeighborListState): Uint8Array {
   w.varint(sorted.length);
   let prev = '';
   for (const n of sorted) {
-    let shared = 0;
-    const max = Math.min(prev.length, n.userId.length, 255);
-    while (shared < max && prev.charCodeAt(shared) === n.userId.charCodeAt(shared)) shared++;
-    if (shared > 0 && (n.userId.charCodeAt(shared - 1) & 0xfc00) === 0xd800) shared--;
-    w.u8(shared);
-    w.str(shared === 0 ? n.userId : n.userId.slice(shared));
+    w.frontCoded(prev, n.userId);
     w.f32(n.similarity);
     prev = n.userId;
   }
@@ -84,10 +79,7 @@ export function decodeNeighborListState(userId: string, bytes: Uint8Array): Neig
   const neighbors: Neighbor[] = new Array(n);
   let prev = '';
   for (let i = 0; i < n; i++) {
-    const shared = r.u8();
-    if (shared > prev.length) throw new CodecError(`neighbour list ${userId}: bad front-coded id`);
-    const rest = r.str();
-    const id = shared === 0 ? rest : prev.slice(0, shared) + rest;
+    const id = r.frontCoded(prev);
     neighbors[i] = { userId: id, similarity: Math.round(r.f32() * 1e6) / 1e6 };
     prev = id;
   }

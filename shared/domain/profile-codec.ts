@@ -29,13 +29,7 @@ function writeScores(w: ByteWriter, m: Readonly<Record<string, number>>): void {
   w.varint(keys.length);
   let prev = '';
   for (const k of keys) {
-    let shared = 0;
-    const max = Math.min(prev.length, k.length, 255);
-    while (shared < max && prev.charCodeAt(shared) === k.charCodeAt(shared)) shared++;
-    // Never split a surrogate pair between prefix and suffix.
-    if (shared > 0 && (k.charCodeAt(shared - 1) & 0xfc00) === 0xd800) shared--;
-    w.u8(shared);
-    w.str(shared === 0 ? k : k.slice(shared));
+    w.frontCoded(prev, k);
     w.f64(m[k]!);
     prev = k;
   }

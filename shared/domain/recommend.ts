@@ -332,6 +332,56 @@ export function recommend(input: RecommendInput): RecommendResult {
     for (const c of collab.values()) if (c.score > maxCollab) maxCollab = c.score;
   }
 
+  return finishRanking({
+    collab,
+    maxCollab,
+    catalog,
+    maxPop,
+    allowed,
+    userVec,
+    hasTaste,
+    kind: input.kind,
+    filterGenre,
+    limit,
+    params,
+  });
+}
+
+/** What `finishRanking` needs: the collaborative scores and the request's filters. */
+export interface RankingTail {
+  /** Collaborative scores (already blended with item/content scores), and their max. */
+  collab: Map<string, CollaborativeScore>;
+  maxCollab: number;
+  /** Catalog items (popular in genre) and their max popularity. */
+  catalog: ReadonlyMap<string, CandidateItem>;
+  maxPop: number;
+  allowed: (id: string) => boolean;
+  userVec: Float64Array | undefined;
+  hasTaste: boolean;
+  kind: 'track' | 'artist';
+  filterGenre: string | undefined;
+  limit: number;
+  params: RankingParams;
+}
+
+/**
+ * The ranking after its collaborative part — genre match, the λ/μ blend, reasons, the 'genre' and
+ * 'popular' fallbacks, ties by id — shared by `recommend` and the read-time `rankCandidates`, so
+ * the two cannot drift.
+ */
+export function finishRanking({
+  collab,
+  maxCollab,
+  catalog,
+  maxPop,
+  allowed,
+  userVec,
+  hasTaste,
+  kind,
+  filterGenre,
+  limit,
+  params,
+}: RankingTail): RecommendResult {
   // User's top genres (for "because you play a lot of X").
   const topUserGenres = new Set<string>();
   if (hasTaste) {
@@ -388,7 +438,7 @@ export function recommend(input: RecommendInput): RecommendResult {
     for (const { id, score, co, c, genre } of unexplained.slice(0, limit)) {
       const reasons: string[] = [];
       if (co && co.supporters > 0) reasons.push(`liked by ${plural(co.supporters, 'listener', 'listeners')} like you`);
-      if (co?.similarItems) reasons.push(`similar to ${input.kind === 'track' ? 'tracks' : 'artists'} you play`);
+      if (co?.similarItems) reasons.push(`similar to ${kind === 'track' ? 'tracks' : 'artists'} you play`);
       if (genre !== null && topUserGenres.has(genre)) reasons.push(`because you play a lot of ${genreLabel(genre)}`);
       if (reasons.length === 0) reasons.push(popularReason(c));
       scored.push({ id, score, reasons });

@@ -25,12 +25,7 @@ function writeList(w: ByteWriter, items: ReadonlyMap<string, number>): void {
   if (!(max > 0)) return;
   let prev = '';
   for (const id of ids) {
-    let shared = 0;
-    const limit = Math.min(prev.length, id.length, 255);
-    while (shared < limit && prev.charCodeAt(shared) === id.charCodeAt(shared)) shared++;
-    if (shared > 0 && (id.charCodeAt(shared - 1) & 0xfc00) === 0xd800) shared--;
-    w.u8(shared);
-    w.str(shared === 0 ? id : id.slice(shared));
+    w.frontCoded(prev, id);
     w.u16(Math.max(1, Math.round((items.get(id)! / max) * 0xffff)));
     prev = id;
   }
@@ -43,10 +38,7 @@ function readList(r: ByteReader): PreparedItems {
   let prev = '';
   let norm = 0;
   for (let i = 0; i < n; i++) {
-    const shared = r.u8();
-    if (shared > prev.length) throw new CodecError('top items: bad front-coded id');
-    const rest = r.str();
-    const id = shared === 0 ? rest : prev.slice(0, shared) + rest;
+    const id = r.frontCoded(prev);
     const w = r.u16();
     ids[i] = id;
     weights[i] = w;

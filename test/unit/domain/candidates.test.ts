@@ -486,7 +486,7 @@ describe('codec', () => {
       /^candidate list: unsupported list version 2/,
     );
     expect(() => unpackCandidates(Uint8Array.from([1, 5, 0, 0]))).toThrow(/invalid kind 5/);
-    expect(() => unpackCandidates(Uint8Array.from([1, 0, 0, 1, 5, 0]))).toThrow(/id 0 shares 5 characters/);
+    expect(() => unpackCandidates(Uint8Array.from([1, 0, 0, 1, 5, 0]))).toThrow(/front-coded string shares 5 of 0/);
     const random = rng(11);
     for (let t = 0; t < 200; t++) {
       const garbage = Uint8Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256));
