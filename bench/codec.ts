@@ -1,12 +1,11 @@
 /**
  * codec: the profile's stored form measured three ways on the same folded profiles — the
- * project's own binary codec (`profile-codec.ts`), msgpackr and cbor-x (maintained general
- * codecs) — against the DynamoDB-JSON item it replaces: bytes (as DynamoDB bills them) and
+ * project's own binary codec (`profile-codec.ts`) and msgpackr (a maintained general codec) —
+ * against the DynamoDB-JSON item it replaces: bytes (as DynamoDB bills them) and
  * encode / decode microseconds, medians of repeated runs. Pure: no Kafka or DynamoDB.
  */
 
 import { convertToAttr } from '@aws-sdk/util-dynamodb';
-import { decode as cborDecode, encode as cborEncode } from 'cbor-x';
 import { pack, unpack } from 'msgpackr';
 import { attributeSize } from '../shared/adapters/dynamodb.ts';
 import { applyRecords, emptyProfile, type Profile } from '../shared/domain/profile.ts';
@@ -51,7 +50,6 @@ export function codecBench(quick: boolean) {
     const legacyBytes = attributeSize(convertToAttr(p, { removeUndefinedValues: true }));
     const own = encodeProfileState(p);
     const mp = pack(p);
-    const cb = cborEncode(p);
     const row = {
       events,
       topArtists: Object.keys(p.topArtists).length,
@@ -67,14 +65,9 @@ export function codecBench(quick: boolean) {
         encodeUs: timeUs(runs, () => pack(p)),
         decodeUs: timeUs(runs, () => unpack(mp)),
       },
-      cborX: {
-        bytes: cb.byteLength,
-        encodeUs: timeUs(runs, () => cborEncode(p)),
-        decodeUs: timeUs(runs, () => cborDecode(cb)),
-      },
     };
     log(
-      `codec: ${events} events: legacy ${legacyBytes} B; own ${row.own.bytes} B ${row.own.encodeUs.toFixed(1)}/${row.own.decodeUs.toFixed(1)} µs; msgpackr ${row.msgpackr.bytes} B ${row.msgpackr.encodeUs.toFixed(1)}/${row.msgpackr.decodeUs.toFixed(1)} µs; cbor-x ${row.cborX.bytes} B ${row.cborX.encodeUs.toFixed(1)}/${row.cborX.decodeUs.toFixed(1)} µs`,
+      `codec: ${events} events: legacy ${legacyBytes} B; own ${row.own.bytes} B ${row.own.encodeUs.toFixed(1)}/${row.own.decodeUs.toFixed(1)} µs; msgpackr ${row.msgpackr.bytes} B ${row.msgpackr.encodeUs.toFixed(1)}/${row.msgpackr.decodeUs.toFixed(1)} µs`,
     );
     out.push(row);
   }

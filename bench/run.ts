@@ -35,8 +35,7 @@ Runs the benchmarks (all by default) on the real Kafka broker and DynamoDB Local
 
 Names: ${NAMES.join(', ')}
   (dynamodb needs profilePath's figures and a populated pipeline; cost needs profilePath, dynamodb
-   and refreshRate: they are run when asked for; codec is pure: the profile codec against msgpackr
-   and cbor-x)
+   and refreshRate: they are run when asked for; codec is pure: the profile codec against msgpackr)
 
 Options:
   --quick          smoke run, about two minutes (index stops at 100k profiles)
