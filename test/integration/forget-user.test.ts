@@ -103,7 +103,7 @@ describe('forgetting a listener', () => {
       body: {
         userId: 'fg-ann',
         deletedAt: first.body.deletedAt,
-        deleted: { profile: false, neighbors: false, indexEntry: false, userItems: 0 },
+        deleted: { profile: false, neighbors: false, candidates: false, indexEntry: false, userItems: 0 },
       },
     });
   });

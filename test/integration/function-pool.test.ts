@@ -12,7 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CounterDelta, type FunctionPool, startFunctionPool } from '../../local/runtime/function-pool.ts';
 import { applyFunctionEnv, functionEnv, invokeFunction } from '../../local/runtime/functions.ts';
 import { CatalogItemCache } from '../../shared/adapters/catalog-cache.ts';
-import { putProfilesIfUnchanged, resetStores, type Stores, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
+import {
+  putCandidateSets,
+  putProfilesIfUnchanged,
+  resetStores,
+  type Stores,
+  storesFromEnv,
+} from '../../shared/adapters/dynamodb.ts';
+import { buildCandidates, packCandidateSet } from '../../shared/domain/candidates.ts';
 import type { Profile } from '../../shared/domain/profile.ts';
 import { tableEnvVar } from '../../shared/topology.ts';
 import { provisionedTestEnv, type TestEnv } from '../support/infra.ts';
@@ -150,12 +157,31 @@ describe('function pool and read-api reads', () => {
     await expect(broken.invoke(sample('read-api-genres.json'))).rejects.toThrow(/closed/);
   });
 
-  it('reads a recommendation with two requests once the popular lists and names are cached', async () => {
+  it('reads a recommendation with one request (profile + candidate set) once popular lists and names are cached', async () => {
+    // ana's candidate set, as the neighbour updater builds it from ben's and cy's top tracks.
+    const track = buildCandidates({
+      kind: 'track',
+      ownItems: { trk0: 3 },
+      neighbors: [
+        { userId: 'ben', similarity: 0.9, topItems: { trk0: 3, trk4: 2, trk5: 1 } },
+        { userId: 'cy', similarity: 0.8, topItems: { trk3: 2, trk4: 1 } },
+      ],
+    }).list;
+    const state = packCandidateSet({ track, builtAt: Date.now(), profileVersion: 1 });
+    expect(
+      await putCandidateSets(stores, [
+        { userId: 'ana', profileVersion: 1, builtAt: Date.now(), state, existed: false },
+      ]),
+    ).toEqual(new Set());
     const event = withUser(sample('read-api-recommendations.json'), 'ana');
     await invokeFunction('read-api', event); // warm: popular-by-genre and names cached
     stores.counter.reset();
-    await invokeFunction('read-api', event);
-    expect(stores.counter.reads).toBe(2);
+    const res = (await invokeFunction('read-api', event)) as { body: string };
+    expect(stores.counter.reads).toBe(1);
+    // trk4: both neighbours; trk3 before trk5 (cy's stronger item against ben's weakest); trk0 is ana's own.
+    const ids = (JSON.parse(res.body) as { items: { trackId: string }[] }).items.map((i) => i.trackId);
+    expect(ids.slice(0, 3)).toEqual(['trk4', 'trk3', 'trk5']);
+    expect(ids).not.toContain('trk0');
   });
 
   it('CatalogItemCache reads each id once per TTL, unknown ids for a shorter while', async () => {

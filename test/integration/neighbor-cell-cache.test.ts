@@ -44,7 +44,8 @@ describe('neighbour updater cell cache', () => {
   beforeAll(async () => {
     t = await provisionedTestEnv('cell-cache');
     // Reverse insertions off: only the refreshed user's own search may find the others.
-    applyFunctionEnv({ ...t.env, NEIGHBOR_REVERSE_UPDATES: '0' });
+    // A 1 s refresh interval (the default is a minute) so a's second update refreshes within the cache's 5 s.
+    applyFunctionEnv({ ...t.env, NEIGHBOR_REVERSE_UPDATES: '0', NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: '1' });
     resetStores();
     handler = await import('../../functions/neighbor-updater/handler.ts');
     stores = { client: t.documentClient(), tableNames: t.topology.tableNames, counter: new RequestCounter() };
