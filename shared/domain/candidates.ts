@@ -25,7 +25,6 @@
  */
 
 import { ByteReader, ByteWriter, CodecError } from './binary.ts';
-import { tagToGenre } from './genres.ts';
 import { scoreItemNeighbors } from './item-neighbors.ts';
 import type { Profile } from './profile.ts';
 import {
@@ -34,14 +33,13 @@ import {
   DEFAULT_RANKING,
   finishRanking,
   type ItemScores,
-  itemHasGenre,
   type NeighborItems,
+  openRanking,
   type PreparedItems,
   type RankingParams,
   type RecommendResult,
   scoreCandidates,
 } from './recommend.ts';
-import { genreVector } from './similarity.ts';
 
 export type CandidateKind = 'track' | 'artist';
 
@@ -276,30 +274,16 @@ export function rankCandidates(input: RankCandidatesInput): RecommendResult {
   const list = input.list;
   if (list && list.kind !== input.kind)
     throw new Error(`candidate list is for ${list.kind}s, asked for ${input.kind}s`);
-  const params: RankingParams = { ...DEFAULT_RANKING, ...input.params };
-  const limit = Math.max(0, Math.floor(input.limit ?? 20));
-  const profile = input.profile;
-  const userVec = profile ? genreVector(profile.genres) : undefined;
-  const hasTaste = userVec?.some((x) => x > 0) === true;
-  const own = profile ? (input.kind === 'track' ? profile.topTracks : profile.topArtists) : {};
-  const exclude = new Set(Object.keys(own));
-  for (const id of input.exclude ?? []) exclude.add(id);
-
-  const filterGenre = input.genre === undefined ? undefined : tagToGenre(input.genre);
-  if (filterGenre === null) return { items: [], strategy: hasTaste ? 'genre' : 'popular' };
-
-  const catalog = new Map<string, CandidateItem>();
-  let maxPop = 0;
-  for (const c of input.catalog ?? []) {
-    catalog.set(c.id, c);
-    if (c.popularity > maxPop) maxPop = c.popularity;
-  }
-  const allowed = (id: string): boolean => {
-    if (exclude.has(id)) return false;
-    if (filterGenre === undefined) return true;
-    const c = catalog.get(id);
-    return c !== undefined && itemHasGenre(c.genres, filterGenre);
-  };
+  const opened = openRanking({
+    ...input,
+    exclude: (own) => {
+      const exclude = new Set(Object.keys(own));
+      for (const id of input.exclude ?? []) exclude.add(id);
+      return exclude;
+    },
+  });
+  if ('answer' in opened) return opened.answer;
+  const { params, allowed } = opened;
 
   const positions: number[] = [];
   if (list) for (let p = 0; p < list.ids.length; p++) if (allowed(list.ids[p]!)) positions.push(p);
@@ -307,19 +291,7 @@ export function rankCandidates(input: RankCandidatesInput): RecommendResult {
     ? blendComponents(list, positions, params)
     : { scores: new Map<string, CollaborativeScore>(), max: 0 };
 
-  return finishRanking({
-    collab,
-    maxCollab,
-    catalog,
-    maxPop,
-    allowed,
-    userVec,
-    hasTaste,
-    kind: input.kind,
-    filterGenre,
-    limit,
-    params,
-  });
+  return finishRanking(opened, collab, maxCollab);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -273,21 +273,49 @@ export function itemHasGenre(genres: GenreWeights, genre: string): boolean {
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
-export function recommend(input: RecommendInput): RecommendResult {
+/** A ranking request made ready: parameters, the user's taste, the catalog and what is allowed. */
+export interface OpenRanking {
+  kind: 'track' | 'artist';
+  params: RankingParams;
+  limit: number;
+  userVec: Float64Array | undefined;
+  hasTaste: boolean;
+  /** The user's own items of the kind. */
+  own: Readonly<Record<string, number>>;
+  filterGenre: string | undefined;
+  /** Catalog items (popular in genre) and their max popularity. */
+  catalog: ReadonlyMap<string, CandidateItem>;
+  maxPop: number;
+  allowed: (id: string) => boolean;
+}
+
+/**
+ * The steps `recommend` and the read-time `rankCandidates` share before their collaborative part;
+ * `exclude` receives the user's own items of the kind. An unknown genre answers at once.
+ */
+export function openRanking(input: {
+  profile?: Pick<Profile, 'genres' | 'topArtists' | 'topTracks'> | undefined;
+  kind: 'track' | 'artist';
+  catalog?: readonly CandidateItem[] | undefined;
+  genre?: string | undefined;
+  limit?: number | undefined;
+  params?: Partial<RankingParams> | undefined;
+  exclude: (own: Readonly<Record<string, number>>) => ReadonlySet<string>;
+}): OpenRanking | { answer: RecommendResult } {
   const params: RankingParams = { ...DEFAULT_RANKING, ...input.params };
   const limit = Math.max(0, Math.floor(input.limit ?? 20));
   const profile = input.profile;
   const userVec = profile ? genreVector(profile.genres) : undefined;
   const hasTaste = userVec?.some((x) => x > 0) === true;
   const own = profile ? (input.kind === 'track' ? profile.topTracks : profile.topArtists) : {};
-  const exclude = input.exclude ?? new Set(Object.keys(own));
+  const exclude = input.exclude(own);
 
   const filterGenre = input.genre === undefined ? undefined : tagToGenre(input.genre);
-  if (filterGenre === null) return { items: [], strategy: hasTaste ? 'genre' : 'popular' };
+  if (filterGenre === null) return { answer: { items: [], strategy: hasTaste ? 'genre' : 'popular' } };
 
   const catalog = new Map<string, CandidateItem>();
   let maxPop = 0;
-  for (const c of input.candidates ?? []) {
+  for (const c of input.catalog ?? []) {
     catalog.set(c.id, c);
     if (c.popularity > maxPop) maxPop = c.popularity;
   }
@@ -297,6 +325,17 @@ export function recommend(input: RecommendInput): RecommendResult {
     const c = catalog.get(id);
     return c !== undefined && itemHasGenre(c.genres, filterGenre);
   };
+  return { kind: input.kind, params, limit, userVec, hasTaste, own, filterGenre, catalog, maxPop, allowed };
+}
+
+export function recommend(input: RecommendInput): RecommendResult {
+  const opened = openRanking({
+    ...input,
+    catalog: input.candidates,
+    exclude: (own) => input.exclude ?? new Set(Object.keys(own)),
+  });
+  if ('answer' in opened) return opened.answer;
+  const { params, own, allowed } = opened;
 
   const collab = scoreCandidates(input.neighbors ?? [], {
     ...params,
@@ -332,56 +371,20 @@ export function recommend(input: RecommendInput): RecommendResult {
     for (const c of collab.values()) if (c.score > maxCollab) maxCollab = c.score;
   }
 
-  return finishRanking({
-    collab,
-    maxCollab,
-    catalog,
-    maxPop,
-    allowed,
-    userVec,
-    hasTaste,
-    kind: input.kind,
-    filterGenre,
-    limit,
-    params,
-  });
-}
-
-/** What `finishRanking` needs: the collaborative scores and the request's filters. */
-export interface RankingTail {
-  /** Collaborative scores (already blended with item/content scores), and their max. */
-  collab: Map<string, CollaborativeScore>;
-  maxCollab: number;
-  /** Catalog items (popular in genre) and their max popularity. */
-  catalog: ReadonlyMap<string, CandidateItem>;
-  maxPop: number;
-  allowed: (id: string) => boolean;
-  userVec: Float64Array | undefined;
-  hasTaste: boolean;
-  kind: 'track' | 'artist';
-  filterGenre: string | undefined;
-  limit: number;
-  params: RankingParams;
+  return finishRanking(opened, collab, maxCollab);
 }
 
 /**
  * The ranking after its collaborative part — genre match, the λ/μ blend, reasons, the 'genre' and
  * 'popular' fallbacks, ties by id — shared by `recommend` and the read-time `rankCandidates`, so
- * the two cannot drift.
+ * the two cannot drift. `collab`: the collaborative scores (already blended with the item and
+ * content scores) and their max.
  */
-export function finishRanking({
-  collab,
-  maxCollab,
-  catalog,
-  maxPop,
-  allowed,
-  userVec,
-  hasTaste,
-  kind,
-  filterGenre,
-  limit,
-  params,
-}: RankingTail): RecommendResult {
+export function finishRanking(
+  { kind, params, limit, userVec, hasTaste, filterGenre, catalog, maxPop, allowed }: OpenRanking,
+  collab: Map<string, CollaborativeScore>,
+  maxCollab: number,
+): RecommendResult {
   // User's top genres (for "because you play a lot of X").
   const topUserGenres = new Set<string>();
   if (hasTaste) {
