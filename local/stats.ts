@@ -9,10 +9,10 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Consumer, Kafka } from 'kafkajs';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { type CatalogItem, getCatalogItems, RequestCounter, type Stores } from '../shared/adapters/dynamodb.ts';
 import { createDocumentClient } from '../shared/adapters/dynamodb-client.ts';
-import { DeadLetterV1, LISTEN_EVENT_TYPES, ListenEventV1 } from '../shared/domain/events.ts';
+import { DeadLetterV1, ListenEventV1, StreamQuery } from '../shared/domain/events.ts';
 import { dashboardRoutes as dashboardApiRoutes, type FunctionName, type ResolvedTopology } from '../shared/topology.ts';
 import type { ExtraRoute } from './runtime/http-api.ts';
 import type { EventSourceMapping } from './runtime/kafka-esm.ts';
@@ -72,16 +72,6 @@ const RATE_WINDOW_S = 60;
 const STATS_PATH = dashboardApiRoutes[0].path;
 const STREAM_PATH = dashboardApiRoutes[1].path;
 const MAX_RECENT = 20;
-
-const StreamQuery = z.strictObject({
-  since: z.coerce.number().int('must be an integer').min(0, 'must be at least 0').default(0),
-  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(500).default(100),
-  genre: z.string().max(64).optional(),
-  platform: z.string().max(64).optional(),
-  country: z.string().max(2).optional(),
-  type: z.enum(LISTEN_EVENT_TYPES).optional(),
-  user: z.string().max(128).optional(),
-});
 
 interface CatalogEntry {
   item: CatalogItem | undefined;

@@ -15,10 +15,10 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { type _Object, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { type CatalogItem, getCatalogItems, storesFromEnv, trackItemId } from '../../shared/adapters/dynamodb.ts';
 import { hourPartition } from '../../shared/domain/archive.ts';
-import { LISTEN_EVENT_TYPES } from '../../shared/domain/events.ts';
+import { StreamQuery } from '../../shared/domain/events.ts';
 import { HttpError, type HttpResult, json, parseQuery } from '../../shared/handlers/http.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';
 import { dashboardRoutes, type FunctionName, topicEnvVar, triggers } from '../../shared/topology.ts';
@@ -30,16 +30,6 @@ export const STREAM_TTL_MS = 5_000;
 /** Newest archive objects read per refresh (each holds one batch of one partition). */
 const OBJECTS_PER_REFRESH = 6;
 const WINDOW_MINUTES = 15;
-
-const StreamQuery = z.strictObject({
-  since: z.coerce.number().int('must be an integer').min(0, 'must be at least 0').default(0),
-  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(500).default(100),
-  genre: z.string().max(64).optional(),
-  platform: z.string().max(64).optional(),
-  country: z.string().max(2).optional(),
-  type: z.enum(LISTEN_EVENT_TYPES).optional(),
-  user: z.string().max(128).optional(),
-});
 
 export interface CloudStreamEvent {
   seq: number;

@@ -226,6 +226,17 @@ export function isNewer(incoming: { updatedAt: number }, existing: { updatedAt: 
   return existing === undefined || incoming.updatedAt > existing.updatedAt;
 }
 
+/** GET /api/stream's query (the dashboard's live stream, served locally and in the cloud alike). */
+export const StreamQuery = z.strictObject({
+  since: z.coerce.number().int('must be an integer').min(0, 'must be at least 0').default(0),
+  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(500).default(100),
+  genre: z.string().max(64).optional(),
+  platform: z.string().max(64).optional(),
+  country: z.string().max(2).optional(),
+  type: z.enum(LISTEN_EVENT_TYPES).optional(),
+  user: z.string().max(128).optional(),
+});
+
 // ---------------------------------------------------------------------------------------------
 // Profile updates and dead letters
 
