@@ -4,12 +4,13 @@
  * Update (grow, re-configure), a refused shrink, Delete. Only the auth differs from the cloud
  * (KAFKA_AUTH=none instead of MSK IAM); the replication factor is explicit, 1 on one broker.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { type Admin, ConfigResourceTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { handler, type TopicProvisionerProps } from '../../cdk/custom-resources/topic-provisioner.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
-import { testPrefix } from '../support/infra.ts';
+import { eventually, testPrefix } from '../support/infra.ts';
 
 const CLUSTER_ARN =
   'arn:aws:kafka:us-east-1:000000000000:cluster/tunestream-test/00000000-0000-0000-0000-000000000000-1';
@@ -121,9 +122,18 @@ describe('topic provisioner handler on the real broker', () => {
       [name('b')]: { partitions: 1, replicas: 1, retentionMs: 7_200_000 },
       [name('c')]: { partitions: 2, replicas: 1, retentionMs: 60_000 },
     };
-    expect(await describeTopics([name('a'), name('b'), name('c')])).toEqual(expected);
+    // A config change reaches DescribeConfigs a moment after AlterConfigs returns (seen once in CI).
+    const settled = () =>
+      eventually(
+        async () => {
+          const got = await describeTopics([name('a'), name('b'), name('c')]);
+          return isDeepStrictEqual(got, expected) ? got : undefined;
+        },
+        { what: 'topics as desired', timeoutMs: 10_000 },
+      );
+    expect(await settled()).toEqual(expected);
     await handler(cfnEvent('Update', desired));
-    expect(await describeTopics([name('a'), name('b'), name('c')])).toEqual(expected);
+    expect(await settled()).toEqual(expected);
   });
 
   it('refuses to shrink a topic (the deployment fails with the reason)', async () => {
