@@ -10,8 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { z } from 'zod';
-import { type CatalogItem, getCatalogItems, RequestCounter, type Stores } from '../shared/adapters/dynamodb.ts';
-import { createDocumentClient } from '../shared/adapters/dynamodb-client.ts';
+import { type CatalogItem, createStores, getCatalogItems, type Stores } from '../shared/adapters/dynamodb.ts';
 import { DeadLetterV1, ListenEventV1, StreamQuery } from '../shared/domain/events.ts';
 import { dashboardRoutes as dashboardApiRoutes, type FunctionName, type ResolvedTopology } from '../shared/topology.ts';
 import type { ExtraRoute } from './runtime/http-api.ts';
@@ -83,14 +82,10 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
   const capacity = opts.capacity ?? 2000;
   const genreWindowMs = opts.genreWindowMs ?? 15 * 60_000;
   const { topicNames } = opts.topology;
-  const stores: Stores = {
-    client: createDocumentClient({
-      endpoint: opts.dynamodbEndpoint,
-      region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1',
-    }),
-    tableNames: opts.topology.tableNames,
-    counter: new RequestCounter(),
-  };
+  const stores: Stores = createStores(
+    { endpoint: opts.dynamodbEndpoint, region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1' },
+    opts.topology.tableNames,
+  );
 
   const ring: StreamEvent[] = [];
   let seq = 0;

@@ -4,6 +4,7 @@
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoWire } from './dynamodb-wire.ts';
 
 export interface DynamoConnection {
   endpoint?: string;
@@ -39,5 +40,15 @@ export function createDocumentClient(conn: DynamoConnection): DynamoDBDocumentCl
   return DynamoDBDocumentClient.from(createDynamoClient(conn), {
     marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
     unmarshallOptions: { wrapNumbers: false },
+  });
+}
+
+/** The hot paths' signed JSON client (dynamodb-wire.ts), with the SDK client's credential chain. */
+export function createDynamoWire(conn: DynamoConnection, client: DynamoDBDocumentClient): DynamoWire {
+  return new DynamoWire({
+    ...(conn.endpoint ? { endpoint: conn.endpoint } : {}),
+    region: conn.region,
+    credentials: client.config.credentials,
+    maxAttempts: 8,
   });
 }

@@ -3,15 +3,8 @@
  * is a thin mapping between domain objects and items; all conditional logic that makes writes
  * idempotent and order-tolerant is here, next to the expressions that enforce it.
  */
+import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  type AttributeValue,
-  BatchExecuteStatementCommand,
-  ConditionalCheckFailedException,
-} from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  type BatchWriteCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -19,7 +12,7 @@ import {
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { convertToAttr } from '@aws-sdk/util-dynamodb';
+import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { PackedCounts, PackedList } from '../domain/item-model.ts';
 import {
   decodeNeighborListState,
@@ -29,7 +22,13 @@ import {
 import type { Profile } from '../domain/profile.ts';
 import { decodeProfileState, encodeProfileState } from '../domain/profile-codec.ts';
 import { type TableKey, tableEnvVar } from '../topology.ts';
-import { createDocumentClient, dynamoConnectionFromEnv } from './dynamodb-client.ts';
+import {
+  createDocumentClient,
+  createDynamoWire,
+  type DynamoConnection,
+  dynamoConnectionFromEnv,
+} from './dynamodb-client.ts';
+import { type DynamoWire, itemFromWire, itemToWire, toWire } from './dynamodb-wire.ts';
 
 /**
  * Counts every request and unit consumed, for benchmarks and logs. `reads` / `writes` are HTTP
@@ -50,6 +49,8 @@ export class RequestCounter {
 
 export interface Stores {
   client: DynamoDBDocumentClient;
+  /** The hot paths' requests (dynamodb-wire.ts); everything else goes through `client`. */
+  wire: DynamoWire;
   tableNames: Record<TableKey, string>;
   counter: RequestCounter;
 }
@@ -65,9 +66,15 @@ export function storesFromEnv(env: Record<string, string | undefined> = process.
       if (!name) throw new Error(`${tableEnvVar(key)} is not set`);
       tableNames[key] = name;
     }
-    cached = { client: createDocumentClient(dynamoConnectionFromEnv(env)), tableNames, counter: new RequestCounter() };
+    cached = createStores(dynamoConnectionFromEnv(env), tableNames);
   }
   return cached;
+}
+
+/** Stores on a connection: the SDK client, the hot paths' wire client (same credentials), a counter. */
+export function createStores(conn: DynamoConnection, tableNames: Record<TableKey, string>): Stores {
+  const client = createDocumentClient(conn);
+  return { client, wire: createDynamoWire(conn, client), tableNames, counter: new RequestCounter() };
 }
 
 /** For tests that switch environments within one process. */
@@ -88,6 +95,23 @@ function sanitizeScores(m: Record<string, number>): Record<string, number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A JS object as the wire's item (binary as base64). */
+function wireItem(item: Record<string, unknown>): Record<string, unknown> {
+  return itemToWire(marshall(item, MARSHALL));
+}
+
+/** The wire's item as a JS object (binary as Uint8Array, numbers as numbers). */
+function jsItem(item: Record<string, Record<string, unknown>>): Record<string, unknown> {
+  return unmarshall(itemFromWire(item), { wrapNumbers: false });
+}
+
+type WireItem = Record<string, Record<string, unknown>>;
+interface WireBatchGetOutput {
+  Responses?: Record<string, WireItem[]>;
+  UnprocessedKeys?: Record<string, { Keys: WireItem[] }>;
+  ConsumedCapacity?: { CapacityUnits?: number }[];
+}
+
 async function batchGet<T>(
   s: Stores,
   table: string,
@@ -105,22 +129,21 @@ async function batchGet<T>(
       }
     : {};
   for (let i = 0; i < unique.length; i += 100) {
-    let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((id) => ({ [keyName]: id }));
+    let keys: WireItem[] | undefined = unique.slice(i, i + 100).map((id) => ({ [keyName]: { S: id } }));
     for (let attempt = 0; keys && keys.length > 0; attempt++) {
       if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-      const res = await s.client.send(
-        new BatchGetCommand({
-          RequestItems: { [table]: { Keys: keys, ConsistentRead: consistent, ...projection } },
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
+      const res: WireBatchGetOutput = await s.wire.call<WireBatchGetOutput>('BatchGetItem', {
+        RequestItems: { [table]: { Keys: keys, ConsistentRead: consistent, ...projection } },
+        ReturnConsumedCapacity: 'TOTAL',
+      });
       s.counter.reads++;
       s.counter.readUnits += res.ConsumedCapacity?.reduce((a, c) => a + (c.CapacityUnits ?? 0), 0) ?? 0;
-      for (const item of res.Responses?.[table] ?? []) {
+      for (const raw of res.Responses?.[table] ?? []) {
         s.counter.itemsRead++;
+        const item = jsItem(raw);
         out.set(item[keyName] as string, item as T);
       }
-      keys = res.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
+      keys = res.UnprocessedKeys?.[table]?.Keys;
     }
   }
   return out;
@@ -287,11 +310,12 @@ async function executeConditionalBatch(
           throw new Error(`conditional writes still throttled after ${attempt} attempts (${pending.length} items)`);
         }
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random()));
-        const res = await s.client.send(
-          new BatchExecuteStatementCommand({
-            Statements: pending.map((p) => ({ Statement: p.statement, Parameters: p.parameters })),
+        const res = await s.wire.call<{ Responses?: { Error?: { Code?: string; Message?: string } }[] }>(
+          'BatchExecuteStatement',
+          {
+            Statements: pending.map((p) => ({ Statement: p.statement, Parameters: p.parameters.map(toWire) })),
             ReturnConsumedCapacity: 'TOTAL',
-          }),
+          },
         );
         s.counter.writes++;
         const retry: ConditionalStatement[] = [];
@@ -620,27 +644,31 @@ export async function getProfileAndCandidates(
 ): Promise<{ profile?: Profile; candidates?: Uint8Array }> {
   const profiles = s.tableNames.profiles;
   const candidates = s.tableNames.candidates;
-  let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
-    [profiles]: { Keys: [{ userId }] },
-    [candidates]: { Keys: [{ userId }] },
+  let request: Record<string, { Keys: WireItem[] }> | undefined = {
+    [profiles]: { Keys: [{ userId: { S: userId } }] },
+    [candidates]: { Keys: [{ userId: { S: userId } }] },
   };
   const out: { profile?: Profile; candidates?: Uint8Array } = {};
   for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
     if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-    const res = await s.client.send(new BatchGetCommand({ RequestItems: request, ReturnConsumedCapacity: 'TOTAL' }));
+    const res: WireBatchGetOutput = await s.wire.call<WireBatchGetOutput>('BatchGetItem', {
+      RequestItems: request,
+      ReturnConsumedCapacity: 'TOTAL',
+    });
     s.counter.reads++;
     s.counter.readUnits += res.ConsumedCapacity?.reduce((a, c) => a + (c.CapacityUnits ?? 0), 0) ?? 0;
     const p = res.Responses?.[profiles]?.[0];
     if (p) {
       s.counter.itemsRead++;
-      out.profile = profileFromItem(p);
+      out.profile = profileFromItem(jsItem(p));
     }
     const c = res.Responses?.[candidates]?.[0];
     if (c) {
       s.counter.itemsRead++;
-      if (c.state instanceof Uint8Array) out.candidates = c.state;
+      const state = jsItem(c).state;
+      if (state instanceof Uint8Array) out.candidates = state;
     }
-    request = res.UnprocessedKeys as typeof request;
+    request = res.UnprocessedKeys;
   }
   return out;
 }
@@ -665,21 +693,23 @@ export interface IndexEntry {
 /** Every entry of one cell (paginated Query). */
 export async function queryCell(s: Stores, cell: string): Promise<IndexEntry[]> {
   const out: IndexEntry[] = [];
-  let start: Record<string, unknown> | undefined;
+  let start: WireItem | undefined;
   do {
-    const res = await s.client.send(
-      new QueryCommand({
-        TableName: s.tableNames.neighborIndex,
-        KeyConditionExpression: '#c = :c',
-        ExpressionAttributeNames: { '#c': 'cell' },
-        ExpressionAttributeValues: { ':c': cell },
-        ExclusiveStartKey: start,
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
+    const res = await s.wire.call<{
+      Items?: WireItem[];
+      LastEvaluatedKey?: WireItem;
+      ConsumedCapacity?: { CapacityUnits?: number };
+    }>('Query', {
+      TableName: s.tableNames.neighborIndex,
+      KeyConditionExpression: '#c = :c',
+      ExpressionAttributeNames: { '#c': 'cell' },
+      ExpressionAttributeValues: { ':c': { S: cell } },
+      ...(start ? { ExclusiveStartKey: start } : {}),
+      ReturnConsumedCapacity: 'TOTAL',
+    });
     s.counter.reads++;
     s.counter.readUnits += res.ConsumedCapacity?.CapacityUnits ?? 0;
-    for (const item of res.Items ?? []) out.push(item as IndexEntry);
+    for (const item of res.Items ?? []) out.push(jsItem(item) as unknown as IndexEntry);
     s.counter.itemsRead += res.Items?.length ?? 0;
     start = res.LastEvaluatedKey;
   } while (start);
@@ -729,23 +759,26 @@ function requestWriteUnits(r: WriteRequest): number {
 
 /** Unconditional puts/deletes, 25 per BatchWriteItem, unprocessed items resent with backoff. */
 async function batchWrite(s: Stores, table: string, requests: readonly WriteRequest[]): Promise<void> {
+  const toWireRequest = (r: WriteRequest) =>
+    'PutRequest' in r
+      ? { PutRequest: { Item: wireItem(r.PutRequest.Item as Record<string, unknown>) } }
+      : { DeleteRequest: { Key: wireItem(r.DeleteRequest.Key as Record<string, unknown>) } };
   for (let i = 0; i < requests.length; i += 25) {
-    let pending: WriteRequest[] | undefined = requests.slice(i, i + 25);
+    const chunk = requests.slice(i, i + 25);
+    let pending: unknown[] | undefined = chunk.map(toWireRequest);
     for (let attempt = 0; pending && pending.length > 0; attempt++) {
       if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-      const res: BatchWriteCommandOutput = await s.client.send(
-        new BatchWriteCommand({ RequestItems: { [table]: pending } }),
-      );
+      const res: { UnprocessedItems?: Record<string, unknown[]> } = await s.wire.call('BatchWriteItem', {
+        RequestItems: { [table]: pending },
+      });
       s.counter.writes++;
-      const unprocessed: Set<WriteRequest> = new Set(
-        (res.UnprocessedItems?.[table] as WriteRequest[] | undefined) ?? [],
-      );
-      // Unprocessed entries come back as new objects: count what was sent minus how many returned.
-      const done = pending.length - unprocessed.size;
+      const unprocessed: unknown[] = res.UnprocessedItems?.[table] ?? [];
+      const done = pending.length - unprocessed.length;
       s.counter.itemsWritten += done;
-      if (unprocessed.size === 0) for (const r of pending) s.counter.writeUnits += requestWriteUnits(r);
+      if (attempt === 0 && unprocessed.length === 0)
+        for (const r of chunk) s.counter.writeUnits += requestWriteUnits(r);
       else s.counter.writeUnits += done; // rare (throttling): approximate
-      pending = unprocessed.size > 0 ? [...unprocessed] : undefined;
+      pending = unprocessed.length > 0 ? unprocessed : undefined;
     }
   }
 }

@@ -11,6 +11,7 @@ import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createStores,
   getNeighborList,
   getProfiles,
   type NeighborList,
@@ -18,10 +19,8 @@ import {
   putNeighborList,
   putNeighborLists,
   putProfilesIfUnchanged,
-  RequestCounter,
   type Stores,
 } from '../../shared/adapters/dynamodb.ts';
-import { createDocumentClient } from '../../shared/adapters/dynamodb-client.ts';
 import { applyRecords, emptyProfile, type Profile } from '../../shared/domain/profile.ts';
 import { encodeProfileState } from '../../shared/domain/profile-codec.ts';
 import { provisionedTestEnv, REGION, type TestEnv } from '../support/infra.ts';
@@ -103,11 +102,7 @@ async function statementThrottlingProxy(target: string) {
 describe('batched conditional profile writes', () => {
   let t: TestEnv;
   let stores: Stores;
-  const storesAt = (endpoint: string): Stores => ({
-    client: createDocumentClient({ endpoint, region: REGION }),
-    tableNames: t.topology.tableNames,
-    counter: new RequestCounter(),
-  });
+  const storesAt = (endpoint: string): Stores => createStores({ endpoint, region: REGION }, t.topology.tableNames);
 
   beforeAll(async () => {
     t = await provisionedTestEnv('profile-store');

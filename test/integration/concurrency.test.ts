@@ -10,9 +10,9 @@ import { applyFunctionEnv } from '../../local/runtime/functions.ts';
 import { buildMskEvent, type MskRecord } from '../../local/runtime/msk-event.ts';
 import {
   artistItemId,
+  createStores,
   getProfile,
   putCatalogItemIfNewer,
-  RequestCounter,
   type Stores,
 } from '../../shared/adapters/dynamodb.ts';
 import type { ListenEventV1 } from '../../shared/domain/events.ts';
@@ -50,7 +50,7 @@ describe('concurrent writers on one profile', () => {
   beforeAll(async () => {
     t = await provisionedTestEnv('concurrency');
     applyFunctionEnv(t.env);
-    stores = { client: t.documentClient(), tableNames: t.topology.tableNames, counter: new RequestCounter() };
+    stores = createStores({ endpoint: t.dynamodbEndpoint, region: 'us-east-1' }, t.topology.tableNames);
     for (const [id, genres] of Object.entries(ARTISTS)) {
       await putCatalogItemIfNewer(stores, {
         itemId: artistItemId(id),

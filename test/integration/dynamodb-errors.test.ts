@@ -11,7 +11,7 @@ import type { MSKEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyFunctionEnv } from '../../local/runtime/functions.ts';
 import { buildMskEvent } from '../../local/runtime/msk-event.ts';
-import { getProfile, RequestCounter, resetStores } from '../../shared/adapters/dynamodb.ts';
+import { createStores, getProfile, resetStores } from '../../shared/adapters/dynamodb.ts';
 import { tableEnvVar } from '../../shared/topology.ts';
 import { provisionedTestEnv } from '../support/infra.ts';
 
@@ -95,10 +95,7 @@ describe('DynamoDB errors in the triggers', () => {
     });
   };
   const readProfile = (userId: string) =>
-    getProfile(
-      { client: t.documentClient(), tableNames: t.topology.tableNames, counter: new RequestCounter() },
-      userId,
-    );
+    getProfile(createStores({ endpoint: t.dynamodbEndpoint, region: 'us-east-1' }, t.topology.tableNames), userId);
 
   beforeAll(async () => {
     t = await provisionedTestEnv('ddb-errors');

@@ -7,7 +7,7 @@ import type { MSKEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyFunctionEnv } from '../../local/runtime/functions.ts';
 import { buildMskEvent } from '../../local/runtime/msk-event.ts';
-import { getNeighborList, RequestCounter, resetStores, type Stores } from '../../shared/adapters/dynamodb.ts';
+import { createStores, getNeighborList, resetStores, type Stores } from '../../shared/adapters/dynamodb.ts';
 import type { ProfileUpdateV1 } from '../../shared/domain/events.ts';
 import { provisionedTestEnv, type TestEnv } from '../support/infra.ts';
 
@@ -48,7 +48,7 @@ describe('neighbour updater cell cache', () => {
     applyFunctionEnv({ ...t.env, NEIGHBOR_REVERSE_UPDATES: '0', NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: '1' });
     resetStores();
     handler = await import('../../functions/neighbor-updater/handler.ts');
-    stores = { client: t.documentClient(), tableNames: t.topology.tableNames, counter: new RequestCounter() };
+    stores = createStores({ endpoint: t.dynamodbEndpoint, region: 'us-east-1' }, t.topology.tableNames);
   });
 
   it('serves a cached cell with the users this container wrote into it since', async () => {

@@ -15,13 +15,12 @@ import { catalogItemsOf } from '../../functions/catalog-updater/handler.ts';
 import { provisionTopology } from '../../local/infra/index.ts';
 import {
   artistItemId,
+  createStores,
   getCatalogItems,
   getProfiles,
   putCatalogItemIfNewer,
-  RequestCounter,
   type Stores,
 } from '../../shared/adapters/dynamodb.ts';
-import { createDocumentClient } from '../../shared/adapters/dynamodb-client.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
 import type { ListenEventV1 } from '../../shared/domain/events.ts';
 import { DAY_MS } from '../../shared/domain/profile.ts';
@@ -75,11 +74,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     `seed ${seed}, prefix ${prefix}: ${opts.events} events, ${users} users, ${opts.kills} kills, ${opts.redeliveries} redeliveries`,
   );
   const topology = await provisionTopology(opts, prefix, 'us-east-1');
-  const stores: Stores = {
-    client: createDocumentClient({ endpoint: opts.dynamodbEndpoint, region: 'us-east-1' }),
-    tableNames: topology.tableNames,
-    counter: new RequestCounter(),
-  };
+  const stores: Stores = createStores({ endpoint: opts.dynamodbEndpoint, region: 'us-east-1' }, topology.tableNames);
   const work = generateWorkload({ events: opts.events, users, seed });
 
   // Catalog first, so every genre lookup (pipeline and reference alike) sees the same data.

@@ -10,8 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
 import { startLocalPipeline, waitUntilDrained } from '../../local/pipeline.ts';
-import { RequestCounter, type Stores } from '../../shared/adapters/dynamodb.ts';
-import { createDocumentClient } from '../../shared/adapters/dynamodb-client.ts';
+import { createStores, type Stores } from '../../shared/adapters/dynamodb.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
 import type { ListenEventV1 } from '../../shared/domain/events.ts';
 import { triggers } from '../../shared/topology.ts';
@@ -122,11 +121,7 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
       }),
     );
     const querySeconds = (performance.now() - queried) / 1000;
-    const stores: Stores = {
-      client: createDocumentClient({ endpoint: infra.dynamodbEndpoint, region: 'us-east-1' }),
-      tableNames: topology.tableNames,
-      counter: new RequestCounter(),
-    };
+    const stores: Stores = createStores({ endpoint: infra.dynamodbEndpoint, region: 'us-east-1' }, topology.tableNames);
     const itemSizes = await itemSizeReport(stores);
     stores.client.destroy();
     return {

@@ -11,8 +11,7 @@ import { parseArgs } from 'node:util';
 import { catalogItemsOf } from '../../functions/catalog-updater/handler.ts';
 import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
 import { startLocalPipeline } from '../../local/pipeline.ts';
-import { putCatalogItemIfNewer, RequestCounter } from '../../shared/adapters/dynamodb.ts';
-import { createDocumentClient } from '../../shared/adapters/dynamodb-client.ts';
+import { createStores, putCatalogItemIfNewer } from '../../shared/adapters/dynamodb.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
 import { generateWorkload } from '../chaos/workload.ts';
 
@@ -70,11 +69,7 @@ onShutdown(async () => {
 const topology = await provisionTopology(infra, `soak${randomBytes(3).toString('hex')}-`);
 const total = Math.ceil(rate * minutes * 60);
 const work = generateWorkload({ events: total, users: 5000, seed: 1122, duplicateRate: 0.01 });
-const stores = {
-  client: createDocumentClient({ endpoint: infra.dynamodbEndpoint, region: 'us-east-1' }),
-  tableNames: topology.tableNames,
-  counter: new RequestCounter(),
-};
+const stores = createStores({ endpoint: infra.dynamodbEndpoint, region: 'us-east-1' }, topology.tableNames);
 for (const a of work.artists) {
   for (const item of catalogItemsOf({
     artistId: a.artistId,
