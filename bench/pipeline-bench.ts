@@ -247,10 +247,31 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
         dynamodbLocalCpuMsPerRec: jvmMs / n,
       });
     }
+    // The handler alone in its own process, one request at a time, as a Lambda container runs it,
+    // interleaved with its BatchGet alone (wire and SDK) and a trivial HTTP round trip.
+    log('api: the read-api handler alone (own process, sequential)…');
+    const handlerScript = fileURLToPath(new URL('./api-handler.ts', import.meta.url));
+    const { stdout: handlerOut } = await promisify(execFile)(
+      process.execPath,
+      [
+        ...(process.env.BENCH_API_CPU_PROFILE
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_API_CPU_PROFILE}`, '--cpu-prof-interval=200']
+          : []),
+        '--import',
+        'tsx',
+        handlerScript,
+        String(world.users.length),
+        String(q ? 500 : 1000),
+        String(q ? 3 : 5),
+      ],
+      { maxBuffer: 1 << 20 },
+    );
+    const handlerOnly = JSON.parse(handlerOut.trim().split('\n').at(-1)!) as Record<string, unknown>;
     return {
       ratePerSec: rate,
       seconds,
       runs,
+      handlerOnly,
       p50Ms: median(results.map((x) => x.p50)),
       p99Ms: median(results.map((x) => x.p99)),
       readRequestsPerRecommendation: median(results.map((x) => x.readsPerRec)),

@@ -1,0 +1,131 @@
+/**
+ * Child process for the api benchmark: the read-api handler alone, as a Lambda container runs it —
+ * one request at a time, the exact API Gateway 2.0 event (built before the clock starts: API
+ * Gateway's work, not the function's), the real DynamoDB Local — with nothing else in the process
+ * (no HTTP server, no pipeline, no load generator). Its CPU per request is what Lambda bills and
+ * what the "serving CPU" goal means; the autocannon runs measure the whole local runtime instead.
+ *
+ * Interleaved with the handler, in the same process and rounds (so under the same machine load):
+ * - the recommendation's one BatchGet alone, through the wire client the handler uses and through
+ *   the SDK's DocumentClient (the former path), to show what the request itself costs;
+ * - a keep-alive HTTP round trip to a trivial Node server in another process: the floor any
+ *   handler making one network request pays on this machine (its syscalls are expensive here).
+ *
+ * argv: users count rounds; env: the functions' env (tables, endpoint). Prints JSON.
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { buildHttpApiEvent } from '../local/runtime/apigw-v2.ts';
+import { createLambdaContext } from '../local/runtime/lambda-context.ts';
+import { storesFromEnv } from '../shared/adapters/dynamodb.ts';
+
+const [usersArg, countArg, roundsArg] = process.argv.slice(2);
+const users = Number(usersArg);
+const count = Number(countArg);
+const rounds = Number(roundsArg ?? 3);
+
+const { handler } = await import('../functions/read-api/handler.ts');
+const route = { method: 'GET', path: '/users/{userId}/recommendations', function: 'read-api' as const };
+const userOf = (i: number) => `u${(i * 7919) % users}`;
+const events: APIGatewayProxyEventV2[] = Array.from({ length: count }, (_, i) =>
+  buildHttpApiEvent(
+    {
+      method: 'GET',
+      url: `/users/${userOf(i)}/recommendations`,
+      rawHeaders: ['host', 'localhost', 'user-agent', 'bench'],
+      body: Buffer.alloc(0),
+      sourceIp: '127.0.0.1',
+      protocol: 'HTTP/1.1',
+    },
+    route,
+    { userId: userOf(i) },
+    { accountId: '000000000000', apiId: 'local', stage: '$default' },
+  ),
+);
+
+const stores = storesFromEnv();
+const { profiles, candidates } = stores.tableNames;
+const keysOf = (i: number) => ({
+  [profiles]: { Keys: [{ userId: userOf(i) }] },
+  [candidates]: { Keys: [{ userId: userOf(i) }] },
+});
+
+const server = spawn(
+  process.execPath,
+  [
+    '-e',
+    "require('http').createServer((q,s)=>{q.resume();q.on('end',()=>s.end('{}'))}).listen(0,'127.0.0.1',function(){console.log(this.address().port)})",
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const port = await new Promise<number>((resolve) => server.stdout!.once('data', (d) => resolve(Number(String(d)))));
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const trivialRequest = () =>
+  new Promise<void>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    });
+    req.on('error', reject);
+    req.end('{"RequestItems":{}}');
+  });
+
+let non2xx = 0;
+const kinds = {
+  handler: async (i: number) => {
+    // A fresh context per invocation, as the runtime gives (its deadline starts now).
+    const result = (await handler(events[i]!, createLambdaContext('read-api'))) as { statusCode: number };
+    if (result.statusCode < 200 || result.statusCode >= 300) non2xx++;
+  },
+  wireBatchGet: async (i: number) => {
+    await stores.wire.call('BatchGetItem', {
+      RequestItems: {
+        [profiles]: { Keys: [{ userId: { S: userOf(i) } }] },
+        [candidates]: { Keys: [{ userId: { S: userOf(i) } }] },
+      },
+    });
+  },
+  sdkBatchGet: async (i: number) => {
+    await stores.client.send(new BatchGetCommand({ RequestItems: keysOf(i) }));
+  },
+  httpFloor: async () => trivialRequest(),
+};
+type Kind = keyof typeof kinds;
+const cpu: Record<Kind, number[]> = { handler: [], wireBatchGet: [], sdkBatchGet: [], httpFloor: [] };
+const durations: number[] = [];
+
+for (const kind of Object.keys(kinds) as Kind[]) for (let i = 0; i < 200; i++) await kinds[kind](i); // warm-up
+for (let r = 0; r < rounds; r++) {
+  for (const kind of Object.keys(kinds) as Kind[]) {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now();
+      await kinds[kind](i);
+      if (kind === 'handler') durations.push(performance.now() - t0);
+    }
+    const c = process.cpuUsage(c0);
+    cpu[kind].push((c.user + c.system) / 1000 / count);
+  }
+}
+server.kill();
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+durations.sort((a, b) => a - b);
+const at = (p: number) => durations[Math.min(durations.length - 1, Math.floor((p / 100) * durations.length))]!;
+process.stdout.write(
+  `${JSON.stringify({
+    requests: count * rounds,
+    non2xx,
+    cpuMsPerRequest: median(cpu.handler),
+    wireBatchGetCpuMs: median(cpu.wireBatchGet),
+    sdkBatchGetCpuMs: median(cpu.sdkBatchGet),
+    httpFloorCpuMs: median(cpu.httpFloor),
+    byRound: cpu,
+    p50Ms: at(50),
+    p99Ms: at(99),
+  })}\n`,
+);
+process.exit(0);
