@@ -468,9 +468,11 @@ export const triggers = [
     topic: 'profileUpdates',
     consumerGroupId: 'neighbor-updater',
     batchSize: 200,
-    // Lambda's MSK default (500 ms): with the profile-updater's 0.5 s, event → neighbours fits in
-    // ~1.5 s at p50; under load batches fill by size anyway, so cell reads are still shared.
-    maxBatchingWindowSeconds: 0.5,
+    // No window (Lambda allows 0 or whole seconds; MSK's default is 500 ms): event → neighbours is
+    // the profile updater's window plus this one plus the work, and 0.5 s here kept the p99 above
+    // 1.5 s (BENCHMARKS.md, fifth round). Records that arrive while a batch runs still form the
+    // next batch, so under load cell reads are shared as before.
+    maxBatchingWindowSeconds: 0,
   },
   {
     ...triggerDefaults,
