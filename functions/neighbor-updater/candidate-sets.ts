@@ -15,6 +15,7 @@ import {
   candidatesModelKey,
   packCandidateSet,
   rankCandidates,
+  trimCandidates,
 } from '../../shared/domain/candidates.ts';
 import type { ProfileUpdateV1 } from '../../shared/domain/events.ts';
 import { decodeArtistSketch, type Neighbor } from '../../shared/domain/neighbor-index.ts';
@@ -23,6 +24,46 @@ import { type TopItems, unpackTopItems } from '../../shared/domain/top-items-cod
 
 /** Recommendations per kind whose ids key a set (`topKey`): a set whose key is unchanged is not rewritten. */
 const KEYED_TOP = 20;
+
+/**
+ * A set's item must fit one write unit (1 KB, billed by attribute names and values): the state's
+ * budget leaves room for the key and the two numbers. Long ids (a catalog of UUIDs rather than
+ * Last.fm's small numbers) get fewer candidates per kind instead of a second unit per refresh.
+ */
+const WRITE_UNIT_BYTES = 1024;
+const ITEM_OVERHEAD_BYTES = 'userId'.length + 'profileVersion'.length + 9 + 'builtAt'.length + 9 + 'state'.length;
+const MIN_CANDIDATES = 10;
+
+export function stateBudget(userId: string): number {
+  return WRITE_UNIT_BYTES - ITEM_OVERHEAD_BYTES - Buffer.byteLength(userId);
+}
+
+/**
+ * Packs the lists (16-bit scores relative to each component's max: ~30 % fewer bytes than
+ * float32, at an error ≤ 8e-6 of the max, below the API's score rounding), trimming both kinds
+ * proportionally (best kept, as `buildCandidates` keeps them) until the state fits `budget`.
+ */
+export function packWithinBudget(
+  lists: Partial<Record<CandidateKind, CandidateList>>,
+  meta: { modelId: string; builtAt: number; profileVersion: number },
+  budget: number,
+): { state: Uint8Array; lists: Partial<Record<CandidateKind, CandidateList>> } {
+  let current = lists;
+  for (;;) {
+    const state = packCandidateSet({ ...current, ...meta }, { precision: 'u16' });
+    const sizes = (['track', 'artist'] as const).map((k) => current[k]?.ids.length ?? 0);
+    if (state.byteLength <= budget || Math.max(...sizes) <= MIN_CANDIDATES) return { state, lists: current };
+    const ratio = (budget / state.byteLength) * 0.97;
+    const next: Partial<Record<CandidateKind, CandidateList>> = {};
+    for (const kind of ['track', 'artist'] as const) {
+      const list = current[kind];
+      if (!list) continue;
+      const size = Math.max(MIN_CANDIDATES, Math.min(list.ids.length - 1, Math.floor(list.ids.length * ratio)));
+      next[kind] = trimCandidates(list, size).list;
+    }
+    current = next;
+  }
+}
 
 export interface CandidateRefresh {
   update: ProfileUpdateV1;
@@ -123,13 +164,17 @@ export async function buildCandidateSets(
         size: opts.size,
       }).list;
     });
-    // 16-bit scores relative to each component's max: ~30 % fewer bytes (write units) than
-    // float32, at an error (≤ 8e-6 of the max) below the API's score rounding.
-    const state = packCandidateSet(
-      { ...lists, modelId: opts.modelKey, builtAt: opts.now, profileVersion: r.update.version },
-      { precision: 'u16' },
+    const packed = packWithinBudget(
+      lists,
+      { modelId: opts.modelKey, builtAt: opts.now, profileVersion: r.update.version },
+      stateBudget(r.update.userId),
     );
-    return { userId: r.update.userId, profileVersion: r.update.version, state, topKey: topKeyOf(lists) };
+    return {
+      userId: r.update.userId,
+      profileVersion: r.update.version,
+      state: packed.state,
+      topKey: topKeyOf(packed.lists),
+    };
   });
   return { sets, neighborsWithoutTop };
 }

@@ -146,7 +146,22 @@ export function buildCandidates(input: BuildCandidatesInput): BuildCandidatesRes
     if (full.content) full.content[p] = content!.get(id) ?? 0;
   }
 
-  if (n <= size) return { list: full, total: n, droppedBest: 0 };
+  return { ...trimCandidates(full, size, params), total: n };
+}
+
+/**
+ * The best `size` of a list, as `buildCandidates` keeps them: each component's top few first
+ * (so its maximum, the read-time normalizer, survives), then by blended score. Also used to fit a
+ * built set into a byte budget (one write unit).
+ */
+export function trimCandidates(
+  full: CandidateList,
+  size: number,
+  params: RankingParams = DEFAULT_RANKING,
+): { list: CandidateList; droppedBest: number } {
+  const ids = full.ids;
+  const n = ids.length;
+  if (n <= size) return { list: full, droppedBest: 0 };
 
   const all = Array.from({ length: n }, (_, p) => p);
   const { scores, max } = blendComponents(full, all, params);
@@ -171,7 +186,7 @@ export function buildCandidates(input: BuildCandidatesInput): BuildCandidatesRes
     }
   }
   const positions = [...kept].sort((a, b) => a - b); // id order, as `full`
-  return { list: subsetCandidates(full, positions), total: n, droppedBest };
+  return { list: subsetCandidates(full, positions), droppedBest };
 }
 
 function subsetCandidates(list: CandidateList, positions: readonly number[]): CandidateList {
