@@ -4,6 +4,7 @@
  */
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import { kafkaLogCreator } from './kafka-log.ts';
 
 export type KafkaAuth = 'none' | 'iam';
 
@@ -40,6 +41,8 @@ export function createKafka(conn: KafkaConnection, overrides: KafkaClientOverrid
     clientId: conn.clientId,
     brokers: conn.brokers,
     logLevel: logLevel.WARN,
+    // KAFKA_CLIENT_LOG_FILE (set by `npm start`): kafkajs's lines go there, expected chatter only there.
+    logCreator: kafkaLogCreator(process.env.KAFKA_CLIENT_LOG_FILE),
     retry: { initialRetryTime: 100, retries: 8 },
     ...overrides,
   };

@@ -53,7 +53,16 @@ let producerPromise: Promise<Producer> | undefined;
  * never failed inside the ingest function's 10 s timeout: the caller got a gateway timeout instead
  * of the 503 that tells it to retry. Bounded retries can duplicate a record on an ambiguous
  * failure; that is harmless here, since every event carries its eventId and the consumers drop
- * repeats (kafkajs warns about it once per producer).
+ * repeats.
+ *
+ * kafkajs warns "Limiting retries for the idempotent producer may invalidate EoS guarantees" for
+ * any idempotent producer with retries below MAX_SAFE_INTEGER (producer/index.js). The two
+ * settings that silence it are worse: unbounded retries keep a send going after `produce` has
+ * given up at its deadline — and since a send that finds its cluster disconnected reconnects it
+ * (producer/sendMessages.js), even after the dropped producer's disconnect; a non-idempotent
+ * producer loses the broker's dedup of in-session retries and, with 5 requests in flight, their
+ * order. So the warning stays, explained here, and `npm start` keeps it out of the console
+ * (shared/adapters/kafka-log.ts).
  */
 export const PRODUCER_RETRY = { initialRetryTime: 100, maxRetryTime: 1000, retries: 4 } as const;
 /** A hard ceiling on one `produce` (connect + send), whatever kafkajs's nested retries add up to. */
