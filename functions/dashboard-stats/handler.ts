@@ -16,8 +16,9 @@ import {
 import { type _Object, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { type CatalogItem, getCatalogItems, storesFromEnv, trackItemId } from '../../shared/adapters/dynamodb.ts';
+import { getCatalogItems, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
 import { hourPartition } from '../../shared/domain/archive.ts';
+import { type CatalogItem, trackItemId } from '../../shared/domain/catalog.ts';
 import { StreamQuery } from '../../shared/domain/events.ts';
 import { HttpError, type HttpResult, json, parseQuery } from '../../shared/handlers/http.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';

@@ -7,6 +7,7 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { produce } from '../../shared/adapters/kafka.ts';
+import { upsertItemId } from '../../shared/domain/catalog.ts';
 import { ArtistUpsertV1, TrackUpsertInput } from '../../shared/domain/events.ts';
 import { HttpError, type HttpResult, json, problem } from '../../shared/handlers/http.ts';
 import { readItems, validateItems } from '../../shared/handlers/ingest.ts';
@@ -32,9 +33,8 @@ export async function ingestTracks(event: APIGatewayProxyEventV2, now = Date.now
     await produce(
       topic,
       valid.map(({ item }) => {
-        const key = 'trackId' in item ? `t#${item.trackId}` : `a#${item.artistId}`;
         return {
-          key,
+          key: upsertItemId(item),
           value: JSON.stringify({ ...item, updatedAt: item.updatedAt ?? now, v: 1 }),
           headers: {
             'content-type': 'application/json',

@@ -8,7 +8,6 @@
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import {
-  type ItemKind,
   type ItemModelEntry,
   putItemModel,
   type Stores,
@@ -18,6 +17,7 @@ import {
 } from '../../shared/adapters/dynamodb.ts';
 import { produce, TRIGGER_PRODUCE_DEADLINE_MS } from '../../shared/adapters/kafka.ts';
 import { candidatesModelKey } from '../../shared/domain/candidates.ts';
+import { type ItemKind, itemKey, parseItemKey } from '../../shared/domain/catalog.ts';
 import {
   DEFAULT_ITEM_MODEL,
   type ItemModel,
@@ -51,7 +51,7 @@ function modelEntries(kind: ItemKind, model: ItemModel, modelId: string, expires
     const similar = model.similar.get(id);
     const content = model.content.get(id);
     entries.push({
-      itemId: `${kind}#${id}`,
+      itemId: itemKey(kind, id),
       listeners: model.listeners.get(id) ?? 0,
       modelId,
       expiresAt,
@@ -118,8 +118,8 @@ export async function buildItemModels(stores: Stores, now = Date.now()): Promise
   });
   const tags = new Map<ItemKind, Map<string, Record<string, number>>>(KINDS.map(({ kind }) => [kind, new Map()]));
   await scanCatalogTags(stores, ({ itemId, tags: t }) => {
-    const kind = itemId.slice(0, 1) as ItemKind;
-    tags.get(kind)?.set(itemId.slice(2), t);
+    const key = parseItemKey(itemId);
+    if (key) tags.get(key.kind)?.set(key.id, t);
   });
 
   const modelId = new Date(now).toISOString();

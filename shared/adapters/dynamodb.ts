@@ -20,6 +20,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { convertToAttr } from '@aws-sdk/util-dynamodb';
+import { type CatalogItem, type CatalogKind, genreKey, type ItemKind } from '../domain/catalog.ts';
 import type { PackedCounts, PackedList } from '../domain/item-model.ts';
 import {
   decodeNeighborListState,
@@ -812,27 +813,7 @@ async function scanAll(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Catalog: itemId `t#<trackId>` / `a#<artistId>`; GSI on genreKey `t#<genre>` + popularity.
-
-export interface CatalogItem {
-  itemId: string;
-  kind: 'track' | 'artist';
-  id: string;
-  name: string;
-  artistId?: string;
-  artistName?: string;
-  genres: Record<string, number>;
-  primaryGenre?: string;
-  genreKey?: string;
-  popularity: number;
-  durationMs?: number;
-  /** Tag → count (top tags, lower-case), where the source has tags: the item model's content lists. */
-  tags?: Record<string, number>;
-  updatedAt: number;
-}
-
-export const trackItemId = (trackId: string) => `t#${trackId}`;
-export const artistItemId = (artistId: string) => `a#${artistId}`;
+// Catalog (keys and items: shared/domain/catalog.ts); GSI on genreKey + popularity.
 
 export async function getCatalogItems(s: Stores, itemIds: readonly string[]): Promise<Map<string, CatalogItem>> {
   return batchGet<CatalogItem>(s, s.tableNames.catalog, 'itemId', itemIds, false);
@@ -851,7 +832,7 @@ export async function putCatalogItemIfNewer(s: Stores, item: CatalogItem): Promi
 /** The most popular catalog items of a kind in a genre (GSI, descending popularity). */
 export async function popularInGenre(
   s: Stores,
-  kind: 'track' | 'artist',
+  kind: CatalogKind,
   genre: string,
   limit: number,
 ): Promise<CatalogItem[]> {
@@ -860,7 +841,7 @@ export async function popularInGenre(
       TableName: s.tableNames.catalog,
       IndexName: 'by-genre-popularity',
       KeyConditionExpression: 'genreKey = :g',
-      ExpressionAttributeValues: { ':g': `${kind === 'track' ? 't' : 'a'}#${genre}` },
+      ExpressionAttributeValues: { ':g': genreKey(kind, genre) },
       ScanIndexForward: false,
       Limit: limit,
     }),
@@ -904,8 +885,6 @@ export async function scanCatalogTags(
 
 // ---------------------------------------------------------------------------------------------
 // Item model: itemId `a#<id>` / `t#<id>` (lists), `model#<k>` (manifest), `counts#<k>#<modelId>#<n>`.
-
-export type ItemKind = 'a' | 't';
 
 export interface ItemModelManifest {
   itemId: string;
