@@ -15,7 +15,7 @@ import {
   scanProfileTopItems,
   storesFromEnv,
 } from '../../shared/adapters/dynamodb.ts';
-import { produce, TRIGGER_PRODUCE_DEADLINE_MS } from '../../shared/adapters/kafka.ts';
+import { produce, TRIGGER_PRODUCE_DEADLINE_MS, topicsFromEnv } from '../../shared/adapters/kafka.ts';
 import { candidatesModelKey } from '../../shared/domain/candidates.ts';
 import { type ItemKind, itemKey, parseItemKey } from '../../shared/domain/catalog.ts';
 import {
@@ -27,7 +27,7 @@ import {
 } from '../../shared/domain/item-model.ts';
 import { DAY_MS, type Profile, profileUpdateOf } from '../../shared/domain/profile.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
-import { resolveSettings, schedules, topicEnvVar } from '../../shared/topology.ts';
+import { resolveSettings, schedules } from '../../shared/topology.ts';
 
 const FUNCTION_NAME = 'item-model-builder';
 const tools = observability(FUNCTION_NAME);
@@ -81,8 +81,7 @@ export interface BuildSummary {
  * lists (its own condition makes a repeated announcement harmless).
  */
 async function announceBuild(users: readonly Profile[], modelKey: string): Promise<number> {
-  const topic = process.env[topicEnvVar('profileUpdates')];
-  if (!topic) throw new Error(`${topicEnvVar('profileUpdates')} is not set`);
+  const topic = topicsFromEnv().profileUpdates;
   const updates = users.filter((p) => p.version > 0);
   for (let i = 0; i < updates.length; i += 1000) {
     await produce(

@@ -29,6 +29,7 @@ import {
 } from '../domain/neighbor-list-codec.ts';
 import type { Profile } from '../domain/profile.ts';
 import { decodeProfileState, encodeProfileState } from '../domain/profile-codec.ts';
+import { ConfigurationError, DataIntegrityError, ThrottledError, WriteRejectedError } from '../errors.ts';
 import { type TableKey, tableEnvVar } from '../topology.ts';
 import { createDocumentClient, dynamoConnectionFromEnv } from './dynamodb-client.ts';
 
@@ -63,7 +64,7 @@ export function storesFromEnv(env: Record<string, string | undefined> = process.
     const tableNames = {} as Record<TableKey, string>;
     for (const key of ['profiles', 'neighbors', 'neighborIndex', 'catalog', 'itemModel', 'candidates'] as TableKey[]) {
       const name = env[tableEnvVar(key)];
-      if (!name) throw new Error(`${tableEnvVar(key)} is not set`);
+      if (!name) throw new ConfigurationError(`${tableEnvVar(key)} is not set`);
       tableNames[key] = name;
     }
     cached = { client: createDocumentClient(dynamoConnectionFromEnv(env)), tableNames, counter: new RequestCounter() };
@@ -285,7 +286,9 @@ async function executeConditionalBatch(
       let pending = chunks[next++]!;
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt >= MAX_STATEMENT_ATTEMPTS) {
-          throw new Error(`conditional writes still throttled after ${attempt} attempts (${pending.length} items)`);
+          throw new ThrottledError(
+            `conditional writes still throttled after ${attempt} attempts (${pending.length} items)`,
+          );
         }
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random()));
         const res = await s.client.send(
@@ -304,7 +307,7 @@ async function executeConditionalBatch(
           if (!code) return;
           if (LOST_RACE_ERRORS.has(code)) lost.add(p.key);
           else if (RETRYABLE_STATEMENT_ERRORS.has(code)) retry.push(p);
-          else throw new Error(`conditional write of ${p.key} failed: ${code}: ${r.Error?.Message ?? ''}`);
+          else throw new WriteRejectedError(`conditional write of ${p.key} failed: ${code}: ${r.Error?.Message ?? ''}`);
         });
         pending = retry;
       }
@@ -976,7 +979,7 @@ export async function getItemModelCounts(s: Stores, kind: ItemKind, m: ItemModel
   return ids.map((id) => {
     const item = found.get(id);
     if (!item || typeof item.ids !== 'string' || !(item.counts instanceof Uint8Array))
-      throw new Error(`item model ${m.modelId}: count shard ${id} is missing`);
+      throw new DataIntegrityError(`item model ${m.modelId}: count shard ${id} is missing`);
     return { ids: item.ids, counts: item.counts };
   });
 }

@@ -5,6 +5,8 @@
 import type { MSKEvent, MSKRecord } from 'aws-lambda';
 import { type Message, Partitioners, type Producer } from 'kafkajs';
 import { type DeadLetterReason, type DeadLetterV1, deadLetterOf } from '../domain/events.ts';
+import { ConfigurationError, ProduceTimeoutError } from '../errors.ts';
+import { type TopicKey, topicEnvVar, topics } from '../topology.ts';
 import { createKafka, kafkaConnectionFromEnv } from './kafka-client.ts';
 
 export interface DecodedRecord {
@@ -74,10 +76,6 @@ export const PRODUCE_DEADLINE_MS = 5000;
  */
 export const TRIGGER_PRODUCE_DEADLINE_MS = 30_000;
 
-export class ProduceTimeoutError extends Error {
-  override name = 'ProduceTimeoutError';
-}
-
 /** The container's producer: idempotent, acks from all in-sync replicas, bounded retries. */
 export function getProducer(env: Record<string, string | undefined> = process.env): Promise<Producer> {
   if (!producerPromise) {
@@ -102,6 +100,17 @@ export function getProducer(env: Record<string, string | undefined> = process.en
     );
   }
   return producerPromise;
+}
+
+/** The physical topic names, from the env the CDK stack and the local runtime set (`resourceEnv`). */
+export function topicsFromEnv(env: Record<string, string | undefined> = process.env): Record<TopicKey, string> {
+  const names = {} as Record<TopicKey, string>;
+  for (const key of Object.keys(topics) as TopicKey[]) {
+    const name = env[topicEnvVar(key)];
+    if (!name) throw new ConfigurationError(`${topicEnvVar(key)} is not set`);
+    names[key] = name;
+  }
+  return names;
 }
 
 /** For tests and the local runtime's shutdown. */
