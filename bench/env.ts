@@ -8,6 +8,7 @@ import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type Infrastructure, provisionTopology, startInfrastructure } from '../local/infra/index.ts';
 import { applyFunctionEnv, functionEnv } from '../local/runtime/functions.ts';
 import { resetStores, type Stores, storesFromEnv } from '../shared/adapters/dynamodb.ts';
+import { artistItemId, genreKey, trackItemId } from '../shared/domain/catalog.ts';
 import { GENRES } from '../shared/domain/genres.ts';
 import type { ResolvedTopology } from '../shared/topology.ts';
 import { rng, zipf } from './lib.ts';
@@ -128,7 +129,7 @@ export async function loadCatalog(stores: Stores, world: World): Promise<void> {
     artists.set(t.artistId, t.genres);
     const primary = Object.keys(t.genres)[0]!;
     items.push({
-      itemId: `t#${t.trackId}`,
+      itemId: trackItemId(t.trackId),
       kind: 'track',
       id: t.trackId,
       name: `Track ${t.trackId}`,
@@ -136,7 +137,7 @@ export async function loadCatalog(stores: Stores, world: World): Promise<void> {
       artistName: `Artist ${t.artistId}`,
       genres: t.genres,
       primaryGenre: primary,
-      genreKey: `t#${primary}`,
+      genreKey: genreKey('track', primary),
       popularity: 1 + (Number.parseInt(t.trackId.slice(2), 10) % 100),
       updatedAt: now,
     });
@@ -144,13 +145,13 @@ export async function loadCatalog(stores: Stores, world: World): Promise<void> {
   for (const [id, genres] of artists) {
     const primary = Object.keys(genres)[0]!;
     items.push({
-      itemId: `a#${id}`,
+      itemId: artistItemId(id),
       kind: 'artist',
       id,
       name: `Artist ${id}`,
       genres,
       primaryGenre: primary,
-      genreKey: `a#${primary}`,
+      genreKey: genreKey('artist', primary),
       popularity: 50,
       updatedAt: now,
     });

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openApiRoute } from '../tools/openapi.ts';
 import { LOCAL_STACK_FILE } from '../tools/users.ts';
@@ -34,6 +34,7 @@ Environment:
   KAFKA_PORT, DYNAMODB_PORT        fixed ports for the JVMs
   LOCAL_HTTP_WORKERS               worker threads per HTTP function (default: cores − 2, at most
                                    4; 0 runs the handlers in-process)
+  KAFKA_CLIENT_LOG_FILE            where kafkajs logs (default: kafkajs.log beside the JVM logs)
   LOCAL_SCHEDULE_SECONDS           seconds between item model builds (default 60; 0 = only the
                                    one after the demo loads)
   PROFILE_HALF_LIFE_DAYS, NEIGHBORS_K, …  settings overrides (see shared/topology.ts)
@@ -69,6 +70,9 @@ async function main(): Promise<void> {
   const started = performance.now();
 
   const infra = await startInfrastructure({ log });
+  // kafkajs's lines into the log directory; the console shows them unless they are the expected
+  // warm-up chatter (shared/adapters/kafka-log.ts). Set before any client, workers inherit it.
+  process.env.KAFKA_CLIENT_LOG_FILE ??= join(infra.logDir, 'kafkajs.log');
   let stopPipeline: (() => Promise<void>) | undefined;
   onShutdown(async () => {
     await stopPipeline?.();
@@ -116,7 +120,7 @@ tunestream is running (ready in ${seconds} s)
   Kafka brokers     ${infra.kafkaBrokers.join(',')}
   DynamoDB          ${infra.dynamodbEndpoint}
   API token         ${token}
-  JVM logs          ${infra.logDir}
+  Logs              ${infra.logDir} (Kafka, DynamoDB Local, kafkajs)
 
 Try:
   curl ${h} ${url}/users/demo-ana/recommendations?limit=5

@@ -10,7 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { z } from 'zod';
-import { type CatalogItem, createStores, getCatalogItems, type Stores } from '../shared/adapters/dynamodb.ts';
+import { createStores, getCatalogItems, type Stores } from '../shared/adapters/dynamodb.ts';
+import { artistItemId, type CatalogItem, trackItemId } from '../shared/domain/catalog.ts';
 import { DeadLetterV1, ListenEventV1, StreamQuery } from '../shared/domain/events.ts';
 import { dashboardRoutes as dashboardApiRoutes, type FunctionName, type ResolvedTopology } from '../shared/topology.ts';
 import type { ExtraRoute } from './runtime/http-api.ts';
@@ -151,8 +152,8 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
       parsed.push({ e, at: Number(m.timestamp), offset: m.offset });
     }
     const itemIds = parsed.flatMap((p) => [
-      ...(p.e.trackId ? [`t#${p.e.trackId}`] : []),
-      ...(p.e.artistId ? [`a#${p.e.artistId}`] : []),
+      ...(p.e.trackId ? [trackItemId(p.e.trackId)] : []),
+      ...(p.e.artistId ? [artistItemId(p.e.artistId)] : []),
     ]);
     try {
       await lookup(itemIds, now);
@@ -160,8 +161,8 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
       noteError('catalog', `genre lookup failed: ${(err as Error).message}`);
     }
     for (const { e, at, offset } of parsed) {
-      const item = e.trackId ? catalog.get(`t#${e.trackId}`)?.item : undefined;
-      const artist = e.artistId ? catalog.get(`a#${e.artistId}`)?.item : undefined;
+      const item = e.trackId ? catalog.get(trackItemId(e.trackId))?.item : undefined;
+      const artist = e.artistId ? catalog.get(artistItemId(e.artistId))?.item : undefined;
       const ev: StreamEvent = {
         seq: ++seq,
         receivedAt: at,
@@ -300,7 +301,7 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
           .sort((a, b) => b[1] - a[1])
           .slice(0, 5)
           .map(([trackId, plays]) => {
-            const item = catalog.get(`t#${trackId}`)?.item;
+            const item = catalog.get(trackItemId(trackId))?.item;
             return { trackId, title: item?.name ?? null, artistName: item?.artistName ?? null, plays };
           }),
       }));

@@ -7,6 +7,7 @@
  *
  * Pure data: no AWS or Kafka imports.
  */
+import { ConfigurationError } from './errors.ts';
 
 export type FunctionName =
   | 'ingest-events'
@@ -594,7 +595,7 @@ export function resolveSettings(env: Record<string, string | undefined> = proces
       continue;
     }
     const value = Number(raw);
-    if (!Number.isFinite(value)) throw new Error(`setting ${key}=${JSON.stringify(raw)} is not a number`);
+    if (!Number.isFinite(value)) throw new ConfigurationError(`setting ${key}=${JSON.stringify(raw)} is not a number`);
     out[key] = value;
   }
   return out;

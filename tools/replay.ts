@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Producer } from 'kafkajs';
 import { createKafka } from '../shared/adapters/kafka-client.ts';
+import { upsertItemId } from '../shared/domain/catalog.ts';
 import { ArtistUpsertV1, ListenEventV1, TrackUpsertInput } from '../shared/domain/events.ts';
 import type { ResolutionCounts } from '../shared/domain/names.ts';
 import { resolveTopology } from '../shared/topology.ts';
@@ -170,7 +171,7 @@ export function kafkaSender(producer: Producer, prefix: string): Sender {
         }
         const isTrack = 'trackId' in item;
         messages.push({
-          key: isTrack ? `t#${item.trackId}` : `a#${(item as ArtistUpsertV1).artistId}`,
+          key: upsertItemId(item),
           value: JSON.stringify({ ...item, updatedAt: item.updatedAt ?? Date.now(), v: 1 }),
           headers: { 'content-type': 'application/json', schema: isTrack ? 'track-upsert-v1' : 'artist-upsert-v1' },
         });

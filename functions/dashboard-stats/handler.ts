@@ -16,9 +16,11 @@ import {
 import { type _Object, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { type CatalogItem, getCatalogItems, storesFromEnv, trackItemId } from '../../shared/adapters/dynamodb.ts';
+import { getCatalogItems, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
 import { hourPartition } from '../../shared/domain/archive.ts';
+import { type CatalogItem, trackItemId } from '../../shared/domain/catalog.ts';
 import { StreamQuery } from '../../shared/domain/events.ts';
+import { ConfigurationError } from '../../shared/errors.ts';
 import { HttpError, type HttpResult, json, parseQuery } from '../../shared/handlers/http.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';
 import { dashboardRoutes, type FunctionName, topicEnvVar, triggers } from '../../shared/topology.ts';
@@ -121,7 +123,7 @@ async function listNewest(bucket: string, now: number): Promise<_Object[]> {
 async function recentEvents(now = Date.now()): Promise<CloudStreamEvent[]> {
   if (recent && now - recent.at < STREAM_TTL_MS) return recent.events;
   const bucket = process.env.ARCHIVE_BUCKET;
-  if (!bucket) throw new Error('ARCHIVE_BUCKET is not set');
+  if (!bucket) throw new ConfigurationError('ARCHIVE_BUCKET is not set');
   const objects = await listNewest(bucket, now);
   const bodies = await Promise.all(
     objects.map(async (o) => {

@@ -5,13 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { produce } from '../../shared/adapters/kafka.ts';
+import { produce, topicsFromEnv } from '../../shared/adapters/kafka.ts';
 import { isTsTooFarInFuture, ListenEventInput, type ListenEventV1 } from '../../shared/domain/events.ts';
 import { HttpError, type HttpResult, json, problem } from '../../shared/handlers/http.ts';
 import { readItems, validateItems } from '../../shared/handlers/ingest.ts';
 import { resolveListens } from '../../shared/handlers/name-resolution.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
-import { resolveSettings, topicEnvVar } from '../../shared/topology.ts';
+import { resolveSettings } from '../../shared/topology.ts';
 
 const tools = observability('ingest-events');
 const settings = resolveSettings();
@@ -27,8 +27,7 @@ export function assignEventId(e: Omit<ListenEventV1, 'eventId'> & { eventId?: st
 }
 
 export async function ingestEvents(event: APIGatewayProxyEventV2, now = Date.now()): Promise<HttpResult> {
-  const topic = process.env[topicEnvVar('listenEvents')];
-  if (!topic) throw new Error(`${topicEnvVar('listenEvents')} is not set`);
+  const topic = topicsFromEnv().listenEvents;
   try {
     const items = readItems(event, 'events', {
       maxItems: settings.INGEST_MAX_EVENTS,

@@ -6,12 +6,13 @@
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
-import { produce } from '../../shared/adapters/kafka.ts';
+import { produce, topicsFromEnv } from '../../shared/adapters/kafka.ts';
+import { upsertItemId } from '../../shared/domain/catalog.ts';
 import { ArtistUpsertV1, TrackUpsertInput } from '../../shared/domain/events.ts';
 import { HttpError, type HttpResult, json, problem } from '../../shared/handlers/http.ts';
 import { readItems, validateItems } from '../../shared/handlers/ingest.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
-import { resolveSettings, topicEnvVar } from '../../shared/topology.ts';
+import { resolveSettings } from '../../shared/topology.ts';
 
 const tools = observability('ingest-tracks');
 const settings = resolveSettings();
@@ -20,8 +21,7 @@ const settings = resolveSettings();
 export const CatalogUpsertInput = z.union([TrackUpsertInput, ArtistUpsertV1]);
 
 export async function ingestTracks(event: APIGatewayProxyEventV2, now = Date.now()): Promise<HttpResult> {
-  const topic = process.env[topicEnvVar('tracks')];
-  if (!topic) throw new Error(`${topicEnvVar('tracks')} is not set`);
+  const topic = topicsFromEnv().tracks;
   try {
     const items = readItems(event, 'tracks', {
       maxItems: settings.INGEST_MAX_EVENTS,
@@ -32,9 +32,8 @@ export async function ingestTracks(event: APIGatewayProxyEventV2, now = Date.now
     await produce(
       topic,
       valid.map(({ item }) => {
-        const key = 'trackId' in item ? `t#${item.trackId}` : `a#${item.artistId}`;
         return {
-          key,
+          key: upsertItemId(item),
           value: JSON.stringify({ ...item, updatedAt: item.updatedAt ?? now, v: 1 }),
           headers: {
             'content-type': 'application/json',

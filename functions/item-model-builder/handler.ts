@@ -8,7 +8,6 @@
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import {
-  type ItemKind,
   type ItemModelEntry,
   putItemModel,
   type Stores,
@@ -16,8 +15,9 @@ import {
   scanProfileTopItems,
   storesFromEnv,
 } from '../../shared/adapters/dynamodb.ts';
-import { produce, TRIGGER_PRODUCE_DEADLINE_MS } from '../../shared/adapters/kafka.ts';
+import { produce, TRIGGER_PRODUCE_DEADLINE_MS, topicsFromEnv } from '../../shared/adapters/kafka.ts';
 import { candidatesModelKey } from '../../shared/domain/candidates.ts';
+import { type ItemKind, itemKey, parseItemKey } from '../../shared/domain/catalog.ts';
 import {
   DEFAULT_ITEM_MODEL,
   type ItemModel,
@@ -27,7 +27,7 @@ import {
 } from '../../shared/domain/item-model.ts';
 import { DAY_MS, type Profile, profileUpdateOf } from '../../shared/domain/profile.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
-import { resolveSettings, schedules, topicEnvVar } from '../../shared/topology.ts';
+import { resolveSettings, schedules } from '../../shared/topology.ts';
 
 const FUNCTION_NAME = 'item-model-builder';
 const tools = observability(FUNCTION_NAME);
@@ -51,7 +51,7 @@ function modelEntries(kind: ItemKind, model: ItemModel, modelId: string, expires
     const similar = model.similar.get(id);
     const content = model.content.get(id);
     entries.push({
-      itemId: `${kind}#${id}`,
+      itemId: itemKey(kind, id),
       listeners: model.listeners.get(id) ?? 0,
       modelId,
       expiresAt,
@@ -81,8 +81,7 @@ export interface BuildSummary {
  * lists (its own condition makes a repeated announcement harmless).
  */
 async function announceBuild(users: readonly Profile[], modelKey: string): Promise<number> {
-  const topic = process.env[topicEnvVar('profileUpdates')];
-  if (!topic) throw new Error(`${topicEnvVar('profileUpdates')} is not set`);
+  const topic = topicsFromEnv().profileUpdates;
   const updates = users.filter((p) => p.version > 0);
   for (let i = 0; i < updates.length; i += 1000) {
     await produce(
@@ -118,8 +117,8 @@ export async function buildItemModels(stores: Stores, now = Date.now()): Promise
   });
   const tags = new Map<ItemKind, Map<string, Record<string, number>>>(KINDS.map(({ kind }) => [kind, new Map()]));
   await scanCatalogTags(stores, ({ itemId, tags: t }) => {
-    const kind = itemId.slice(0, 1) as ItemKind;
-    tags.get(kind)?.set(itemId.slice(2), t);
+    const key = parseItemKey(itemId);
+    if (key) tags.get(key.kind)?.set(key.id, t);
   });
 
   const modelId = new Date(now).toISOString();

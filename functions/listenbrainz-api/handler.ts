@@ -12,10 +12,11 @@
  * Errors use ListenBrainz's shape: `{"code": 400, "error": "..."}` (plus the `field`).
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { getCatalogItems, storesFromEnv, trackItemId } from '../../shared/adapters/dynamodb.ts';
-import { produce } from '../../shared/adapters/kafka.ts';
+import { getCatalogItems, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
+import { produce, topicsFromEnv } from '../../shared/adapters/kafka.ts';
 import { getIndexEntries, putIndexEntry } from '../../shared/adapters/name-index.ts';
 import { getFeedback, putFeedback, usersStoreFromEnv } from '../../shared/adapters/users.ts';
+import { trackItemId } from '../../shared/domain/catalog.ts';
 import type { ListenEventV1 } from '../../shared/domain/events.ts';
 import {
   aliasesOf,
@@ -30,7 +31,6 @@ import { aliasKey, MBID_ID_PREFIX } from '../../shared/domain/names.ts';
 import type { HttpResult } from '../../shared/handlers/http.ts';
 import { resolveListens } from '../../shared/handlers/name-resolution.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
-import { topicEnvVar } from '../../shared/topology.ts';
 
 const tools = observability('listenbrainz-api');
 
@@ -61,11 +61,7 @@ function listenerOf(event: APIGatewayProxyEventV2): { userId: string } | { denie
 const bodyOf = (event: APIGatewayProxyEventV2): string =>
   event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
 
-const topic = (key: 'listenEvents' | 'nowPlaying'): string => {
-  const name = process.env[topicEnvVar(key)];
-  if (!name) throw new Error(`${topicEnvVar(key)} is not set`);
-  return name;
-};
+const topic = (key: 'listenEvents' | 'nowPlaying'): string => topicsFromEnv()[key];
 
 const toMessages = (events: readonly ListenEventV1[]) =>
   events.map((e) => ({

@@ -17,7 +17,7 @@ import {
   type Stores,
   storesFromEnv,
 } from '../../shared/adapters/dynamodb.ts';
-import { produce, TRIGGER_PRODUCE_DEADLINE_MS } from '../../shared/adapters/kafka.ts';
+import { produce, TRIGGER_PRODUCE_DEADLINE_MS, topicsFromEnv } from '../../shared/adapters/kafka.ts';
 import { ListenEventV1 } from '../../shared/domain/events.ts';
 import {
   type ApplyContext,
@@ -28,10 +28,11 @@ import {
   type ProfileRecord,
   profileUpdateOf,
 } from '../../shared/domain/profile.ts';
+import { WriteConflictError } from '../../shared/errors.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
 import type { ValidRecord } from '../../shared/handlers/records.ts';
 import { runTrigger } from '../../shared/handlers/trigger.ts';
-import { type ResolvedSettings, topicEnvVar } from '../../shared/topology.ts';
+import type { ResolvedSettings } from '../../shared/topology.ts';
 
 const FUNCTION_NAME = 'profile-updater';
 const tools = observability(FUNCTION_NAME);
@@ -66,7 +67,9 @@ export async function applyToProfiles(
   for (let round = 0; pending.length > 0; round++) {
     if (round >= MAX_CONFLICT_ROUNDS) {
       // Let the event source mapping retry the batch; everything applied so far is skipped then.
-      throw new Error(`profile write conflicts persisted for ${pending.length} users after ${round} rounds`);
+      throw new WriteConflictError(
+        `profile write conflicts persisted for ${pending.length} users after ${round} rounds`,
+      );
     }
     if (round > 0) await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** round));
     const stored = await getProfiles(stores, pending);
@@ -121,8 +124,7 @@ export async function updateProfiles(event: MSKEvent) {
     tools,
     work: async (valid, _all, settings) => {
       const stores = storesFromEnv();
-      const updatesTopic = process.env[topicEnvVar('profileUpdates')];
-      if (!updatesTopic) throw new Error(`${topicEnvVar('profileUpdates')} is not set`);
+      const updatesTopic = topicsFromEnv().profileUpdates;
       await catalog.prime(
         stores,
         valid.map((v) => v.value),

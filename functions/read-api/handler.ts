@@ -6,8 +6,6 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { CatalogItemCache } from '../../shared/adapters/catalog-cache.ts';
 import {
-  artistItemId,
-  type CatalogItem,
   getCatalogItems,
   getNeighborList,
   getProfile,
@@ -17,11 +15,18 @@ import {
   type RankingProfile,
   type Stores,
   storesFromEnv,
-  trackItemId,
 } from '../../shared/adapters/dynamodb.ts';
 import { usersWithProfiles } from '../../shared/adapters/forget.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
 import { rankCandidates, unpackCandidateSet } from '../../shared/domain/candidates.ts';
+import {
+  artistItemId,
+  type CatalogItem,
+  type CatalogKind,
+  catalogItemId,
+  itemKindOf,
+  trackItemId,
+} from '../../shared/domain/catalog.ts';
 import { GENRES, genreLabel, tagToGenre } from '../../shared/domain/genres.ts';
 import { DAY_MS, genreDistribution, scoresAt, topEntries } from '../../shared/domain/profile.ts';
 import {
@@ -71,12 +76,7 @@ const NeighborsQuery = z.object({ limit: limitParam(100, Math.min(20, settings.N
 const POPULAR_TTL_MS = 30_000;
 const popularCache = new Map<string, { at: number; items: Promise<CatalogItem[]> }>();
 
-function popularCached(
-  stores: Stores,
-  kind: 'track' | 'artist',
-  genre: string,
-  now = Date.now(),
-): Promise<CatalogItem[]> {
+function popularCached(stores: Stores, kind: CatalogKind, genre: string, now = Date.now()): Promise<CatalogItem[]> {
   const key = `${kind}#${genre}`;
   const hit = popularCache.get(key);
   if (hit && now - hit.at < POPULAR_TTL_MS) return hit.items;
@@ -96,15 +96,11 @@ const itemCache = new CatalogItemCache(50_000, POPULAR_TTL_MS);
 /** The item model (listener counts, item lists): rebuilt on a schedule, so minutes of caching are fine. */
 const itemModel = new ItemModelCache(5 * 60_000);
 
-function itemIdOf(kind: 'track' | 'artist', id: string): string {
-  return kind === 'track' ? trackItemId(id) : artistItemId(id);
-}
-
 function toCandidate(item: CatalogItem): CandidateItem {
   return { id: item.id, genres: item.genres ?? {}, popularity: item.popularity ?? 0 };
 }
 
-function describe(kind: 'track' | 'artist', item: CatalogItem | undefined, id: string) {
+function describe(kind: CatalogKind, item: CatalogItem | undefined, id: string) {
   if (kind === 'artist') return { artistId: id, name: item?.name ?? null, genres: item?.genres ?? {} };
   return {
     trackId: id,
@@ -151,7 +147,7 @@ export async function recommendations(stores: Stores, event: APIGatewayProxyEven
       limit: query.limit,
     });
 
-  const missing = result.items.filter((i) => !catalog.has(i.id)).map((i) => itemIdOf(query.kind, i.id));
+  const missing = result.items.filter((i) => !catalog.has(i.id)).map((i) => catalogItemId(query.kind, i.id));
   if (missing.length > 0)
     for (const item of (await itemCache.get(stores, missing)).values()) catalog.set(item.id, item);
 
@@ -192,7 +188,7 @@ async function assembleOnRead(
       : [];
   });
   // The user's strongest items' lists from the item model.
-  const kindKey = query.kind === 'track' ? 't' : 'a';
+  const kindKey = itemKindOf(query.kind);
   const ownItems = topEntries(
     query.kind === 'track' ? profile.topTracks : profile.topArtists,
     settings.ITEM_MODEL_LOOKUPS,

@@ -13,11 +13,30 @@
  *   keep flowing in parallel invocations, as with Lambda's per-partition concurrency.
  * - Offsets are committed (next offset) per partition only once its records succeeded or were
  *   dead-lettered. Nothing else commits: stop or crash means redelivery, never loss.
+ * The decisions — dispatch, batch contents, pausing, retry / bisect / dead-letter, commit offsets,
+ * lag — are pure functions in esm-policy.ts; this file does the Kafka I/O and the invoking.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MSKEvent } from 'aws-lambda';
 import { type Admin, type Consumer, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { TriggerSpec } from '../../shared/topology.ts';
+import {
+  type BatchLimits,
+  backoffMs,
+  estimatedLag,
+  failedFrom,
+  failuresOfLane,
+  lagFromOffsets,
+  nextDispatch,
+  offsetToCommit,
+  planBatch,
+  refetchFloor,
+  retryPolicy,
+  retryStep,
+  shouldPause,
+  shouldResume,
+  tooOld,
+} from './esm-policy.ts';
 import { errorMessage, type LogLine, silentLog } from './log.ts';
 import {
   buildMskEvent,
@@ -32,8 +51,6 @@ import {
 
 /** Lambda's cap on a synchronous invocation payload. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
-/** Lambda applies at most 10 retries when retries are infinite (-1) and an on-failure destination is set. */
-const INFINITE_RETRY_CAP = 10;
 
 export interface EventSourceMappingOptions {
   kafka: Kafka;
@@ -119,14 +136,13 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
   const { kafka, trigger, topicName, groupId, deadLetterTopic } = opts;
   const log = opts.log ?? silentLog;
   const tag = `[esm:${trigger.function}]`;
-  const batchSize = trigger.batchSize;
-  const windowMs = opts.batchingWindowMs ?? trigger.maxBatchingWindowSeconds * 1000;
-  const maxPayload = opts.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
-  const maxRetries = trigger.retryAttempts < 0 ? INFINITE_RETRY_CAP : trigger.retryAttempts;
-  const maxAgeMs = trigger.maxRecordAgeSeconds < 0 ? Number.POSITIVE_INFINITY : trigger.maxRecordAgeSeconds * 1000;
-  const backoffInitial = opts.backoff?.initialMs ?? 1000;
-  const backoffMax = opts.backoff?.maxMs ?? 30_000;
-  const maxBuffered = opts.maxBufferedPerPartition ?? Math.max(2 * batchSize, 500);
+  const limits: BatchLimits = {
+    batchSize: trigger.batchSize,
+    windowMs: opts.batchingWindowMs ?? trigger.maxBatchingWindowSeconds * 1000,
+    maxPayloadBytes: opts.maxPayloadBytes ?? MAX_PAYLOAD_BYTES,
+  };
+  const policy = retryPolicy(trigger, opts.backoff);
+  const maxBuffered = opts.maxBufferedPerPartition ?? Math.max(2 * trigger.batchSize, 500);
 
   const stats = { batches: 0, records: 0, failures: 0, deadLettered: 0 };
   const lanes = new Map<number, Lane>();
@@ -165,7 +181,6 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
       throw new Stopped('event source mapping stopped');
     }
   };
-  const backoff = (n: number) => Math.min(backoffMax, backoffInitial * 2 ** n);
 
   const disconnectAll = async () => {
     await Promise.allSettled([consumer.disconnect(), producer.disconnect(), admin.disconnect()]);
@@ -206,41 +221,33 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
   const schedule = () => {
     clearWindow();
     while (!stopping) {
-      const ready = [...lanes.values()]
-        .filter((l) => !l.busy && l.queue.length > 0)
-        .sort((a, b) => a.partition - b.partition);
-      if (ready.length === 0) return;
-      const count = ready.reduce((n, l) => n + l.queue.length, 0);
-      const waited = Date.now() - Math.min(...ready.map((l) => l.queue[0]!.arrivedAt));
-      if (count < batchSize && waited < windowMs) {
-        windowTimer = setTimeout(schedule, windowMs - waited);
+      const next = nextDispatch(lanes.values(), Date.now(), limits);
+      if (next.kind === 'idle') return;
+      if (next.kind === 'wait') {
+        windowTimer = setTimeout(schedule, next.ms);
         return;
       }
-      const batch = take(ready);
+      const batch = take(next.ready);
       const run = runBatch(batch).finally(() => inFlight.delete(run));
       inFlight.add(run);
     }
   };
 
-  /** Up to batchSize records / the payload cap, each lane contributing its oldest records. */
+  /** Takes the planned records off their lanes, which are busy until the batch settles. */
   const take = (ready: Lane[]): Pending[] => {
     const out: Pending[] = [];
-    let bytes = 0;
-    fill: for (const lane of ready) {
-      while (lane.queue.length > 0 && out.length < batchSize) {
-        const size = mskRecordSize(lane.queue[0]!.record);
-        if (out.length > 0 && bytes + size > maxPayload) break fill;
-        out.push(lane.queue.shift()!);
-        bytes += size;
+    planBatch(ready, (p: Pending) => mskRecordSize(p.record), limits).forEach(({ count, complete }, i) => {
+      const lane = ready[i]!;
+      if (count > 0) {
+        out.push(...lane.queue.splice(0, count));
         lane.busy = true;
         lane.inFlightTo = out[out.length - 1]!.record.offset;
       }
-      if (lane.paused && lane.queue.length < maxBuffered / 2) {
+      if (complete && shouldResume(lane, maxBuffered)) {
         consumer.resume([{ topic: topicName, partitions: [lane.partition] }]);
         lane.paused = false;
       }
-      if (out.length >= batchSize) break;
-    }
+    });
     return out;
   };
 
@@ -274,10 +281,7 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
       }
       if (partial.kind === 'partial') {
         stats.failures++;
-        const failed = records.filter((r) => {
-          const from = partial.failedFrom.get(r.record.partition);
-          return from !== undefined && r.record.offset >= from;
-        });
+        const failed = failedFrom(records, partial.failedFrom);
         for (const r of records) if (!failed.includes(r)) r.done = true;
         stats.records += records.length - failed.length;
         return {
@@ -311,7 +315,7 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
       } catch (err) {
         log(`${tag} dead-letter produce failed (attempt ${attempt + 1}): ${errorMessage(err)}`);
         checkRunning();
-        await pause(backoff(attempt));
+        await pause(backoffMs(policy, attempt));
       }
     }
     for (const r of records) r.done = true;
@@ -323,43 +327,34 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
     );
   };
 
-  /**
-   * Retries records of one partition that failed, until they succeed or are dead-lettered. Bisecting
-   * does not use up retries (as in Lambda); each unsplittable retry does, after an exponential backoff.
-   */
+  /** Retries records of one partition that failed, until they succeed or are dead-lettered (`retryStep`). */
   const settle = async (failure: InvokeFailure, retriesUsed: number): Promise<void> => {
     let { failed: records, error, shrunk } = failure;
     for (;;) {
       checkRunning();
-      const now = Date.now();
-      const tooOld = records.filter((r) => now - r.record.timestamp > maxAgeMs);
-      if (tooOld.length > 0) {
-        await deadLetter(tooOld, 'record-too-old', error);
+      const expired = tooOld(records, Date.now(), policy.maxAgeMs);
+      if (expired.length > 0) {
+        await deadLetter(expired, 'record-too-old', error);
         records = records.filter((r) => !r.done);
       }
       if (records.length === 0) return;
 
-      if (trigger.bisectBatchOnError && shrunk) {
-        // Partial response with bisect: Lambda splits at the reported offset and retries the rest now.
-        const next = await invokeOnce(records);
-        if (!next) return;
-        ({ failed: records, error, shrunk } = next);
-        continue;
-      }
-      if (trigger.bisectBatchOnError && records.length > 1) {
-        const mid = Math.ceil(records.length / 2);
-        for (const half of [records.slice(0, mid), records.slice(mid)]) {
+      const step = retryStep({ count: records.length, shrunk }, retriesUsed, policy);
+      if (step.kind === 'bisect') {
+        for (const half of [records.slice(0, step.at), records.slice(step.at)]) {
           const next = await invokeOnce(half);
           if (next) await settle(next, retriesUsed);
         }
         return;
       }
-      if (retriesUsed >= maxRetries) {
+      if (step.kind === 'dead-letter') {
         await deadLetter(records, 'retries-exhausted', error);
         return;
       }
-      await pause(backoff(retriesUsed));
-      retriesUsed++;
+      if (step.kind === 'retry-after') {
+        await pause(step.delayMs);
+        retriesUsed++;
+      }
       const next = await invokeOnce(records);
       if (!next) return;
       ({ failed: records, error, shrunk } = next);
@@ -367,14 +362,8 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
   };
 
   const commit = async (lane: Lane, records: Pending[]) => {
-    let last: number | undefined;
-    for (const r of records) {
-      if (!r.done) break;
-      last = r.record.offset;
-    }
-    if (last === undefined) return;
-    const next = last + 1;
-    if (lane.committed !== undefined && next <= lane.committed) return;
+    const next = offsetToCommit(records, lane.committed);
+    if (next === undefined) return;
     try {
       await consumer.commitOffsets([{ topic: topicName, partition: lane.partition, offset: String(next) }]);
       lane.committed = next;
@@ -401,10 +390,9 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
     // Each partition settles its own failures, so one poison record holds back only its partition.
     await Promise.all(
       [...byLane].map(async ([lane, records]) => {
-        const failed = first?.failed.filter((r) => r.lane === lane) ?? [];
+        const own = failuresOfLane(first, records);
         try {
-          if (failed.length > 0 && first)
-            await settle({ ...first, failed, shrunk: failed.length < records.length && first.shrunk }, 0);
+          if (own.failed.length > 0 && first) await settle({ ...first, ...own }, 0);
         } catch (err) {
           if (!(err instanceof Stopped)) log(`${tag} unexpected while retrying: ${(err as Error)?.stack ?? err}`);
         }
@@ -430,7 +418,7 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
     // again) but keep skipping what is in flight (it will be committed by its invocation).
     for (const lane of lanes.values()) {
       lane.queue = [];
-      lane.lastEnqueued = lane.inFlightTo ?? (lane.committed ?? 0) - 1;
+      lane.lastEnqueued = refetchFloor(lane);
       if (lane.paused) {
         consumer.resume([{ topic: topicName, partitions: [lane.partition] }]);
         lane.paused = false;
@@ -461,7 +449,7 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
         }
         // Moves kafkajs's fetch position only; commits happen after processing.
         resolveOffset(batch.lastOffset());
-        if (!lane.paused && lane.queue.length >= maxBuffered) {
+        if (shouldPause(lane, maxBuffered)) {
           consumer.pause([{ topic: topicName, partitions: [lane.partition] }]);
           lane.paused = true;
         }
@@ -479,7 +467,7 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
     await disconnectAll();
     throw err;
   }
-  log(`${tag} consuming ${topicName} as ${groupId} (batch ${batchSize}, window ${windowMs} ms)`);
+  log(`${tag} consuming ${topicName} as ${groupId} (batch ${limits.batchSize}, window ${limits.windowMs} ms)`);
 
   let stopped: Promise<void> | undefined;
   return {
@@ -491,11 +479,8 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
       for (const lane of lanes.values()) {
         buffered += lane.queue.length;
         if (lane.committed !== undefined) committed[lane.partition] = lane.committed;
-        if (lane.highWatermark !== undefined) {
-          const start =
-            lane.committed ?? (trigger.startingPosition === 'TRIM_HORIZON' ? (lane.low ?? 0) : lane.highWatermark);
-          lagByPartition[lane.partition] = Math.max(0, lane.highWatermark - start);
-        }
+        const lag = estimatedLag(lane, trigger.startingPosition);
+        if (lag !== undefined) lagByPartition[lane.partition] = lag;
       }
       return { ...stats, committed, lagByPartition, buffered, inFlight: inFlight.size };
     },
@@ -504,13 +489,7 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
         admin.fetchTopicOffsets(topicName),
         admin.fetchOffsets({ groupId, topics: [topicName] }),
       ]);
-      const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      const out: Record<number, number> = {};
-      for (const e of ends) {
-        const c = byPartition.get(e.partition) ?? -1;
-        out[e.partition] = Number(e.high) - (c >= 0 ? c : Number(e.low));
-      }
-      return out;
+      return lagFromOffsets(ends, committed[0]?.partitions ?? []);
     },
     stop: () => {
       stopped ??= (async () => {

@@ -3,8 +3,10 @@
  * genres are read from DynamoDB once, not once per listen. Misses are cached briefly too, so a
  * burst of plays of an unknown track does not read the table again and again.
  */
+
+import { artistItemId, type CatalogItem, trackItemId } from '../domain/catalog.ts';
 import type { GenreWeights } from '../domain/genres.ts';
-import { artistItemId, type CatalogItem, getCatalogItems, type Stores, trackItemId } from './dynamodb.ts';
+import { getCatalogItems, type Stores } from './dynamodb.ts';
 
 interface Entry {
   genres: GenreWeights | undefined;

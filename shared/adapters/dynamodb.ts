@@ -13,6 +13,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { type CatalogItem, type CatalogKind, genreKey, type ItemKind } from '../domain/catalog.ts';
 import type { PackedCounts, PackedList } from '../domain/item-model.ts';
 import {
   decodeNeighborListState,
@@ -21,6 +22,7 @@ import {
 } from '../domain/neighbor-list-codec.ts';
 import type { Profile } from '../domain/profile.ts';
 import { decodeProfileState, encodeProfileState } from '../domain/profile-codec.ts';
+import { ConfigurationError, DataIntegrityError, ThrottledError, WriteRejectedError } from '../errors.ts';
 import { type TableKey, tableEnvVar } from '../topology.ts';
 import {
   createDocumentClient,
@@ -63,7 +65,7 @@ export function storesFromEnv(env: Record<string, string | undefined> = process.
     const tableNames = {} as Record<TableKey, string>;
     for (const key of ['profiles', 'neighbors', 'neighborIndex', 'catalog', 'itemModel', 'candidates'] as TableKey[]) {
       const name = env[tableEnvVar(key)];
-      if (!name) throw new Error(`${tableEnvVar(key)} is not set`);
+      if (!name) throw new ConfigurationError(`${tableEnvVar(key)} is not set`);
       tableNames[key] = name;
     }
     cached = createStores(dynamoConnectionFromEnv(env), tableNames);
@@ -307,7 +309,9 @@ async function executeConditionalBatch(
       let pending = chunks[next++]!;
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt >= MAX_STATEMENT_ATTEMPTS) {
-          throw new Error(`conditional writes still throttled after ${attempt} attempts (${pending.length} items)`);
+          throw new ThrottledError(
+            `conditional writes still throttled after ${attempt} attempts (${pending.length} items)`,
+          );
         }
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random()));
         const res = await s.wire.call<{ Responses?: { Error?: { Code?: string; Message?: string } }[] }>(
@@ -327,7 +331,7 @@ async function executeConditionalBatch(
           if (!code) return;
           if (LOST_RACE_ERRORS.has(code)) lost.add(p.key);
           else if (RETRYABLE_STATEMENT_ERRORS.has(code)) retry.push(p);
-          else throw new Error(`conditional write of ${p.key} failed: ${code}: ${r.Error?.Message ?? ''}`);
+          else throw new WriteRejectedError(`conditional write of ${p.key} failed: ${code}: ${r.Error?.Message ?? ''}`);
         });
         pending = retry;
       }
@@ -845,27 +849,7 @@ async function scanAll(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Catalog: itemId `t#<trackId>` / `a#<artistId>`; GSI on genreKey `t#<genre>` + popularity.
-
-export interface CatalogItem {
-  itemId: string;
-  kind: 'track' | 'artist';
-  id: string;
-  name: string;
-  artistId?: string;
-  artistName?: string;
-  genres: Record<string, number>;
-  primaryGenre?: string;
-  genreKey?: string;
-  popularity: number;
-  durationMs?: number;
-  /** Tag → count (top tags, lower-case), where the source has tags: the item model's content lists. */
-  tags?: Record<string, number>;
-  updatedAt: number;
-}
-
-export const trackItemId = (trackId: string) => `t#${trackId}`;
-export const artistItemId = (artistId: string) => `a#${artistId}`;
+// Catalog (keys and items: shared/domain/catalog.ts); GSI on genreKey + popularity.
 
 export async function getCatalogItems(s: Stores, itemIds: readonly string[]): Promise<Map<string, CatalogItem>> {
   return batchGet<CatalogItem>(s, s.tableNames.catalog, 'itemId', itemIds, false);
@@ -884,7 +868,7 @@ export async function putCatalogItemIfNewer(s: Stores, item: CatalogItem): Promi
 /** The most popular catalog items of a kind in a genre (GSI, descending popularity). */
 export async function popularInGenre(
   s: Stores,
-  kind: 'track' | 'artist',
+  kind: CatalogKind,
   genre: string,
   limit: number,
 ): Promise<CatalogItem[]> {
@@ -893,7 +877,7 @@ export async function popularInGenre(
       TableName: s.tableNames.catalog,
       IndexName: 'by-genre-popularity',
       KeyConditionExpression: 'genreKey = :g',
-      ExpressionAttributeValues: { ':g': `${kind === 'track' ? 't' : 'a'}#${genre}` },
+      ExpressionAttributeValues: { ':g': genreKey(kind, genre) },
       ScanIndexForward: false,
       Limit: limit,
     }),
@@ -937,8 +921,6 @@ export async function scanCatalogTags(
 
 // ---------------------------------------------------------------------------------------------
 // Item model: itemId `a#<id>` / `t#<id>` (lists), `model#<k>` (manifest), `counts#<k>#<modelId>#<n>`.
-
-export type ItemKind = 'a' | 't';
 
 export interface ItemModelManifest {
   itemId: string;
@@ -1030,7 +1012,7 @@ export async function getItemModelCounts(s: Stores, kind: ItemKind, m: ItemModel
   return ids.map((id) => {
     const item = found.get(id);
     if (!item || typeof item.ids !== 'string' || !(item.counts instanceof Uint8Array))
-      throw new Error(`item model ${m.modelId}: count shard ${id} is missing`);
+      throw new DataIntegrityError(`item model ${m.modelId}: count shard ${id} is missing`);
     return { ids: item.ids, counts: item.counts };
   });
 }

@@ -4,13 +4,14 @@
  * most every `ttlMs`) and items' neighbour lists (a BatchGet for the ids not cached; cleared when
  * a new build appears).
  */
+
+import type { ItemKind } from '../domain/catalog.ts';
 import { unpackCounts, unpackList } from '../domain/item-model.ts';
 import type { PreparedItems } from '../domain/recommend.ts';
 import {
   getItemModelCounts,
   getItemModelEntries,
   getItemModelManifest,
-  type ItemKind,
   type ItemModelManifest,
   type Stores,
 } from './dynamodb.ts';

@@ -4,6 +4,8 @@
  */
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import { ConfigurationError } from '../errors.ts';
+import { kafkaLogCreator } from './kafka-log.ts';
 
 export type KafkaAuth = 'none' | 'iam';
 
@@ -24,11 +26,12 @@ export function kafkaConnectionFromEnv(
     .split(',')
     .map((b) => b.trim())
     .filter(Boolean);
-  if (brokers.length === 0) throw new Error('KAFKA_BROKERS is not set (comma-separated host:port list)');
+  if (brokers.length === 0) throw new ConfigurationError('KAFKA_BROKERS is not set (comma-separated host:port list)');
   const auth = (env.KAFKA_AUTH ?? 'none') as KafkaAuth;
-  if (auth !== 'none' && auth !== 'iam') throw new Error(`KAFKA_AUTH must be "none" or "iam", got ${auth}`);
+  if (auth !== 'none' && auth !== 'iam')
+    throw new ConfigurationError(`KAFKA_AUTH must be "none" or "iam", got ${auth}`);
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  if (auth === 'iam' && !region) throw new Error('KAFKA_AUTH=iam needs AWS_REGION');
+  if (auth === 'iam' && !region) throw new ConfigurationError('KAFKA_AUTH=iam needs AWS_REGION');
   return { brokers, auth, region, clientId };
 }
 
@@ -40,6 +43,8 @@ export function createKafka(conn: KafkaConnection, overrides: KafkaClientOverrid
     clientId: conn.clientId,
     brokers: conn.brokers,
     logLevel: logLevel.WARN,
+    // KAFKA_CLIENT_LOG_FILE (set by `npm start`): kafkajs's lines go there, expected chatter only there.
+    logCreator: kafkaLogCreator(process.env.KAFKA_CLIENT_LOG_FILE),
     retry: { initialRetryTime: 100, retries: 8 },
     ...overrides,
   };

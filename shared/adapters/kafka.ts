@@ -5,6 +5,8 @@
 import type { MSKEvent, MSKRecord } from 'aws-lambda';
 import { type Message, Partitioners, type Producer } from 'kafkajs';
 import { type DeadLetterReason, type DeadLetterV1, deadLetterOf } from '../domain/events.ts';
+import { ConfigurationError, ProduceTimeoutError } from '../errors.ts';
+import { type TopicKey, topicEnvVar, topics } from '../topology.ts';
 import { createKafka, kafkaConnectionFromEnv } from './kafka-client.ts';
 
 export interface DecodedRecord {
@@ -53,7 +55,16 @@ let producerPromise: Promise<Producer> | undefined;
  * never failed inside the ingest function's 10 s timeout: the caller got a gateway timeout instead
  * of the 503 that tells it to retry. Bounded retries can duplicate a record on an ambiguous
  * failure; that is harmless here, since every event carries its eventId and the consumers drop
- * repeats (kafkajs warns about it once per producer).
+ * repeats.
+ *
+ * kafkajs warns "Limiting retries for the idempotent producer may invalidate EoS guarantees" for
+ * any idempotent producer with retries below MAX_SAFE_INTEGER (producer/index.js). The two
+ * settings that silence it are worse: unbounded retries keep a send going after `produce` has
+ * given up at its deadline — and since a send that finds its cluster disconnected reconnects it
+ * (producer/sendMessages.js), even after the dropped producer's disconnect; a non-idempotent
+ * producer loses the broker's dedup of in-session retries and, with 5 requests in flight, their
+ * order. So the warning stays, explained here, and `npm start` keeps it out of the console
+ * (shared/adapters/kafka-log.ts).
  */
 export const PRODUCER_RETRY = { initialRetryTime: 100, maxRetryTime: 1000, retries: 4 } as const;
 /** A hard ceiling on one `produce` (connect + send), whatever kafkajs's nested retries add up to. */
@@ -64,10 +75,6 @@ export const PRODUCE_DEADLINE_MS = 5000;
  * retries and in the end dead letters; a batch that cannot produce in 30 s is retried as a whole.
  */
 export const TRIGGER_PRODUCE_DEADLINE_MS = 30_000;
-
-export class ProduceTimeoutError extends Error {
-  override name = 'ProduceTimeoutError';
-}
 
 /** The container's producer: idempotent, acks from all in-sync replicas, bounded retries. */
 export function getProducer(env: Record<string, string | undefined> = process.env): Promise<Producer> {
@@ -93,6 +100,17 @@ export function getProducer(env: Record<string, string | undefined> = process.en
     );
   }
   return producerPromise;
+}
+
+/** The physical topic names, from the env the CDK stack and the local runtime set (`resourceEnv`). */
+export function topicsFromEnv(env: Record<string, string | undefined> = process.env): Record<TopicKey, string> {
+  const names = {} as Record<TopicKey, string>;
+  for (const key of Object.keys(topics) as TopicKey[]) {
+    const name = env[topicEnvVar(key)];
+    if (!name) throw new ConfigurationError(`${topicEnvVar(key)} is not set`);
+    names[key] = name;
+  }
+  return names;
 }
 
 /** For tests and the local runtime's shutdown. */

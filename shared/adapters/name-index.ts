@@ -6,6 +6,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { catalogItemId } from '../domain/catalog.ts';
 import {
   entryRank,
   type ListenAliases,
@@ -16,7 +17,7 @@ import {
   type Resolution,
   resolveListen,
 } from '../domain/names.ts';
-import { artistItemId, type Stores, trackItemId } from './dynamodb.ts';
+import type { Stores } from './dynamodb.ts';
 
 /** Name-only items carry this `updatedAt`: any real upsert (even a seed at 0) replaces them. */
 export const NAME_ONLY_UPDATED_AT = -1;
@@ -94,7 +95,7 @@ export function putIndexEntry(s: Stores, e: NameIndexEntry): Promise<boolean> {
 
 /** Records a name the catalog does not know, unless the catalog already has that id. */
 export function putNameOnlyItem(s: Stores, n: NameOnlyItem): Promise<boolean> {
-  const itemId = n.kind === 'artist' ? artistItemId(n.id) : trackItemId(n.id);
+  const itemId = catalogItemId(n.kind, n.id);
   return putIf(
     s,
     {

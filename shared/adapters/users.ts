@@ -12,6 +12,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { FeedbackState } from '../domain/listenbrainz.ts';
+import { ConfigurationError } from '../errors.ts';
 import { tableEnvVar } from '../topology.ts';
 import { createDocumentClient, dynamoConnectionFromEnv } from './dynamodb-client.ts';
 
@@ -25,7 +26,7 @@ let cached: UsersStore | undefined;
 export function usersStoreFromEnv(env: Record<string, string | undefined> = process.env): UsersStore {
   if (!cached) {
     const table = env[tableEnvVar('users')];
-    if (!table) throw new Error(`${tableEnvVar('users')} is not set`);
+    if (!table) throw new ConfigurationError(`${tableEnvVar('users')} is not set`);
     cached = { client: createDocumentClient(dynamoConnectionFromEnv(env)), table };
   }
   return cached;

@@ -8,9 +8,10 @@
  * garbage.
  */
 
-export class CodecError extends Error {
-  override readonly name = 'CodecError';
-}
+import { CodecError } from '../errors.ts';
+
+// The codecs built on these readers throw it too; they import it from here with the reader.
+export { CodecError };
 
 // Scratch for float64 bytes: copying 8 bytes by hand beats Buffer.writeDoubleLE's checks.
 const F64 = new Float64Array(1);

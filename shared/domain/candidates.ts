@@ -24,6 +24,7 @@
  * identical results.
  */
 
+import { ConfigurationError } from '../errors.ts';
 import { ByteReader, ByteWriter, CodecError } from './binary.ts';
 import { scoreItemNeighbors } from './item-neighbors.ts';
 import type { Profile } from './profile.ts';
@@ -101,7 +102,7 @@ const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 export function buildCandidates(input: BuildCandidatesInput): BuildCandidatesResult {
   const params: RankingParams = { ...DEFAULT_RANKING, ...input.params };
   const size = Math.max(0, Math.floor(input.size ?? DEFAULT_CANDIDATE_SIZE));
-  if (Number.isNaN(size)) throw new Error(`invalid candidate list size ${input.size}`);
+  if (Number.isNaN(size)) throw new ConfigurationError(`invalid candidate list size ${input.size}`);
   const own = new Set<string>();
   const seeds: string[] = [];
   forEachScore(input.ownItems, (id, w) => {

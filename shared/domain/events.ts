@@ -3,7 +3,7 @@
  * so producers can add fields without breaking consumers.
  */
 import { z } from 'zod';
-import { type GenreWeights, genreWeightsFromTags, normalizeGenreWeights, primaryGenre, tagToGenre } from './genres.ts';
+import { tagToGenre } from './genres.ts';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 /** Timestamps before this are rejected (epoch ms, 2000-01-01). */
@@ -128,103 +128,9 @@ export const ArtistUpsertV1 = z.object({
 });
 export type ArtistUpsertV1 = z.infer<typeof ArtistUpsertV1>;
 
-export interface CatalogTrack {
-  trackId: string;
-  title: string;
-  artistId?: string;
-  artistName: string;
-  /** Normalized (sums to 1), sparse; empty when nothing is known. */
-  genres: GenreWeights;
-  primaryGenre: string | null;
-  durationMs?: number;
-  /** 0–100; 0 when unknown. */
-  popularity: number;
-  /** Tag → count (`tagCounts`), when the upsert has tags. */
-  tags?: Record<string, number>;
-  updatedAt: number;
-}
-
-export interface CatalogArtist {
-  artistId: string;
-  name: string;
-  genres: GenreWeights;
-  primaryGenre: string | null;
-  popularity: number;
-  tags?: Record<string, number>;
-  updatedAt: number;
-}
-
-type GenresInput = TrackUpsertInput['genres'];
-type TagsInput = TrackUpsertInput['tags'];
-
-/** Explicit genres win over tags; both go through `tagToGenre`. */
-export function resolveGenreWeights(genres: GenresInput, tags: TagsInput): GenreWeights {
-  if (genres !== undefined) {
-    const w = normalizeGenreWeights(genres);
-    if (Object.keys(w).length > 0) return w;
-  }
-  if (tags !== undefined && tags.length > 0) return genreWeightsFromTags(tags);
-  return {};
-}
-
-/** Tags kept per catalog item (the content lists use the strongest; this bounds the item size). */
-export const MAX_ITEM_TAGS = 50;
-
-/**
- * Raw tag counts for the item model's content neighbours: lower-case, whitespace collapsed, a
- * bare tag counts 1, repeats add up; the `max` strongest (ties by tag). The genre mapping alone
- * is too coarse for content similarity (EVALUATION.md), so the tags themselves are kept.
- */
-export function tagCounts(tags: TagsInput, max = MAX_ITEM_TAGS): Record<string, number> | undefined {
-  if (tags === undefined || tags.length === 0) return undefined;
-  const counts = new Map<string, number>();
-  for (const t of tags) {
-    const [raw, n] = typeof t === 'string' ? [t, 1] : [t.tag, t.count ?? 1];
-    const tag = raw.trim().toLowerCase().replace(/\s+/g, ' ');
-    if (tag === '' || !(n > 0)) continue;
-    counts.set(tag, (counts.get(tag) ?? 0) + n);
-  }
-  if (counts.size === 0) return undefined;
-  const top = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, max);
-  return Object.fromEntries(top);
-}
-
-export function catalogItemFromTrack(upsert: TrackUpsertInput): CatalogTrack {
-  const genres = resolveGenreWeights(upsert.genres, upsert.tags);
-  const out: CatalogTrack = {
-    trackId: upsert.trackId,
-    title: upsert.title,
-    artistName: upsert.artistName,
-    genres,
-    primaryGenre: primaryGenre(genres),
-    popularity: upsert.popularity ?? 0,
-    updatedAt: upsert.updatedAt ?? 0,
-  };
-  if (upsert.artistId !== undefined) out.artistId = upsert.artistId;
-  if (upsert.durationMs !== undefined) out.durationMs = upsert.durationMs;
-  const tags = tagCounts(upsert.tags);
-  if (tags) out.tags = tags;
-  return out;
-}
-
-export function catalogItemFromArtist(upsert: ArtistUpsertV1): CatalogArtist {
-  const genres = resolveGenreWeights(upsert.genres, upsert.tags);
-  const tags = tagCounts(upsert.tags);
-  return {
-    artistId: upsert.artistId,
-    name: upsert.name,
-    genres,
-    primaryGenre: primaryGenre(genres),
-    popularity: upsert.popularity ?? 0,
-    ...(tags ? { tags } : {}),
-    updatedAt: upsert.updatedAt ?? 0,
-  };
-}
-
-/** Last-writer-wins for order-tolerant upserts: ties keep the existing item (replays are no-ops). */
-export function isNewer(incoming: { updatedAt: number }, existing: { updatedAt: number } | undefined): boolean {
-  return existing === undefined || incoming.updatedAt > existing.updatedAt;
-}
+/** A record on the tracks topic: a track or an artist upsert, `updatedAt` set by ingest. */
+export const CatalogRecordV1 = z.union([TrackUpsertV1, ArtistUpsertV1.extend({ updatedAt: epochMs })]);
+export type CatalogRecordV1 = z.infer<typeof CatalogRecordV1>;
 
 /** GET /api/stream's query (the dashboard's live stream, served locally and in the cloud alike). */
 export const StreamQuery = z.strictObject({
@@ -316,40 +222,4 @@ export function deadLetterOf(
     failedAt,
     v: 1,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Errors
-
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
-
-/** Flatten zod issues to `{path, message}` with paths like `events[3].ts`; `prefix` is prepended. */
-export function formatZodIssues(error: { issues: readonly z.core.$ZodIssue[] }, prefix = ''): FieldIssue[] {
-  const out: FieldIssue[] = [];
-  for (const issue of error.issues) {
-    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-      // Report the branch that got furthest rather than a generic "invalid input".
-      const best = issue.errors.reduce((a, b) => (b.length < a.length ? b : a));
-      const base = joinPath(prefix, issue.path);
-      out.push(...formatZodIssues({ issues: best }, base));
-      continue;
-    }
-    out.push({ path: joinPath(prefix, issue.path) || '(root)', message: issue.message });
-  }
-  return out;
-}
-
-function joinPath(prefix: string, path: readonly PropertyKey[]): string {
-  let s = prefix;
-  for (const seg of path) {
-    if (typeof seg === 'number') s += `[${seg}]`;
-    else {
-      const name = String(seg);
-      s += /^[A-Za-z_$][\w$]*$/.test(name) ? (s === '' ? name : `.${name}`) : `[${JSON.stringify(name)}]`;
-    }
-  }
-  return s;
 }

@@ -13,6 +13,7 @@
  * User-side state (profiles, user neighbours) stays real-time; item–item similarity moves slowly
  * and is the part a periodic rebuild serves well. Also the compact codecs the store uses.
  */
+import { CodecError, ConfigurationError } from '../errors.ts';
 import { contentNeighborLists, type ItemGraphParams, itemNeighborLists } from './item-neighbors.ts';
 import type { PreparedItems } from './recommend.ts';
 
@@ -61,7 +62,7 @@ export class UserSample<T> {
   private threshold = 2 ** 32;
   private readonly kept = new Map<string, { hash: number; value: T }>();
   constructor(private readonly max: number) {
-    if (!(max >= 1)) throw new Error(`sample size must be at least 1, got ${max}`);
+    if (!(max >= 1)) throw new ConfigurationError(`sample size must be at least 1, got ${max}`);
   }
 
   offer(userId: string, value: T): void {
@@ -127,7 +128,7 @@ export interface PackedList {
 }
 
 export function packList(list: PreparedItems): PackedList {
-  if (list.ids.some((id) => id.includes(SEP))) throw new Error('item id contains the list separator');
+  if (list.ids.some((id) => id.includes(SEP))) throw new CodecError('item id contains the list separator');
   const w = Float32Array.from(list.weights);
   return { ids: list.ids.join(SEP), weights: new Uint8Array(w.buffer, w.byteOffset, w.byteLength) };
 }
@@ -136,7 +137,7 @@ export function unpackList(packed: PackedList): PreparedItems {
   const ids = packed.ids === '' ? [] : packed.ids.split(SEP);
   const bytes = Uint8Array.from(packed.weights); // copy: aligned for Float32Array
   const w = new Float32Array(bytes.buffer, 0, bytes.byteLength / 4);
-  if (w.length !== ids.length) throw new Error(`packed list has ${ids.length} ids but ${w.length} weights`);
+  if (w.length !== ids.length) throw new CodecError(`packed list has ${ids.length} ids but ${w.length} weights`);
   return { ids, weights: Float64Array.from(w) };
 }
 
@@ -160,7 +161,7 @@ export function packCounts(counts: ReadonlyMap<string, number>, maxBytes = 300_0
     bytes = 0;
   };
   for (const [id, n] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-    if (id.includes(SEP)) throw new Error('item id contains the list separator');
+    if (id.includes(SEP)) throw new CodecError('item id contains the list separator');
     const size = id.length * 3 + 5; // worst-case UTF-8 id + separator + 4-byte count
     if (bytes + size > maxBytes) flush();
     ids.push(id);
@@ -176,7 +177,7 @@ export function unpackCounts(shards: readonly PackedCounts[], into = new Map<str
     const ids = s.ids === '' ? [] : s.ids.split(SEP);
     const bytes = Uint8Array.from(s.counts);
     const c = new Uint32Array(bytes.buffer, 0, bytes.byteLength / 4);
-    if (c.length !== ids.length) throw new Error(`packed counts have ${ids.length} ids but ${c.length} counts`);
+    if (c.length !== ids.length) throw new CodecError(`packed counts have ${ids.length} ids but ${c.length} counts`);
     for (let i = 0; i < ids.length; i++) into.set(ids[i]!, c[i]!);
   }
   return into;

@@ -12,6 +12,7 @@
  * Pure: no AWS imports; the store is shared/adapters/name-index.ts.
  */
 import { createHash } from 'node:crypto';
+import { type CatalogItem, type CatalogKind, trackItemId } from './catalog.ts';
 
 export const NAME_ID_PREFIX = 'name:';
 const MAX_ID = 128;
@@ -154,17 +155,12 @@ export function entryRank(id: string, hasGenres: boolean): number {
 }
 
 /** What a catalog upsert contributes to the index. */
-export function indexEntriesOf(item: {
-  kind: 'track' | 'artist';
-  id: string;
-  name: string;
-  artistId?: string;
-  artistName?: string;
-  genres: Record<string, number>;
-  updatedAt: number;
-  mbid?: string;
-  spotifyId?: string;
-}): NameIndexEntry[] {
+export function indexEntriesOf(
+  item: Pick<CatalogItem, 'kind' | 'id' | 'name' | 'artistId' | 'artistName' | 'genres' | 'updatedAt'> & {
+    mbid?: string;
+    spotifyId?: string;
+  },
+): NameIndexEntry[] {
   const hasGenres = Object.keys(item.genres).length > 0;
   const rank = entryRank(item.id, hasGenres);
   const out: NameIndexEntry[] = [];
@@ -201,7 +197,7 @@ export interface ListenAliases {
  * A Spotify track id resolves through its alias, or directly to a catalog track of that id (the
  * Spotify tracks data set uses Spotify ids as track ids, so it needs no alias entries).
  */
-const spotifyKeys = (spotifyId: string) => [aliasKey('spotify', spotifyId), `t#${spotifyId}`];
+const spotifyKeys = (spotifyId: string) => [aliasKey('spotify', spotifyId), trackItemId(spotifyId)];
 
 /** Index keys a listen may resolve through, best first per target. */
 export function lookupKeys(e: NamedListen, aliases: ListenAliases = {}): string[] {
@@ -220,7 +216,7 @@ export function lookupKeys(e: NamedListen, aliases: ListenAliases = {}): string[
 
 /** A name-only catalog item for a name the index does not know: it keeps the display name. */
 export interface NameOnlyItem {
-  kind: 'artist' | 'track';
+  kind: CatalogKind;
   id: string;
   name: string;
   artistId?: string;

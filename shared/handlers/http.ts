@@ -1,7 +1,7 @@
 /** HTTP API (payload format 2.0) helpers shared by the API handlers: responses, body and query parsing. */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
-import { type FieldIssue, formatZodIssues } from '../domain/events.ts';
+import { type FieldIssue, formatZodIssues } from './field-issues.ts';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 

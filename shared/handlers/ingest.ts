@@ -4,7 +4,7 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { z } from 'zod';
-import { type FieldIssue, formatZodIssues } from '../domain/events.ts';
+import { type FieldIssue, formatZodIssues } from './field-issues.ts';
 import { HttpError, parseJsonBody } from './http.ts';
 
 export interface Rejection {

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { type DeadLetter, type DecodedRecord, toDeadLetter } from '../adapters/kafka.ts';
-import { formatZodIssues } from '../domain/events.ts';
+import { formatZodIssues } from './field-issues.ts';
 
 export interface ValidRecord<T> {
   record: DecodedRecord;

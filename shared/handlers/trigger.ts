@@ -6,8 +6,8 @@
  */
 import type { MSKEvent } from 'aws-lambda';
 import type { z } from 'zod';
-import { type DecodedRecord, decodeMskEvent, publishDeadLetters } from '../adapters/kafka.ts';
-import { type ResolvedSettings, resolveSettings, topicEnvVar } from '../topology.ts';
+import { type DecodedRecord, decodeMskEvent, publishDeadLetters, topicsFromEnv } from '../adapters/kafka.ts';
+import { type ResolvedSettings, resolveSettings } from '../topology.ts';
 import { MetricUnit, type observability } from './observability.ts';
 import { type ValidRecord, validateRecords } from './records.ts';
 
@@ -32,8 +32,7 @@ export async function runTrigger<S extends z.ZodType>(
   },
 ): Promise<TriggerSummary> {
   const settings = resolveSettings();
-  const deadLetterTopic = process.env[topicEnvVar('deadLetters')];
-  if (!deadLetterTopic) throw new Error(`${topicEnvVar('deadLetters')} is not set`);
+  const deadLetterTopic = topicsFromEnv().deadLetters;
   const records = decodeMskEvent(event);
   const { valid, deadLetters } = validateRecords(records, opts.schema, {
     maxBytes: settings.MAX_RECORD_BYTES,

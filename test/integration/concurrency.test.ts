@@ -8,13 +8,8 @@ import type { MSKEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyFunctionEnv } from '../../local/runtime/functions.ts';
 import { buildMskEvent, type MskRecord } from '../../local/runtime/msk-event.ts';
-import {
-  artistItemId,
-  createStores,
-  getProfile,
-  putCatalogItemIfNewer,
-  type Stores,
-} from '../../shared/adapters/dynamodb.ts';
+import { createStores, getProfile, putCatalogItemIfNewer, type Stores } from '../../shared/adapters/dynamodb.ts';
+import { artistItemId } from '../../shared/domain/catalog.ts';
 import type { ListenEventV1 } from '../../shared/domain/events.ts';
 import { DAY_MS } from '../../shared/domain/profile.ts';
 import { settings } from '../../shared/topology.ts';

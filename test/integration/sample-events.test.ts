@@ -2,15 +2,14 @@
  * Every sample in events/ runs through its function against the real Kafka broker and DynamoDB
  * Local, as `npm run invoke` does, and gets the answer the sample is meant to show.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyFunctionEnv, functionEnv, invokeFunction } from '../../local/runtime/functions.ts';
 import { disconnectProducer } from '../../shared/adapters/kafka.ts';
 import { registerToken, usersStoreFromEnv } from '../../shared/adapters/users.ts';
 import type { FunctionName } from '../../shared/topology.ts';
 import { provisionedTestEnv } from '../support/infra.ts';
+import { sample } from '../support/samples.ts';
 
-const sample = (name: string) => JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8'));
 /** The samples name the un-prefixed topics; point them at this file's prefixed ones. */
 function retarget(event: { records: Record<string, { topic: string }[]> }, prefix: string) {
   const records: Record<string, { topic: string }[]> = {};

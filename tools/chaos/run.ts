@@ -11,10 +11,8 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
-import { catalogItemsOf } from '../../functions/catalog-updater/handler.ts';
 import { provisionTopology } from '../../local/infra/index.ts';
 import {
-  artistItemId,
   createStores,
   getCatalogItems,
   getProfiles,
@@ -22,6 +20,7 @@ import {
   type Stores,
 } from '../../shared/adapters/dynamodb.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
+import { artistItemId, catalogItemsOf } from '../../shared/domain/catalog.ts';
 import type { ListenEventV1 } from '../../shared/domain/events.ts';
 import { DAY_MS } from '../../shared/domain/profile.ts';
 import { settings, triggers } from '../../shared/topology.ts';

@@ -12,7 +12,8 @@
  */
 
 import { join } from 'node:path';
-import { type ArtistUpsertV1, type ListenEventV1, MAX_ITEM_TAGS } from '../../shared/domain/events.ts';
+import { MAX_ITEM_TAGS } from '../../shared/domain/catalog.ts';
+import type { ArtistUpsertV1, ListenEventV1 } from '../../shared/domain/events.ts';
 import { type GenreWeights, genreWeightsFromTags } from '../../shared/domain/genres.ts';
 import { hash32 } from '../../shared/domain/item-model.ts';
 import { getOrInit } from '../eval/protocol.ts';

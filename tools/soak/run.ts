@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { catalogItemsOf } from '../../functions/catalog-updater/handler.ts';
 import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
 import { startLocalPipeline } from '../../local/pipeline.ts';
 import { createStores, putCatalogItemIfNewer } from '../../shared/adapters/dynamodb.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
+import { catalogItemsOf } from '../../shared/domain/catalog.ts';
 import { generateWorkload } from '../chaos/workload.ts';
 
 const USAGE = `Usage: npm run soak -- [options]

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  catalogItemFromArtist,
-  catalogItemFromTrack,
+  CatalogRecordV1,
   DeadLetterV1,
-  formatZodIssues,
   isTsTooFarInFuture,
   ListenEventBatchInput,
   ListenEventInput,
@@ -12,6 +10,7 @@ import {
   TrackUpsertInput,
   TrackUpsertV1,
 } from '../../../shared/domain/events.ts';
+import { formatZodIssues } from '../../../shared/handlers/field-issues.ts';
 
 const TS = Date.UTC(2024, 5, 1);
 const ok = { eventId: 'e1', userId: 'u1', trackId: 't1', ts: TS, type: 'play' as const };
@@ -62,56 +61,15 @@ describe('ListenEventV1', () => {
   });
 });
 
-describe('catalog', () => {
-  it('explicit genres win over tags', () => {
-    const t = TrackUpsertV1.parse({
-      trackId: 't1',
-      title: 'Song',
-      artistName: 'Band',
-      genres: ['shoegaze', 'dream pop'],
-      tags: [{ tag: 'metal', count: 100 }],
-      updatedAt: TS,
-    });
-    const c = catalogItemFromTrack(t);
-    expect(c.genres).toEqual({ shoegaze: 1 });
-    expect(c.primaryGenre).toBe('shoegaze');
-    expect(c.updatedAt).toBe(TS);
-    expect(c.popularity).toBe(0);
-  });
-  it('falls back to tags and accepts weight records', () => {
-    const c = catalogItemFromTrack(
-      TrackUpsertInput.parse({ trackId: 't', title: 'x', artistName: 'a', tags: ['rap', 'seen live', 'rnb'] }),
-    );
-    expect(c.genres).toEqual({ 'hip-hop': 0.5, rnb: 0.5 });
-    const w = catalogItemFromTrack({ trackId: 't', title: 'x', artistName: 'a', genres: { rock: 3, indie: 1 } });
-    expect(w.genres).toEqual({ rock: 0.75, indie: 0.25 });
-  });
+describe('catalog upserts', () => {
   it('rejects unknown genres with a path', () => {
     const r = TrackUpsertInput.safeParse({ trackId: 't', title: 'x', artistName: 'a', genres: ['rock', 'rokc'] });
     expect(issues(r as never)[0]!.path).toBe('genres[1]');
   });
   it('requires updatedAt on the topic', () => {
     expect(TrackUpsertV1.safeParse({ trackId: 't', title: 'x', artistName: 'a' }).success).toBe(false);
-  });
-  it('builds artists from tags, keeping the raw tag counts for content lists', () => {
-    const a = catalogItemFromArtist({
-      artistId: 'a1',
-      name: 'A',
-      tags: [
-        { tag: 'techno', count: 5 },
-        { tag: 'Berlin', count: 2 },
-      ],
-      popularity: 40,
-    });
-    expect(a).toEqual({
-      artistId: 'a1',
-      name: 'A',
-      genres: { techno: 1 },
-      primaryGenre: 'techno',
-      popularity: 40,
-      tags: { techno: 5, berlin: 2 },
-      updatedAt: 0,
-    });
+    expect(CatalogRecordV1.safeParse({ artistId: 'a', name: 'A' }).success).toBe(false);
+    expect(CatalogRecordV1.safeParse({ artistId: 'a', name: 'A', updatedAt: TS }).success).toBe(true);
   });
 });
 
