@@ -728,7 +728,7 @@ function requestWriteUnits(r: WriteRequest): number {
 }
 
 /** Unconditional puts/deletes, 25 per BatchWriteItem, unprocessed items resent with backoff. */
-async function batchWrite(s: Stores, table: string, requests: readonly WriteRequest[]): Promise<void> {
+export async function batchWrite(s: Stores, table: string, requests: readonly WriteRequest[]): Promise<void> {
   for (let i = 0; i < requests.length; i += 25) {
     let pending: WriteRequest[] | undefined = requests.slice(i, i + 25);
     for (let attempt = 0; pending && pending.length > 0; attempt++) {
