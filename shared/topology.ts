@@ -116,6 +116,11 @@ export interface FunctionSpec {
    * no free gateway endpoint, so an interface endpoint would cost more than the function.
    */
   readonly outsideVpc?: boolean;
+  /**
+   * The module the local runtime runs instead of `functions/<name>/handler.ts` (repo-relative;
+   * exports `handler`): the item model build runs on DuckDB locally, on Athena in the cloud.
+   */
+  readonly localHandler?: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -291,6 +296,8 @@ export const functions = {
     producesTo: ['profileUpdates'],
     reads: ['profiles', 'catalog'],
     writes: ['itemModel'],
+    // Locally: the item model's SQL on DuckDB over the archive (sql/item-model/), the batch loader.
+    localHandler: 'local/batch/item-model-job.ts',
   },
   'read-api': {
     name: 'read-api',
@@ -565,6 +572,15 @@ export const settings = {
   /** Neighbours kept per item in the item model: co-listening and tag content. */
   ITEM_MODEL_SIMILAR_K: 200,
   ITEM_MODEL_CONTENT_K: 30,
+  /**
+   * The batch layer's bounds (sql/item-model/): items per listener and kind that count (a
+   * profile's capacity), the strongest of them that feed the co-listening pairs (the pair pass
+   * costs Σ|u|²), the fewest listeners a pair needs, the tags per item that join the content pairs.
+   */
+  ITEM_MODEL_TOP_ITEMS: 100,
+  ITEM_MODEL_PAIR_ITEMS: 50,
+  ITEM_MODEL_MIN_SUPPORT: 1,
+  ITEM_MODEL_CONTENT_TAGS: 30,
   /** A user's own items whose item-model lists a recommendation reads (their strongest first). */
   ITEM_MODEL_LOOKUPS: 50,
   /**
