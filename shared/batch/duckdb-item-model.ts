@@ -43,13 +43,10 @@ export async function runItemModelSql(
   await timed('user_items', () =>
     db.run(`CREATE OR REPLACE TEMP TABLE user_items AS ${itemModelQuery('user_items', params)}`),
   );
-  const users = await db.rows<{ kind: string; users: number; rows: number }>(
-    'SELECT kind, count(DISTINCT user_id) AS users, count(*) AS rows FROM user_items GROUP BY kind',
-  );
-  for (const u of users) {
-    if (u.kind === 'a' || u.kind === 't') result.kinds[u.kind].users = Number(u.users);
-    stats.userItems += Number(u.rows);
-  }
+  const users = await timed('users', () => db.rows<{ kind: string; users: number }>(itemModelQuery('users', params)));
+  for (const u of users) if (u.kind === 'a' || u.kind === 't') result.kinds[u.kind].users = Number(u.users);
+  const [count] = await db.rows<{ n: number }>('SELECT count(*) AS n FROM user_items');
+  stats.userItems = Number(count?.n ?? 0);
   log(`user_items: ${stats.userItems} rows (${users.map((u) => `${u.kind}: ${u.users} users`).join(', ')})`);
   addListeners(result, await timed('listeners', () => db.rows<ListenerRow>(itemModelQuery('listeners', params))));
   const similar = await timed('similar', () => db.rows<NeighborRow>(itemModelQuery('similar', params)));

@@ -14,11 +14,11 @@ import { DEFAULT_ITEM_MODEL } from '../domain/item-model.ts';
 import { DAY_MS } from '../domain/profile.ts';
 import { DEFAULT_WEIGHTS, type WeightConfig } from '../domain/weights.ts';
 
-export const ITEM_MODEL_PARTS = ['user_items', 'listeners', 'similar', 'content', 'active_users'] as const;
+export const ITEM_MODEL_PARTS = ['user_items', 'users', 'listeners', 'similar', 'content', 'active_users'] as const;
 export type ItemModelPart = (typeof ITEM_MODEL_PARTS)[number];
 
 /** The parts that read `user_items` (the rest read the source tables only). */
-export const READS_USER_ITEMS: readonly ItemModelPart[] = ['listeners', 'similar'];
+export const READS_USER_ITEMS: readonly ItemModelPart[] = ['users', 'listeners', 'similar'];
 
 export interface ItemModelSqlParams {
   /** Items per user and kind that count (listeners; the profile's own capacity). */
