@@ -22,7 +22,7 @@ import {
   scanItemModelLists,
   writeItemModelLists,
 } from '../adapters/item-model-store.ts';
-import { type PackedList, packCounts, packList, unpackCounts } from '../domain/item-model.ts';
+import { type PackedList, packCounts, packList, unpackCounts, unpackList } from '../domain/item-model.ts';
 import type { ItemModelResult, KindModel } from './item-model-result.ts';
 
 export const KINDS: readonly ItemKind[] = ['a', 't'];
@@ -45,10 +45,20 @@ export interface LoadSummary {
   itemsWritten: number;
 }
 
-function sameList(a: PackedList | undefined, b: PackedList | undefined): boolean {
+/**
+ * Same ids in the same order and weights equal to float32 precision (2^-20 relative): the engines'
+ * parallel sums may differ in the last bits between runs, which is no change worth a write.
+ */
+export function sameList(a: PackedList | undefined, b: PackedList | undefined): boolean {
   if (!a || !b) return a === b;
   if (a.ids !== b.ids || a.weights.byteLength !== b.weights.byteLength) return false;
-  for (let i = 0; i < a.weights.byteLength; i++) if (a.weights[i] !== b.weights[i]) return false;
+  const wa = unpackList(a).weights;
+  const wb = unpackList(b).weights;
+  for (let i = 0; i < wa.length; i++) {
+    const x = wa[i]!;
+    const y = wb[i]!;
+    if (x !== y && Math.abs(x - y) > 2 ** -20 * Math.max(Math.abs(x), Math.abs(y))) return false;
+  }
   return true;
 }
 

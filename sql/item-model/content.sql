@@ -2,7 +2,8 @@
 -- tagVectors + contentNeighborLists): TF-IDF log(1 + count) · log(N / df(tag)) over the N items
 -- with tags, L2-normalized; an item's {{content_k}} items of highest cosine (ties by id). Only
 -- each item's strongest {{content_tags}} tags join (a tag shared by thousands of items would make
--- the pair pass quadratic); the norms use all of an item's tags.
+-- the pair pass quadratic); the norms use all of an item's tags. Cosines are rounded to 15
+-- decimals so that a parallel sum's last bits cannot reorder ties between runs.
 -- Table: item_tags (kind, item_id, tag, tag_count): one row per catalog item and tag.
 WITH tagged AS (
   SELECT kind, item_id, tag, CAST(tag_count AS DOUBLE) AS c
@@ -43,7 +44,7 @@ vectors AS (
   WHERE p.tag_rank <= {{content_tags}}
 ),
 cosines AS (
-  SELECT a.kind, a.item_id AS i, b.item_id AS j, sum(a.v * b.v) AS w
+  SELECT a.kind, a.item_id AS i, b.item_id AS j, round(sum(a.v * b.v), 15) AS w
   FROM vectors a
   JOIN vectors b ON b.kind = a.kind AND b.tag = a.tag AND b.item_id <> a.item_id
   GROUP BY a.kind, a.item_id, b.item_id

@@ -2,7 +2,9 @@
 --   W[i, j] = Σ_{u ∋ i, j} (1 / deg(i))^α · (1 / |u|)^α · deg(j)^−β      (i ≠ j)
 -- over each user's strongest {{pair_top_n}} items (the pair pass costs Σ|u|², so |u| is bounded),
 -- pairs seen by fewer than {{min_support}} users dropped, each item's {{top_k}} largest kept
--- (ties by id).
+-- (ties by id). Weights are rounded to 15 decimals: a parallel sum's last bits depend on the
+-- order, and equal weights must tie (and break by id) in every run, or an unchanged archive
+-- would rewrite lists.
 WITH basket AS (
   SELECT kind, user_id, item_id
   FROM user_items
@@ -26,7 +28,7 @@ pairs AS (
   GROUP BY a.kind, a.item_id, b.item_id
 ),
 scored AS (
-  SELECT p.kind, p.i, p.j, p.walk * power(1.0 / di.d, {{alpha}}) * power(dj.d, -{{beta}}) AS w
+  SELECT p.kind, p.i, p.j, round(p.walk * power(1.0 / di.d, {{alpha}}) * power(dj.d, -{{beta}}), 15) AS w
   FROM pairs p
   JOIN degree di ON di.kind = p.kind AND di.item_id = p.i
   JOIN degree dj ON dj.kind = p.kind AND dj.item_id = p.j
