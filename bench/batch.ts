@@ -96,7 +96,16 @@ function runItemModel(dir: string): Promise<RunFigures> {
   return new Promise((ok, fail) => {
     const child = spawn(
       process.execPath,
-      ['--max-old-space-size=12288', '--import', 'tsx', resolve(import.meta.dirname, '../tools/item-model.ts'), '--archive', dir, '--json', out],
+      [
+        '--max-old-space-size=12288',
+        '--import',
+        'tsx',
+        resolve(import.meta.dirname, '../tools/item-model.ts'),
+        '--archive',
+        dir,
+        '--json',
+        out,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     child.stderr.on('data', (d: Buffer) => {

@@ -5,6 +5,7 @@
  * over its tombstones — and runs SQL on it. The one place that imports DuckDB.
  */
 import { readdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
@@ -76,7 +77,8 @@ export async function openArchiveDb(archiveDir: string, opts: ArchiveDbOptions =
   const config: Record<string, string> = {};
   if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
   if (opts.threads) config.threads = String(opts.threads);
-  if (opts.tempDirectory) config.temp_directory = opts.tempDirectory;
+  // Where DuckDB spills what exceeds its memory limit (its default is .tmp in the cwd).
+  config.temp_directory = opts.tempDirectory ?? join(tmpdir(), 'tunestream-duckdb');
   const instance = await DuckDBInstance.create(':memory:', config);
   const connection = await instance.connect();
   const db: ArchiveDb = {
