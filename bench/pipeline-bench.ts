@@ -15,7 +15,7 @@ import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { BuildSummary } from '../functions/item-model-builder/handler.ts';
+import type { LocalBuildSummary as BuildSummary } from '../local/batch/item-model-job.ts';
 import { startLocalPipeline, waitUntilDrained } from '../local/pipeline.ts';
 import { buildMskEvent, localClusterArn, type MskRecord } from '../local/runtime/msk-event.ts';
 import { getProfiles } from '../shared/adapters/dynamodb.ts';
@@ -211,7 +211,7 @@ export async function pipelineBench(quick: boolean, want: { freshness: boolean; 
     const build = (await pipeline.schedules.runNow('item-model-builder')) as BuildSummary;
     const itemModelBuild = {
       seconds: build.seconds,
-      profilesScanned: build.profiles,
+      archiveBytes: build.archive.bytes,
       scanReadRequests: c.reads,
       scanReadUnits: c.readUnits,
       itemsWritten: c.itemsWritten,

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { onShutdown } from '../local/infra/index.ts';
 import { functions, triggers } from '../shared/topology.ts';
+import { batchBench } from './batch.ts';
 import { codecBench } from './codec.ts';
 import { log, stopInfrastructure } from './env.ts';
 import { indexBench } from './index-recall.ts';
@@ -26,6 +27,7 @@ const NAMES = [
   'refreshRate',
   'cost',
   'codec',
+  'batch',
 ] as const;
 type Name = (typeof NAMES)[number];
 
@@ -35,7 +37,8 @@ Runs the benchmarks (all by default) on the real Kafka broker and DynamoDB Local
 
 Names: ${NAMES.join(', ')}
   (dynamodb needs profilePath's figures and a populated pipeline; cost needs profilePath, dynamodb
-   and refreshRate: they are run when asked for; codec is pure: the profile codec against msgpackr)
+   and refreshRate: they are run when asked for; codec is pure: the profile codec against msgpackr;
+   batch: the item model's SQL on DuckDB over a generated archive, BATCH_BENCH_EVENTS sizes)
 
 Options:
   --quick          smoke run, about two minutes (index stops at 100k profiles)
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
   if (want.has('profilePath')) figures.profilePath = await profilePath(quick);
   if (want.has('refreshRate')) figures.refreshRate = refreshRate(quick);
   if (want.has('codec')) figures.codec = codecBench(quick);
+  if (want.has('batch')) figures.batch = await batchBench(quick);
   if (want.has('endToEnd')) figures.endToEnd = await endToEnd(quick);
   if (want.has('freshness') || want.has('api') || want.has('dynamodb')) {
     const p = await pipelineBench(quick, {

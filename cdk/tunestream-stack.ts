@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { type ResolvedTopology, resolveTopology } from '../shared/topology.ts';
 import type { TunestreamConfig } from './config.ts';
 import { Api } from './constructs/api.ts';
+import { BatchLayer } from './constructs/batch.ts';
 import { assertDashboardBuild, DashboardSite } from './constructs/dashboard-site.ts';
 import { Functions } from './constructs/functions.ts';
 import { Kafka } from './constructs/kafka.ts';
@@ -28,6 +29,7 @@ export class TunestreamStack extends Stack {
   readonly api: Api;
   readonly observability: Observability;
   readonly dashboardSite: DashboardSite;
+  readonly batch: BatchLayer;
   /** Physical names handed to the functions through `resourceEnv`. */
   readonly resolved: ResolvedTopology;
 
@@ -71,6 +73,11 @@ export class TunestreamStack extends Stack {
       metricsNamespace,
       serviceName,
     });
+    this.batch = new BatchLayer(this, 'Batch', {
+      config,
+      archiveBucket: this.functions.archiveBucket,
+      loader: this.functions.byName['item-model-builder'],
+    });
     this.api = new Api(this, 'Api', { config, functions: this.functions.byName });
     this.observability = new Observability(this, 'Observability', {
       config,
@@ -97,6 +104,15 @@ export class TunestreamStack extends Stack {
       value: this.functions.archiveBucket.bucketName,
       description: 'Raw listen-event archive (year=/month=/day=/hour= JSON lines)',
     });
+    new CfnOutput(this, 'BatchBucket', {
+      value: this.batch.bucket.bucketName,
+      description: 'Batch layer: Athena results, the item model UNLOAD output, the catalog tags export',
+    });
+    new CfnOutput(this, 'BatchStateMachineArn', {
+      value: this.batch.stateMachine.stateMachineArn,
+      description: 'The item model build (aws stepfunctions start-execution to run one now)',
+    });
+    new CfnOutput(this, 'AthenaWorkGroup', { value: this.batch.workGroup.ref });
     new CfnOutput(this, 'UsersTableName', {
       value: this.tables.byKey.users.tableName,
       description: 'Listener tokens (npm run users -- create <userId> --cloud --table <this>)',

@@ -11,7 +11,8 @@ import { cacheRoot, checkJava, componentDir, PrerequisiteError, resolveComponent
 const USAGE = `Usage: npm run infra -- <command> [options]
 
 Commands:
-  resolve          Fetch Kafka ${'4.1'} and DynamoDB Local 3.x from Maven Central into ${cacheRoot()}/jvm
+  resolve          Fetch Kafka ${'4.1'}, DynamoDB Local 3.x and Trino's SQL parser (435, the batch SQL check)
+                   from Maven Central into ${cacheRoot()}/jvm
                    (first run only; later runs start offline).
   up               Start Kafka (KRaft) and DynamoDB Local, create the topology's topics and tables,
                    print the endpoints and stay up until Ctrl-C.
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   switch (command) {
     case 'resolve': {
       checkJava();
-      for (const component of ['kafka', 'dynamodb'] as const) {
+      for (const component of ['kafka', 'dynamodb', 'trino-parser'] as const) {
         const seconds = await resolveComponent(component, log);
         log(
           `${component}: ${seconds > 0 ? `resolved in ${seconds.toFixed(1)} s` : 'already resolved'} (${componentDir(component)})`,
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     }
     case 'status': {
       const { existsSync } = await import('node:fs');
-      for (const component of ['kafka', 'dynamodb'] as const) {
+      for (const component of ['kafka', 'dynamodb', 'trino-parser'] as const) {
         const dir = componentDir(component);
         log(`${component}: ${existsSync(`${dir}/.resolved`) ? 'resolved' : 'not resolved'} (${dir})`);
       }

@@ -117,6 +117,11 @@ export interface FunctionSpec {
    * no free gateway endpoint, so an interface endpoint would cost more than the function.
    */
   readonly outsideVpc?: boolean;
+  /**
+   * The module the local runtime runs instead of `functions/<name>/handler.ts` (repo-relative;
+   * exports `handler`): the item model build runs on DuckDB locally, on Athena in the cloud.
+   */
+  readonly localHandler?: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -284,14 +289,17 @@ export const functions = {
   },
   'item-model-builder': {
     name: 'item-model-builder',
-    description: 'Scheduled: profiles + catalog → item model (listener counts, co-listening and content neighbours).',
-    // The co-listening pass holds the sampled users' item sets and one row map per item.
+    description:
+      "The item model's loader (batch layer): Athena's Parquet (DuckDB's rows locally) → changed lists, counts, manifests; catalog tags out for Athena.",
+    // Holds one build's lists (the Parquet rows) and the stored lists it compares them with.
     memoryMb: 3008,
     timeoutSeconds: 900,
     // Announces each build to profile-updates, so users' candidate sets are rebuilt with it.
     producesTo: ['profileUpdates'],
-    reads: ['profiles', 'catalog'],
+    reads: ['profiles', 'catalog', 'itemModel'],
     writes: ['itemModel'],
+    // Locally: the item model's SQL on DuckDB over the archive (sql/item-model/), the batch loader.
+    localHandler: 'local/batch/item-model-job.ts',
   },
   'read-api': {
     name: 'read-api',
@@ -493,18 +501,42 @@ export interface ScheduleSpec {
   /** Seconds between runs in the local runtime (short, so a local replay sees the model soon). */
   readonly localEverySeconds: number;
   readonly description: string;
+  /**
+   * In the cloud the rule starts the batch layer's state machine (Athena, then the function as
+   * its loader; `batchLayer`) instead of invoking the function.
+   */
+  readonly cloudStateMachine?: boolean;
 }
 
 export const schedules = [
   {
     function: 'item-model-builder',
-    // Item–item similarity moves slowly; a rebuild scans the profiles table and rewrites every
-    // item's lists (cost in BENCHMARKS.md), so hourly is the default, not minutes.
+    // Item–item similarity moves slowly; a build scans the whole archive (Athena bills the bytes
+    // scanned, docs/deploy.md), so hourly is the default, not minutes.
     everyMinutes: 60,
     localEverySeconds: 60,
-    description: 'Rebuild the item model from the profiles and the catalog.',
+    description: 'Rebuild the item model from the event archive (Athena in the cloud, DuckDB locally) and the catalog.',
+    cloudStateMachine: true,
   },
 ] as const satisfies readonly ScheduleSpec[];
+
+/**
+ * The batch layer in the cloud (cdk/constructs/batch.ts): Glue tables over the archive (partition
+ * projection), an Athena workgroup, a Step Functions state machine on the item model's schedule:
+ * the loader's `prepare`, the item model's SQL parts as UNLOADs to Parquet, the loader's `load`.
+ */
+export const batchLayer = {
+  /** The SQL parts the state machine UNLOADs (sql/item-model/; user_items is inlined in each). */
+  parts: ['users', 'listeners', 'similar', 'content', 'active_users'],
+  /** Athena refuses a query past this many bytes scanned (100 GB ≈ $0.49 at $5/TB). */
+  bytesScannedCutoffPerQuery: 100 * 1024 ** 3,
+  /** Query results and UNLOAD output are kept this long (the loader reads them within minutes). */
+  resultsExpireDays: 7,
+  /** The whole build (queries and load) must finish within this. */
+  timeoutMinutes: 120,
+  /** Partition projection bounds of the archive's year= partitions. */
+  projectionYears: [2000, 2099],
+} as const;
 
 /** Tunable behaviour shared by the functions; each can be overridden by an env var of the same name. */
 export const settings = {
@@ -556,8 +588,6 @@ export const settings = {
   INGEST_MAX_BYTES: 1_000_000,
   /** Largest Kafka record value the consumers accept; larger ones are dead-lettered. */
   MAX_RECORD_BYTES: 256 * 1024,
-  /** Users whose item sets feed the item model's co-listening pass (a deterministic sample above this). */
-  ITEM_MODEL_MAX_USERS: 20_000,
   /**
    * After a build, users active within this many days of the newest event (at most
    * ITEM_MODEL_ANNOUNCE_MAX_USERS) get their candidate sets rebuilt at once; the others on their
@@ -568,6 +598,15 @@ export const settings = {
   /** Neighbours kept per item in the item model: co-listening and tag content. */
   ITEM_MODEL_SIMILAR_K: 200,
   ITEM_MODEL_CONTENT_K: 30,
+  /**
+   * The batch layer's bounds (sql/item-model/): items per listener and kind that count (a
+   * profile's capacity), the strongest of them that feed the co-listening pairs (the pair pass
+   * costs Σ|u|²), the fewest listeners a pair needs, the tags per item that join the content pairs.
+   */
+  ITEM_MODEL_TOP_ITEMS: 100,
+  ITEM_MODEL_PAIR_ITEMS: 50,
+  ITEM_MODEL_MIN_SUPPORT: 1,
+  ITEM_MODEL_CONTENT_TAGS: 30,
   /** A user's own items whose item-model lists a recommendation reads (their strongest first). */
   ITEM_MODEL_LOOKUPS: 50,
   /**

@@ -19,6 +19,7 @@ import {
 import { formatItemSizes } from './eval/item-sizes.ts';
 import { type OnlineResult, runPipelineEval } from './eval/online.ts';
 import type { Metrics } from './eval/protocol.ts';
+import { prepareItemModel } from './eval/sql-model.ts';
 import { checkStreaming } from './eval/streaming.ts';
 import { tune } from './eval/tune.ts';
 import { loadLastfm } from './loaders/lastfm.ts';
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
   );
 
   if (values.tune) {
-    const best = tune(data, log);
+    const best = await tune(data, log);
     console.log(
       `best on validation: --set ${Object.entries(best.params)
         .map(([a, b]) => `${a}=${b}`)
@@ -166,7 +167,10 @@ async function main(): Promise<void> {
   if (mode === 'index' && params.featureExponent !== 1)
     log('note: --neighbors index uses the deployed artist sketch (exponent 1); featureExponent is ignored');
   const t0 = performance.now();
-  const sys = runSystem(data, params, {}, mode).metrics;
+  const cache = {};
+  await prepareItemModel(data, params, cache);
+  log(`item model (SQL on DuckDB) built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const sys = runSystem(data, params, cache, mode).metrics;
   const sysSeconds = (performance.now() - t0) / 1000;
   log(`system done in ${sysSeconds.toFixed(1)} s`);
   const results: [string, Metrics][] = [[mode === 'index' ? 'system (index neighbours)' : 'system', sys]];

@@ -289,6 +289,8 @@ export class Functions extends Construct {
     // Scheduled functions: an EventBridge rate rule each. Two retries within an hour; a build that
     // still fails is superseded by the next one (it is a pure function of the tables).
     for (const schedule of schedules) {
+      // The batch layer's schedule starts its state machine (cdk/constructs/batch.ts) instead.
+      if ((schedule as ScheduleSpec).cloudStateMachine) continue;
       const rule = new events.Rule(this, `${schedule.function}-schedule`, {
         description: schedule.description,
         schedule: events.Schedule.rate(Duration.minutes(schedule.everyMinutes)),

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 export const POM_DIR = resolve(here, '..', 'jvm');
 
-export type Component = 'kafka' | 'dynamodb';
+export type Component = 'kafka' | 'dynamodb' | 'trino-parser';
 
 export function cacheRoot(): string {
   return (

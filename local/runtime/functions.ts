@@ -6,6 +6,7 @@
 import type { Callback, Context } from 'aws-lambda';
 import {
   type FunctionName,
+  type FunctionSpec,
   functions,
   type ResolvedTopology,
   resolveSettings,
@@ -56,18 +57,16 @@ export function applyFunctionEnv(env: Record<string, string>): void {
 
 const loaded = new Map<FunctionName, Promise<LambdaHandler>>();
 
-/** Imports `functions/<name>/handler.ts` once (like a warm container) and returns its `handler`. */
+/** Imports `functions/<name>/handler.ts` (or the function's `localHandler`) once (like a warm container) and returns its `handler`. */
 export function loadHandler(name: FunctionName): Promise<LambdaHandler> {
   if (!isFunctionName(name)) return Promise.reject(new Error(`unknown function ${JSON.stringify(name)}`));
   let pending = loaded.get(name);
   if (!pending) {
-    pending = import(new URL(`../../functions/${name}/handler.ts`, import.meta.url).href).then(
-      (mod: { handler?: unknown }) => {
-        if (typeof mod.handler !== 'function')
-          throw new Error(`functions/${name}/handler.ts does not export a handler`);
-        return mod.handler as LambdaHandler;
-      },
-    );
+    const file: string = (functions[name] as FunctionSpec).localHandler ?? `functions/${name}/handler.ts`;
+    pending = import(new URL(`../../${file}`, import.meta.url).href).then((mod: { handler?: unknown }) => {
+      if (typeof mod.handler !== 'function') throw new Error(`${file} does not export a handler`);
+      return mod.handler as LambdaHandler;
+    });
     // A failed import is not cached: the next invocation tries again (after a fix, under tsx watch).
     pending.catch(() => loaded.delete(name));
     loaded.set(name, pending);

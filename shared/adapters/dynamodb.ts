@@ -762,7 +762,7 @@ function requestWriteUnits(r: WriteRequest): number {
 }
 
 /** Unconditional puts/deletes, 25 per BatchWriteItem, unprocessed items resent with backoff. */
-async function batchWrite(s: Stores, table: string, requests: readonly WriteRequest[]): Promise<void> {
+export async function batchWrite(s: Stores, table: string, requests: readonly WriteRequest[]): Promise<void> {
   const toWireRequest = (r: WriteRequest) =>
     'PutRequest' in r
       ? { PutRequest: { Item: wireItem(r.PutRequest.Item as Record<string, unknown>) } }
@@ -889,20 +889,6 @@ export async function popularInGenre(
 // ---------------------------------------------------------------------------------------------
 // Scans for the item model builder
 
-/**
- * Every profile (a parallel scan): the compact state holds it all; a legacy item is projected to
- * what the item model and its announcement use (scores, version, times).
- */
-export async function scanProfileTopItems(s: Stores, onProfile: (p: Profile) => void, segments = 4): Promise<void> {
-  await scanAll(
-    s,
-    s.tableNames.profiles,
-    ['userId', 'version', 'state', 'topArtists', 'topTracks', 'genres', 'anchorTs', 'lastEventTs'],
-    (item) => onProfile(profileFromItem(item)),
-    segments,
-  );
-}
-
 /** Tag counts of every catalog item that has tags. */
 export async function scanCatalogTags(
   s: Stores,
@@ -932,69 +918,13 @@ export interface ItemModelManifest {
   countShards: number;
 }
 
-export interface ItemModelEntry {
-  itemId: string;
-  listeners: number;
-  similar?: PackedList;
-  content?: PackedList;
-  modelId: string;
-  expiresAt: number;
-}
-
 export const manifestItemId = (kind: ItemKind) => `model#${kind}`;
 export const countsItemId = (kind: ItemKind, modelId: string, shard: number) => `counts#${kind}#${modelId}#${shard}`;
-
-function listAttributes(prefix: string, list: PackedList | undefined): Record<string, unknown> {
-  return list ? { [`${prefix}Ids`]: list.ids, [`${prefix}W`]: list.weights } : {};
-}
 
 function listOf(item: Record<string, unknown>, prefix: string): PackedList | undefined {
   const ids = item[`${prefix}Ids`];
   const weights = item[`${prefix}W`];
   return typeof ids === 'string' && weights instanceof Uint8Array ? { ids, weights } : undefined;
-}
-
-/**
- * Writes one build: the items' lists and the count shards first, the manifest last, so a reader
- * that sees the new manifest finds all its shards (old shards expire through the TTL).
- */
-export async function putItemModel(
-  s: Stores,
-  kind: ItemKind,
-  manifest: Omit<ItemModelManifest, 'itemId' | 'countShards'>,
-  entries: readonly ItemModelEntry[],
-  counts: readonly PackedCounts[],
-  expiresAt: number,
-): Promise<void> {
-  const table = s.tableNames.itemModel;
-  await batchWrite(
-    s,
-    table,
-    [
-      ...entries.map((e) => ({
-        itemId: e.itemId,
-        listeners: e.listeners,
-        modelId: e.modelId,
-        expiresAt: e.expiresAt,
-        ...listAttributes('similar', e.similar),
-        ...listAttributes('content', e.content),
-      })),
-      ...counts.map((c, n) => ({
-        itemId: countsItemId(kind, manifest.modelId, n),
-        ids: c.ids,
-        counts: c.counts,
-        expiresAt,
-      })),
-    ].map((Item) => ({ PutRequest: { Item } })),
-  );
-  await s.client.send(
-    new PutCommand({
-      TableName: table,
-      Item: { ...manifest, itemId: manifestItemId(kind), countShards: counts.length },
-    }),
-  );
-  s.counter.writes++;
-  s.counter.itemsWritten++;
 }
 
 export async function getItemModelManifest(s: Stores, kind: ItemKind): Promise<ItemModelManifest | undefined> {

@@ -1,27 +1,25 @@
 /**
- * The item model: what the ranking knows about items from *all* users, rebuilt on a schedule by
- * the `item-model-builder` function from the profiles table and the catalog (and by the offline
- * evaluation from the training profiles, through this same code):
+ * The item model: what the ranking knows about items from *all* users, built on a schedule by the
+ * batch layer — the item model's SQL (`sql/item-model/`) over the event archive, on Athena in the
+ * cloud and DuckDB locally (the offline evaluation runs the same SQL) — and loaded by
+ * `shared/batch/item-model-loader.ts`:
  *
- * - listener counts per item (users with the item in their top list): the β popularity penalty
- *   of the ranking and the basis of IDF weights;
- * - co-listening neighbours per item (`itemNeighborLists`, RP3beta-style), from a deterministic
- *   sample of users when there are more than `maxUsers` (the pair pass costs Σ|u|²);
- * - content neighbours per item from its tag counts (`contentNeighborLists`), where the catalog
- *   has tags (Last.fm artist tags).
+ * - listener counts per item (users with the item among their top items): the β popularity
+ *   penalty of the ranking and the basis of IDF weights;
+ * - co-listening neighbours per item (RP3beta, as `itemNeighborLists` defines them), over all
+ *   users, each user's strongest items bounded;
+ * - content neighbours per item from its tag counts (as `contentNeighborLists` defines them).
  *
  * User-side state (profiles, user neighbours) stays real-time; item–item similarity moves slowly
  * and is the part a periodic rebuild serves well. Also the compact codecs the store uses.
  */
-import { CodecError, ConfigurationError } from '../errors.ts';
-import { contentNeighborLists, type ItemGraphParams, itemNeighborLists } from './item-neighbors.ts';
+import { CodecError } from '../errors.ts';
+import type { ItemGraphParams } from './item-neighbors.ts';
 import type { PreparedItems } from './recommend.ts';
 
 export interface ItemModelParams extends ItemGraphParams {
   /** Content (tag) neighbours kept per item. */
   contentTopK: number;
-  /** Users whose item sets feed the co-listening pass (a deterministic sample above this). */
-  maxUsers: number;
 }
 
 /** Defaults = the offline evaluation's tuned values (EVALUATION.md). */
@@ -30,11 +28,10 @@ export const DEFAULT_ITEM_MODEL: Readonly<ItemModelParams> = Object.freeze({
   beta: 0.4,
   topK: 200,
   contentTopK: 30,
-  maxUsers: 20_000,
 });
 
 export interface ItemModel {
-  /** Users whose items were counted, and how many of them fed the co-listening pass. */
+  /** Users whose items were counted, and how many fed the co-listening pass (all of them). */
   users: number;
   sampledUsers: number;
   /** Item → number of users with it in their top list. */
@@ -45,74 +42,11 @@ export interface ItemModel {
   content: Map<string, PreparedItems>;
 }
 
-/** 32-bit FNV-1a: the sampling hash (stable across runs and machines). */
+/** 32-bit FNV-1a: a stable hash across runs and machines. */
 export function hash32(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h >>> 0;
-}
-
-/**
- * Bottom-hash sample of at most `max` users: keeps the users whose hash is below a threshold that
- * halves whenever more than `max` are kept. The result is every user with hash < the final
- * threshold, whatever order users arrive in (a scan's order is not stable), so rebuilds over the
- * same users pick the same sample.
- */
-export class UserSample<T> {
-  private threshold = 2 ** 32;
-  private readonly kept = new Map<string, { hash: number; value: T }>();
-  constructor(private readonly max: number) {
-    if (!(max >= 1)) throw new ConfigurationError(`sample size must be at least 1, got ${max}`);
-  }
-
-  offer(userId: string, value: T): void {
-    const hash = hash32(userId);
-    if (hash >= this.threshold) return;
-    this.kept.set(userId, { hash, value });
-    while (this.kept.size > this.max) {
-      this.threshold /= 2;
-      for (const [u, e] of this.kept) if (e.hash >= this.threshold) this.kept.delete(u);
-    }
-  }
-
-  get size(): number {
-    return this.kept.size;
-  }
-
-  values(): T[] {
-    return [...this.kept.values()].map((e) => e.value);
-  }
-}
-
-/** Incremental builder: offer users as a scan delivers them, then `build`. */
-export class ItemModelBuilder {
-  private readonly listeners = new Map<string, number>();
-  private readonly sample: UserSample<string[]>;
-  private users = 0;
-
-  constructor(private readonly params: Readonly<ItemModelParams> = DEFAULT_ITEM_MODEL) {
-    this.sample = new UserSample(params.maxUsers);
-  }
-
-  /** One user's top list (item → score; items with a positive score count). Offer each user once. */
-  addUser(userId: string, topItems: Readonly<Record<string, number>>): void {
-    const items = Object.keys(topItems).filter((id) => topItems[id]! > 0);
-    if (items.length === 0) return;
-    this.users++;
-    for (const id of items) this.listeners.set(id, (this.listeners.get(id) ?? 0) + 1);
-    this.sample.offer(userId, items);
-  }
-
-  build(itemTags?: ReadonlyMap<string, Readonly<Record<string, number>>>): ItemModel {
-    const rows = this.sample.values();
-    return {
-      users: this.users,
-      sampledUsers: rows.length,
-      listeners: this.listeners,
-      similar: itemNeighborLists(rows, this.params),
-      content: itemTags && itemTags.size > 0 ? contentNeighborLists(itemTags, this.params.contentTopK) : new Map(),
-    };
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

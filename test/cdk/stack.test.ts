@@ -17,6 +17,7 @@ import {
   resolveTopology,
   resourceEnv,
   routes,
+  type ScheduleSpec,
   schedules,
   settings,
   type TableKey,
@@ -880,31 +881,35 @@ describe('synthesized topology equals shared/topology.ts (and therefore the loca
     expect(synthesized).toEqual(expected);
   });
 
-  it('schedules: one EventBridge rate rule per topology schedule, targeting its function with retries', () => {
+  it('schedules: one EventBridge rate rule per function schedule, targeting its function with retries', () => {
+    // Schedules with cloudStateMachine start the batch layer's state machine (test/cdk/batch.test.ts).
+    const fnSchedules = schedules.filter((sc) => !(sc as ScheduleSpec).cloudStateMachine);
     const fnByLogicalId = new Map(fnNames.map((n) => [fnId(n), n]));
-    const rules = resourcesOf(s.template, 'AWS::Events::Rule').map(([, r]) => {
-      const p = r.Properties as {
-        ScheduleExpression: string;
-        State: string;
-        Targets: { Arn: { 'Fn::GetAtt': [string, string] }; RetryPolicy?: Record<string, number> }[];
-      };
-      expect(p.State).toBe('ENABLED');
-      expect(p.Targets).toHaveLength(1);
-      return {
-        function: fnByLogicalId.get(p.Targets[0]!.Arn['Fn::GetAtt'][0]),
-        schedule: p.ScheduleExpression,
-        retry: p.Targets[0]!.RetryPolicy,
-      };
-    });
+    const rules = resourcesOf(s.template, 'AWS::Events::Rule')
+      .filter(([, r]) => !JSON.stringify(r.Properties.Targets).includes(s.logicalId(s.stack.batch.stateMachine)))
+      .map(([, r]) => {
+        const p = r.Properties as {
+          ScheduleExpression: string;
+          State: string;
+          Targets: { Arn: { 'Fn::GetAtt': [string, string] }; RetryPolicy?: Record<string, number> }[];
+        };
+        expect(p.State).toBe('ENABLED');
+        expect(p.Targets).toHaveLength(1);
+        return {
+          function: fnByLogicalId.get(p.Targets[0]!.Arn['Fn::GetAtt'][0]),
+          schedule: p.ScheduleExpression,
+          retry: p.Targets[0]!.RetryPolicy,
+        };
+      });
     expect(rules).toEqual(
-      schedules.map((sc) => ({
+      fnSchedules.map((sc) => ({
         function: sc.function,
         schedule: sc.everyMinutes === 60 ? 'rate(1 hour)' : `rate(${sc.everyMinutes} minutes)`,
         retry: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
       })),
     );
     // Only EventBridge (for that rule) may invoke a scheduled function.
-    for (const sc of schedules) {
+    for (const sc of fnSchedules) {
       const perms = resourcesOf(s.template, 'AWS::Lambda::Permission').filter(([, p]) =>
         JSON.stringify((p.Properties as { FunctionName: unknown }).FunctionName).includes(fnId(sc.function)),
       );

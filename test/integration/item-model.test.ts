@@ -1,8 +1,12 @@
 /**
  * The item model on the real broker and DynamoDB Local: artists (with tags) and listens posted
- * through the HTTP API, profiles folded by the pipeline, a build by the scheduled
- * `item-model-builder`, and recommendations that use its lists and listener counts.
+ * through the HTTP API, archived by the event archiver (into this test's own archive directory),
+ * a build by the scheduled `item-model-builder` (locally: the item model's SQL on DuckDB over the
+ * archive, then the loader), and recommendations that use its lists and listener counts.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import {
@@ -64,13 +68,36 @@ const LISTENS: Record<string, string[]> = {
   'im-target': ['im-a'],
 };
 
+/** Archived events under `dir` (every line of every object). */
+function archivedLines(dir: string): number {
+  let n = 0;
+  for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }))
+    if (f.endsWith('.jsonl')) n += readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).length;
+  return n;
+}
+
+interface Summary {
+  kinds: Record<
+    'a' | 't',
+    { users: number; items: number; withSimilar: number; withContent: number; listsWritten: number }
+  >;
+  announced: number;
+  published: boolean;
+  itemsWritten: number;
+  modelId: string;
+}
+
 describe('item model', () => {
   let t: TestEnv;
   let pipeline: LocalPipeline;
+  const archiveDir = mkdtempSync(join(tmpdir(), 'tunestream-itemmodel-'));
+  const EVENTS = Object.values(LISTENS).reduce((n, l) => n + 3 * l.length, 0);
 
   beforeAll(async () => {
     t = await provisionedTestEnv('itemmodel');
-    pipeline = await startTestPipeline(t, { env: { NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: '0' } });
+    pipeline = await startTestPipeline(t, {
+      env: { NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: '0', ARCHIVE_DIR: archiveDir },
+    });
     expect(
       (await api(pipeline, 'POST', '/tracks', { tracks: ARTISTS.map((a) => ({ ...a, updatedAt: NOW })) })).status,
     ).toBe(202);
@@ -120,16 +147,17 @@ describe('item model', () => {
 
   afterAll(async () => {
     await pipeline?.stop();
+    rmSync(archiveDir, { recursive: true, force: true });
   });
 
-  it('builds listener counts, co-listening and content lists from the pipeline state', async () => {
-    const summary = (await pipeline.schedules.runNow('item-model-builder')) as {
-      kinds: Record<'a' | 't', { users: number; items: number; withSimilar: number; withContent: number }>;
-      announced: number;
-    };
-    // Bravo's only tag is its own: no content neighbours.
-    expect(summary.kinds.a).toMatchObject({ users: 7, items: 5, withSimilar: 4, withContent: 4 });
-    expect(summary).toMatchObject({ announced: 7 });
+  it('builds listener counts, co-listening and content lists from the archive', async () => {
+    await eventually(async () => (archivedLines(archiveDir) >= EVENTS ? true : undefined), {
+      what: 'every listen archived',
+    });
+    const summary = (await pipeline.schedules.runNow('item-model-builder')) as Summary;
+    // Bravo's only tag is its own: no content neighbours. Echo has content lists only.
+    expect(summary.kinds.a).toMatchObject({ users: 7, items: 5, withSimilar: 4, withContent: 4, listsWritten: 5 });
+    expect(summary).toMatchObject({ announced: 7, published: true });
 
     Object.assign(process.env, t.env);
     resetStores();
@@ -144,16 +172,17 @@ describe('item model', () => {
     expect(lists.has('im-unknown')).toBe(false);
   });
 
-  it('a rebuild over the same state writes the same lists under a new build id', async () => {
+  it('a rebuild over the same archive writes nothing and publishes no new build', async () => {
     Object.assign(process.env, t.env);
     resetStores();
     const stores = storesFromEnv();
     const before = await getItemModelManifest(stores, 'a');
     const listsBefore = await getItemModelEntries(stores, ['a#im-a', 'a#im-c']);
-    await new Promise((r) => setTimeout(r, 5)); // a distinct build id (ms resolution)
-    await pipeline.schedules.runNow('item-model-builder');
+    await new Promise((r) => setTimeout(r, 5)); // a new build would get a distinct id (ms resolution)
+    const again = (await pipeline.schedules.runNow('item-model-builder')) as Summary;
+    expect(again).toMatchObject({ published: false, itemsWritten: 0, announced: 0, modelId: before!.modelId });
     const after = await getItemModelManifest(stores, 'a');
-    expect(after!.modelId).not.toBe(before!.modelId);
+    expect(after!.modelId).toBe(before!.modelId);
     const listsAfter = await getItemModelEntries(stores, ['a#im-a', 'a#im-c']);
     for (const id of ['a#im-a', 'a#im-c']) {
       expect(unpackList(listsAfter.get(id)!.similar!)).toEqual(unpackList(listsBefore.get(id)!.similar!));
@@ -183,5 +212,23 @@ describe('item model', () => {
     // Bravo: the neighbours' favourite and A's co-listening neighbour, so first.
     expect(items[0]!.artistId).toBe('im-b');
     expect(items[0]!.reasons).toEqual(expect.arrayContaining(['similar to artists you play']));
+  });
+
+  it('a new listen rewrites only the lists it changes, under a new build', async () => {
+    // im-u6 starts playing Echo: Charlie, Delta and Echo gain a co-listener; Alpha and Bravo's lists stay.
+    const event = { eventId: 'im-u6-im-e', userId: 'im-u6', artistId: 'im-e', ts: NOW, type: 'play' };
+    expect((await api(pipeline, 'POST', '/events', { events: [event] })).status).toBe(202);
+    await eventually(async () => (archivedLines(archiveDir) >= EVENTS + 1 ? true : undefined), {
+      what: 'the new listen archived',
+    });
+    const next = (await pipeline.schedules.runNow('item-model-builder')) as Summary;
+    expect(next.published).toBe(true);
+    expect(next.kinds.a.listsWritten).toBeGreaterThan(0);
+    expect(next.kinds.a.listsWritten).toBeLessThan(next.kinds.a.items);
+    Object.assign(process.env, t.env);
+    resetStores();
+    const cache = new ItemModelCache();
+    const listeners = await cache.listeners(storesFromEnv(), 'a');
+    expect(listeners!.get('im-e')).toBe(1);
   });
 });

@@ -64,12 +64,12 @@ describe('events/ samples', () => {
     expect(neighbors).toMatchObject({ records: 1, valid: 1 });
   });
 
-  it('item-model-builder builds from the profiles the samples wrote', async () => {
+  it('item-model-builder builds from the archive the samples wrote', async () => {
     const built = (await invokeFunction('item-model-builder', sample('item-model-builder.json'))) as {
-      profiles: number;
+      archive: { files: number };
       kinds: Record<'a' | 't', { users: number; items: number }>;
     };
-    expect(built.profiles).toBeGreaterThanOrEqual(1);
+    expect(built.archive.files).toBeGreaterThanOrEqual(1);
     expect(built.kinds.a.users).toBeGreaterThanOrEqual(1);
     expect(built.kinds.a.items).toBeGreaterThanOrEqual(1);
   });

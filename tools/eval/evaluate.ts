@@ -1,14 +1,14 @@
 /**
  * System under test and baselines on one train/test split. The system is the pipeline's own
  * domain code: profiles from `buildProfile` (one play event per training pair, weight 1 by default),
- * neighbours by `similarity` over `tasteFeatures` (IDF-weighted artists), item–item lists by
- * `itemNeighborLists`, content lists by `contentNeighborLists` (artist tags without held-out
- * pairs' rows), ranking by `recommend` (which runs `scoreCandidates` and blends the item and
+ * neighbours by `similarity` over `tasteFeatures` (IDF-weighted artists), item–item and content
+ * lists by the item model's SQL on DuckDB (sql-model.ts: the product's batch layer; artist tags
+ * without held-out pairs' rows), ranking by `recommend` (which runs `scoreCandidates` and blends the item and
  * content scores) over the whole catalog with the user's training items excluded.
  */
 
 import type { GenreWeights } from '../../shared/domain/genres.ts';
-import { DEFAULT_ITEM_MODEL, type ItemModel, ItemModelBuilder } from '../../shared/domain/item-model.ts';
+import { DEFAULT_ITEM_MODEL, type ItemModel } from '../../shared/domain/item-model.ts';
 import { tagVectors } from '../../shared/domain/item-neighbors.ts';
 import {
   cellOf,
@@ -41,6 +41,7 @@ import {
 } from '../../shared/domain/similarity.ts';
 import { settings } from '../../shared/topology.ts';
 import { evaluateLists, getOrInit, type Interaction, type Metrics, topK } from './protocol.ts';
+import { itemModelKey } from './sql-model.ts';
 
 export interface SystemParams extends RankingParams {
   /** Neighbours per user. */
@@ -280,25 +281,13 @@ export function runSystem(
       ? [p.playWeight, p.genreWeight, p.artistWeight, p.asymmetry, p.featureExponent, p.idf, p.tagWeight, p.tagLimit]
       : [mode, p.playWeight, p.genreWeight, p.artistWeight, p.neighbors, p.idf],
   );
-  // The item model exactly as the scheduled `item-model-builder` builds it from the profiles table
-  // (listener counts, co-listening lists) and the catalog's tags (content lists); no sampling.
+  // The item model as the product builds it: the item model's SQL over the training events as an
+  // archive, with the catalog's tags (listener counts, co-listening and content lists); built
+  // beforehand by `prepareItemModel` (sql-model.ts; DuckDB is asynchronous, this is not).
   const catalogTags = data.tags ? new Map(data.items.map((id) => [id, data.tags!.get(id) ?? {}] as const)) : undefined;
-  cache.models ??= new Map();
-  const model = getOrInit(
-    cache.models,
-    JSON.stringify([p.playWeight, p.itemAlpha, p.itemBeta, p.itemTopK, p.contentTopK]),
-    () => {
-      const builder = new ItemModelBuilder({
-        alpha: p.itemAlpha,
-        beta: p.itemBeta,
-        topK: p.itemTopK,
-        contentTopK: p.contentTopK,
-        maxUsers: Number.POSITIVE_INFINITY,
-      });
-      for (const [u, prof] of profiles) builder.addUser(u, prof.topArtists);
-      return builder.build(catalogTags);
-    },
-  );
+  const model = cache.models?.get(itemModelKey(p));
+  if (!model)
+    throw new Error(`no item model for ${itemModelKey(p)}: await prepareItemModel(data, params, cache) first`);
   const counts = model.listeners;
   // TF-IDF artist tag vectors over the catalog (held-out pairs' tag rows are already left out).
   cache.tagVectors ??= catalogTags ? tagVectors(catalogTags) : undefined;

@@ -9,6 +9,7 @@ import { loadLastfm } from '../loaders/lastfm.ts';
 import { splitData } from './data.ts';
 import { DEFAULT_SYSTEM, type EvalData, parseSystemParams, runSystem, type SystemParams } from './evaluate.ts';
 import type { Metrics } from './protocol.ts';
+import { prepareItemModel } from './sql-model.ts';
 import { coordinateSearch, type Grid } from './tune.ts';
 
 const HELP = `Usage: npx tsx tools/eval/multiseed.ts [--dataset <dir>] [options]
@@ -92,11 +93,12 @@ const runs: SeedRun[] = seeds.map((seed) => ({
 const start: SystemParams = { ...DEFAULT_SYSTEM, ...parseSystemParams(values.set) };
 
 const memo = new Map<string, Result>();
-function evaluate(p: SystemParams): Result {
+async function evaluate(p: SystemParams): Promise<Result> {
   const key = JSON.stringify(p);
   const hit = memo.get(key);
   if (hit) return hit;
   const t0 = performance.now();
+  for (const r of runs) await prepareItemModel(r.data, p, r.cache);
   const metrics = runs.map((r) => runSystem(r.data, p, r.cache).metrics);
   for (const r of runs) {
     // Lists for stale similarity / RP3 settings: bounded, recomputed when needed again.
@@ -127,11 +129,11 @@ const line = (label: string, r: Result, better = false) =>
 if (values.try !== undefined) {
   for (const s of values.try.split(';')) {
     const p = { ...start, ...parseSystemParams(s.trim() || undefined) };
-    console.log(line(diff(p), evaluate(p)));
+    console.log(line(diff(p), await evaluate(p)));
   }
 }
 if (values.search) {
-  const { params, best } = coordinateSearch(
+  const { params, best } = await coordinateSearch(
     start,
     MULTISEED_GRID,
     evaluate,

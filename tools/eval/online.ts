@@ -3,11 +3,15 @@
  * Local (or KAFKA_BROKERS / DYNAMODB_ENDPOINT), the local pipeline with the topology's real
  * settings, the training split produced to Kafka as listen events (one play per user–artist pair)
  * after the catalog (artists with the held-out-free genres and tags), drained through every
- * trigger, one item model build, then GET /users/{id}/recommendations?kind=artist for every test
+ * trigger (the event archiver into the run's own archive), one item model build (the SQL on
+ * DuckDB over that archive, as the local schedule runs it), then GET /users/{id}/recommendations?kind=artist for every test
  * user. What the offline harness approximates (the index search, K, refresh timing, the lookup
  * cap, the read API's candidates) is all real here.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
 import { startLocalPipeline, waitUntilDrained } from '../../local/pipeline.ts';
 import { createStores, type Stores } from '../../shared/adapters/dynamodb.ts';
@@ -45,7 +49,11 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
   onShutdown(stop);
   try {
     const topology = await provisionTopology(infra, `eval${randomBytes(3).toString('hex')}-`);
+    // The run's own event archive: the item model build (SQL on DuckDB) reads it, and only it.
+    const archiveDir = mkdtempSync(join(tmpdir(), 'tunestream-eval-'));
+    onShutdown(async () => rmSync(archiveDir, { recursive: true, force: true }));
     const pipeline = await startLocalPipeline({
+      env: { ARCHIVE_DIR: archiveDir },
       topology,
       kafkaBrokers: infra.kafkaBrokers,
       dynamodbEndpoint: infra.dynamodbEndpoint,

@@ -2,8 +2,11 @@
  * Coordinate search on the validation split: each round tries every value of each parameter
  * with the others fixed and keeps the best nDCG@k; stops when a round changes nothing.
  */
+
+import type { ItemModel } from '../../shared/domain/item-model.ts';
 import { DEFAULT_SYSTEM, type EvalData, type NeighborCache, runSystem, type SystemParams } from './evaluate.ts';
 import type { Metrics } from './protocol.ts';
+import { prepareItemModel } from './sql-model.ts';
 
 export type Grid = { [K in keyof SystemParams]?: SystemParams[K][] };
 
@@ -29,15 +32,15 @@ export const GRID: Grid = {
  * kept when it beats the current best by more than `minGain`. `afterKey` runs after each
  * parameter's values (e.g. to drop caches).
  */
-export function coordinateSearch<T extends { score: number }>(
+export async function coordinateSearch<T extends { score: number }>(
   start: SystemParams,
   grid: Grid,
-  evaluate: (p: SystemParams) => T,
+  evaluate: (p: SystemParams) => T | Promise<T>,
   log: (m: string, t: T, better: boolean) => void,
   opts: { rounds?: number; minGain?: number; afterKey?: () => void } = {},
-): { params: SystemParams; best: T } {
+): Promise<{ params: SystemParams; best: T }> {
   let params = { ...start };
-  let best = evaluate(params);
+  let best = await evaluate(params);
   log('start', best, false);
   for (let round = 1; round <= (opts.rounds ?? 2); round++) {
     let changed = false;
@@ -45,7 +48,7 @@ export function coordinateSearch<T extends { score: number }>(
       for (const v of values) {
         if (params[key] === v) continue;
         const cand = { ...params, [key]: v } as SystemParams;
-        const t = evaluate(cand);
+        const t = await evaluate(cand);
         const better = t.score > best.score + (opts.minGain ?? 1e-4);
         log(`  ${key}=${v}`, t, better);
         if (better) {
@@ -62,13 +65,20 @@ export function coordinateSearch<T extends { score: number }>(
   return { params, best };
 }
 
-export function tune(data: EvalData, log: (m: string) => void): { params: SystemParams; metrics: Metrics } {
-  const cache: { neighbors: NeighborCache } = { neighbors: new Map() };
+export async function tune(
+  data: EvalData,
+  log: (m: string) => void,
+): Promise<{ params: SystemParams; metrics: Metrics }> {
+  const cache: { neighbors: NeighborCache; models: Map<string, ItemModel> } = {
+    neighbors: new Map(),
+    models: new Map(),
+  };
   const fmt = (m: Metrics) => `nDCG ${m['ndcg@k'].toFixed(4)} P ${m['precision@k'].toFixed(4)}`;
-  const { params, best } = coordinateSearch(
+  const { params, best } = await coordinateSearch(
     DEFAULT_SYSTEM,
     GRID,
-    (p) => {
+    async (p) => {
+      await prepareItemModel(data, p, cache);
       const metrics = runSystem(data, p, cache).metrics;
       return { score: metrics['ndcg@k'], metrics };
     },

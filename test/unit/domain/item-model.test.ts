@@ -1,69 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ItemModelBuilder,
-  packCounts,
-  packList,
-  UserSample,
-  unpackCounts,
-  unpackList,
-} from '../../../shared/domain/item-model.ts';
-import { itemNeighborLists } from '../../../shared/domain/item-neighbors.ts';
-
-describe('UserSample', () => {
-  const users = Array.from({ length: 500 }, (_, i) => `user-${i}`);
-
-  it('keeps everyone below the bound', () => {
-    const s = new UserSample<string>(1000);
-    for (const u of users) s.offer(u, u);
-    expect(s.size).toBe(500);
-  });
-
-  it('keeps at most max users, the same ones whatever the order', () => {
-    const forward = new UserSample<string>(100);
-    const backward = new UserSample<string>(100);
-    for (const u of users) forward.offer(u, u);
-    for (const u of [...users].reverse()) backward.offer(u, u);
-    expect(forward.size).toBeLessThanOrEqual(100);
-    expect(forward.size).toBeGreaterThan(25); // halving keeps more than a quarter in expectation
-    expect(new Set(forward.values())).toEqual(new Set(backward.values()));
-  });
-
-  it('rejects a bound below 1', () => {
-    expect(() => new UserSample(0)).toThrow(/at least 1/);
-  });
-});
-
-describe('ItemModelBuilder', () => {
-  it('counts listeners from positive scores and builds the same lists as itemNeighborLists', () => {
-    const b = new ItemModelBuilder({ alpha: 1, beta: 0, topK: 10, contentTopK: 5, maxUsers: 100 });
-    b.addUser('u1', { a: 1, b: 2, c: 0 });
-    b.addUser('u2', { a: 1, c: 3 });
-    b.addUser('u3', {});
-    const m = b.build(
-      new Map<string, Record<string, number>>([
-        ['a', { rock: 2, indie: 1 }],
-        ['b', { rock: 1 }],
-        ['c', { jazz: 4 }],
-      ]),
-    );
-    expect(m.users).toBe(2);
-    expect(m.sampledUsers).toBe(2);
-    expect(Object.fromEntries(m.listeners)).toEqual({ a: 2, b: 1, c: 1 });
-    const direct = itemNeighborLists(
-      [
-        ['a', 'b'],
-        ['a', 'c'],
-      ],
-      { alpha: 1, beta: 0, topK: 10 },
-    );
-    expect(m.similar.get('a')).toEqual(direct.get('a'));
-    // a → b: P(u1 | a) · P(b | u1) = 1/2 · 1/2
-    expect(m.similar.get('a')!.weights[0]).toBeCloseTo(0.25);
-    // Content: a shares "rock" with b, nothing with c.
-    expect(m.content.get('a')!.ids).toEqual(['b']);
-    expect(m.content.get('c')!.ids).toEqual([]);
-  });
-});
+import { tagCounts } from '../../../shared/domain/catalog.ts';
+import { packCounts, packList, unpackCounts, unpackList } from '../../../shared/domain/item-model.ts';
 
 describe('packed lists and counts', () => {
   it('round-trips a list (weights at float32 precision)', () => {
@@ -94,5 +31,28 @@ describe('packed lists and counts', () => {
       ]),
     );
     expect(() => unpackCounts([{ ids: s!.ids, counts: s!.counts.slice(0, 4) }])).toThrow(/2 ids but 1 counts/);
+  });
+});
+
+describe('tagCounts', () => {
+  it('normalizes, sums repeats and keeps the strongest', () => {
+    expect(
+      tagCounts([{ tag: 'Rock' }, { tag: ' rock ' }, { tag: 'Post  Rock', count: 5 }, { tag: '', count: 3 }]),
+    ).toEqual({
+      'post rock': 5,
+      rock: 2,
+    });
+    expect(
+      tagCounts(
+        [
+          { tag: 'a', count: 1 },
+          { tag: 'b', count: 2 },
+          { tag: 'c', count: 2 },
+        ],
+        2,
+      ),
+    ).toEqual({ b: 2, c: 2 });
+    expect(tagCounts(undefined)).toBeUndefined();
+    expect(tagCounts([{ tag: 'x', count: 0 }])).toBeUndefined();
   });
 });

@@ -2,8 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { ListenEventV1 } from '../../../shared/domain/events.ts';
 import type { GenreWeights } from '../../../shared/domain/genres.ts';
 import { buildProfile } from '../../../shared/domain/profile.ts';
-import { type EvalData, runMostPop, runRp3beta, runSystem, runUserKnn } from '../../../tools/eval/evaluate.ts';
+import {
+  DEFAULT_SYSTEM,
+  type EvalData,
+  runMostPop,
+  runRp3beta,
+  runSystem,
+  runUserKnn,
+} from '../../../tools/eval/evaluate.ts';
 import { type Interaction, mulberry32 } from '../../../tools/eval/protocol.ts';
+import { prepareItemModel } from '../../../tools/eval/sql-model.ts';
 import { compareProfiles, streamProfile } from '../../../tools/eval/streaming.ts';
 
 // Two taste clusters: users 0–9 play items a0–a9, users 10–19 play b0–b9 (each skips two items
@@ -29,9 +37,11 @@ function clusters(): EvalData {
 }
 
 describe('offline evaluation runs', () => {
-  it('the system and UserKNN find the held-out cluster item; MostPop does not', () => {
+  it('the system and UserKNN find the held-out cluster item; MostPop does not', async () => {
     const data = clusters();
-    const sys = runSystem(data, { neighbors: 5 });
+    const cache = {};
+    await prepareItemModel(data, DEFAULT_SYSTEM, cache);
+    const sys = runSystem(data, { neighbors: 5 }, cache);
     // Each user's top 2 are their cluster's two unseen items, one of which is held out.
     expect(sys.metrics['recall@k']).toBe(1);
     expect(sys.metrics['precision@k']).toBe(0.5);

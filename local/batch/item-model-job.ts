@@ -1,0 +1,70 @@
+/**
+ * The item model build, locally: the schedule of `item-model-builder` (and `npm run invoke --
+ * item-model-builder`) runs this instead of the cloud's function. DuckDB embedded runs the item
+ * model's SQL (`sql/item-model/`) over the event archive (`ARCHIVE_DIR`, default `.data/archive`)
+ * with the catalog's tags, and the same loader the cloud's state machine ends with writes the
+ * changed lists and the manifests, then the build is announced on `profile-updates` (as the
+ * cloud's loader does) so active listeners' candidate sets are rebuilt with it.
+ */
+import { resolve } from 'node:path';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { appendItemTags, archiveSize, openArchiveDb } from '../../shared/adapters/duckdb.ts';
+import { type Stores, scanCatalogTags, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
+import { announceBuild } from '../../shared/batch/announce.ts';
+import { runItemModelSql, type SqlRunStats } from '../../shared/batch/duckdb-item-model.ts';
+import { type LoadSummary, loadItemModel } from '../../shared/batch/item-model-loader.ts';
+import { itemModelSqlParams } from '../../shared/batch/item-model-sql.ts';
+import { resolveSettings } from '../../shared/topology.ts';
+
+export interface LocalBuildSummary extends LoadSummary {
+  archive: { dir: string; files: number; bytes: number };
+  sql: SqlRunStats;
+  tagRows: number;
+  announced: number;
+  seconds: number;
+}
+
+export async function buildItemModelLocally(
+  stores: Stores,
+  opts: { archiveDir?: string; now?: number; log?: (line: string) => void; announce?: boolean } = {},
+): Promise<LocalBuildSummary> {
+  const started = performance.now();
+  const log = opts.log ?? (() => {});
+  const settings = resolveSettings();
+  const dir = resolve(opts.archiveDir ?? (process.env.ARCHIVE_DIR || '.data/archive'));
+  const size = await archiveSize(dir);
+  log(`archive ${dir}: ${size.files} objects, ${(size.bytes / 1e6).toFixed(1)} MB`);
+  const db = await openArchiveDb(dir);
+  let sql: Awaited<ReturnType<typeof runItemModelSql>>;
+  let tagRows = 0;
+  try {
+    const items: { kind: string; itemId: string; tags: Record<string, number> }[] = [];
+    await scanCatalogTags(stores, ({ itemId, tags }) =>
+      items.push({ kind: itemId.slice(0, 1), itemId: itemId.slice(2), tags }),
+    );
+    tagRows = await appendItemTags(db, items);
+    log(`catalog: ${items.length} items with tags (${tagRows} tag rows)`);
+    sql = await runItemModelSql(db, itemModelSqlParams(settings), log);
+  } finally {
+    db.close();
+  }
+  const summary = await loadItemModel(stores, sql.result, {
+    ...(opts.now !== undefined ? { now: opts.now } : {}),
+    log,
+  });
+  const announced =
+    summary.published && summary.modelId && opts.announce !== false
+      ? await announceBuild(stores, sql.result.activeUsers, summary.modelId)
+      : 0;
+  return {
+    ...summary,
+    archive: { dir, ...size },
+    sql: sql.stats,
+    tagRows,
+    announced,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+export const handler = async (_event: ScheduledEvent | Record<string, never>, _context?: Context) =>
+  buildItemModelLocally(storesFromEnv());

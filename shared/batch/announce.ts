@@ -1,0 +1,28 @@
+/**
+ * A new item model build, announced: one profile update per recently active listener (the
+ * SQL's `active_users`, whose profiles are read here), marked with the build, to
+ * `profile-updates`. The neighbour updater refreshes each and rebuilds their candidate set with
+ * the new lists (its own condition makes a repeated announcement harmless).
+ */
+import { getProfiles, type Stores } from '../adapters/dynamodb.ts';
+import { produce, TRIGGER_PRODUCE_DEADLINE_MS, topicsFromEnv } from '../adapters/kafka.ts';
+import { candidatesModelKey } from '../domain/candidates.ts';
+import { profileUpdateOf } from '../domain/profile.ts';
+
+export async function announceBuild(stores: Stores, userIds: readonly string[], modelId: string): Promise<number> {
+  const topic = topicsFromEnv().profileUpdates;
+  const modelKey = candidatesModelKey(modelId, modelId);
+  let sent = 0;
+  for (let i = 0; i < userIds.length; i += 1000) {
+    const profiles = await getProfiles(stores, userIds.slice(i, i + 1000), false);
+    const updates = [...profiles.values()].filter((p) => p.version > 0);
+    if (updates.length === 0) continue;
+    await produce(
+      topic,
+      updates.map((p) => ({ key: p.userId, value: JSON.stringify({ ...profileUpdateOf(p), itemModel: modelKey }) })),
+      TRIGGER_PRODUCE_DEADLINE_MS,
+    );
+    sent += updates.length;
+  }
+  return sent;
+}

@@ -1,0 +1,190 @@
+/**
+ * The batch layer's loader: an `ItemModelResult` (from Athena's or DuckDB's run of the same SQL)
+ * into the item-model table. Writes only the lists that changed (and deletes the lists of items a
+ * build no longer has), then — when anything changed — the build's count shards, then the
+ * manifests last, so a reader that follows a manifest finds all it names. An unchanged result
+ * writes nothing and publishes no new build. Idempotent: loading the same result again finds
+ * every list equal and the counts equal to the current build's.
+ */
+import { getItemModelCounts, getItemModelManifest, type ItemModelManifest, type Stores } from '../adapters/dynamodb.ts';
+import {
+  type ListsWrite,
+  publishItemModelManifest,
+  putItemModelCounts,
+  retireCounts,
+  type StoredLists,
+  scanItemModelLists,
+  writeItemModelLists,
+} from '../adapters/item-model-store.ts';
+import type { ItemKind } from '../domain/catalog.ts';
+import { type PackedList, packCounts, packList, unpackCounts, unpackList } from '../domain/item-model.ts';
+import type { ItemModelResult, KindModel } from './item-model-result.ts';
+
+export const KINDS: readonly ItemKind[] = ['a', 't'];
+
+export interface KindLoad {
+  users: number;
+  items: number;
+  withSimilar: number;
+  withContent: number;
+  listsWritten: number;
+  listsDeleted: number;
+}
+
+export interface LoadSummary {
+  /** The build readers now follow (the previous one when nothing changed). */
+  modelId: string | undefined;
+  /** Whether a new build was published (lists or counts changed). */
+  published: boolean;
+  kinds: Record<ItemKind, KindLoad>;
+  itemsWritten: number;
+}
+
+/**
+ * Same ids in the same order and weights equal to float32 precision (2^-20 relative): the engines'
+ * parallel sums may differ in the last bits between runs, which is no change worth a write.
+ */
+export function sameList(a: PackedList | undefined, b: PackedList | undefined): boolean {
+  if (!a || !b) return a === b;
+  if (a.ids !== b.ids || a.weights.byteLength !== b.weights.byteLength) return false;
+  const wa = unpackList(a).weights;
+  const wb = unpackList(b).weights;
+  for (let i = 0; i < wa.length; i++) {
+    const x = wa[i]!;
+    const y = wb[i]!;
+    if (x !== y && Math.abs(x - y) > 2 ** -20 * Math.max(Math.abs(x), Math.abs(y))) return false;
+  }
+  return true;
+}
+
+/** The list writes and deletes that take the stored lists to the result's (pure). */
+export function diffLists(
+  kind: ItemKind,
+  model: KindModel,
+  stored: ReadonlyMap<string, StoredLists>,
+  modelId: string,
+): { puts: ListsWrite[]; deletes: string[]; withSimilar: number; withContent: number; items: number } {
+  const puts: ListsWrite[] = [];
+  const ids = new Set<string>();
+  let withSimilar = 0;
+  let withContent = 0;
+  for (const id of [...model.similar.keys(), ...model.content.keys()]) {
+    if (ids.has(id)) continue;
+    ids.add(id);
+    const s = model.similar.get(id);
+    const c = model.content.get(id);
+    const similar = s && s.ids.length > 0 ? packList(s) : undefined;
+    const content = c && c.ids.length > 0 ? packList(c) : undefined;
+    if (similar) withSimilar++;
+    if (content) withContent++;
+    if (!similar && !content) continue;
+    const itemId = `${kind}#${id}`;
+    const old = stored.get(itemId);
+    if (old && old.expiresAt === undefined && sameList(old.similar, similar) && sameList(old.content, content))
+      continue;
+    puts.push({
+      itemId,
+      modelId,
+      listeners: model.listeners.get(id) ?? 0,
+      ...(similar ? { similar } : {}),
+      ...(content ? { content } : {}),
+    });
+  }
+  const deletes: string[] = [];
+  const prefix = `${kind}#`;
+  for (const itemId of stored.keys()) {
+    if (!itemId.startsWith(prefix)) continue;
+    const id = itemId.slice(prefix.length);
+    const s = model.similar.get(id);
+    const c = model.content.get(id);
+    if (!((s && s.ids.length > 0) || (c && c.ids.length > 0))) deletes.push(itemId);
+  }
+  return { puts, deletes, withSimilar, withContent, items: ids.size };
+}
+
+function sameCounts(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+export async function loadItemModel(
+  stores: Stores,
+  result: ItemModelResult,
+  opts: { now?: number; log?: (line: string) => void; retireAfterSeconds?: number } = {},
+): Promise<LoadSummary> {
+  const now = opts.now ?? Date.now();
+  const log = opts.log ?? (() => {});
+  const modelId = new Date(now).toISOString();
+  const written = stores.counter.itemsWritten;
+  const stored = new Map<string, StoredLists>();
+  await scanItemModelLists(stores, (item) => stored.set(item.itemId, item));
+  log(`loader: ${stored.size} stored lists`);
+
+  const kinds = {} as Record<ItemKind, KindLoad>;
+  let listsChanged = false;
+  for (const kind of KINDS) {
+    const model = result.kinds[kind];
+    const d = diffLists(kind, model, stored, modelId);
+    await writeItemModelLists(stores, d.puts, d.deletes);
+    listsChanged ||= d.puts.length > 0 || d.deletes.length > 0;
+    kinds[kind] = {
+      users: model.users,
+      items: d.items,
+      withSimilar: d.withSimilar,
+      withContent: d.withContent,
+      listsWritten: d.puts.length,
+      listsDeleted: d.deletes.length,
+    };
+    log(
+      `loader: ${kind}: ${d.puts.length} lists written, ${d.deletes.length} deleted, ${d.items - d.puts.length} unchanged`,
+    );
+  }
+
+  // Counts: a new build only when they or any list changed (an unchanged archive writes nothing).
+  const manifests = new Map<ItemKind, ItemModelManifest | undefined>();
+  let countsChanged = false;
+  for (const kind of KINDS) {
+    const m = await getItemModelManifest(stores, kind);
+    manifests.set(kind, m);
+    if (!m) {
+      countsChanged = true;
+      continue;
+    }
+    if (!countsChanged) {
+      const current = unpackCounts(await getItemModelCounts(stores, kind, m));
+      countsChanged = !sameCounts(current, result.kinds[kind].listeners);
+    }
+  }
+  const published = listsChanged || countsChanged;
+  if (published) {
+    const shards = new Map(KINDS.map((k) => [k, packCounts(result.kinds[k].listeners)] as const));
+    for (const kind of KINDS) await putItemModelCounts(stores, kind, modelId, shards.get(kind)!);
+    for (const kind of KINDS) {
+      const model = result.kinds[kind];
+      await publishItemModelManifest(stores, kind, {
+        modelId,
+        builtAt: now,
+        users: model.users,
+        sampledUsers: model.users,
+        items: kinds[kind].items,
+        countShards: shards.get(kind)!.length,
+      });
+    }
+    const retireAt = Math.ceil(now / 1000 + (opts.retireAfterSeconds ?? 3600));
+    for (const kind of KINDS) {
+      const old = manifests.get(kind);
+      if (old && old.modelId !== modelId) await retireCounts(stores, kind, old, retireAt);
+    }
+  }
+  const summary: LoadSummary = {
+    modelId: published ? modelId : manifests.get('a')?.modelId,
+    published,
+    kinds,
+    itemsWritten: stores.counter.itemsWritten - written,
+  };
+  log(
+    `loader: ${published ? `published ${modelId}` : 'nothing changed: no new build'}, ${summary.itemsWritten} items written`,
+  );
+  return summary;
+}

@@ -1,0 +1,133 @@
+/**
+ * The batch layer as synthesized: Glue tables over the archive with partition projection (the
+ * columns DuckDB sees locally), the Athena workgroup (enforced, encrypted results, bytes-scanned
+ * limit), the state machine (prepare → the SQL parts as UNLOADs → load) on the topology's
+ * schedule, and the least-privilege grants of the state machine and the loader.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BATCH_PREFIXES } from '../../shared/adapters/batch-bucket.ts';
+import { EVENT_COLUMNS } from '../../shared/adapters/duckdb.ts';
+import { composed, itemModelSqlParams } from '../../shared/batch/item-model-sql.ts';
+import { batchLayer, resolveSettings, schedules } from '../../shared/topology.ts';
+import { resourcesOf, type Synthesized, synthesize } from './synth.ts';
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synthesize();
+}, 600_000);
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are untyped JSON
+type Cfn = any;
+type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+const actions = (st: Statement) => (Array.isArray(st.Action) ? st.Action : [st.Action]);
+const policyStatements = (filter: (p: Record<string, unknown>) => boolean): Statement[] =>
+  resourcesOf(s.template, 'AWS::IAM::Policy')
+    .filter(([, p]) => filter(p.Properties))
+    .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+const rolesOf = (p: Record<string, unknown>) => JSON.stringify(p.Roles);
+
+describe('batch layer', () => {
+  it('Glue tables: events over the archive with hour partition projection, the columns DuckDB reads', () => {
+    const tables = resourcesOf(s.template, 'AWS::Glue::Table').map(([, t]) => t.Properties.TableInput as Cfn);
+    expect(tables.map((t) => t.Name).sort()).toEqual(['deletions', 'events', 'item_tags']);
+    const events = tables.find((t) => t.Name === 'events')!;
+    expect(events.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['year', 'month', 'day', 'hour']);
+    expect(events.Parameters).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.month.digits': '2',
+      'projection.hour.range': '0,23',
+    });
+    expect(JSON.stringify(events.Parameters['storage.location.template'])).toContain(
+      `year=\${year}/month=\${month}/day=\${day}/hour=\${hour}/`,
+    );
+    expect(JSON.stringify(events.StorageDescriptor.Location)).toContain(
+      s.logicalId(s.stack.functions.archiveBucket.node.defaultChild as never),
+    );
+    expect(events.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
+    const glueTypes: Record<string, string> = { VARCHAR: 'string', BIGINT: 'bigint', DOUBLE: 'double' };
+    expect(events.StorageDescriptor.Columns).toEqual(
+      Object.entries(EVENT_COLUMNS).map(([name, type]) => ({ Name: name.toLowerCase(), Type: glueTypes[type] })),
+    );
+  });
+
+  it('Athena workgroup: enforced, engine v3, SSE-S3 results in the batch bucket, bytes-scanned limit', () => {
+    const [[, wg]] = resourcesOf(s.template, 'AWS::Athena::WorkGroup') as [[string, { Properties: Cfn }]];
+    const c = wg.Properties.WorkGroupConfiguration;
+    expect(c.EnforceWorkGroupConfiguration).toBe(true);
+    expect(c.BytesScannedCutoffPerQuery).toBe(batchLayer.bytesScannedCutoffPerQuery);
+    expect(c.EngineVersion.SelectedEngineVersion).toBe('Athena engine version 3');
+    expect(c.ResultConfiguration.EncryptionConfiguration.EncryptionOption).toBe('SSE_S3');
+    expect(JSON.stringify(c.ResultConfiguration.OutputLocation)).toContain(BATCH_PREFIXES.athena);
+  });
+
+  it('state machine: prepare, one UNLOAD per SQL part (the repo SQL, .sync), load; logged and traced', () => {
+    const [[, sm]] = resourcesOf(s.template, 'AWS::StepFunctions::StateMachine') as [[string, { Properties: Cfn }]];
+    const parts = (sm.Properties.DefinitionString['Fn::Join'][1] as unknown[])
+      .map((p) => (typeof p === 'string' ? p : 'TOKEN'))
+      .join('');
+    const def = JSON.parse(parts) as { StartAt: string; States: Cfn };
+    expect(def.StartAt).toBe('Prepare');
+    expect(def.States.Prepare.Next).toBe('Queries');
+    expect(def.States.Queries.Next).toBe('Load');
+    const branches = def.States.Queries.Branches as { States: Cfn }[];
+    const params = itemModelSqlParams(resolveSettings());
+    expect(branches).toHaveLength(batchLayer.parts.length);
+    for (const [i, part] of batchLayer.parts.entries()) {
+      const q = branches[i]!.States[`Query ${part}`];
+      expect(q.Resource).toContain('athena:startQueryExecution.sync');
+      const text = q.Parameters.QueryString as string;
+      expect(text.startsWith('UNLOAD (\n')).toBe(true);
+      expect(text).toContain(composed(part, params));
+      expect(text).toContain(`/${BATCH_PREFIXES.unload}${part}/' WITH (format = 'PARQUET', compression = 'SNAPPY')`);
+    }
+    expect(sm.Properties.LoggingConfiguration.Level).toBe('ALL');
+    expect(sm.Properties.TracingConfiguration.Enabled).toBe(true);
+  });
+
+  it("runs on the topology's schedule; the loader is not invoked by EventBridge", () => {
+    const sc = schedules.find((x) => x.cloudStateMachine)!;
+    const rules = resourcesOf(s.template, 'AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Properties.Targets).includes(s.logicalId(s.stack.batch.stateMachine)),
+    );
+    expect(rules).toHaveLength(1);
+    expect(rules[0]![1].Properties.ScheduleExpression).toBe(
+      sc.everyMinutes === 60 ? 'rate(1 hour)' : `rate(${sc.everyMinutes} minutes)`,
+    );
+    const loader = s.logicalId(s.stack.functions.byName['item-model-builder']);
+    const perms = resourcesOf(s.template, 'AWS::Lambda::Permission').filter(([, p]) =>
+      JSON.stringify(p.Properties.FunctionName).includes(loader),
+    );
+    expect(perms).toEqual([]);
+  });
+
+  it('least privilege: queries in this workgroup, Glue reads of these tables, S3 writes under two prefixes', () => {
+    const role = s.logicalId(s.stack.batch.stateMachine.role);
+    const st = policyStatements((p) => rolesOf(p).includes(role));
+    const all = st.flatMap(actions);
+    expect(all.filter((a) => a.startsWith('glue:')).sort()).toEqual([
+      'glue:GetDatabase',
+      'glue:GetPartitions',
+      'glue:GetTable',
+    ]);
+    expect(all.filter((a) => a.startsWith('athena:')).sort()).toEqual([
+      'athena:GetQueryExecution',
+      'athena:StartQueryExecution',
+      'athena:StopQueryExecution',
+    ]);
+    expect(all.some((a) => a.endsWith(':*') || a === '*')).toBe(false);
+    expect(all).not.toContain('s3:DeleteObject');
+    const athena = st.find((x) => x.Sid === 'AthenaQueries')!;
+    expect(JSON.stringify(athena.Resource)).toContain(`workgroup/tunestream-${s.stack.config.stage}-batch`);
+    const writes = st.find((x) => x.Sid === 'WriteQueryOutput')!;
+    expect(JSON.stringify(writes.Resource)).toContain(`/${BATCH_PREFIXES.athena}*`);
+    expect(JSON.stringify(writes.Resource)).toContain(`/${BATCH_PREFIXES.unload}*`);
+    // The loader: the UNLOAD output (read, clear) and the tags export (put), nothing else in the bucket.
+    const loaderRole = s.logicalId(s.stack.functions.byName['item-model-builder'].role!);
+    const ls = policyStatements((p) => rolesOf(p).includes(loaderRole)).filter((x) => x.Sid?.startsWith('Batch'));
+    expect(ls.map((x) => [x.Sid, actions(x).sort()])).toEqual([
+      ['BatchList', ['s3:ListBucket']],
+      ['BatchUnloadOutput', ['s3:DeleteObject', 's3:GetObject']],
+      ['BatchTagsExport', ['s3:PutObject']],
+    ]);
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * `npm run item-model -- [--archive DIR] [--load] [--env-prefix P] [--json FILE]`: the item model
+ * from the event archive, on demand: DuckDB embedded runs `sql/item-model/*.sql` over the archive
+ * (progress on stderr). With --load it runs the whole local build as the schedule does — catalog
+ * tags in, the loader's changed-only writes and manifests, the announcement — against the local
+ * infrastructure (started here, or KAFKA_BROKERS / DYNAMODB_ENDPOINT of a running `npm start`).
+ * Without it, nothing is written: the summary (counts, rows, seconds, bytes read, peak memory) is
+ * printed, which is what the benchmark measures. Ctrl-C interrupts the running query.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { applyFunctionEnv, functionEnv } from '../local/runtime/functions.ts';
+import { archiveSize, openArchiveDb } from '../shared/adapters/duckdb.ts';
+import { runItemModelSql } from '../shared/batch/duckdb-item-model.ts';
+import { itemModelSqlParams } from '../shared/batch/item-model-sql.ts';
+import { resolveSettings } from '../shared/topology.ts';
+
+const USAGE = `Usage: npm run item-model -- [options]
+
+Builds the item model from the event archive with the item model's SQL (sql/item-model/) on
+DuckDB embedded — the same SQL Athena runs in the cloud.
+
+Options:
+  --archive DIR      the archive (year=/month=/day=/hour= JSON lines); default ARCHIVE_DIR or .data/archive
+  --load             also load it: catalog tags from DynamoDB, changed lists, manifests, announcement
+                     (starts Kafka + DynamoDB Local, or uses KAFKA_BROKERS / DYNAMODB_ENDPOINT)
+  --env-prefix P     the topology's resource prefix with --load (default none, as npm start)
+  --memory-limit M   DuckDB's memory limit, e.g. 2GB (it spills to disk beyond it)
+  --threads N        DuckDB threads (default: the cores)
+  --json FILE        write the summary as JSON
+  -h, --help         this help
+
+Settings (env overrides, shared/topology.ts): ITEM_MODEL_TOP_ITEMS, ITEM_MODEL_PAIR_ITEMS,
+ITEM_MODEL_MIN_SUPPORT, ITEM_MODEL_SIMILAR_K, ITEM_MODEL_CONTENT_K, ITEM_MODEL_CONTENT_TAGS.
+`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      archive: { type: 'string' },
+      load: { type: 'boolean', default: false },
+      'env-prefix': { type: 'string' },
+      'memory-limit': { type: 'string' },
+      threads: { type: 'string' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const log = (line: string) => process.stderr.write(`[item-model] ${line}\n`);
+  const dir = resolve(values.archive ?? (process.env.ARCHIVE_DIR || '.data/archive'));
+  const started = performance.now();
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  }, 200);
+  sampler.unref();
+  let summary: Record<string, unknown>;
+  if (values.load) {
+    const { onShutdown, provisionTopology, startInfrastructure } = await import('../local/infra/index.ts');
+    const infra = await startInfrastructure({ log: (l) => log(`[infra] ${l}`) });
+    onShutdown(() => infra.stop());
+    try {
+      const topology = await provisionTopology(infra, values['env-prefix']);
+      applyFunctionEnv(
+        functionEnv({ topology, kafkaBrokers: infra.kafkaBrokers, dynamodbEndpoint: infra.dynamodbEndpoint }),
+      );
+      const { buildItemModelLocally } = await import('../local/batch/item-model-job.ts');
+      const { storesFromEnv } = await import('../shared/adapters/dynamodb.ts');
+      summary = { ...(await buildItemModelLocally(storesFromEnv(), { archiveDir: dir, log })) };
+    } finally {
+      const kafkaAdapter = await import('../shared/adapters/kafka.ts');
+      await kafkaAdapter.disconnectProducer();
+      await infra.stop();
+    }
+  } else {
+    const size = await archiveSize(dir);
+    log(`archive ${dir}: ${size.files} objects, ${(size.bytes / 1e6).toFixed(1)} MB`);
+    const db = await openArchiveDb(dir, {
+      ...(values['memory-limit'] ? { memoryLimit: values['memory-limit'] } : {}),
+      ...(values.threads ? { threads: Number(values.threads) } : {}),
+    });
+    const interrupt = () => {
+      log('interrupted: cancelling the query');
+      db.interrupt();
+    };
+    process.once('SIGINT', interrupt);
+    try {
+      const { result, stats } = await runItemModelSql(db, itemModelSqlParams(resolveSettings()), log);
+      const kinds = Object.fromEntries(
+        (['a', 't'] as const).map((k) => [
+          k,
+          {
+            users: result.kinds[k].users,
+            items: result.kinds[k].listeners.size,
+            withSimilar: result.kinds[k].similar.size,
+            withContent: result.kinds[k].content.size,
+          },
+        ]),
+      );
+      summary = { archive: { dir, ...size }, kinds, activeUsers: result.activeUsers.length, sql: stats };
+    } finally {
+      process.off('SIGINT', interrupt);
+      db.close();
+    }
+  }
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  const out = { ...summary, seconds: (performance.now() - started) / 1000, peakRssMb: Math.round(peakRss / 1e6) };
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(out, null, 2)}\n`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`item-model: ${(err as Error)?.message ?? err}\n`);
+    process.exit(1);
+  },
+);
