@@ -134,6 +134,7 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
     if (drop > 0) window.splice(0, drop);
   };
 
+  const seenEvents = new Set<string>();
   const ingest = async (
     batch: { partition: number; messages: { offset: string; timestamp: string; value: Buffer | null }[] },
     now = Date.now(),
@@ -161,6 +162,12 @@ export async function startStats(opts: StatsOptions): Promise<StatsModule> {
       noteError('catalog', `genre lookup failed: ${(err as Error).message}`);
     }
     for (const { e, at, offset } of parsed) {
+      // Delivery is at-least-once (a rebalance under load re-delivers a batch, a producer retry
+      // can write a record twice): each event is shown and counted once, by its idempotency key.
+      const key = `${playingNow ? 'np' : 'le'}:${e.eventId}`;
+      if (seenEvents.has(key)) continue;
+      if (seenEvents.size >= 100_000) seenEvents.clear();
+      seenEvents.add(key);
       const item = e.trackId ? catalog.get(trackItemId(e.trackId))?.item : undefined;
       const artist = e.artistId ? catalog.get(artistItemId(e.artistId))?.item : undefined;
       const ev: StreamEvent = {
