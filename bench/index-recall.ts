@@ -8,11 +8,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GENRE_COUNT, GENRES, genreWeightsFromTags } from '../shared/domain/genres.ts';
-import { exactTopK, InMemoryNeighborIndex } from '../shared/domain/neighbor-index.ts';
 import { buildProfile } from '../shared/domain/profile.ts';
 import { genreVector } from '../shared/domain/similarity.ts';
 import { resolveSettings } from '../shared/topology.ts';
 import { log } from './env.ts';
+import { exactTopK, InMemoryNeighborIndex } from './in-memory-index.ts';
 import { median, rng, zipf } from './lib.ts';
 
 const K = 10;

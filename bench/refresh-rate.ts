@@ -6,9 +6,10 @@
  * do not refresh. No I/O: this measures the policy, not DynamoDB.
  */
 
-import { decodeVector, encodeVector, shouldRefresh } from '../shared/domain/neighbor-index.ts';
 import { applyRecords, emptyProfile, type Profile, profileUpdateOf } from '../shared/domain/profile.ts';
+import { shouldRefresh } from '../shared/domain/refresh-policy.ts';
 import { genreVector } from '../shared/domain/similarity.ts';
+import { decodeVector, encodeVector } from '../shared/domain/taste-codec.ts';
 import { resolveSettings, triggers } from '../shared/topology.ts';
 import { log, syntheticWorld, type World } from './env.ts';
 

@@ -18,8 +18,9 @@ import {
   trimCandidates,
 } from '../../shared/domain/candidates.ts';
 import type { ProfileUpdateV1 } from '../../shared/domain/events.ts';
-import { decodeArtistSketch, type Neighbor } from '../../shared/domain/neighbor-index.ts';
+import type { Neighbor } from '../../shared/domain/neighbor-search.ts';
 import type { NeighborItems } from '../../shared/domain/recommend.ts';
+import { decodeArtistSketch } from '../../shared/domain/taste-codec.ts';
 import { type TopItems, unpackTopItems } from '../../shared/domain/top-items-codec.ts';
 
 /** Recommendations per kind whose ids key a set (`topKey`): a set whose key is unchanged is not rewritten. */

@@ -25,21 +25,17 @@ import {
 } from '../../shared/adapters/dynamodb.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
 import { ProfileUpdateV1 } from '../../shared/domain/events.ts';
+import { cellOf } from '../../shared/domain/neighbor-cells.ts';
 import {
-  artistSketchKey,
-  cellOf,
-  decodeArtistSketch,
-  decodeVector,
-  encodeVector,
   type IndexCandidate,
-  indexRewriteDue,
   indexTaste,
   mergeNeighbors,
   type Neighbor,
   NeighborSearch,
-  shouldRefresh,
-} from '../../shared/domain/neighbor-index.ts';
+} from '../../shared/domain/neighbor-search.ts';
+import { indexRewriteDue, shouldRefresh } from '../../shared/domain/refresh-policy.ts';
 import { genreVector, idfWeight, type TasteFeatures } from '../../shared/domain/similarity.ts';
+import { artistSketchKey, decodeArtistSketch, decodeVector, encodeVector } from '../../shared/domain/taste-codec.ts';
 import { packTopItems } from '../../shared/domain/top-items-codec.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
 import { forEachLimit, runTrigger } from '../../shared/handlers/trigger.ts';

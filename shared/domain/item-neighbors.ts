@@ -13,8 +13,13 @@
  * periodic job over the users' artist sets (the same profiles the neighbour updater reads); see
  * EVALUATION.md for the cost.
  */
-import type { PreparedItems } from './recommend.ts';
 import type { SparseVector } from './similarity.ts';
+
+/** Items already transformed (^γ) and normalized, see `prepareItems`: a neighbour's top items or an item's list. */
+export interface PreparedItems {
+  readonly ids: readonly string[];
+  readonly weights: Float64Array;
+}
 
 export interface ItemGraphParams {
   /** Damping exponent α on both transition probabilities (1 = plain probabilities). */

@@ -12,7 +12,7 @@
  * gives them back exactly; the list is re-sorted by similarity on decode.
  */
 import { ByteReader, ByteWriter, CodecError } from './binary.ts';
-import type { Neighbor } from './neighbor-index.ts';
+import type { Neighbor } from './neighbor-search.ts';
 
 export const NEIGHBOR_LIST_CODEC_VERSION = 1;
 

@@ -20,7 +20,7 @@ import { DAY_MS, type ProfileUpdateV1 } from './events.ts';
 export { DAY_MS };
 
 import { type GenreWeights, tagToMood } from './genres.ts';
-import { encodeArtistSketch } from './neighbor-index.ts';
+import { encodeArtistSketch } from './taste-codec.ts';
 import { DEFAULT_WEIGHTS, eventWeight, type WeightConfig } from './weights.ts';
 
 export interface ProfileCounts {

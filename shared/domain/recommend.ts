@@ -25,17 +25,14 @@
  */
 
 import { GENRE_COUNT, GENRE_INDEX, GENRES, type GenreWeights, genreLabel, primaryGenre, tagToGenre } from './genres.ts';
-import { scoreItemNeighbors } from './item-neighbors.ts';
+import { type PreparedItems, scoreItemNeighbors } from './item-neighbors.ts';
 import type { Profile } from './profile.ts';
 import { cosine, genreVector } from './similarity.ts';
 
 export type ItemScores = Readonly<Record<string, number>> | ReadonlyMap<string, number>;
 
-/** A neighbour's items already transformed (^γ) and normalized, see `prepareItems`. */
-export interface PreparedItems {
-  readonly ids: readonly string[];
-  readonly weights: Float64Array;
-}
+// Declared with the item lists (item-neighbors.ts) so that module does not import this one back.
+export type { PreparedItems } from './item-neighbors.ts';
 
 export interface NeighborItems {
   userId: string;

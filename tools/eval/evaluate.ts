@@ -10,15 +10,13 @@
 import type { GenreWeights } from '../../shared/domain/genres.ts';
 import { DEFAULT_ITEM_MODEL, type ItemModel } from '../../shared/domain/item-model.ts';
 import { tagVectors } from '../../shared/domain/item-neighbors.ts';
+import { cellOf } from '../../shared/domain/neighbor-cells.ts';
 import {
-  cellOf,
-  decodeVector,
-  encodeVector,
   type IndexCandidate,
   indexTaste,
   NeighborSearch,
   type SearchBudget,
-} from '../../shared/domain/neighbor-index.ts';
+} from '../../shared/domain/neighbor-search.ts';
 import { buildProfile, type Profile, profileUpdateOf } from '../../shared/domain/profile.ts';
 import {
   type CandidateItem,
@@ -39,9 +37,9 @@ import {
   tagProfile,
   tasteFeatures,
 } from '../../shared/domain/similarity.ts';
+import { decodeVector, encodeVector } from '../../shared/domain/taste-codec.ts';
 import { settings } from '../../shared/topology.ts';
 import { evaluateLists, getOrInit, type Interaction, type Metrics, topK } from './protocol.ts';
-import { itemModelKey } from './sql-model.ts';
 
 export interface SystemParams extends RankingParams {
   /** Neighbours per user. */
@@ -65,6 +63,11 @@ export interface SystemParams extends RankingParams {
   itemTopK: number;
   /** Content (tag) neighbours kept per item, used with contentBlend > 0 and `EvalData.tags`. */
   contentTopK: number;
+}
+
+/** The cache key of a model: the parameters the SQL takes from the system's. */
+export function itemModelKey(p: Pick<SystemParams, 'itemAlpha' | 'itemBeta' | 'itemTopK' | 'contentTopK'>): string {
+  return JSON.stringify([p.itemAlpha, p.itemBeta, p.itemTopK, p.contentTopK]);
 }
 
 /** The tuned defaults (chosen by mean nDCG@10 over the validation splits of seeds 42, 1, 2; see EVALUATION.md). */

@@ -15,14 +15,9 @@ import { type ItemModelSqlParams, itemModelSqlParams } from '../../shared/batch/
 import { archiveKey } from '../../shared/domain/archive.ts';
 import type { ItemModel } from '../../shared/domain/item-model.ts';
 import { resolveSettings } from '../../shared/topology.ts';
-import type { EvalData, SystemParams } from './evaluate.ts';
+import { type EvalData, itemModelKey, type SystemParams } from './evaluate.ts';
 
 const TS = Date.UTC(2011, 0, 1);
-
-/** The cache key of a model: the parameters the SQL takes from the system's. */
-export function itemModelKey(p: Pick<SystemParams, 'itemAlpha' | 'itemBeta' | 'itemTopK' | 'contentTopK'>): string {
-  return JSON.stringify([p.itemAlpha, p.itemBeta, p.itemTopK, p.contentTopK]);
-}
 
 export function evalSqlParams(
   p: Pick<SystemParams, 'itemAlpha' | 'itemBeta' | 'itemTopK' | 'contentTopK'>,

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { exactTopK, InMemoryNeighborIndex } from '../../../bench/in-memory-index.ts';
 import { GENRE_COUNT, GENRE_INDEX } from '../../../shared/domain/genres.ts';
-import {
-  cellOf,
-  decodeVector,
-  encodeVector,
-  exactTopK,
-  InMemoryNeighborIndex,
-  mergeNeighbors,
-  probeCells,
-  probePlan,
-  probePlanWithin,
-  shouldRefresh,
-} from '../../../shared/domain/neighbor-index.ts';
+import { cellOf, probeCells, probePlan, probePlanWithin } from '../../../shared/domain/neighbor-cells.ts';
+import { mergeNeighbors } from '../../../shared/domain/neighbor-search.ts';
+import { shouldRefresh } from '../../../shared/domain/refresh-policy.ts';
 import { genreVector } from '../../../shared/domain/similarity.ts';
+import { decodeVector, encodeVector } from '../../../shared/domain/taste-codec.ts';
 import { rng } from '../../../shared/random.ts';
 
 /** Users mixing 1–4 genres drawn from a Zipf popularity, with exponential weights plus sparse noise. */

@@ -1,17 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { CodecError } from '../../../shared/domain/binary.ts';
 import {
-  artistSketchKey,
-  encodeArtistSketch,
-  encodeVector,
-  indexRewriteDue,
-} from '../../../shared/domain/neighbor-index.ts';
-import {
   decodeNeighborListState,
   encodeNeighborListState,
   type NeighborListState,
 } from '../../../shared/domain/neighbor-list-codec.ts';
+import { indexRewriteDue } from '../../../shared/domain/refresh-policy.ts';
 import { genreVector } from '../../../shared/domain/similarity.ts';
+import { artistSketchKey, encodeArtistSketch, encodeVector } from '../../../shared/domain/taste-codec.ts';
 
 const state = (n: number): NeighborListState => ({
   neighbors: Array.from({ length: n }, (_, i) => ({
