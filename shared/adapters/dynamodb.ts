@@ -921,7 +921,8 @@ export interface ItemModelManifest {
 export const manifestItemId = (kind: ItemKind) => `model#${kind}`;
 export const countsItemId = (kind: ItemKind, modelId: string, shard: number) => `counts#${kind}#${modelId}#${shard}`;
 
-function listOf(item: Record<string, unknown>, prefix: string): PackedList | undefined {
+/** A stored item-model list (`<prefix>Ids`, `<prefix>W`), or undefined when the item has none. */
+export function listOf(item: Record<string, unknown>, prefix: string): PackedList | undefined {
   const ids = item[`${prefix}Ids`];
   const weights = item[`${prefix}W`];
   return typeof ids === 'string' && weights instanceof Uint8Array ? { ids, weights } : undefined;

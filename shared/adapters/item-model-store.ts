@@ -2,12 +2,12 @@
  * The item-model table as the batch layer's loader writes it: lists per item that are rewritten
  * only when they changed (and deleted when a build no longer has them), count shards per build,
  * and the manifest last. Items: `a#<id>` / `t#<id>` (lists), `counts#<k>#<modelId>#<n>`,
- * `model#<k>` (the manifest the readers follow) — the layout `putItemModel` and the read path use.
+ * `model#<k>` (the manifest the readers follow) — the layout the read path uses.
  */
 import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ItemKind } from '../domain/catalog.ts';
 import type { PackedCounts, PackedList } from '../domain/item-model.ts';
-import { batchWrite, countsItemId, type ItemModelManifest, manifestItemId, type Stores } from './dynamodb.ts';
+import { batchWrite, countsItemId, type ItemModelManifest, listOf, manifestItemId, type Stores } from './dynamodb.ts';
 
 export interface StoredLists {
   itemId: string;
@@ -15,12 +15,6 @@ export interface StoredLists {
   content?: PackedList;
   /** Set on lists written by the former scan-and-sample builder (they expired by TTL). */
   expiresAt?: number;
-}
-
-function listOf(item: Record<string, unknown>, prefix: string): PackedList | undefined {
-  const ids = item[`${prefix}Ids`];
-  const weights = item[`${prefix}W`];
-  return typeof ids === 'string' && weights instanceof Uint8Array ? { ids, weights } : undefined;
 }
 
 /** Every item's stored lists (a parallel scan, projected; manifests and count shards left out). */

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { tagCounts } from '../../../shared/domain/catalog.ts';
 import { packCounts, packList, unpackCounts, unpackList } from '../../../shared/domain/item-model.ts';
 
 describe('packed lists and counts', () => {
@@ -31,28 +30,5 @@ describe('packed lists and counts', () => {
       ]),
     );
     expect(() => unpackCounts([{ ids: s!.ids, counts: s!.counts.slice(0, 4) }])).toThrow(/2 ids but 1 counts/);
-  });
-});
-
-describe('tagCounts', () => {
-  it('normalizes, sums repeats and keeps the strongest', () => {
-    expect(
-      tagCounts([{ tag: 'Rock' }, { tag: ' rock ' }, { tag: 'Post  Rock', count: 5 }, { tag: '', count: 3 }]),
-    ).toEqual({
-      'post rock': 5,
-      rock: 2,
-    });
-    expect(
-      tagCounts(
-        [
-          { tag: 'a', count: 1 },
-          { tag: 'b', count: 2 },
-          { tag: 'c', count: 2 },
-        ],
-        2,
-      ),
-    ).toEqual({ b: 2, c: 2 });
-    expect(tagCounts(undefined)).toBeUndefined();
-    expect(tagCounts([{ tag: 'x', count: 0 }])).toBeUndefined();
   });
 });
