@@ -811,13 +811,14 @@ export async function scanTable(
 }
 
 /** Every item of a table (parallel scan segments), projected; `onItem` sees each once per page. */
-async function scanAll(
+export async function scanAll(
   s: Stores,
   table: string,
   attributes: readonly string[],
   onItem: (item: Record<string, unknown>) => void,
   segments: number,
   filter?: string,
+  filterValues?: Record<string, unknown>,
 ): Promise<void> {
   const names = Object.fromEntries(attributes.map((a, i) => [`#p${i}`, a]));
   await Promise.all(
@@ -832,6 +833,7 @@ async function scanAll(
             ProjectionExpression: Object.keys(names).join(', '),
             ExpressionAttributeNames: names,
             ...(filter ? { FilterExpression: filter } : {}),
+            ...(filterValues ? { ExpressionAttributeValues: filterValues } : {}),
             ExclusiveStartKey: start,
             ReturnConsumedCapacity: 'TOTAL',
           }),

@@ -4,10 +4,18 @@
  * and the manifest last. Items: `a#<id>` / `t#<id>` (lists), `counts#<k>#<modelId>#<n>`,
  * `model#<k>` (the manifest the readers follow) — the layout the read path uses.
  */
-import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ItemKind } from '../domain/catalog.ts';
 import type { PackedCounts, PackedList } from '../domain/item-model.ts';
-import { batchWrite, countsItemId, type ItemModelManifest, listOf, manifestItemId, type Stores } from './dynamodb.ts';
+import {
+  batchWrite,
+  countsItemId,
+  type ItemModelManifest,
+  listOf,
+  manifestItemId,
+  type Stores,
+  scanAll,
+} from './dynamodb.ts';
 
 export interface StoredLists {
   itemId: string;
@@ -19,36 +27,23 @@ export interface StoredLists {
 
 /** Every item's stored lists (a parallel scan, projected; manifests and count shards left out). */
 export async function scanItemModelLists(s: Stores, onItem: (item: StoredLists) => void, segments = 4): Promise<void> {
-  await Promise.all(
-    Array.from({ length: segments }, async (_, segment) => {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const res = await s.client.send(
-          new ScanCommand({
-            TableName: s.tableNames.itemModel,
-            Segment: segment,
-            TotalSegments: segments,
-            ProjectionExpression: '#i, similarIds, similarW, contentIds, contentW, expiresAt',
-            ExpressionAttributeNames: { '#i': 'itemId' },
-            FilterExpression: 'begins_with(#i, :a) OR begins_with(#i, :t)',
-            ExpressionAttributeValues: { ':a': 'a#', ':t': 't#' },
-            ExclusiveStartKey: start,
-          }),
-        );
-        s.counter.reads++;
-        for (const item of res.Items ?? []) {
-          const similar = listOf(item, 'similar');
-          const content = listOf(item, 'content');
-          onItem({
-            itemId: item.itemId as string,
-            ...(similar ? { similar } : {}),
-            ...(content ? { content } : {}),
-            ...(typeof item.expiresAt === 'number' ? { expiresAt: item.expiresAt } : {}),
-          });
-        }
-        start = res.LastEvaluatedKey;
-      } while (start);
-    }),
+  await scanAll(
+    s,
+    s.tableNames.itemModel,
+    ['itemId', 'similarIds', 'similarW', 'contentIds', 'contentW', 'expiresAt'],
+    (item) => {
+      const similar = listOf(item, 'similar');
+      const content = listOf(item, 'content');
+      onItem({
+        itemId: item.itemId as string,
+        ...(similar ? { similar } : {}),
+        ...(content ? { content } : {}),
+        ...(typeof item.expiresAt === 'number' ? { expiresAt: item.expiresAt } : {}),
+      });
+    },
+    segments,
+    'begins_with(#p0, :a) OR begins_with(#p0, :t)',
+    { ':a': 'a#', ':t': 't#' },
   );
 }
 
