@@ -9,15 +9,27 @@
  * the co-listening rows are handed to JavaScript whole), so it is opt-in.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { openArchiveDb } from '../shared/adapters/duckdb.ts';
+import type { StoredLists } from '../shared/adapters/item-model-store.ts';
+import { runItemModelSql } from '../shared/batch/duckdb-item-model.ts';
+import { diffLists, KINDS } from '../shared/batch/item-model-loader.ts';
+import { itemModelSqlParams } from '../shared/batch/item-model-sql.ts';
 import { archiveKey } from '../shared/domain/archive.ts';
+import { packList } from '../shared/domain/item-model.ts';
 import { rng, zipf } from '../shared/random.ts';
+import { resolveSettings } from '../shared/topology.ts';
 import { log } from './env.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 10, 1);
 const EVENTS_PER_LISTENER = 50;
+/**
+ * Scans of the archive per Athena build: user_items and active_users each read `events` twice
+ * (the rows and the newest ts); every other part reads the staged Parquet (a few % of that).
+ */
+const ATHENA_ARCHIVE_SCANS = 4;
 
 /** Writes the archive unless a complete one is there; returns its directory. */
 export function generateArchive(events: number, root = resolve('.data/bench-batch')): string {
@@ -88,11 +100,18 @@ interface RunFigures {
   seconds: number;
   peakRssMb: number;
   archive: { files: number; bytes: number };
-  kinds: Record<string, { users: number; items: number; withSimilar: number }>;
-  sql: { seconds: Record<string, number>; userItems: number; similarRows: number };
+  sql: {
+    seconds: Record<string, number>;
+    userItems: number;
+    pairRows: number;
+    pairBuckets: number;
+    similarRows: number;
+    contentRows: number;
+    parquetBytes: Record<string, number>;
+  };
 }
 
-function runItemModel(dir: string): Promise<RunFigures> {
+function runItemModel(dir: string, events: number): Promise<RunFigures> {
   const out = join(dir, '..', `result-${Date.now()}.json`);
   return new Promise((ok, fail) => {
     const child = spawn(
@@ -106,8 +125,9 @@ function runItemModel(dir: string): Promise<RunFigures> {
         dir,
         '--json',
         out,
-        // A bound DuckDB spills beyond (its default, 80 % of RAM, left no room for the rows handed
-        // to JavaScript: the 5M-event build was OOM-killed at 20 GB without it).
+        '--out',
+        join(dir, '..', `parquet-${events}`),
+        // A bound DuckDB spills beyond (its default is 80 % of RAM).
         '--memory-limit',
         process.env.BATCH_BENCH_MEMORY_LIMIT ?? '6GB',
       ],
@@ -136,7 +156,7 @@ export async function batchBench(quick: boolean): Promise<Record<string, unknown
     const t0 = performance.now();
     const dir = generateArchive(events);
     log(`batch: archive of ${events} events ready in ${((performance.now() - t0) / 1000).toFixed(0)} s: ${dir}`);
-    const f = await runItemModel(dir);
+    const f = await runItemModel(dir, events);
     const tbScanned = f.archive.bytes / 1e12;
     runs.push({
       events,
@@ -147,14 +167,93 @@ export async function batchBench(quick: boolean): Promise<Record<string, unknown
       peakRssMb: f.peakRssMb,
       partSeconds: f.sql.seconds,
       userItems: f.sql.userItems,
-      similarRows: f.sql.similarRows,
-      kinds: f.kinds,
-      // Athena bills each query's bytes scanned (JSON: the whole archive per part; 10 MB minimum).
-      athenaUsdPerBuildAt5PerTb: +(5 * tbScanned * 5).toFixed(4),
+      pairRows: f.sql.pairRows,
+      pairBuckets: f.sql.pairBuckets,
+      itemsWithSimilar: f.sql.similarRows,
+      parquetBytesWritten: Object.values(f.sql.parquetBytes).reduce((a, b) => a + b, 0),
+      // Athena bills bytes scanned: JSON lines are read whole by each scan of `events`.
+      athenaUsdPerBuildAt5PerTb: +(5 * tbScanned * ATHENA_ARCHIVE_SCANS).toFixed(4),
     });
     log(
       `batch: ${events} events: ${f.seconds.toFixed(1)} s, peak RSS ${f.peakRssMb} MB, ${(f.archive.bytes / 1e6).toFixed(0)} MB read`,
     );
   }
   return { runs };
+}
+
+/**
+ * `npm run bench -- batchDrift`: how many lists a build rewrites after 1 % new events, by the
+ * loader's tolerance (ITEM_MODEL_LIST_TOLERANCE). Two builds (rows, DuckDB) — the archive, and
+ * the archive plus 1 % plays copied from random archived lines an hour after the newest — then
+ * the loader's own diff (`diffLists`) of the second against the first as stored.
+ */
+export async function batchDriftBench(quick: boolean): Promise<Record<string, unknown>> {
+  const events = quick ? 100_000 : 500_000;
+  const base = generateArchive(events);
+  const plus = join(base, '..', `${events}-plus-1pct`);
+  if (!existsSync(join(plus, '.complete'))) {
+    rmSync(plus, { recursive: true, force: true });
+    cpSync(base, plus, { recursive: true });
+    const lines = readArchiveLines(base);
+    const random = rng(events + 1);
+    const newest = lines.reduce((m, l) => Math.max(m, (JSON.parse(l) as { ts: number }).ts), 0);
+    const added: string[] = [];
+    for (let i = 0; i < Math.round(events / 100); i++) {
+      const e = JSON.parse(lines[Math.floor(random() * lines.length)]!) as Record<string, unknown>;
+      added.push(JSON.stringify({ ...e, eventId: `plus-${i}`, ts: newest + 3_600_000 + i, type: 'play', _offset: i }));
+    }
+    const key = archiveKey(newest + 3_600_000, 'listen-events', 1, 0, added.length - 1);
+    mkdirSync(join(plus, key, '..'), { recursive: true });
+    writeFileSync(join(plus, key), `${added.join('\n')}\n`);
+    writeFileSync(join(plus, '.complete'), `${events} + ${added.length} events\n`);
+  }
+  const build = async (dir: string) => {
+    const t0 = performance.now();
+    const db = await openArchiveDb(dir);
+    try {
+      const { result } = await runItemModelSql(db, itemModelSqlParams(resolveSettings()));
+      log(`batchDrift: built ${dir} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      return result;
+    } finally {
+      db.close();
+    }
+  };
+  const before = await build(base);
+  const after = await build(plus);
+  const stored = new Map<string, StoredLists>();
+  for (const kind of KINDS)
+    for (const id of new Set([...before.kinds[kind].similar.keys(), ...before.kinds[kind].content.keys()])) {
+      const s = before.kinds[kind].similar.get(id);
+      const c = before.kinds[kind].content.get(id);
+      stored.set(`${kind}#${id}`, {
+        itemId: `${kind}#${id}`,
+        ...(s && s.ids.length > 0 ? { similar: packList(s) } : {}),
+        ...(c && c.ids.length > 0 ? { content: packList(c) } : {}),
+      });
+    }
+  const byTolerance: Record<string, unknown> = {};
+  for (const tolerance of [0, 0.005, 0.01, 0.02, 0.05]) {
+    const kinds = Object.fromEntries(
+      KINDS.map((kind) => {
+        const d = diffLists(kind, after.kinds[kind], stored, 'bench', tolerance);
+        return [kind, { items: d.items, written: d.puts.length, deleted: d.deletes.length }];
+      }),
+    );
+    byTolerance[String(tolerance)] = kinds;
+    log(`batchDrift: tolerance ${tolerance}: ${JSON.stringify(kinds)}`);
+  }
+  return { events, added: Math.round(events / 100), byTolerance };
+}
+
+function readArchiveLines(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (e.name.endsWith('.jsonl'))
+        for (const l of readFileSync(join(d, e.name), 'utf8').split('\n')) if (l) out.push(l);
+    }
+  };
+  walk(dir);
+  return out;
 }

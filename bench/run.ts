@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { onShutdown } from '../local/infra/index.ts';
 import { functions, triggers } from '../shared/topology.ts';
-import { batchBench } from './batch.ts';
+import { batchBench, batchDriftBench } from './batch.ts';
 import { codecBench } from './codec.ts';
 import { log, stopInfrastructure } from './env.ts';
 import { indexBench } from './index-recall.ts';
@@ -28,6 +28,7 @@ const NAMES = [
   'cost',
   'codec',
   'batch',
+  'batchDrift',
 ] as const;
 type Name = (typeof NAMES)[number];
 
@@ -38,7 +39,8 @@ Runs the benchmarks (all by default) on the real Kafka broker and DynamoDB Local
 Names: ${NAMES.join(', ')}
   (dynamodb needs profilePath's figures and a populated pipeline; cost needs profilePath, dynamodb
    and refreshRate: they are run when asked for; codec is pure: the profile codec against msgpackr;
-   batch: the item model's SQL on DuckDB over a generated archive, BATCH_BENCH_EVENTS sizes)
+   batch: the item model's SQL on DuckDB over a generated archive, BATCH_BENCH_EVENTS sizes;
+   batchDrift: lists a build rewrites after 1 % new events, by the loader's tolerance)
 
 Options:
   --quick          smoke run, about two minutes (index stops at 100k profiles)
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
   if (want.has('refreshRate')) figures.refreshRate = refreshRate(quick);
   if (want.has('codec')) figures.codec = codecBench(quick);
   if (want.has('batch')) figures.batch = await batchBench(quick);
+  if (want.has('batchDrift')) figures.batchDrift = await batchDriftBench(quick);
   if (want.has('endToEnd')) figures.endToEnd = await endToEnd(quick);
   if (want.has('freshness') || want.has('api') || want.has('dynamodb')) {
     const p = await pipelineBench(quick, {

@@ -523,11 +523,10 @@ export const schedules = [
 /**
  * The batch layer in the cloud (cdk/constructs/batch.ts): Glue tables over the archive (partition
  * projection), an Athena workgroup, a Step Functions state machine on the item model's schedule:
- * the loader's `prepare`, the item model's SQL parts as UNLOADs to Parquet, the loader's `load`.
+ * the loader's `prepare`, the item model's SQL parts (shared/batch/item-model-sql.ts) as UNLOADs
+ * to Parquet — the staged ones in order, then the outputs in parallel — the loader's `load`.
  */
 export const batchLayer = {
-  /** The SQL parts the state machine UNLOADs (sql/item-model/; user_items is inlined in each). */
-  parts: ['users', 'listeners', 'similar', 'content', 'active_users'],
   /** Athena refuses a query past this many bytes scanned (100 GB ≈ $0.49 at $5/TB). */
   bytesScannedCutoffPerQuery: 100 * 1024 ** 3,
   /** Query results and UNLOAD output are kept this long (the loader reads them within minutes). */
@@ -607,6 +606,13 @@ export const settings = {
   ITEM_MODEL_PAIR_ITEMS: 50,
   ITEM_MODEL_MIN_SUPPORT: 1,
   ITEM_MODEL_CONTENT_TAGS: 30,
+  /**
+   * The loader rewrites a stored list only when some neighbour's weight moved by more than this
+   * fraction of the list's top weight (or the list gained or lost a neighbour above it): new
+   * events move every RP3beta weight a little (degrees, baskets), and a list within 2 % of the
+   * build's serves the same recommendations (BENCHMARKS.md, "batch").
+   */
+  ITEM_MODEL_LIST_TOLERANCE: 0.02,
   /** A user's own items whose item-model lists a recommendation reads (their strongest first). */
   ITEM_MODEL_LOOKUPS: 50,
   /**

@@ -1,18 +1,19 @@
 /**
- * `npm run item-model -- [--archive DIR] [--load] [--env-prefix P] [--json FILE]`: the item model
- * from the event archive, on demand: DuckDB embedded runs `sql/item-model/*.sql` over the archive
+ * `npm run item-model -- [--archive DIR] [--load] [--out DIR] [--json FILE] …`: the item model from
+ * the event archive, on demand: DuckDB embedded runs `sql/item-model/*.sql` over the archive
  * (progress on stderr). With --load it runs the whole local build as the schedule does — catalog
  * tags in, the loader's changed-only writes and manifests, the announcement — against the local
  * infrastructure (started here, or KAFKA_BROKERS / DYNAMODB_ENDPOINT of a running `npm start`).
- * Without it, nothing is written: the summary (counts, rows, seconds, bytes read, peak memory) is
- * printed, which is what the benchmark measures. Ctrl-C interrupts the running query.
+ * Without it, the parts are written as Parquet under --out (as Athena UNLOADs them) and nothing
+ * else: the summary (rows, seconds, bytes read and written, peak memory) is what the benchmark
+ * measures. Ctrl-C interrupts the running query.
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyFunctionEnv, functionEnv } from '../local/runtime/functions.ts';
 import { archiveSize, openArchiveDb } from '../shared/adapters/duckdb.ts';
-import { runItemModelSql } from '../shared/batch/duckdb-item-model.ts';
+import { unloadItemModelSql } from '../shared/batch/duckdb-item-model.ts';
 import { itemModelSqlParams } from '../shared/batch/item-model-sql.ts';
 import { resolveSettings } from '../shared/topology.ts';
 
@@ -26,7 +27,11 @@ Options:
   --load             also load it: catalog tags from DynamoDB, changed lists, manifests, announcement
                      (starts Kafka + DynamoDB Local, or uses KAFKA_BROKERS / DYNAMODB_ENDPOINT)
   --env-prefix P     the topology's resource prefix with --load (default none, as npm start)
+  --out DIR          without --load: where the parts go as Parquet (<DIR>/<part>/*.parquet, as
+                     Athena's UNLOAD writes them); default .data/item-model-build (emptied first)
   --memory-limit M   DuckDB's memory limit, e.g. 2GB (it spills to disk beyond it)
+  --pair-rows N      pair rows per bucket of the co-listening pass (default 40000000): fewer
+                     means more buckets and less memory
   --threads N        DuckDB threads (default: the cores)
   --json FILE        write the summary as JSON
   -h, --help         this help
@@ -42,6 +47,8 @@ async function main(): Promise<number> {
       load: { type: 'boolean', default: false },
       'env-prefix': { type: 'string' },
       'memory-limit': { type: 'string' },
+      out: { type: 'string' },
+      'pair-rows': { type: 'string' },
       threads: { type: 'string' },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -78,6 +85,7 @@ async function main(): Promise<number> {
       await infra.stop();
     }
   } else {
+    const outDir = resolve(values.out ?? '.data/item-model-build');
     const size = await archiveSize(dir);
     log(`archive ${dir}: ${size.files} objects, ${(size.bytes / 1e6).toFixed(1)} MB`);
     const db = await openArchiveDb(dir, {
@@ -90,19 +98,12 @@ async function main(): Promise<number> {
     };
     process.once('SIGINT', interrupt);
     try {
-      const { result, stats } = await runItemModelSql(db, itemModelSqlParams(resolveSettings()), log);
-      const kinds = Object.fromEntries(
-        (['a', 't'] as const).map((k) => [
-          k,
-          {
-            users: result.kinds[k].users,
-            items: result.kinds[k].listeners.size,
-            withSimilar: result.kinds[k].similar.size,
-            withContent: result.kinds[k].content.size,
-          },
-        ]),
-      );
-      summary = { archive: { dir, ...size }, kinds, activeUsers: result.activeUsers.length, sql: stats };
+      const sql = await unloadItemModelSql(db, outDir, itemModelSqlParams(resolveSettings()), {
+        log,
+        ...(values['pair-rows'] ? { pairRowsPerBucket: Number(values['pair-rows']) } : {}),
+      });
+      log(`parquet: ${outDir}`);
+      summary = { archive: { dir, ...size }, out: outDir, sql };
     } finally {
       process.off('SIGINT', interrupt);
       db.close();

@@ -3,12 +3,16 @@
  *
  * - Glue Data Catalog: database `tunestream_<stage>`, tables `events` (the archive's JSON lines,
  *   partition projection over year=/month=/day=/hour=: no crawler, no partition maintenance),
- *   `deletions` (the archive's tombstones) and `item_tags` (the catalog's tags, exported by the
- *   loader's `prepare` step) — the names the SQL files use, the columns DuckDB sees locally.
+ *   `deletions` (the archive's tombstones), `item_tags` (the catalog's tags, exported by the
+ *   loader's `prepare` step) and the staged parts `user_items`, `pair_items`, `pair_basket`
+ *   (Parquet a build's first UNLOADs write) — the names the SQL files use, the columns DuckDB sees.
  * - An Athena workgroup (engine v3) that enforces its settings: results encrypted (SSE-S3) in the
  *   batch bucket, a bytes-scanned limit per query, CloudWatch metrics.
- * - A Step Functions state machine on the topology's schedule: the loader's `prepare`, the item
- *   model's SQL parts as UNLOADs to Parquet (in parallel, .sync), the loader's `load`.
+ * - A Step Functions state machine on the topology's schedule: the loader's `prepare`, the staged
+ *   parts in order, then the output parts in parallel — each an UNLOAD to Parquet (.sync) — and the
+ *   loader's `load`. Staging is DuckDB's materialization in Athena's terms: without it every part
+ *   would inline user_items (Trino expands a WITH clause at each reference) and the co-listening
+ *   part alone would scan the archive 20 times.
  * - Least privilege: the state machine may run queries in this workgroup only, read these tables
  *   and the archive, and write under the batch bucket's two prefixes; the loader reads the UNLOAD
  *   output and writes the tags export.
@@ -26,7 +30,14 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { BATCH_PREFIXES } from '../../shared/adapters/batch-bucket.ts';
-import { composed, type ItemModelPart, itemModelSqlParams } from '../../shared/batch/item-model-sql.ts';
+import {
+  type ItemModelPart,
+  itemModelSqlParams,
+  OUTPUT_PARTS,
+  partQuery,
+  STAGED_PARTS,
+  type StagedPart,
+} from '../../shared/batch/item-model-sql.ts';
 import { batchLayer, resolveSettings, type ScheduleSpec, schedules } from '../../shared/topology.ts';
 import type { TunestreamConfig } from '../config.ts';
 
@@ -77,6 +88,45 @@ function jsonTable(
   };
 }
 
+/** The staged parts' columns (what their UNLOADs write; the later parts read them by name). */
+export const STAGED_TABLE_COLUMNS: Readonly<Record<StagedPart, readonly glue.CfnTable.ColumnProperty[]>> = {
+  user_items: [
+    { name: 'kind', type: 'string' },
+    { name: 'user_id', type: 'string' },
+    { name: 'item_id', type: 'string' },
+    { name: 'weight', type: 'double' },
+    { name: 'item_rank', type: 'bigint' },
+  ],
+  pair_items: [
+    { name: 'kind', type: 'string' },
+    { name: 'item_id', type: 'string' },
+    { name: 'item_no', type: 'bigint' },
+    { name: 'degree', type: 'double' },
+  ],
+  pair_basket: [
+    { name: 'user_no', type: 'bigint' },
+    { name: 'item_no', type: 'bigint' },
+    { name: 'step', type: 'double' },
+  ],
+};
+
+function parquetTable(
+  location: string,
+  columns: readonly glue.CfnTable.ColumnProperty[],
+): glue.CfnTable.TableInputProperty {
+  return {
+    tableType: 'EXTERNAL_TABLE',
+    parameters: { classification: 'parquet' },
+    storageDescriptor: {
+      location,
+      columns: [...columns],
+      inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+      outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+      serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+    },
+  };
+}
+
 /** The UNLOAD statement of one part (Athena's syntax around the Trino query the tests parse). */
 export function unloadStatement(part: ItemModelPart, bucketName: string, query: string): string {
   return `UNLOAD (\n${query}\n) TO 's3://${bucketName}/${BATCH_PREFIXES.unload}${part}/' WITH (format = 'PARQUET', compression = 'SNAPPY')`;
@@ -88,7 +138,7 @@ export class BatchLayer extends Construct {
   readonly workGroup: athena.CfnWorkGroup;
   readonly stateMachine: sfn.StateMachine;
   readonly rule: events.Rule;
-  readonly tables: Record<'events' | 'deletions' | 'item_tags', glue.CfnTable>;
+  readonly tables: Record<'events' | 'deletions' | 'item_tags' | StagedPart, glue.CfnTable>;
 
   constructor(scope: Construct, id: string, props: BatchLayerProps) {
     super(scope, id);
@@ -188,6 +238,16 @@ export class BatchLayer extends Construct {
           { name: 'tag_count', type: 'double' },
         ]),
       ),
+      ...(Object.fromEntries(
+        STAGED_PARTS.map((part) => [
+          part,
+          table(
+            `Staged${part.replace(/(^|_)(\w)/g, (_, __, c: string) => c.toUpperCase())}Table`,
+            part,
+            parquetTable(`s3://${this.bucket.bucketName}/${BATCH_PREFIXES.unload}${part}/`, STAGED_TABLE_COLUMNS[part]),
+          ),
+        ]),
+      ) as Record<StagedPart, glue.CfnTable>),
     };
 
     // --- Athena workgroup ---------------------------------------------------------------------
@@ -219,16 +279,15 @@ export class BatchLayer extends Construct {
         resultPath: action === 'prepare' ? sfn.JsonPath.DISCARD : '$.load',
         retryOnServiceExceptions: true,
       });
-    const queries = new sfn.Parallel(this, 'Queries', { resultPath: sfn.JsonPath.DISCARD });
-    for (const part of batchLayer.parts) {
-      // A raw .sync task (not tasks.AthenaStartQueryExecution, whose generated policy grants Glue
-      // writes on the whole catalog): the role below has exactly what these queries need.
-      const q = new sfn.CustomState(this, `Query ${part}`, {
+    // A raw .sync task (not tasks.AthenaStartQueryExecution, whose generated policy grants Glue
+    // writes on the whole catalog): the role below has exactly what these queries need.
+    const query = (part: ItemModelPart) =>
+      new sfn.CustomState(this, `Query ${part}`, {
         stateJson: {
           Type: 'Task',
           Resource: `arn:${stack.partition}:states:::athena:startQueryExecution.sync`,
           Parameters: {
-            QueryString: unloadStatement(part, this.bucket.bucketName, composed(part, params)),
+            QueryString: unloadStatement(part, this.bucket.bucketName, partQuery(part, params)),
             WorkGroup: workGroupName,
             QueryExecutionContext: { Database: this.databaseName, Catalog: 'AwsDataCatalog' },
           },
@@ -243,15 +302,20 @@ export class BatchLayer extends Construct {
           ],
         },
       });
-      queries.branch(q);
-    }
+    const [firstStage, ...laterStages] = STAGED_PARTS.map(query);
+    const stages = laterStages.reduce<sfn.Chain>((chain, q) => chain.next(q), sfn.Chain.start(firstStage!));
+    const outputs = new sfn.Parallel(this, 'Outputs', { resultPath: sfn.JsonPath.DISCARD });
+    for (const part of OUTPUT_PARTS) outputs.branch(query(part));
     const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      comment: 'tunestream item model: prepare, the SQL parts on Athena (UNLOAD to Parquet), load',
-      definitionBody: sfn.DefinitionBody.fromChainable(invoke('prepare').next(queries).next(invoke('load'))),
+      comment:
+        'tunestream item model: prepare, the staged SQL parts, the output parts (UNLOADs to Parquet on Athena), load',
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        invoke('prepare').next(stages).next(outputs).next(invoke('load')),
+      ),
       timeout: Duration.minutes(batchLayer.timeoutMinutes),
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
@@ -344,6 +408,7 @@ export class BatchLayer extends Construct {
         new iam.PolicyStatement({
           sid: 'ReadObjects',
           actions: ['s3:GetObject'],
+          // The staged parts are read from the UNLOAD prefix (WriteQueryOutput below).
           resources: [archiveBucket.arnForObjects('*'), this.bucket.arnForObjects(`${BATCH_PREFIXES.tags}*`)],
         }),
         new iam.PolicyStatement({
@@ -375,7 +440,8 @@ export class BatchLayer extends Construct {
       },
       {
         id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${BATCH_PREFIXES.unload}*]`,
-        reason: 'UNLOAD writes Parquet files (named by Athena) under builds/current/ of the batch bucket only.',
+        reason:
+          'UNLOAD writes Parquet files (named by Athena) under builds/current/ of the batch bucket only, and the later parts read the staged ones back.',
       },
     );
   }

@@ -18,15 +18,10 @@ import { BATCH_PREFIXES, clearPrefix, putText, readParquetPrefix } from '../../s
 import { scanCatalogTags, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
 import { announceBuild } from '../../shared/batch/announce.ts';
 import { type LoadSummary, loadItemModel } from '../../shared/batch/item-model-loader.ts';
-import {
-  addListeners,
-  addNeighbors,
-  emptyResult,
-  type ListenerRow,
-  type NeighborRow,
-} from '../../shared/batch/item-model-result.ts';
+import { readItemModelResult } from '../../shared/batch/item-model-result.ts';
 import { ConfigurationError } from '../../shared/errors.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
+import { resolveSettings } from '../../shared/topology.ts';
 
 const FUNCTION_NAME = 'item-model-builder';
 const tools = observability(FUNCTION_NAME);
@@ -59,24 +54,17 @@ export async function prepare(): Promise<{ cleared: number; taggedItems: number 
 export async function load(): Promise<LoadSummary & { announced: number; parquetBytes: number }> {
   const started = performance.now();
   const b = bucket();
-  const result = emptyResult();
   let parquetBytes = 0;
-  const part = async (name: string) => {
-    const r = await readParquetPrefix(b, `${BATCH_PREFIXES.unload}${name}/`);
+  const result = await readItemModelResult(async (part) => {
+    const r = await readParquetPrefix(b, `${BATCH_PREFIXES.unload}${part}/`);
     parquetBytes += r.bytes;
     return r.rows;
-  };
-  addListeners(result, (await part('listeners')) as unknown as ListenerRow[]);
-  addNeighbors(result, 'similar', (await part('similar')) as unknown as NeighborRow[]);
-  addNeighbors(result, 'content', (await part('content')) as unknown as NeighborRow[]);
-  result.activeUsers = (await part('active_users')).map((r) => String(r.user_id));
-  const users = await part('users');
-  for (const u of users) {
-    const kind = String(u.kind);
-    if (kind === 'a' || kind === 't') result.kinds[kind].users = Number(u.users);
-  }
+  });
   const stores = storesFromEnv();
-  const summary = await loadItemModel(stores, result, { log: (l) => tools.logger.info(l) });
+  const summary = await loadItemModel(stores, result, {
+    tolerance: resolveSettings().ITEM_MODEL_LIST_TOLERANCE,
+    log: (l) => tools.logger.info(l),
+  });
   const announced =
     summary.published && summary.modelId ? await announceBuild(stores, result.activeUsers, summary.modelId) : 0;
   const seconds = (performance.now() - started) / 1000;

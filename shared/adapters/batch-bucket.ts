@@ -1,7 +1,7 @@
 /**
  * The batch layer's bucket in the cloud (`BATCH_BUCKET`): the catalog's tags exported for Athena
  * (`tags/`), each build's UNLOAD output (`builds/current/<part>/`, Parquet), Athena's own query
- * results (`athena/`). The loader reads the Parquet with hyparquet (pure JS, no native code).
+ * results (`athena/`). The loader reads the Parquet with parquet.ts's reader.
  */
 import {
   DeleteObjectsCommand,
@@ -10,7 +10,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { parquetReadObjects } from 'hyparquet';
+import { parquetRows } from './parquet.ts';
 
 export const BATCH_PREFIXES = Object.freeze({
   tags: 'tags/',
@@ -50,12 +50,6 @@ export async function clearPrefix(bucket: string, prefix: string): Promise<numbe
 
 export async function putText(bucket: string, key: string, body: string): Promise<void> {
   await s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/x-ndjson' }));
-}
-
-/** Rows of one Parquet file (BIGINT columns as bigint). */
-export async function parquetRows(bytes: Uint8Array): Promise<Record<string, unknown>[]> {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  return (await parquetReadObjects({ file })) as Record<string, unknown>[];
 }
 
 /** Rows of every Parquet object under the prefix. */

@@ -1,64 +1,139 @@
 /**
- * The item model's SQL on DuckDB (the local engine): `user_items` materialized once, then each
- * part's file as it is in the repo, read into an `ItemModelResult` for the loader.
+ * The item model's SQL on DuckDB (the local engine): the intermediate parts (`user_items`,
+ * `pair_items`, `pair_basket`) materialized once, then each output part's file as it is in the
+ * repo. `unloadItemModelSql` writes each output part as Parquet (`COPY … TO`, the local UNLOAD:
+ * `<dir>/<part>/*.parquet`) and hands nothing to JavaScript — what keeps a large build's memory
+ * bounded; `runItemModelSql` returns the rows as an `ItemModelResult` (small archives).
+ *
+ * The co-listening pass aggregates Σ|u|² pair rows; on one machine it runs in buckets of items
+ * (`i mod B`) sized so each bucket's aggregate stays within `pairRowsPerBucket`.
  */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ArchiveDb } from '../adapters/duckdb.ts';
-import {
-  addListeners,
-  addNeighbors,
-  emptyResult,
-  type ItemModelResult,
-  type ListenerRow,
-  type NeighborRow,
-} from './item-model-result.ts';
+import { type ItemModelResult, readItemModelResult } from './item-model-result.ts';
 import {
   DEFAULT_ITEM_MODEL_SQL,
   type ItemModelPart,
   type ItemModelSqlParams,
   itemModelQuery,
+  OUTPUT_PARTS,
+  type OutputPart,
+  type PairBucket,
+  WHOLE,
 } from './item-model-sql.ts';
+
+/** Pair rows (before aggregation) per bucket of the co-listening pass: ~1–2 GB of DuckDB memory. */
+export const DEFAULT_PAIR_ROWS_PER_BUCKET = 40_000_000;
 
 export interface SqlRunStats {
   seconds: Partial<Record<ItemModelPart, number>>;
   userItems: number;
+  /** Pair rows the co-listening pass aggregates (Σ per user and kind of |basket|² − |basket|). */
+  pairRows: number;
+  pairBuckets: number;
+  /** Items with a co-listening / content list. */
   similarRows: number;
   contentRows: number;
+  /** Parquet bytes written per output part (with an output directory). */
+  parquetBytes?: Partial<Record<OutputPart, number>>;
 }
 
+export interface SqlRunOptions {
+  log?: (line: string) => void;
+  pairRowsPerBucket?: number;
+}
+
+const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+/** The build with its rows handed back (small archives: tests, the evaluation). */
 export async function runItemModelSql(
   db: ArchiveDb,
   params: Readonly<ItemModelSqlParams> = DEFAULT_ITEM_MODEL_SQL,
-  log: (line: string) => void = () => {},
+  opts: SqlRunOptions = {},
 ): Promise<{ result: ItemModelResult; stats: SqlRunStats }> {
-  const stats: SqlRunStats = { seconds: {}, userItems: 0, similarRows: 0, contentRows: 0 };
+  const kept = new Map<OutputPart, Record<string, unknown>[]>(OUTPUT_PARTS.map((p) => [p, []]));
+  const stats = await runParts(db, params, opts, async (part, query) => {
+    const rows = await db.rows(query);
+    kept.get(part)!.push(...rows);
+    return rows.length;
+  });
+  return { result: await readItemModelResult(async (part) => kept.get(part)!), stats };
+}
+
+/**
+ * The build written as Parquet under `outDir` (`<part>/part-NNNN.parquet`; the directory is
+ * emptied first), as Athena's UNLOADs write it: nothing is handed to JavaScript.
+ */
+export async function unloadItemModelSql(
+  db: ArchiveDb,
+  outDir: string,
+  params: Readonly<ItemModelSqlParams> = DEFAULT_ITEM_MODEL_SQL,
+  opts: SqlRunOptions = {},
+): Promise<SqlRunStats> {
+  rmSync(outDir, { recursive: true, force: true });
+  for (const p of OUTPUT_PARTS) mkdirSync(join(outDir, p), { recursive: true });
+  const parquetBytes: Partial<Record<OutputPart, number>> = {};
+  const stats = await runParts(db, params, opts, async (part, query, pairs) => {
+    const file = join(outDir, part, `part-${String(pairs.bucket).padStart(4, '0')}.parquet`);
+    const [copied] = await db.rows<{ Count: number | bigint }>(
+      `COPY (${query}) TO ${quote(file)} (FORMAT parquet, COMPRESSION snappy)`,
+    );
+    const [size] = await db.rows<{ bytes: number | bigint | null }>(
+      `SELECT sum(total_compressed_size) AS bytes FROM parquet_metadata(${quote(file)})`,
+    );
+    parquetBytes[part] = (parquetBytes[part] ?? 0) + Number(size?.bytes ?? 0);
+    return Number(copied?.Count ?? 0);
+  });
+  return { ...stats, parquetBytes };
+}
+
+type Sink = (part: OutputPart, query: string, pairs: Readonly<PairBucket>) => Promise<number>;
+
+async function runParts(
+  db: ArchiveDb,
+  params: Readonly<ItemModelSqlParams>,
+  opts: SqlRunOptions,
+  sink: Sink,
+): Promise<SqlRunStats> {
+  const log = opts.log ?? (() => {});
+  const stats: SqlRunStats = { seconds: {}, userItems: 0, pairRows: 0, pairBuckets: 1, similarRows: 0, contentRows: 0 };
   const timed = async <T>(part: ItemModelPart, f: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     log(`${part}…`);
     const out = await f();
-    stats.seconds[part] = (performance.now() - t0) / 1000;
-    log(`${part} done in ${stats.seconds[part]!.toFixed(1)} s`);
+    const s = (performance.now() - t0) / 1000;
+    stats.seconds[part] = (stats.seconds[part] ?? 0) + s;
+    log(`${part} done in ${s.toFixed(1)} s`);
     return out;
   };
-  const result = emptyResult();
-  await timed('user_items', () =>
-    db.run(`CREATE OR REPLACE TEMP TABLE user_items AS ${itemModelQuery('user_items', params)}`),
-  );
-  const users = await timed('users', () => db.rows<{ kind: string; users: number }>(itemModelQuery('users', params)));
-  for (const u of users) if (u.kind === 'a' || u.kind === 't') result.kinds[u.kind].users = Number(u.users);
-  const [count] = await db.rows<{ n: number }>('SELECT count(*) AS n FROM user_items');
+  const materialize = (part: ItemModelPart) =>
+    timed(part, () => db.run(`CREATE OR REPLACE TEMP TABLE ${part} AS ${itemModelQuery(part, params)}`));
+  const output = (part: OutputPart, pairs: Readonly<PairBucket> = WHOLE) =>
+    timed(part, () => sink(part, itemModelQuery(part, params, pairs), pairs));
+
+  await materialize('user_items');
+  const [count] = await db.rows<{ n: number | bigint }>('SELECT count(*) AS n FROM user_items');
   stats.userItems = Number(count?.n ?? 0);
-  log(`user_items: ${stats.userItems} rows (${users.map((u) => `${u.kind}: ${u.users} users`).join(', ')})`);
-  addListeners(result, await timed('listeners', () => db.rows<ListenerRow>(itemModelQuery('listeners', params))));
-  const similar = await timed('similar', () => db.rows<NeighborRow>(itemModelQuery('similar', params)));
-  stats.similarRows = similar.length;
-  addNeighbors(result, 'similar', similar);
-  const content = await timed('content', () => db.rows<NeighborRow>(itemModelQuery('content', params)));
-  stats.contentRows = content.length;
-  addNeighbors(result, 'content', content);
-  const active = await timed('active_users', () =>
-    db.rows<{ user_id: string }>(itemModelQuery('active_users', params)),
+  log(`user_items: ${stats.userItems} rows`);
+  await output('users');
+  await output('listeners');
+
+  await materialize('pair_items');
+  await materialize('pair_basket');
+  const [pairs] = await db.rows<{ n: number | bigint | null }>(
+    'SELECT sum(n * (n - 1)) AS n FROM (SELECT count(*) AS n FROM pair_basket GROUP BY user_no) baskets',
   );
-  result.activeUsers = active.map((r) => r.user_id);
-  await db.run('DROP TABLE user_items');
-  return { result, stats };
+  stats.pairRows = Number(pairs?.n ?? 0);
+  stats.pairBuckets = Math.max(1, Math.ceil(stats.pairRows / (opts.pairRowsPerBucket ?? DEFAULT_PAIR_ROWS_PER_BUCKET)));
+  log(`co-listening: ${stats.pairRows} pair rows in ${stats.pairBuckets} bucket(s)`);
+  for (let bucket = 0; bucket < stats.pairBuckets; bucket++) {
+    stats.similarRows += await output('similar', { buckets: stats.pairBuckets, bucket });
+    if (stats.pairBuckets > 1)
+      log(`similar: bucket ${bucket + 1}/${stats.pairBuckets}, ${stats.similarRows} lists so far`);
+  }
+  stats.contentRows = await output('content');
+  await output('active_users');
+  for (const t of ['pair_basket', 'pair_items', 'user_items']) await db.run(`DROP TABLE ${t}`);
+  return stats;
 }

@@ -40,21 +40,53 @@ export interface LoadSummary {
   itemsWritten: number;
 }
 
+/** Below this, two weights are the same number (float32 storage; the engines' parallel sums). */
+const FLOAT_NOISE = 2 ** -20;
+
 /**
- * Same ids in the same order and weights equal to float32 precision (2^-20 relative): the engines'
- * parallel sums may differ in the last bits between runs, which is no change worth a write.
+ * How far apart two lists are, as scores see them: the largest change of any neighbour's weight
+ * (0 where a list lacks it) relative to the larger top weight. 0 for equal lists; a reordering
+ * of near-equal neighbours or a tail neighbour swapped for another is small, a new strong
+ * neighbour is large.
  */
-export function sameList(a: PackedList | undefined, b: PackedList | undefined): boolean {
-  if (!a || !b) return a === b;
-  if (a.ids !== b.ids || a.weights.byteLength !== b.weights.byteLength) return false;
-  const wa = unpackList(a).weights;
-  const wb = unpackList(b).weights;
-  for (let i = 0; i < wa.length; i++) {
-    const x = wa[i]!;
-    const y = wb[i]!;
-    if (x !== y && Math.abs(x - y) > 2 ** -20 * Math.max(Math.abs(x), Math.abs(y))) return false;
+export function listDrift(a: PackedList, b: PackedList): number {
+  if (a.ids === b.ids && a.weights.byteLength === b.weights.byteLength) {
+    const wa = unpackList(a).weights;
+    const wb = unpackList(b).weights;
+    let top = 0;
+    let d = 0;
+    for (let i = 0; i < wa.length; i++) {
+      top = Math.max(top, Math.abs(wa[i]!), Math.abs(wb[i]!));
+      d = Math.max(d, Math.abs(wa[i]! - wb[i]!));
+    }
+    return top > 0 ? d / top : 0;
   }
-  return true;
+  const la = unpackList(a);
+  const lb = unpackList(b);
+  const w = new Map<string, number>();
+  let top = 0;
+  for (let i = 0; i < la.ids.length; i++) {
+    w.set(la.ids[i]!, la.weights[i]!);
+    top = Math.max(top, Math.abs(la.weights[i]!));
+  }
+  let d = 0;
+  for (let i = 0; i < lb.ids.length; i++) {
+    const x = lb.weights[i]!;
+    top = Math.max(top, Math.abs(x));
+    d = Math.max(d, Math.abs(x - (w.get(lb.ids[i]!) ?? 0)));
+    w.delete(lb.ids[i]!);
+  }
+  for (const x of w.values()) d = Math.max(d, Math.abs(x));
+  return top > 0 ? d / top : 0;
+}
+
+/**
+ * Whether a stored list may stay: within `tolerance` (listDrift) of the build's. At tolerance 0
+ * only float noise passes.
+ */
+export function sameList(a: PackedList | undefined, b: PackedList | undefined, tolerance = 0): boolean {
+  if (!a || !b) return a === b;
+  return listDrift(a, b) <= Math.max(tolerance, FLOAT_NOISE);
 }
 
 /** The list writes and deletes that take the stored lists to the result's (pure). */
@@ -63,6 +95,7 @@ export function diffLists(
   model: KindModel,
   stored: ReadonlyMap<string, StoredLists>,
   modelId: string,
+  tolerance = 0,
 ): { puts: ListsWrite[]; deletes: string[]; withSimilar: number; withContent: number; items: number } {
   const puts: ListsWrite[] = [];
   const ids = new Set<string>();
@@ -80,7 +113,12 @@ export function diffLists(
     if (!similar && !content) continue;
     const itemId = `${kind}#${id}`;
     const old = stored.get(itemId);
-    if (old && old.expiresAt === undefined && sameList(old.similar, similar) && sameList(old.content, content))
+    if (
+      old &&
+      old.expiresAt === undefined &&
+      sameList(old.similar, similar, tolerance) &&
+      sameList(old.content, content, tolerance)
+    )
       continue;
     puts.push({
       itemId,
@@ -111,7 +149,13 @@ function sameCounts(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, numbe
 export async function loadItemModel(
   stores: Stores,
   result: ItemModelResult,
-  opts: { now?: number; log?: (line: string) => void; retireAfterSeconds?: number } = {},
+  opts: {
+    now?: number;
+    log?: (line: string) => void;
+    retireAfterSeconds?: number;
+    /** ITEM_MODEL_LIST_TOLERANCE: how far a stored list may be from the build's and stay. */
+    tolerance?: number;
+  } = {},
 ): Promise<LoadSummary> {
   const now = opts.now ?? Date.now();
   const log = opts.log ?? (() => {});
@@ -125,7 +169,7 @@ export async function loadItemModel(
   let listsChanged = false;
   for (const kind of KINDS) {
     const model = result.kinds[kind];
-    const d = diffLists(kind, model, stored, modelId);
+    const d = diffLists(kind, model, stored, modelId, opts.tolerance ?? 0);
     await writeItemModelLists(stores, d.puts, d.deletes);
     listsChanged ||= d.puts.length > 0 || d.deletes.length > 0;
     kinds[kind] = {

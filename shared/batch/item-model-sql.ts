@@ -1,9 +1,10 @@
 /**
  * The item model's SQL (`sql/item-model/*.sql`, one file per model part) and its parameters.
  * The same text runs on both engines: Athena (Trino) in the cloud, DuckDB embedded locally. The
- * files reference four tables: `events` (the archive), `deletions` (forgotten listeners),
- * `item_tags` (the catalog's tag counts) and `user_items` (the first part's result, which the
- * later parts read: DuckDB materializes it, Athena gets it as a WITH clause — see `composed`).
+ * files reference the source tables `events` (the archive), `deletions` (forgotten listeners) and
+ * `item_tags` (the catalog's tag counts), and the staged parts `user_items`, `pair_items` and
+ * `pair_basket` (STAGED_PARTS: DuckDB materializes them as tables; Athena UNLOADs them to Parquet
+ * under Glue tables of the same names).
  *
  * Parameters are written into the text as literals (`{{name}}`): doubles in scientific notation
  * (DOUBLE literals in Trino, not DECIMAL) inside parentheses (so `-{{beta}}` stays an
@@ -16,11 +17,35 @@ import { DAY_MS } from '../domain/profile.ts';
 import { DEFAULT_WEIGHTS, type WeightConfig } from '../domain/weights.ts';
 import { ConfigurationError } from '../errors.ts';
 
-export const ITEM_MODEL_PARTS = ['user_items', 'users', 'listeners', 'similar', 'content', 'active_users'] as const;
+export const ITEM_MODEL_PARTS = [
+  'user_items',
+  'users',
+  'listeners',
+  'pair_items',
+  'pair_basket',
+  'similar',
+  'content',
+  'active_users',
+] as const;
 export type ItemModelPart = (typeof ITEM_MODEL_PARTS)[number];
 
-/** The parts that read `user_items` (the rest read the source tables only). */
-export const READS_USER_ITEMS: readonly ItemModelPart[] = ['users', 'listeners', 'similar'];
+/** The parts later parts read, in build order: DuckDB materializes them, Athena stages them (UNLOAD + a Glue table). */
+export const STAGED_PARTS = ['user_items', 'pair_items', 'pair_basket'] as const;
+export type StagedPart = (typeof STAGED_PARTS)[number];
+
+/** The parts whose results the loader reads. */
+export const OUTPUT_PARTS = ['users', 'listeners', 'similar', 'content', 'active_users'] as const;
+export type OutputPart = (typeof OUTPUT_PARTS)[number];
+
+/**
+ * The co-listening pass split by item number (`i mod buckets = bucket`): one bucket for Athena
+ * (distributed); on one machine, as many as keep each bucket's pair aggregate in memory.
+ */
+export interface PairBucket {
+  buckets: number;
+  bucket: number;
+}
+export const WHOLE: Readonly<PairBucket> = Object.freeze({ buckets: 1, bucket: 0 });
 
 export interface ItemModelSqlParams {
   /** Items per user and kind that count (listeners; the profile's own capacity). */
@@ -77,9 +102,16 @@ function integer(x: number): string {
 }
 
 /** Placeholder → literal. */
-export function sqlValues(p: Readonly<ItemModelSqlParams>): Record<string, string> {
+export function sqlValues(
+  p: Readonly<ItemModelSqlParams>,
+  pairs: Readonly<PairBucket> = WHOLE,
+): Record<string, string> {
   const w = p.weights;
+  if (!(pairs.buckets >= 1 && pairs.bucket >= 0 && pairs.bucket < pairs.buckets))
+    throw new ConfigurationError(`pair bucket ${pairs.bucket} of ${pairs.buckets} is out of range`);
   return {
+    pair_buckets: integer(pairs.buckets),
+    pair_bucket: integer(pairs.bucket),
     top_n: integer(p.topItems),
     pair_top_n: integer(p.pairItems),
     min_support: integer(p.minSupport),
@@ -112,19 +144,18 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
   });
 }
 
-/** One part's query with the parameters filled in (it may read `user_items` as a table). */
-export function itemModelQuery(part: ItemModelPart, p: Readonly<ItemModelSqlParams> = DEFAULT_ITEM_MODEL_SQL): string {
-  return fillTemplate(sqlTemplate(part), sqlValues(p)).trim();
+/** One part's query with the parameters filled in (it may read earlier parts as tables). */
+export function itemModelQuery(
+  part: ItemModelPart,
+  p: Readonly<ItemModelSqlParams> = DEFAULT_ITEM_MODEL_SQL,
+  pairs: Readonly<PairBucket> = WHOLE,
+): string {
+  return fillTemplate(sqlTemplate(part), sqlValues(p, pairs)).trim();
 }
 
-/**
- * A part as one self-contained query (for Athena, where each part is its own UNLOAD): `user_items`
- * comes in as a WITH clause around the part's own query.
- */
-export function composed(part: ItemModelPart, p: Readonly<ItemModelSqlParams> = DEFAULT_ITEM_MODEL_SQL): string {
-  const own = itemModelQuery(part, p);
-  if (!READS_USER_ITEMS.includes(part)) return stripComments(own);
-  return `WITH user_items AS (\n${stripComments(itemModelQuery('user_items', p))}\n)\nSELECT * FROM (\n${stripComments(own)}\n) part`;
+/** A part's query as Athena gets it (one statement inside an UNLOAD: no comments, the whole pair pass). */
+export function partQuery(part: ItemModelPart, p: Readonly<ItemModelSqlParams> = DEFAULT_ITEM_MODEL_SQL): string {
+  return stripComments(itemModelQuery(part, p));
 }
 
 /** Drops `--` line comments (whole lines only: the files keep comments on their own lines). */

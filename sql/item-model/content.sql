@@ -3,7 +3,8 @@
 -- with tags, L2-normalized; an item's {{content_k}} items of highest cosine (ties by id). Only
 -- each item's strongest {{content_tags}} tags join (a tag shared by thousands of items would make
 -- the pair pass quadratic); the norms use all of an item's tags. Cosines are rounded to 15
--- decimals so that a parallel sum's last bits cannot reorder ties between runs.
+-- decimals so that a parallel sum's last bits cannot reorder ties between runs. One row per item
+-- with its neighbours in rank order.
 -- Table: item_tags (kind, item_id, tag, tag_count): one row per catalog item and tag.
 WITH tagged AS (
   SELECT kind, item_id, tag, CAST(tag_count AS DOUBLE) AS c
@@ -54,6 +55,11 @@ ranked AS (
   FROM cosines
   WHERE w > 0
 )
-SELECT kind, i AS item_id, j AS neighbor_id, w AS weight, neighbor_rank
+SELECT
+  kind,
+  i AS item_id,
+  array_agg(j ORDER BY neighbor_rank) AS neighbor_ids,
+  array_agg(w ORDER BY neighbor_rank) AS weights
 FROM ranked
 WHERE neighbor_rank <= {{content_k}}
+GROUP BY kind, i

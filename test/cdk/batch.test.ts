@@ -1,13 +1,14 @@
 /**
  * The batch layer as synthesized: Glue tables over the archive with partition projection (the
  * columns DuckDB sees locally), the Athena workgroup (enforced, encrypted results, bytes-scanned
- * limit), the state machine (prepare → the SQL parts as UNLOADs → load) on the topology's
+ * limit), the state machine (prepare → the staged parts → the output parts, each an UNLOAD → load) on the topology's
  * schedule, and the least-privilege grants of the state machine and the loader.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { STAGED_TABLE_COLUMNS } from '../../cdk/constructs/batch.ts';
 import { BATCH_PREFIXES } from '../../shared/adapters/batch-bucket.ts';
 import { EVENT_COLUMNS } from '../../shared/adapters/duckdb.ts';
-import { composed, itemModelSqlParams } from '../../shared/batch/item-model-sql.ts';
+import { itemModelSqlParams, OUTPUT_PARTS, partQuery, STAGED_PARTS } from '../../shared/batch/item-model-sql.ts';
 import { batchLayer, resolveSettings, schedules } from '../../shared/topology.ts';
 import { resourcesOf, type Synthesized, synthesize } from './synth.ts';
 
@@ -29,7 +30,20 @@ const rolesOf = (p: Record<string, unknown>) => JSON.stringify(p.Roles);
 describe('batch layer', () => {
   it('Glue tables: events over the archive with hour partition projection, the columns DuckDB reads', () => {
     const tables = resourcesOf(s.template, 'AWS::Glue::Table').map(([, t]) => t.Properties.TableInput as Cfn);
-    expect(tables.map((t) => t.Name).sort()).toEqual(['deletions', 'events', 'item_tags']);
+    expect(tables.map((t) => t.Name).sort()).toEqual(
+      ['deletions', 'events', 'item_tags', 'pair_basket', 'pair_items', 'user_items'].sort(),
+    );
+    // The staged parts: Parquet tables over their UNLOAD prefixes, with the columns the UNLOADs write.
+    for (const part of STAGED_PARTS) {
+      const t = tables.find((x) => x.Name === part)!;
+      expect(t.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe(
+        'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+      );
+      expect(JSON.stringify(t.StorageDescriptor.Location)).toContain(`/${BATCH_PREFIXES.unload}${part}/`);
+      expect(t.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual(
+        STAGED_TABLE_COLUMNS[part].map((c) => c.name),
+      );
+    }
     const events = tables.find((t) => t.Name === 'events')!;
     expect(events.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['year', 'month', 'day', 'hour']);
     expect(events.Parameters).toMatchObject({
@@ -60,26 +74,32 @@ describe('batch layer', () => {
     expect(JSON.stringify(c.ResultConfiguration.OutputLocation)).toContain(BATCH_PREFIXES.athena);
   });
 
-  it('state machine: prepare, one UNLOAD per SQL part (the repo SQL, .sync), load; logged and traced', () => {
+  it('state machine: prepare, the staged parts in order, the output parts in parallel (the repo SQL, .sync), load', () => {
     const [[, sm]] = resourcesOf(s.template, 'AWS::StepFunctions::StateMachine') as [[string, { Properties: Cfn }]];
     const parts = (sm.Properties.DefinitionString['Fn::Join'][1] as unknown[])
       .map((p) => (typeof p === 'string' ? p : 'TOKEN'))
       .join('');
     const def = JSON.parse(parts) as { StartAt: string; States: Cfn };
-    expect(def.StartAt).toBe('Prepare');
-    expect(def.States.Prepare.Next).toBe('Queries');
-    expect(def.States.Queries.Next).toBe('Load');
-    const branches = def.States.Queries.Branches as { States: Cfn }[];
     const params = itemModelSqlParams(resolveSettings());
-    expect(branches).toHaveLength(batchLayer.parts.length);
-    for (const [i, part] of batchLayer.parts.entries()) {
-      const q = branches[i]!.States[`Query ${part}`];
+    const expectUnload = (q: Cfn, part: (typeof STAGED_PARTS)[number] | (typeof OUTPUT_PARTS)[number]) => {
       expect(q.Resource).toContain('athena:startQueryExecution.sync');
       const text = q.Parameters.QueryString as string;
       expect(text.startsWith('UNLOAD (\n')).toBe(true);
-      expect(text).toContain(composed(part, params));
+      expect(text).toContain(partQuery(part, params));
       expect(text).toContain(`/${BATCH_PREFIXES.unload}${part}/' WITH (format = 'PARQUET', compression = 'SNAPPY')`);
+    };
+    expect(def.StartAt).toBe('Prepare');
+    let next = def.States.Prepare.Next as string;
+    for (const part of STAGED_PARTS) {
+      expect(next).toBe(`Query ${part}`);
+      expectUnload(def.States[next], part);
+      next = def.States[next].Next;
     }
+    expect(next).toBe('Outputs');
+    expect(def.States.Outputs.Next).toBe('Load');
+    const branches = def.States.Outputs.Branches as { States: Cfn }[];
+    expect(branches).toHaveLength(OUTPUT_PARTS.length);
+    for (const [i, part] of OUTPUT_PARTS.entries()) expectUnload(branches[i]!.States[`Query ${part}`], part);
     expect(sm.Properties.LoggingConfiguration.Level).toBe('ALL');
     expect(sm.Properties.TracingConfiguration.Enabled).toBe(true);
   });

@@ -1,15 +1,15 @@
 /**
  * Every item model query parses as Trino SQL with Trino's own parser (io.trino:trino-parser 435),
- * as Athena runs it: each part as composed for its UNLOAD (user_items inlined as a WITH clause),
- * with the product's parameters filled in. And the check can fail: DuckDB-only syntax is refused.
+ * as Athena runs it: each part as its UNLOAD holds it (the staged parts read as tables), with the
+ * product's parameters filled in. And the check can fail: DuckDB-only syntax is refused.
  */
 import { describe, expect, it } from 'vitest';
-import { composed, ITEM_MODEL_PARTS } from '../../shared/batch/item-model-sql.ts';
+import { ITEM_MODEL_PARTS, partQuery } from '../../shared/batch/item-model-sql.ts';
 import { trinoParse } from '../../tools/trino/parse-check.ts';
 
 describe("the item model's SQL is Trino SQL", () => {
   it('parses every part with Trino 435 parser; refuses DuckDB-only syntax', async () => {
-    const texts = Object.fromEntries(ITEM_MODEL_PARTS.map((p) => [p, composed(p)]));
+    const texts = Object.fromEntries(ITEM_MODEL_PARTS.map((p) => [p, partQuery(p)]));
     texts['duckdb-only'] = 'SELECT * EXCLUDE (ts) FROM events';
     texts['duckdb-cast'] = 'SELECT ts::DOUBLE FROM events';
     const results = await trinoParse(texts);

@@ -10,12 +10,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dirArchive } from '../../../shared/adapters/archive.ts';
 import { appendItemTags, openArchiveDb } from '../../../shared/adapters/duckdb.ts';
-import { runItemModelSql } from '../../../shared/batch/duckdb-item-model.ts';
+import { parquetDirRows } from '../../../shared/adapters/parquet.ts';
+import { runItemModelSql, unloadItemModelSql } from '../../../shared/batch/duckdb-item-model.ts';
+import { type ItemModelResult, readItemModelResult } from '../../../shared/batch/item-model-result.ts';
 import {
-  composed,
   DEFAULT_ITEM_MODEL_SQL,
   ITEM_MODEL_PARTS,
   itemModelQuery,
+  partQuery,
 } from '../../../shared/batch/item-model-sql.ts';
 import { archiveKey } from '../../../shared/domain/archive.ts';
 import type { ListenEventV1 } from '../../../shared/domain/events.ts';
@@ -43,6 +45,29 @@ async function writeArchive(events: readonly ListenEventV1[], perObject = 50): P
 
 const T0 = Date.UTC(2026, 10, 1);
 
+/** Same model up to a parallel sum's last bits (ids may swap only where weights tie). */
+function expectSameModel(got: ItemModelResult, want: ItemModelResult): void {
+  expect(got.activeUsers).toEqual(want.activeUsers);
+  for (const kind of ['a', 't'] as const) {
+    expect(got.kinds[kind].users).toBe(want.kinds[kind].users);
+    expect(got.kinds[kind].listeners).toEqual(want.kinds[kind].listeners);
+    for (const field of ['similar', 'content'] as const) {
+      const g = got.kinds[kind][field];
+      const w = want.kinds[kind][field];
+      expect([...g.keys()].sort()).toEqual([...w.keys()].sort());
+      for (const [id, l] of w) {
+        const m = g.get(id)!;
+        expect(m.ids.length).toBe(l.ids.length);
+        for (let k = 0; k < l.ids.length; k++) {
+          expect(m.weights[k]).toBeCloseTo(l.weights[k]!, 12);
+          if (m.ids[k] !== l.ids[k])
+            expect(Math.abs(m.weights[k]! - l.weights[l.ids.indexOf(m.ids[k]!)]!)).toBeLessThan(1e-12);
+        }
+      }
+    }
+  }
+}
+
 describe('item model SQL on DuckDB', () => {
   it('computes the lists, counts and tag lists the domain code defines', async () => {
     const random = rng(7);
@@ -69,7 +94,18 @@ describe('item model SQL on DuckDB', () => {
       [...tags].map(([itemId, t]) => ({ kind: 'a', itemId, tags: t })),
     );
     const params = { ...DEFAULT_ITEM_MODEL_SQL, alpha: 0.7, beta: 0.4, similarK: 15, contentK: 8, contentTags: 10 };
-    const { result } = await runItemModelSql(db, params);
+    const { result, stats } = await runItemModelSql(db, params);
+    // The co-listening pass split into buckets of items, and written as Parquet (the local
+    // UNLOAD) then read back, gives the same model.
+    const bucketed = await runItemModelSql(db, params, { pairRowsPerBucket: Math.ceil(stats.pairRows / 3) });
+    expect(bucketed.stats.pairBuckets).toBe(3);
+    expectSameModel(bucketed.result, result);
+    const out = join(mkdtempSync(join(tmpdir(), 'tunestream-sql-out-')));
+    dirs.push(out);
+    const unloaded = await unloadItemModelSql(db, out, params, { pairRowsPerBucket: Math.ceil(stats.pairRows / 2) });
+    expect(unloaded.pairBuckets).toBe(2);
+    expect(unloaded.parquetBytes?.similar).toBeGreaterThan(0);
+    expectSameModel(await readItemModelResult(async (part) => (await parquetDirRows(join(out, part))).rows), result);
     db.close();
 
     const a = result.kinds.a;
@@ -102,7 +138,8 @@ describe('item model SQL on DuckDB', () => {
     // Active users: within 30 days of the newest event, newest first.
     expect(result.activeUsers[0]).toBe('u59');
     expect(result.activeUsers.length).toBe(60);
-  });
+    // Three builds of a small archive: seconds, but the machines are shared.
+  }, 60_000);
 
   it("weighs events as eventWeight with the profile's decay, once per eventId, without forgotten listeners", async () => {
     const types = ['play', 'skip', 'like', 'dislike'] as const;
@@ -163,11 +200,13 @@ describe('item model SQL on DuckDB', () => {
     expect(result.activeUsers).toEqual([]);
   });
 
-  it('fills every placeholder and composes self-contained queries', () => {
+  it("fills every placeholder; Athena's text has no comments and runs the pair pass whole", () => {
     for (const part of ITEM_MODEL_PARTS) {
       expect(itemModelQuery(part)).not.toMatch(/\{\{/);
-      expect(composed(part)).not.toMatch(/\{\{|^\s*--/m);
+      expect(partQuery(part)).not.toMatch(/\{\{|^\s*--/m);
     }
-    expect(composed('similar')).toMatch(/^WITH user_items AS \(/);
+    expect(partQuery('similar')).toContain('a.item_no % 1 = 0');
+    expect(itemModelQuery('similar', undefined, { buckets: 8, bucket: 3 })).toContain('a.item_no % 8 = 3');
+    expect(() => itemModelQuery('similar', undefined, { buckets: 2, bucket: 2 })).toThrow(/out of range/);
   });
 });

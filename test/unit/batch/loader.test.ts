@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { StoredLists } from '../../../shared/adapters/item-model-store.ts';
-import { diffLists, sameList } from '../../../shared/batch/item-model-loader.ts';
+import { diffLists, listDrift, sameList } from '../../../shared/batch/item-model-loader.ts';
 import { emptyKind } from '../../../shared/batch/item-model-result.ts';
 import { packList } from '../../../shared/domain/item-model.ts';
 
@@ -38,5 +38,24 @@ describe('diffLists', () => {
     expect(sameList(a, packList(list(['p', 'q'], [0.5, 0.41])))).toBe(false);
     expect(sameList(a, undefined)).toBe(false);
     expect(sameList(undefined, undefined)).toBe(true);
+  });
+
+  it('listDrift: the largest weight change relative to the top weight; a tolerance keeps close lists', () => {
+    const a = packList(list(['p', 'q', 'r'], [1, 0.5, 0.01]));
+    expect(listDrift(a, a)).toBe(0);
+    // Every weight 1 % up: 0.01 of the top.
+    expect(listDrift(a, packList(list(['p', 'q', 'r'], [1.01, 0.505, 0.0101])))).toBeCloseTo(0.01 / 1.01, 6);
+    // A tail neighbour swapped for another of the same weight: 0.01 of the top.
+    expect(listDrift(a, packList(list(['p', 'q', 's'], [1, 0.5, 0.01])))).toBeCloseTo(0.01, 6);
+    // A new strong neighbour.
+    expect(listDrift(a, packList(list(['s', 'p', 'q'], [0.9, 0.8, 0.5])))).toBeCloseTo(0.9, 6);
+    expect(sameList(a, packList(list(['p', 'q', 's'], [1, 0.5, 0.01])), 0.02)).toBe(true);
+    expect(sameList(a, packList(list(['p', 'q', 'r'], [1, 0.45, 0.01])), 0.02)).toBe(false);
+    // diffLists applies it.
+    const model = emptyKind();
+    model.similar.set('x', list(['p', 'q', 'r'], [1.01, 0.5, 0.01]));
+    const stored = new Map<string, StoredLists>([['a#x', { itemId: 'a#x', similar: a }]]);
+    expect(diffLists('a', model, stored, 'm2').puts).toHaveLength(1);
+    expect(diffLists('a', model, stored, 'm2', 0.02).puts).toHaveLength(0);
   });
 });
