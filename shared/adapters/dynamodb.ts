@@ -29,8 +29,8 @@ import {
   createDynamoWire,
   type DynamoConnection,
   dynamoConnectionFromEnv,
-} from './dynamodb-client.ts';
-import { type DynamoWire, itemFromWire, itemToWire, toWire } from './dynamodb-wire.ts';
+} from './dynamodb/client.ts';
+import { type DynamoWire, itemFromWire, itemToWire, toWire } from './dynamodb/wire.ts';
 
 /**
  * Counts every request and unit consumed, for benchmarks and logs. `reads` / `writes` are HTTP
@@ -51,7 +51,7 @@ export class RequestCounter {
 
 export interface Stores {
   client: DynamoDBDocumentClient;
-  /** The hot paths' requests (dynamodb-wire.ts); everything else goes through `client`. */
+  /** The hot paths' requests (dynamodb/wire.ts); everything else goes through `client`. */
   wire: DynamoWire;
   tableNames: Record<TableKey, string>;
   counter: RequestCounter;

@@ -14,7 +14,7 @@ import {
 import type { FeedbackState } from '../domain/listenbrainz.ts';
 import { ConfigurationError } from '../errors.ts';
 import { tableEnvVar } from '../topology.ts';
-import { createDocumentClient, dynamoConnectionFromEnv } from './dynamodb-client.ts';
+import { createDocumentClient, dynamoConnectionFromEnv } from './dynamodb/client.ts';
 
 export interface UsersStore {
   client: DynamoDBDocumentClient;
