@@ -12,7 +12,8 @@
  * Errors use ListenBrainz's shape: `{"code": 400, "error": "..."}` (plus the `field`).
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { getCatalogItems, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
+import { storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
+import { getCatalogItems } from '../../shared/adapters/dynamodb.ts';
 import { produce, topicsFromEnv } from '../../shared/adapters/kafka.ts';
 import { getIndexEntries, putIndexEntry } from '../../shared/adapters/name-index.ts';
 import { getFeedback, putFeedback, usersStoreFromEnv } from '../../shared/adapters/users.ts';

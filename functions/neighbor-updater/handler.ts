@@ -9,6 +9,7 @@
  * configured interval. Where cheap, the refreshed user is also inserted into its neighbours' lists.
  */
 import type { Context, MSKEvent } from 'aws-lambda';
+import { type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import {
   DIRECTORY_PK,
   directoryMarkers,
@@ -19,8 +20,6 @@ import {
   putNeighborLists,
   queryCell,
   readOccupiedCells,
-  type Stores,
-  storesFromEnv,
   writeIndexEntries,
 } from '../../shared/adapters/dynamodb.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';

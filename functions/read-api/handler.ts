@@ -5,6 +5,7 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { CatalogItemCache } from '../../shared/adapters/catalog-cache.ts';
+import { type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import {
   getCatalogItems,
   getNeighborList,
@@ -13,8 +14,6 @@ import {
   getRankingProfiles,
   popularInGenre,
   type RankingProfile,
-  type Stores,
-  storesFromEnv,
 } from '../../shared/adapters/dynamodb.ts';
 import { usersWithProfiles } from '../../shared/adapters/forget.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';

@@ -1,18 +1,10 @@
 /**
- * The one place that talks to DynamoDB: profile, neighbour, index and catalog stores. Each store
- * is a thin mapping between domain objects and items; all conditional logic that makes writes
- * idempotent and order-tolerant is here, next to the expressions that enforce it.
+ * The table stores: profile, neighbour, index, candidate, catalog and item-model items. Each store
+ * is a thin mapping between domain objects and items; the conditional logic that makes writes
+ * idempotent and order-tolerant is here, next to the expressions that enforce it. The requests
+ * themselves are in dynamodb/requests.ts.
  */
-import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  type PutCommandInput,
-  QueryCommand,
-  ScanCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type CatalogItem, type CatalogKind, genreKey, type ItemKind } from '../domain/catalog.ts';
 import type { PackedCounts, PackedList } from '../domain/item-model.ts';
 import {
@@ -22,148 +14,22 @@ import {
 } from '../domain/neighbor-list-codec.ts';
 import type { Profile } from '../domain/profile.ts';
 import { decodeProfileState, encodeProfileState } from '../domain/profile-codec.ts';
-import { ConfigurationError, DataIntegrityError, ThrottledError, WriteRejectedError } from '../errors.ts';
-import { type TableKey, tableEnvVar } from '../topology.ts';
+import { DataIntegrityError } from '../errors.ts';
 import {
-  createDocumentClient,
-  createDynamoWire,
-  type DynamoConnection,
-  dynamoConnectionFromEnv,
-} from './dynamodb/client.ts';
-import { type DynamoWire, itemFromWire, itemToWire, toWire } from './dynamodb/wire.ts';
-
-/**
- * Counts every request and unit consumed, for benchmarks and logs. `reads` / `writes` are HTTP
- * requests (what costs client CPU and latency); `itemsWritten` and the units are what DynamoDB
- * bills (a batched request writes up to 25 items, each billed on its own).
- */
-export class RequestCounter {
-  reads = 0;
-  writes = 0;
-  readUnits = 0;
-  writeUnits = 0;
-  itemsRead = 0;
-  itemsWritten = 0;
-  reset(): void {
-    this.reads = this.writes = this.readUnits = this.writeUnits = this.itemsRead = this.itemsWritten = 0;
-  }
-}
-
-export interface Stores {
-  client: DynamoDBDocumentClient;
-  /** The hot paths' requests (dynamodb/wire.ts); everything else goes through `client`. */
-  wire: DynamoWire;
-  tableNames: Record<TableKey, string>;
-  counter: RequestCounter;
-}
-
-let cached: Stores | undefined;
-
-/** The container's stores (client created once, reused across invocations). */
-export function storesFromEnv(env: Record<string, string | undefined> = process.env): Stores {
-  if (!cached) {
-    const tableNames = {} as Record<TableKey, string>;
-    for (const key of ['profiles', 'neighbors', 'neighborIndex', 'catalog', 'itemModel', 'candidates'] as TableKey[]) {
-      const name = env[tableEnvVar(key)];
-      if (!name) throw new ConfigurationError(`${tableEnvVar(key)} is not set`);
-      tableNames[key] = name;
-    }
-    cached = createStores(dynamoConnectionFromEnv(env), tableNames);
-  }
-  return cached;
-}
-
-/** Stores on a connection: the SDK client, the hot paths' wire client (same credentials), a counter. */
-export function createStores(conn: DynamoConnection, tableNames: Record<TableKey, string>): Stores {
-  const client = createDocumentClient(conn);
-  return { client, wire: createDynamoWire(conn, client), tableNames, counter: new RequestCounter() };
-}
-
-/** For tests that switch environments within one process. */
-export function resetStores(): void {
-  cached = undefined;
-}
-
-// DynamoDB numbers cannot be smaller in magnitude than 1e-130; decayed scores can underflow there.
-const TINY = 1e-100;
-function sanitizeScores(m: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const k in m) {
-    const v = m[k]!;
-    if (Number.isFinite(v) && Math.abs(v) >= TINY) out[k] = v;
-  }
-  return out;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A JS object as the wire's item (binary as base64). */
-function wireItem(item: Record<string, unknown>): Record<string, unknown> {
-  return itemToWire(marshall(item, MARSHALL));
-}
-
-/** The wire's item as a JS object (binary as Uint8Array, numbers as numbers). */
-function jsItem(item: Record<string, Record<string, unknown>>): Record<string, unknown> {
-  return unmarshall(itemFromWire(item), { wrapNumbers: false });
-}
-
-type WireItem = Record<string, Record<string, unknown>>;
-interface WireBatchGetOutput {
-  Responses?: Record<string, WireItem[]>;
-  UnprocessedKeys?: Record<string, { Keys: WireItem[] }>;
-  ConsumedCapacity?: { CapacityUnits?: number }[];
-}
-
-async function batchGet<T>(
-  s: Stores,
-  table: string,
-  keyName: string,
-  ids: readonly string[],
-  consistent: boolean,
-  attributes?: readonly string[],
-): Promise<Map<string, T>> {
-  const out = new Map<string, T>();
-  const unique = [...new Set(ids)];
-  const projection = attributes
-    ? {
-        ProjectionExpression: attributes.map((_, i) => `#p${i}`).join(', '),
-        ExpressionAttributeNames: Object.fromEntries(attributes.map((a, i) => [`#p${i}`, a])),
-      }
-    : {};
-  for (let i = 0; i < unique.length; i += 100) {
-    let keys: WireItem[] | undefined = unique.slice(i, i + 100).map((id) => ({ [keyName]: { S: id } }));
-    for (let attempt = 0; keys && keys.length > 0; attempt++) {
-      if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-      const res: WireBatchGetOutput = await s.wire.call<WireBatchGetOutput>('BatchGetItem', {
-        RequestItems: { [table]: { Keys: keys, ConsistentRead: consistent, ...projection } },
-        ReturnConsumedCapacity: 'TOTAL',
-      });
-      s.counter.reads++;
-      s.counter.readUnits += res.ConsumedCapacity?.reduce((a, c) => a + (c.CapacityUnits ?? 0), 0) ?? 0;
-      for (const raw of res.Responses?.[table] ?? []) {
-        s.counter.itemsRead++;
-        const item = jsItem(raw);
-        out.set(item[keyName] as string, item as T);
-      }
-      keys = res.UnprocessedKeys?.[table]?.Keys;
-    }
-  }
-  return out;
-}
-
-/** A conditional put: true when written, false when the condition failed (someone got there first). */
-async function conditionalPut(s: Stores, input: PutCommandInput): Promise<boolean> {
-  s.counter.writes++;
-  s.counter.itemsWritten++;
-  try {
-    const res = await s.client.send(new PutCommand({ ...input, ReturnConsumedCapacity: 'TOTAL' }));
-    s.counter.writeUnits += res.ConsumedCapacity?.CapacityUnits ?? 0;
-    return true;
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) return false;
-    throw err;
-  }
-}
+  batchGet,
+  batchWrite,
+  conditionalPut,
+  conditionalStatement,
+  executeConditionalBatch,
+  jsItem,
+  sanitizeScores,
+  scanAll,
+  sleep,
+  statementTexts,
+  type WireBatchGetOutput,
+  type WireItem,
+} from './dynamodb/requests.ts';
+import type { Stores } from './dynamodb/stores.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Profiles
@@ -269,126 +135,6 @@ export interface ProfileWrite {
   readVersion: number;
 }
 
-/** PartiQL errors on which the same conditional statement is simply sent again. */
-const RETRYABLE_STATEMENT_ERRORS = new Set([
-  'ThrottlingError',
-  'ProvisionedThroughputExceeded',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'TransactionConflict',
-]);
-const LOST_RACE_ERRORS = new Set(['ConditionalCheckFailed', 'DuplicateItem']);
-const PARTIQL_BATCH = 25;
-const MAX_STATEMENT_ATTEMPTS = 8;
-
-/** One conditional PartiQL statement; `key` names the item in what the batch reports back. */
-interface ConditionalStatement {
-  key: string;
-  statement: string;
-  parameters: AttributeValue[];
-  writeUnits: number;
-}
-
-/**
- * Runs conditional PartiQL statements 25 per `BatchExecuteStatement` request (each keeps its own
- * condition, which BatchWriteItem cannot), `concurrency` requests at a time. Throttled statements
- * are sent again with backoff; returns the keys whose condition failed (or whose INSERT found the
- * item already there). Each statement is billed as its own write, condition met or not.
- */
-async function executeConditionalBatch(
-  s: Stores,
-  statements: readonly ConditionalStatement[],
-  concurrency: number,
-): Promise<Set<string>> {
-  const lost = new Set<string>();
-  const chunks: ConditionalStatement[][] = [];
-  for (let i = 0; i < statements.length; i += PARTIQL_BATCH) chunks.push(statements.slice(i, i + PARTIQL_BATCH));
-  let next = 0;
-  const worker = async () => {
-    while (next < chunks.length) {
-      let pending = chunks[next++]!;
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= MAX_STATEMENT_ATTEMPTS) {
-          throw new ThrottledError(
-            `conditional writes still throttled after ${attempt} attempts (${pending.length} items)`,
-          );
-        }
-        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random()));
-        const res = await s.wire.call<{ Responses?: { Error?: { Code?: string; Message?: string } }[] }>(
-          'BatchExecuteStatement',
-          {
-            Statements: pending.map((p) => ({ Statement: p.statement, Parameters: p.parameters.map(toWire) })),
-            ReturnConsumedCapacity: 'TOTAL',
-          },
-        );
-        s.counter.writes++;
-        const retry: ConditionalStatement[] = [];
-        res.Responses?.forEach((r, i) => {
-          const p = pending[i]!;
-          s.counter.itemsWritten++;
-          s.counter.writeUnits += p.writeUnits;
-          const code = r.Error?.Code;
-          if (!code) return;
-          if (LOST_RACE_ERRORS.has(code)) lost.add(p.key);
-          else if (RETRYABLE_STATEMENT_ERRORS.has(code)) retry.push(p);
-          else throw new WriteRejectedError(`conditional write of ${p.key} failed: ${code}: ${r.Error?.Message ?? ''}`);
-        });
-        pending = retry;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
-  return lost;
-}
-
-/**
- * INSERT / conditional UPDATE texts for a table whose items have exactly `attributes` (key first);
- * the UPDATE also removes `remove` (attributes of an older item format).
- */
-function statementTexts(
-  table: string,
-  attributes: readonly string[],
-  condition: string,
-  remove: readonly string[] = [],
-) {
-  const quoted = table.replaceAll('"', '""');
-  const [key, ...rest] = attributes;
-  const removes = remove.map((a) => ` REMOVE "${a}"`).join('');
-  return {
-    insert: `INSERT INTO "${quoted}" VALUE {${attributes.map((a) => `'${a}': ?`).join(', ')}}`,
-    update: `UPDATE "${quoted}" ${rest.map((a) => `SET "${a}" = ?`).join(' ')}${removes} WHERE "${key}" = ? AND ${condition}`,
-  };
-}
-
-/**
- * One item's statement: an INSERT when `condition` is undefined (the item must not exist), else
- * the conditional UPDATE with the key and the condition's value after the SET values.
- */
-function conditionalStatement(
-  text: { insert: string; update: string },
-  item: Record<string, unknown>,
-  attributes: readonly string[],
-  condition: number | undefined,
-): ConditionalStatement {
-  const { values, writeUnits } = marshalAttributes(item, attributes);
-  return {
-    key: item[attributes[0]!] as string,
-    statement: condition === undefined ? text.insert : text.update,
-    parameters: condition === undefined ? values : [...values.slice(1), values[0]!, { N: String(condition) }],
-    writeUnits,
-  };
-}
-
-/** Marshals `item`'s `attributes` in order and sizes them as DynamoDB bills the item. */
-function marshalAttributes(item: Record<string, unknown>, attributes: readonly string[]) {
-  const values = attributes.map((a) => convertToAttr(item[a], MARSHALL));
-  let size = 0;
-  values.forEach((v, i) => {
-    size += attributes[i]!.length + attributeSize(v);
-  });
-  return { values, writeUnits: Math.max(1, Math.ceil(size / 1024)) };
-}
-
 /**
  * Profile writes conditioned on the version read, 25 per request: optimistic concurrency
  * holds while the per-request cost (signing, HTTP, a socket write) is paid once per 25 users
@@ -410,58 +156,6 @@ export async function putProfilesIfUnchanged(
 }
 
 const PROFILE_ATTRIBUTES = ['userId', 'version', 'state'] as const;
-const MARSHALL = { removeUndefinedValues: true, convertEmptyValues: false } as const;
-
-/**
- * An attribute value's size as DynamoDB bills it: strings and binaries their bytes; numbers
- * 1 byte per two significant digits plus 1; maps and lists 3 bytes plus, per element, its size
- * (and key) plus 1. DynamoDB Local reports no consumed capacity for PartiQL, so profile write units
- * are computed from this; a test checks it against what DynamoDB Local reports for PutItem.
- */
-export function attributeSize(v: AttributeValue): number {
-  if (v.S !== undefined) return utf8Length(v.S);
-  if (v.N !== undefined) return Math.ceil(significantDigits(v.N) / 2) + 1;
-  if (v.M !== undefined) {
-    let size = 3;
-    for (const k in v.M) size += utf8Length(k) + attributeSize(v.M[k]!) + 1;
-    return size;
-  }
-  if (v.L !== undefined) {
-    let size = 3;
-    for (const e of v.L) size += attributeSize(e) + 1;
-    return size;
-  }
-  if (v.B !== undefined) return v.B.byteLength;
-  if (v.NULL !== undefined || v.BOOL !== undefined) return 1;
-  if (v.SS !== undefined) return v.SS.reduce((a, e) => a + utf8Length(e), 0);
-  if (v.NS !== undefined) return v.NS.reduce((a, e) => a + Math.ceil(significantDigits(e) / 2) + 1, 0);
-  return 0;
-}
-
-/** Digits of a decimal number string without sign, point, exponent, and leading/trailing zeroes. */
-function significantDigits(n: string): number {
-  let first = -1;
-  let last = -1;
-  let count = 0;
-  for (let i = 0; i < n.length; i++) {
-    const c = n.charCodeAt(i);
-    if (c === 101 || c === 69) break; // e / E: exponent
-    if (c < 48 || c > 57) continue;
-    if (c !== 48) {
-      if (first < 0) first = count;
-      last = count;
-    }
-    count++;
-  }
-  return first < 0 ? 1 : last - first + 1;
-}
-
-function utf8Length(s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
-  }
-  return s.length;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Neighbours
@@ -746,108 +440,6 @@ export async function writeIndexEntries(
     ...puts.map((Item) => ({ PutRequest: { Item } })),
     ...deletes.map((Key) => ({ DeleteRequest: { Key } })),
   ]);
-}
-
-type WriteRequest = { PutRequest: { Item: object } } | { DeleteRequest: { Key: object } };
-
-/**
- * Write units of one request as AWS bills it: a put by the item's size (1 KB units), a delete of a
- * small item 1. DynamoDB Local reports no consumed capacity for BatchWriteItem, so the counter
- * (benchmarks, cost model) sizes the items itself.
- */
-function requestWriteUnits(r: WriteRequest): number {
-  if (!('PutRequest' in r)) return 1;
-  const item = r.PutRequest.Item as Record<string, unknown>;
-  return marshalAttributes(item, Object.keys(item)).writeUnits;
-}
-
-/** Unconditional puts/deletes, 25 per BatchWriteItem, unprocessed items resent with backoff. */
-export async function batchWrite(s: Stores, table: string, requests: readonly WriteRequest[]): Promise<void> {
-  const toWireRequest = (r: WriteRequest) =>
-    'PutRequest' in r
-      ? { PutRequest: { Item: wireItem(r.PutRequest.Item as Record<string, unknown>) } }
-      : { DeleteRequest: { Key: wireItem(r.DeleteRequest.Key as Record<string, unknown>) } };
-  for (let i = 0; i < requests.length; i += 25) {
-    const chunk = requests.slice(i, i + 25);
-    let pending: unknown[] | undefined = chunk.map(toWireRequest);
-    for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-      const res: { UnprocessedItems?: Record<string, unknown[]> } = await s.wire.call('BatchWriteItem', {
-        RequestItems: { [table]: pending },
-      });
-      s.counter.writes++;
-      const unprocessed: unknown[] = res.UnprocessedItems?.[table] ?? [];
-      const done = pending.length - unprocessed.length;
-      s.counter.itemsWritten += done;
-      if (attempt === 0 && unprocessed.length === 0)
-        for (const r of chunk) s.counter.writeUnits += requestWriteUnits(r);
-      else s.counter.writeUnits += done; // rare (throttling): approximate
-      pending = unprocessed.length > 0 ? unprocessed : undefined;
-    }
-  }
-}
-
-/** Every item of a table, whole (reports and tools; the functions scan projected). */
-export async function scanTable(
-  s: Stores,
-  table: TableKey,
-  onItem: (item: Record<string, unknown>) => void,
-  segments = 4,
-): Promise<void> {
-  const name = s.tableNames[table];
-  await Promise.all(
-    Array.from({ length: segments }, async (_, segment) => {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const res = await s.client.send(
-          new ScanCommand({ TableName: name, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start }),
-        );
-        s.counter.reads++;
-        for (const item of res.Items ?? []) onItem(item);
-        start = res.LastEvaluatedKey;
-      } while (start);
-    }),
-  );
-}
-
-/** Every item of a table (parallel scan segments), projected; `onItem` sees each once per page. */
-export async function scanAll(
-  s: Stores,
-  table: string,
-  attributes: readonly string[],
-  onItem: (item: Record<string, unknown>) => void,
-  segments: number,
-  filter?: string,
-  filterValues?: Record<string, unknown>,
-): Promise<void> {
-  const names = Object.fromEntries(attributes.map((a, i) => [`#p${i}`, a]));
-  await Promise.all(
-    Array.from({ length: segments }, async (_, segment) => {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const res = await s.client.send(
-          new ScanCommand({
-            TableName: table,
-            Segment: segment,
-            TotalSegments: segments,
-            ProjectionExpression: Object.keys(names).join(', '),
-            ExpressionAttributeNames: names,
-            ...(filter ? { FilterExpression: filter } : {}),
-            ...(filterValues ? { ExpressionAttributeValues: filterValues } : {}),
-            ExclusiveStartKey: start,
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        );
-        s.counter.reads++;
-        s.counter.readUnits += res.ConsumedCapacity?.CapacityUnits ?? 0;
-        for (const item of res.Items ?? []) {
-          s.counter.itemsRead++;
-          onItem(item);
-        }
-        start = res.LastEvaluatedKey;
-      } while (start);
-    }),
-  );
 }
 
 // ---------------------------------------------------------------------------------------------

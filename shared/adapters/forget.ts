@@ -4,7 +4,8 @@
  */
 import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ArchiveStore } from './archive.ts';
-import { getNeighborList, type Stores, writeIndexEntries } from './dynamodb.ts';
+import type { Stores } from './dynamodb/stores.ts';
+import { getNeighborList, writeIndexEntries } from './dynamodb.ts';
 import { deleteUserItems, type UsersStore } from './users.ts';
 
 export interface ForgetReport {

@@ -8,13 +8,8 @@
 import type { ItemKind } from '../domain/catalog.ts';
 import { unpackCounts, unpackList } from '../domain/item-model.ts';
 import type { PreparedItems } from '../domain/recommend.ts';
-import {
-  getItemModelCounts,
-  getItemModelEntries,
-  getItemModelManifest,
-  type ItemModelManifest,
-  type Stores,
-} from './dynamodb.ts';
+import type { Stores } from './dynamodb/stores.ts';
+import { getItemModelCounts, getItemModelEntries, getItemModelManifest, type ItemModelManifest } from './dynamodb.ts';
 
 export interface ItemLists {
   similar?: PreparedItems;

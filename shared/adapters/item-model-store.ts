@@ -7,15 +7,9 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ItemKind } from '../domain/catalog.ts';
 import type { PackedCounts, PackedList } from '../domain/item-model.ts';
-import {
-  batchWrite,
-  countsItemId,
-  type ItemModelManifest,
-  listOf,
-  manifestItemId,
-  type Stores,
-  scanAll,
-} from './dynamodb.ts';
+import { batchWrite, scanAll } from './dynamodb/requests.ts';
+import type { Stores } from './dynamodb/stores.ts';
+import { countsItemId, type ItemModelManifest, listOf, manifestItemId } from './dynamodb.ts';
 
 export interface StoredLists {
   itemId: string;

@@ -17,7 +17,7 @@ import {
   type Resolution,
   resolveListen,
 } from '../domain/names.ts';
-import type { Stores } from './dynamodb.ts';
+import type { Stores } from './dynamodb/stores.ts';
 
 /** Name-only items carry this `updatedAt`: any real upsert (even a seed at 0) replaces them. */
 export const NAME_ONLY_UPDATED_AT = -1;

@@ -6,7 +6,8 @@
  * writes nothing and publishes no new build. Idempotent: loading the same result again finds
  * every list equal and the counts equal to the current build's.
  */
-import { getItemModelCounts, getItemModelManifest, type ItemModelManifest, type Stores } from '../adapters/dynamodb.ts';
+import type { Stores } from '../adapters/dynamodb/stores.ts';
+import { getItemModelCounts, getItemModelManifest, type ItemModelManifest } from '../adapters/dynamodb.ts';
 import {
   type ListsWrite,
   publishItemModelManifest,

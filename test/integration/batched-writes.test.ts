@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStores, type Stores } from '../../shared/adapters/dynamodb/stores.ts';
 import {
-  createStores,
   getNeighborList,
   getProfiles,
   type NeighborList,
@@ -19,7 +19,6 @@ import {
   putNeighborList,
   putNeighborLists,
   putProfilesIfUnchanged,
-  type Stores,
 } from '../../shared/adapters/dynamodb.ts';
 import { applyRecords, emptyProfile, type Profile } from '../../shared/domain/profile.ts';
 import { encodeProfileState } from '../../shared/domain/profile-codec.ts';

@@ -5,14 +5,10 @@
  * the before and after side by side. p50 / p99 / max bytes and the mean write units per write.
  */
 import { convertToAttr } from '@aws-sdk/util-dynamodb';
-import {
-  attributeSize,
-  DIRECTORY_PK,
-  neighborListFromItem,
-  profileFromItem,
-  type Stores,
-  scanTable,
-} from '../../shared/adapters/dynamodb.ts';
+import { attributeSize } from '../../shared/adapters/dynamodb/item-size.ts';
+import { scanTable } from '../../shared/adapters/dynamodb/requests.ts';
+import type { Stores } from '../../shared/adapters/dynamodb/stores.ts';
+import { DIRECTORY_PK, neighborListFromItem, profileFromItem } from '../../shared/adapters/dynamodb.ts';
 import { unpackTopItems } from '../../shared/domain/top-items-codec.ts';
 import type { TableKey } from '../../shared/topology.ts';
 
