@@ -19,7 +19,7 @@ import type { LocalBuildSummary as BuildSummary } from '../local/batch/item-mode
 import { startLocalPipeline, waitUntilDrained } from '../local/pipeline.ts';
 import { buildMskEvent, localClusterArn, type MskRecord } from '../local/runtime/msk-event.ts';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
-import { getProfiles } from '../shared/adapters/dynamodb.ts';
+import { getProfiles } from '../shared/adapters/dynamodb/profiles.ts';
 import { profileUpdateOf } from '../shared/domain/profile.ts';
 import { cleanups, freshEnv, loadCatalog, log, syntheticWorld } from './env.ts';
 import { median, percentile } from './lib.ts';

@@ -9,8 +9,8 @@
 import { resolve } from 'node:path';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { appendItemTags, archiveSize, openArchiveDb } from '../../shared/adapters/duckdb.ts';
+import { scanCatalogTags } from '../../shared/adapters/dynamodb/catalog.ts';
 import { type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
-import { scanCatalogTags } from '../../shared/adapters/dynamodb.ts';
 import { announceBuild } from '../../shared/batch/announce.ts';
 import { runItemModelSql, type SqlRunStats } from '../../shared/batch/duckdb-item-model.ts';
 import { type LoadSummary, loadItemModel } from '../../shared/batch/item-model-loader.ts';

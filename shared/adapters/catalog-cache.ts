@@ -6,8 +6,8 @@
 
 import { artistItemId, type CatalogItem, trackItemId } from '../domain/catalog.ts';
 import type { GenreWeights } from '../domain/genres.ts';
+import { getCatalogItems } from './dynamodb/catalog.ts';
 import type { Stores } from './dynamodb/stores.ts';
-import { getCatalogItems } from './dynamodb.ts';
 
 interface Entry {
   genres: GenreWeights | undefined;

@@ -8,8 +8,13 @@
 import type { ItemKind } from '../domain/catalog.ts';
 import { unpackCounts, unpackList } from '../domain/item-model.ts';
 import type { PreparedItems } from '../domain/recommend.ts';
+import {
+  getItemModelCounts,
+  getItemModelEntries,
+  getItemModelManifest,
+  type ItemModelManifest,
+} from './dynamodb/item-model.ts';
 import type { Stores } from './dynamodb/stores.ts';
-import { getItemModelCounts, getItemModelEntries, getItemModelManifest, type ItemModelManifest } from './dynamodb.ts';
 
 export interface ItemLists {
   similar?: PreparedItems;

@@ -6,9 +6,10 @@
  * writes nothing and publishes no new build. Idempotent: loading the same result again finds
  * every list equal and the counts equal to the current build's.
  */
-import type { Stores } from '../adapters/dynamodb/stores.ts';
-import { getItemModelCounts, getItemModelManifest, type ItemModelManifest } from '../adapters/dynamodb.ts';
 import {
+  getItemModelCounts,
+  getItemModelManifest,
+  type ItemModelManifest,
   type ListsWrite,
   publishItemModelManifest,
   putItemModelCounts,
@@ -16,7 +17,8 @@ import {
   type StoredLists,
   scanItemModelLists,
   writeItemModelLists,
-} from '../adapters/item-model-store.ts';
+} from '../adapters/dynamodb/item-model.ts';
+import type { Stores } from '../adapters/dynamodb/stores.ts';
 import type { ItemKind } from '../domain/catalog.ts';
 import { type PackedList, packCounts, packList, unpackCounts, unpackList } from '../domain/item-model.ts';
 import type { ItemModelResult, KindModel } from './item-model-result.ts';

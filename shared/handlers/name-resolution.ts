@@ -6,7 +6,7 @@
  * the ids the profile folds.
  */
 import { storesFromEnv } from '../adapters/dynamodb/stores.ts';
-import { NameResolver } from '../adapters/name-index.ts';
+import { NameResolver } from '../adapters/name-resolver.ts';
 import type { ListenAliases, NamedListen, Resolution, ResolutionCounts } from '../domain/names.ts';
 import { countResolution } from '../domain/names.ts';
 

@@ -11,10 +11,10 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { FeedbackState } from '../domain/listenbrainz.ts';
-import { ConfigurationError } from '../errors.ts';
-import { tableEnvVar } from '../topology.ts';
-import { createDocumentClient, dynamoConnectionFromEnv } from './dynamodb/client.ts';
+import type { FeedbackState } from '../../domain/listenbrainz.ts';
+import { ConfigurationError } from '../../errors.ts';
+import { tableEnvVar } from '../../topology.ts';
+import { createDocumentClient, dynamoConnectionFromEnv } from './client.ts';
 
 export interface UsersStore {
   client: DynamoDBDocumentClient;
