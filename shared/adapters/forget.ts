@@ -7,7 +7,7 @@ import type { ArchiveStore } from './archive.ts';
 import { writeIndexEntries } from './dynamodb/neighbor-index.ts';
 import { getNeighborList } from './dynamodb/neighbors.ts';
 import type { Stores } from './dynamodb/stores.ts';
-import { deleteUserItems, type UsersStore } from './dynamodb/users.ts';
+import { DELETED_SK, deleteUserItems, type UsersStore } from './dynamodb/users.ts';
 
 export interface ForgetReport {
   profile: boolean;
@@ -46,8 +46,6 @@ export async function deletePerUserItems(s: Stores, users: UsersStore, userId: s
   ]);
   return { profile, neighbors, candidates, indexEntry, userItems };
 }
-
-export const DELETED_SK = 'deleted';
 
 /** The tombstone in the users table: the first deletion time is kept (idempotent). */
 export async function recordDeletion(users: UsersStore, userId: string, now: number): Promise<number> {

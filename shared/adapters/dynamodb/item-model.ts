@@ -6,7 +6,7 @@
  * deletes dropped ones), a build's count shards, and the manifest last.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ItemKind } from '../../domain/catalog.ts';
+import { type ItemKind, itemKey } from '../../domain/catalog.ts';
 import type { PackedCounts, PackedList } from '../../domain/item-model.ts';
 import { DataIntegrityError } from '../../errors.ts';
 import { batchGet, batchWrite, scanAll } from './requests.ts';
@@ -100,7 +100,7 @@ export async function scanItemModelLists(s: Stores, onItem: (item: StoredLists) 
     },
     segments,
     'begins_with(#p0, :a) OR begins_with(#p0, :t)',
-    { ':a': 'a#', ':t': 't#' },
+    { ':a': itemKey('a', ''), ':t': itemKey('t', '') },
   );
 }
 
