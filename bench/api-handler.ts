@@ -20,7 +20,7 @@ import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { buildHttpApiEvent } from '../local/runtime/apigw-v2.ts';
 import { createLambdaContext } from '../local/runtime/lambda-context.ts';
-import { storesFromEnv } from '../shared/adapters/dynamodb.ts';
+import { storesFromEnv } from '../shared/adapters/dynamodb/stores.ts';
 
 const [usersArg, countArg, roundsArg] = process.argv.slice(2);
 const users = Number(usersArg);

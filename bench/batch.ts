@@ -12,11 +12,12 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openArchiveDb } from '../shared/adapters/duckdb.ts';
-import type { StoredLists } from '../shared/adapters/item-model-store.ts';
+import type { StoredLists } from '../shared/adapters/dynamodb/item-model.ts';
 import { runItemModelSql } from '../shared/batch/duckdb-item-model.ts';
 import { diffLists, KINDS } from '../shared/batch/item-model-loader.ts';
 import { itemModelSqlParams } from '../shared/batch/item-model-sql.ts';
 import { archiveKey } from '../shared/domain/archive.ts';
+import { itemKey } from '../shared/domain/catalog.ts';
 import { packList } from '../shared/domain/item-model.ts';
 import { rng, zipf } from '../shared/random.ts';
 import { resolveSettings } from '../shared/topology.ts';
@@ -225,8 +226,8 @@ export async function batchDriftBench(quick: boolean): Promise<Record<string, un
     for (const id of new Set([...before.kinds[kind].similar.keys(), ...before.kinds[kind].content.keys()])) {
       const s = before.kinds[kind].similar.get(id);
       const c = before.kinds[kind].content.get(id);
-      stored.set(`${kind}#${id}`, {
-        itemId: `${kind}#${id}`,
+      stored.set(itemKey(kind, id), {
+        itemId: itemKey(kind, id),
         ...(s && s.ids.length > 0 ? { similar: packList(s) } : {}),
         ...(c && c.ids.length > 0 ? { content: packList(c) } : {}),
       });

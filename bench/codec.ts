@@ -7,7 +7,7 @@
 
 import { convertToAttr } from '@aws-sdk/util-dynamodb';
 import { pack, unpack } from 'msgpackr';
-import { attributeSize } from '../shared/adapters/dynamodb.ts';
+import { attributeSize } from '../shared/adapters/dynamodb/item-size.ts';
 import { applyRecords, emptyProfile, type Profile } from '../shared/domain/profile.ts';
 import { decodeProfileState, encodeProfileState } from '../shared/domain/profile-codec.ts';
 import { log } from './env.ts';

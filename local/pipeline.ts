@@ -4,7 +4,7 @@
  * the end-to-end tests compose it the same way.
  */
 import type { APIGatewayProxyEventV2, MSKEvent } from 'aws-lambda';
-import { storesFromEnv } from '../shared/adapters/dynamodb.ts';
+import { storesFromEnv } from '../shared/adapters/dynamodb/stores.ts';
 import { disconnectProducer } from '../shared/adapters/kafka.ts';
 import { createKafka } from '../shared/adapters/kafka-client.ts';
 import {

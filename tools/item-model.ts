@@ -77,7 +77,7 @@ async function main(): Promise<number> {
         functionEnv({ topology, kafkaBrokers: infra.kafkaBrokers, dynamodbEndpoint: infra.dynamodbEndpoint }),
       );
       const { buildItemModelLocally } = await import('../local/batch/item-model-job.ts');
-      const { storesFromEnv } = await import('../shared/adapters/dynamodb.ts');
+      const { storesFromEnv } = await import('../shared/adapters/dynamodb/stores.ts');
       summary = { ...(await buildItemModelLocally(storesFromEnv(), { archiveDir: dir, log })) };
     } finally {
       const kafkaAdapter = await import('../shared/adapters/kafka.ts');

@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDocumentClient } from '../shared/adapters/dynamodb-client.ts';
-import { countTokens, createToken, revokeTokens, type UsersStore } from '../shared/adapters/users.ts';
+import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
+import { countTokens, createToken, revokeTokens, type UsersStore } from '../shared/adapters/dynamodb/users.ts';
 import { resolveTopology, tableEnvVar } from '../shared/topology.ts';
 
 export const LOCAL_STACK_FILE = '.data/local-stack.json';

@@ -4,7 +4,8 @@
  * track also seeds its artist's item (genres from the track) when that artist is not yet known.
  */
 import type { Context, MSKEvent } from 'aws-lambda';
-import { putCatalogItemIfNewer, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
+import { putCatalogItemIfNewer } from '../../shared/adapters/dynamodb/catalog.ts';
+import { storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { type CatalogItem, catalogItemsOf, upsertItemId } from '../../shared/domain/catalog.ts';
 import { CatalogRecordV1 } from '../../shared/domain/events.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';

@@ -4,8 +4,8 @@
  * to it. Within a batch only the strongest claim per key is written.
  */
 
-import type { Stores } from '../../shared/adapters/dynamodb.ts';
-import { putIndexEntry } from '../../shared/adapters/name-index.ts';
+import { putIndexEntry } from '../../shared/adapters/dynamodb/name-index.ts';
+import type { Stores } from '../../shared/adapters/dynamodb/stores.ts';
 import type { CatalogItem } from '../../shared/domain/catalog.ts';
 import { indexEntriesOf, type NameIndexEntry } from '../../shared/domain/names.ts';
 import { forEachLimit } from '../../shared/handlers/trigger.ts';

@@ -16,7 +16,8 @@ import {
 import { type _Object, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { getCatalogItems, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
+import { getCatalogItems } from '../../shared/adapters/dynamodb/catalog.ts';
+import { storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { hourPartition } from '../../shared/domain/archive.ts';
 import { type CatalogItem, trackItemId } from '../../shared/domain/catalog.ts';
 import { StreamQuery } from '../../shared/domain/events.ts';

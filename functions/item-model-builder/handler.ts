@@ -15,7 +15,8 @@
  */
 import type { Context } from 'aws-lambda';
 import { BATCH_PREFIXES, clearPrefix, putText, readParquetPrefix } from '../../shared/adapters/batch-bucket.ts';
-import { scanCatalogTags, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
+import { scanCatalogTags } from '../../shared/adapters/dynamodb/catalog.ts';
+import { storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { announceBuild } from '../../shared/batch/announce.ts';
 import { type LoadSummary, loadItemModel } from '../../shared/batch/item-model-loader.ts';
 import { readItemModelResult } from '../../shared/batch/item-model-result.ts';

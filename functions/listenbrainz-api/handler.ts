@@ -12,10 +12,11 @@
  * Errors use ListenBrainz's shape: `{"code": 400, "error": "..."}` (plus the `field`).
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { getCatalogItems, storesFromEnv } from '../../shared/adapters/dynamodb.ts';
+import { getCatalogItems } from '../../shared/adapters/dynamodb/catalog.ts';
+import { getIndexEntries, putIndexEntry } from '../../shared/adapters/dynamodb/name-index.ts';
+import { storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
+import { getFeedback, putFeedback, usersStoreFromEnv } from '../../shared/adapters/dynamodb/users.ts';
 import { produce, topicsFromEnv } from '../../shared/adapters/kafka.ts';
-import { getIndexEntries, putIndexEntry } from '../../shared/adapters/name-index.ts';
-import { getFeedback, putFeedback, usersStoreFromEnv } from '../../shared/adapters/users.ts';
 import { trackItemId } from '../../shared/domain/catalog.ts';
 import type { ListenEventV1 } from '../../shared/domain/events.ts';
 import {

@@ -6,7 +6,8 @@
  * version) only when it would answer differently: its top 20 per kind changed, or it was built
  * under another item model.
  */
-import { putCandidateSets, type Stores } from '../../shared/adapters/dynamodb.ts';
+import { putCandidateSets } from '../../shared/adapters/dynamodb/candidates.ts';
+import type { Stores } from '../../shared/adapters/dynamodb/stores.ts';
 import type { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
 import {
   buildCandidates,

@@ -12,20 +12,21 @@ import type { Context, MSKEvent } from 'aws-lambda';
 import {
   DIRECTORY_PK,
   directoryMarkers,
-  getNeighborLists,
   type IndexEntry,
-  type NeighborList,
-  type NeighborListWrite,
-  putNeighborLists,
   queryCell,
   readOccupiedCells,
-  type Stores,
-  storesFromEnv,
   writeIndexEntries,
-} from '../../shared/adapters/dynamodb.ts';
+} from '../../shared/adapters/dynamodb/neighbor-index.ts';
+import {
+  getNeighborLists,
+  type NeighborListWrite,
+  putNeighborLists,
+} from '../../shared/adapters/dynamodb/neighbors.ts';
+import { type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
 import { ProfileUpdateV1 } from '../../shared/domain/events.ts';
 import { cellOf } from '../../shared/domain/neighbor-cells.ts';
+import type { NeighborList } from '../../shared/domain/neighbor-list-codec.ts';
 import {
   type IndexCandidate,
   indexTaste,

@@ -10,13 +10,8 @@
  */
 import type { Context, MSKEvent } from 'aws-lambda';
 import { CatalogGenreCache } from '../../shared/adapters/catalog-cache.ts';
-import {
-  getProfiles,
-  type ProfileWrite,
-  putProfilesIfUnchanged,
-  type Stores,
-  storesFromEnv,
-} from '../../shared/adapters/dynamodb.ts';
+import { getProfiles, type ProfileWrite, putProfilesIfUnchanged } from '../../shared/adapters/dynamodb/profiles.ts';
+import { type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { produce, TRIGGER_PRODUCE_DEADLINE_MS, topicsFromEnv } from '../../shared/adapters/kafka.ts';
 import { ListenEventV1 } from '../../shared/domain/events.ts';
 import {

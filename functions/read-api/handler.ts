@@ -5,18 +5,16 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { CatalogItemCache } from '../../shared/adapters/catalog-cache.ts';
+import { getProfileAndCandidates } from '../../shared/adapters/dynamodb/candidates.ts';
+import { getCatalogItems, popularInGenre } from '../../shared/adapters/dynamodb/catalog.ts';
+import { getNeighborList } from '../../shared/adapters/dynamodb/neighbors.ts';
 import {
-  getCatalogItems,
-  getNeighborList,
   getProfile,
-  getProfileAndCandidates,
   getRankingProfiles,
-  popularInGenre,
   type RankingProfile,
-  type Stores,
-  storesFromEnv,
-} from '../../shared/adapters/dynamodb.ts';
-import { usersWithProfiles } from '../../shared/adapters/forget.ts';
+  usersWithProfiles,
+} from '../../shared/adapters/dynamodb/profiles.ts';
+import { type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
 import { rankCandidates, unpackCandidateSet } from '../../shared/domain/candidates.ts';
 import {

@@ -14,7 +14,7 @@ import type {
   APIGatewaySimpleAuthorizerWithContextResult,
   Context,
 } from 'aws-lambda';
-import { userIdForToken, usersStoreFromEnv } from '../../shared/adapters/users.ts';
+import { userIdForToken, usersStoreFromEnv } from '../../shared/adapters/dynamodb/users.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';
 
 const tools = observability('token-authorizer');

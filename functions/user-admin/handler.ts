@@ -12,9 +12,9 @@
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { archiveFromEnv } from '../../shared/adapters/archive.ts';
-import { storesFromEnv } from '../../shared/adapters/dynamodb.ts';
+import { storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
+import { usersStoreFromEnv } from '../../shared/adapters/dynamodb/users.ts';
 import { archiveDeletion, deletePerUserItems, recordDeletion } from '../../shared/adapters/forget.ts';
-import { usersStoreFromEnv } from '../../shared/adapters/users.ts';
 import { HttpError, type HttpResult, json, pathParam, problem } from '../../shared/handlers/http.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
 

@@ -1,7 +1,7 @@
 /** The official DynamoDB Local (3.x) as a JVM process: in memory, shared DB, no telemetry. */
 import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { createDynamoClient } from '../../shared/adapters/dynamodb-client.ts';
+import { createDynamoClient } from '../../shared/adapters/dynamodb/client.ts';
 import { componentDir, type JvmProcess, launchJvm } from './jvm.ts';
 import { waitUntil } from './wait.ts';
 

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createDynamoClient } from '../../shared/adapters/dynamodb-client.ts';
+import { createDynamoClient } from '../../shared/adapters/dynamodb/client.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
 import { type ResolvedTopology, resolveTopology } from '../../shared/topology.ts';
 import { startDynamoLocal, waitForDynamo } from './dynamodb-local.ts';

@@ -44,7 +44,7 @@ const { name } = workerData as WorkerInit;
 void loadHandler(name).catch(() => {});
 
 type Counter = CounterDelta & { reset(): void };
-const adapters = import('../../shared/adapters/dynamodb.ts');
+const adapters = import('../../shared/adapters/dynamodb/stores.ts');
 let counter: Counter | null | undefined;
 const last: CounterDelta = { reads: 0, writes: 0, readUnits: 0, writeUnits: 0, itemsRead: 0 };
 

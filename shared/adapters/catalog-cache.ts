@@ -6,7 +6,8 @@
 
 import { artistItemId, type CatalogItem, trackItemId } from '../domain/catalog.ts';
 import type { GenreWeights } from '../domain/genres.ts';
-import { getCatalogItems, type Stores } from './dynamodb.ts';
+import { getCatalogItems } from './dynamodb/catalog.ts';
+import type { Stores } from './dynamodb/stores.ts';
 
 interface Entry {
   genres: GenreWeights | undefined;

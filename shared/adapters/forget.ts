@@ -2,10 +2,12 @@
  * Forgetting a listener: the one place where every per-user item is deleted (`deletePerUserItems`),
  * and the tombstones that keep the user out of what is rebuilt later (the archive replay).
  */
-import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ArchiveStore } from './archive.ts';
-import { getNeighborList, type Stores, writeIndexEntries } from './dynamodb.ts';
-import { deleteUserItems, type UsersStore } from './users.ts';
+import { writeIndexEntries } from './dynamodb/neighbor-index.ts';
+import { getNeighborList } from './dynamodb/neighbors.ts';
+import type { Stores } from './dynamodb/stores.ts';
+import { DELETED_SK, deleteUserItems, type UsersStore } from './dynamodb/users.ts';
 
 export interface ForgetReport {
   profile: boolean;
@@ -45,8 +47,6 @@ export async function deletePerUserItems(s: Stores, users: UsersStore, userId: s
   return { profile, neighbors, candidates, indexEntry, userItems };
 }
 
-export const DELETED_SK = 'deleted';
-
 /** The tombstone in the users table: the first deletion time is kept (idempotent). */
 export async function recordDeletion(users: UsersStore, userId: string, now: number): Promise<number> {
   try {
@@ -70,30 +70,4 @@ export const deletionKey = (userId: string): string => `deletions/${encodeURICom
 
 export async function archiveDeletion(archive: ArchiveStore, userId: string, deletedAt: number): Promise<void> {
   await archive.writeObject(deletionKey(userId), `${JSON.stringify({ userId, deletedAt })}\n`);
-}
-
-/** Which of these users still have a profile (keys only): lists drop forgotten users when read. */
-export async function usersWithProfiles(s: Stores, userIds: readonly string[]): Promise<Set<string>> {
-  const out = new Set<string>();
-  const unique = [...new Set(userIds)];
-  for (let i = 0; i < unique.length; i += 100) {
-    let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((userId) => ({ userId }));
-    while (keys && keys.length > 0) {
-      const res = await s.client.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [s.tableNames.profiles]: {
-              Keys: keys,
-              ProjectionExpression: '#u',
-              ExpressionAttributeNames: { '#u': 'userId' },
-            },
-          },
-        }),
-      );
-      s.counter.reads++;
-      for (const item of res.Responses?.[s.tableNames.profiles] ?? []) out.add(item.userId as string);
-      keys = res.UnprocessedKeys?.[s.tableNames.profiles]?.Keys as Record<string, unknown>[] | undefined;
-    }
-  }
-  return out;
 }

@@ -5,7 +5,7 @@
  * a new build appears).
  */
 
-import type { ItemKind } from '../domain/catalog.ts';
+import { type ItemKind, itemKey } from '../domain/catalog.ts';
 import { unpackCounts, unpackList } from '../domain/item-model.ts';
 import type { PreparedItems } from '../domain/recommend.ts';
 import {
@@ -13,8 +13,8 @@ import {
   getItemModelEntries,
   getItemModelManifest,
   type ItemModelManifest,
-  type Stores,
-} from './dynamodb.ts';
+} from './dynamodb/item-model.ts';
+import type { Stores } from './dynamodb/stores.ts';
 
 export interface ItemLists {
   similar?: PreparedItems;
@@ -109,11 +109,11 @@ export class ItemModelCache {
     if (missing.length === 0) return out;
     const found = await getItemModelEntries(
       stores,
-      missing.map((id) => `${kind}#${id}`),
+      missing.map((id) => itemKey(kind, id)),
     );
     if (s.lists.size + missing.length > this.maxEntries) s.lists.clear(); // simple and bounded
     for (const id of missing) {
-      const e = found.get(`${kind}#${id}`);
+      const e = found.get(itemKey(kind, id));
       const lists: ItemLists | undefined = e
         ? {
             ...(e.similar ? { similar: unpackList(e.similar) } : {}),

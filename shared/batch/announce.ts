@@ -4,7 +4,8 @@
  * `profile-updates`. The neighbour updater refreshes each and rebuilds their candidate set with
  * the new lists (its own condition makes a repeated announcement harmless).
  */
-import { getProfiles, type Stores } from '../adapters/dynamodb.ts';
+import { getProfiles } from '../adapters/dynamodb/profiles.ts';
+import type { Stores } from '../adapters/dynamodb/stores.ts';
 import { produce, TRIGGER_PRODUCE_DEADLINE_MS, topicsFromEnv } from '../adapters/kafka.ts';
 import { candidatesModelKey } from '../domain/candidates.ts';
 import { profileUpdateOf } from '../domain/profile.ts';

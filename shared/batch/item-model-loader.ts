@@ -6,8 +6,10 @@
  * writes nothing and publishes no new build. Idempotent: loading the same result again finds
  * every list equal and the counts equal to the current build's.
  */
-import { getItemModelCounts, getItemModelManifest, type ItemModelManifest, type Stores } from '../adapters/dynamodb.ts';
 import {
+  getItemModelCounts,
+  getItemModelManifest,
+  type ItemModelManifest,
   type ListsWrite,
   publishItemModelManifest,
   putItemModelCounts,
@@ -15,8 +17,9 @@ import {
   type StoredLists,
   scanItemModelLists,
   writeItemModelLists,
-} from '../adapters/item-model-store.ts';
-import type { ItemKind } from '../domain/catalog.ts';
+} from '../adapters/dynamodb/item-model.ts';
+import type { Stores } from '../adapters/dynamodb/stores.ts';
+import { type ItemKind, itemKey, parseItemKey } from '../domain/catalog.ts';
 import { type PackedList, packCounts, packList, unpackCounts, unpackList } from '../domain/item-model.ts';
 import type { ItemModelResult, KindModel } from './item-model-result.ts';
 
@@ -111,7 +114,7 @@ export function diffLists(
     if (similar) withSimilar++;
     if (content) withContent++;
     if (!similar && !content) continue;
-    const itemId = `${kind}#${id}`;
+    const itemId = itemKey(kind, id);
     const old = stored.get(itemId);
     if (
       old &&
@@ -129,10 +132,10 @@ export function diffLists(
     });
   }
   const deletes: string[] = [];
-  const prefix = `${kind}#`;
   for (const itemId of stored.keys()) {
-    if (!itemId.startsWith(prefix)) continue;
-    const id = itemId.slice(prefix.length);
+    const key = parseItemKey(itemId);
+    if (key?.kind !== kind) continue;
+    const id = key.id;
     const s = model.similar.get(id);
     const c = model.content.get(id);
     if (!((s && s.ids.length > 0) || (c && c.ids.length > 0))) deletes.push(itemId);

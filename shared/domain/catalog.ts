@@ -2,7 +2,8 @@
  * The catalog: tracks and artists as the catalog table stores them and every reader uses them,
  * how an upsert from the tracks topic becomes items, and the keys — `t#<trackId>` /
  * `a#<artistId>` for items (in the catalog, the item model and on the tracks topic),
- * `t#<genre>` / `a#<genre>` for the popularity index. Pure: the store is shared/adapters/dynamodb.ts.
+ * `t#<genre>` / `a#<genre>` for the popularity index. Pure: the store is
+ * shared/adapters/dynamodb/catalog.ts.
  */
 import type { CatalogRecordV1, TrackUpsertInput } from './events.ts';
 import { type GenreWeights, genreWeightsFromTags, normalizeGenreWeights, primaryGenre } from './genres.ts';

@@ -9,7 +9,8 @@
  * A name the index does not know keeps a stable name-based id (`name:<slug>`), and its display
  * name is kept in a name-only catalog item, so profiles and recommendations show it.
  *
- * Pure: no AWS imports; the store is shared/adapters/name-index.ts.
+ * Pure: no AWS imports; the store is shared/adapters/dynamodb/name-index.ts, the resolver's cache
+ * shared/adapters/name-resolver.ts.
  */
 import { createHash } from 'node:crypto';
 import { type CatalogItem, type CatalogKind, trackItemId } from './catalog.ts';

@@ -40,6 +40,18 @@ export interface NeighborListState {
   candidatesTopKey: number;
 }
 
+/**
+ * A user's neighbour list: the state above, its key and the two write conditions (the store is
+ * shared/adapters/dynamodb/neighbors.ts).
+ */
+export interface NeighborList extends NeighborListState {
+  userId: string;
+  /** Profile version the list was computed for: an older update never overwrites a newer list. */
+  profileVersion: number;
+  /** Bumped on every write; reverse insertions (another user entering this list) condition on it. */
+  rev: number;
+}
+
 const byNeighbor = (a: Neighbor, b: Neighbor) =>
   b.similarity - a.similarity || (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0);
 

@@ -5,8 +5,8 @@
  * Resolving at ingest means what goes on listen-events (and into the archive) already carries
  * the ids the profile folds.
  */
-import { storesFromEnv } from '../adapters/dynamodb.ts';
-import { NameResolver } from '../adapters/name-index.ts';
+import { storesFromEnv } from '../adapters/dynamodb/stores.ts';
+import { NameResolver } from '../adapters/name-resolver.ts';
 import type { ListenAliases, NamedListen, Resolution, ResolutionCounts } from '../domain/names.ts';
 import { countResolution } from '../domain/names.ts';
 

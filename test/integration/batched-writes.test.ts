@@ -10,17 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createStores,
-  getNeighborList,
-  getProfiles,
-  type NeighborList,
-  type ProfileWrite,
-  putNeighborList,
-  putNeighborLists,
-  putProfilesIfUnchanged,
-  type Stores,
-} from '../../shared/adapters/dynamodb.ts';
+import { getNeighborList, putNeighborList, putNeighborLists } from '../../shared/adapters/dynamodb/neighbors.ts';
+import { getProfiles, type ProfileWrite, putProfilesIfUnchanged } from '../../shared/adapters/dynamodb/profiles.ts';
+import { createStores, type Stores } from '../../shared/adapters/dynamodb/stores.ts';
+import type { NeighborList } from '../../shared/domain/neighbor-list-codec.ts';
 import { applyRecords, emptyProfile, type Profile } from '../../shared/domain/profile.ts';
 import { encodeProfileState } from '../../shared/domain/profile-codec.ts';
 import { provisionedTestEnv, REGION, type TestEnv } from '../support/infra.ts';

@@ -11,7 +11,8 @@ import type { MSKEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyFunctionEnv } from '../../local/runtime/functions.ts';
 import { buildMskEvent } from '../../local/runtime/msk-event.ts';
-import { createStores, getProfile, resetStores } from '../../shared/adapters/dynamodb.ts';
+import { getProfile } from '../../shared/adapters/dynamodb/profiles.ts';
+import { createStores, resetStores } from '../../shared/adapters/dynamodb/stores.ts';
 import { tableEnvVar } from '../../shared/topology.ts';
 import { provisionedTestEnv } from '../support/infra.ts';
 

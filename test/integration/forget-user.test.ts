@@ -11,7 +11,7 @@ import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { archiveFromEnv } from '../../shared/adapters/archive.ts';
-import { createToken, type UsersStore } from '../../shared/adapters/users.ts';
+import { createToken, type UsersStore } from '../../shared/adapters/dynamodb/users.ts';
 import { archiveEvents } from '../../tools/loaders/archive.ts';
 import { LoadStats } from '../../tools/loaders/lines.ts';
 import { eventually, provisionedTestEnv, startTestPipeline, type TestEnv } from '../support/infra.ts';

@@ -12,13 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CounterDelta, type FunctionPool, startFunctionPool } from '../../local/runtime/function-pool.ts';
 import { applyFunctionEnv, functionEnv, invokeFunction } from '../../local/runtime/functions.ts';
 import { CatalogItemCache } from '../../shared/adapters/catalog-cache.ts';
-import {
-  putCandidateSets,
-  putProfilesIfUnchanged,
-  resetStores,
-  type Stores,
-  storesFromEnv,
-} from '../../shared/adapters/dynamodb.ts';
+import { putCandidateSets } from '../../shared/adapters/dynamodb/candidates.ts';
+import { putProfilesIfUnchanged } from '../../shared/adapters/dynamodb/profiles.ts';
+import { resetStores, type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { buildCandidates, packCandidateSet } from '../../shared/domain/candidates.ts';
 import type { Profile } from '../../shared/domain/profile.ts';
 import { tableEnvVar } from '../../shared/topology.ts';

@@ -9,13 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalPipeline } from '../../local/pipeline.ts';
-import {
-  getCatalogItems,
-  getItemModelEntries,
-  getItemModelManifest,
-  resetStores,
-  storesFromEnv,
-} from '../../shared/adapters/dynamodb.ts';
+import { getCatalogItems } from '../../shared/adapters/dynamodb/catalog.ts';
+import { getItemModelEntries, getItemModelManifest } from '../../shared/adapters/dynamodb/item-model.ts';
+import { resetStores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
 import { unpackList } from '../../shared/domain/item-model.ts';
 import {

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalPipeline } from '../../local/pipeline.ts';
-import { createToken } from '../../shared/adapters/users.ts';
+import { createToken } from '../../shared/adapters/dynamodb/users.ts';
 import { ensurePythonPackages } from '../../tools/python/venv.ts';
 import { eventually, provisionedTestEnv, startTestPipeline } from '../support/infra.ts';
 

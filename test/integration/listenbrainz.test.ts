@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalPipeline } from '../../local/pipeline.ts';
-import { createToken, hashToken, revokeTokens, type UsersStore } from '../../shared/adapters/users.ts';
+import { createToken, hashToken, revokeTokens, type UsersStore } from '../../shared/adapters/dynamodb/users.ts';
 import { eventually, provisionedTestEnv, startTestPipeline } from '../support/infra.ts';
 
 interface ProfileView {

@@ -7,7 +7,8 @@ import type { MSKEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyFunctionEnv } from '../../local/runtime/functions.ts';
 import { buildMskEvent } from '../../local/runtime/msk-event.ts';
-import { createStores, getNeighborList, resetStores, type Stores } from '../../shared/adapters/dynamodb.ts';
+import { getNeighborList } from '../../shared/adapters/dynamodb/neighbors.ts';
+import { createStores, resetStores, type Stores } from '../../shared/adapters/dynamodb/stores.ts';
 import type { ProfileUpdateV1 } from '../../shared/domain/events.ts';
 import { provisionedTestEnv, type TestEnv } from '../support/infra.ts';
 

@@ -9,7 +9,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalPipeline } from '../../local/pipeline.ts';
-import { profileFromItem } from '../../shared/adapters/dynamodb.ts';
+import { profileFromItem } from '../../shared/adapters/dynamodb/profiles.ts';
 import { settings } from '../../shared/topology.ts';
 import { readDeadLetters } from '../../tools/chaos/topic-reader.ts';
 import { eventually, provisionedTestEnv, startTestPipeline } from '../support/infra.ts';

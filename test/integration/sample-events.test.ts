@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyFunctionEnv, functionEnv, invokeFunction } from '../../local/runtime/functions.ts';
+import { registerToken, usersStoreFromEnv } from '../../shared/adapters/dynamodb/users.ts';
 import { disconnectProducer } from '../../shared/adapters/kafka.ts';
-import { registerToken, usersStoreFromEnv } from '../../shared/adapters/users.ts';
 import type { FunctionName } from '../../shared/topology.ts';
 import { provisionedTestEnv } from '../support/infra.ts';
 import { sample } from '../support/samples.ts';

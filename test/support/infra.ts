@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { provisionTopology } from '../../local/infra/index.ts';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline.ts';
-import { createDocumentClient } from '../../shared/adapters/dynamodb-client.ts';
+import { createDocumentClient } from '../../shared/adapters/dynamodb/client.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
 import { resourceEnv } from '../../shared/topology.ts';
 

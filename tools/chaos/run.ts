@@ -12,13 +12,9 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
 import { provisionTopology } from '../../local/infra/index.ts';
-import {
-  createStores,
-  getCatalogItems,
-  getProfiles,
-  putCatalogItemIfNewer,
-  type Stores,
-} from '../../shared/adapters/dynamodb.ts';
+import { getCatalogItems, putCatalogItemIfNewer } from '../../shared/adapters/dynamodb/catalog.ts';
+import { getProfiles } from '../../shared/adapters/dynamodb/profiles.ts';
+import { createStores, type Stores } from '../../shared/adapters/dynamodb/stores.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
 import { artistItemId, catalogItemsOf } from '../../shared/domain/catalog.ts';
 import type { ListenEventV1 } from '../../shared/domain/events.ts';

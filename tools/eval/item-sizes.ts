@@ -5,14 +5,12 @@
  * the before and after side by side. p50 / p99 / max bytes and the mean write units per write.
  */
 import { convertToAttr } from '@aws-sdk/util-dynamodb';
-import {
-  attributeSize,
-  DIRECTORY_PK,
-  neighborListFromItem,
-  profileFromItem,
-  type Stores,
-  scanTable,
-} from '../../shared/adapters/dynamodb.ts';
+import { attributeSize } from '../../shared/adapters/dynamodb/item-size.ts';
+import { DIRECTORY_PK } from '../../shared/adapters/dynamodb/neighbor-index.ts';
+import { neighborListFromItem } from '../../shared/adapters/dynamodb/neighbors.ts';
+import { profileFromItem } from '../../shared/adapters/dynamodb/profiles.ts';
+import { scanTable } from '../../shared/adapters/dynamodb/requests.ts';
+import type { Stores } from '../../shared/adapters/dynamodb/stores.ts';
 import { unpackTopItems } from '../../shared/domain/top-items-codec.ts';
 import type { TableKey } from '../../shared/topology.ts';
 

@@ -10,8 +10,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
 import { startLocalPipeline } from '../../local/pipeline.ts';
-import { createDocumentClient } from '../../shared/adapters/dynamodb-client.ts';
-import { registerToken } from '../../shared/adapters/users.ts';
+import { createDocumentClient } from '../../shared/adapters/dynamodb/client.ts';
+import { registerToken } from '../../shared/adapters/dynamodb/users.ts';
 import { openApiRoute } from '../openapi.ts';
 import { ensurePythonPackages, PYTHON_PACKAGES, venvBin } from '../python/venv.ts';
 

@@ -2,7 +2,7 @@
  * The loader's diff (pure): which lists a build writes and deletes against what is stored.
  */
 import { describe, expect, it } from 'vitest';
-import type { StoredLists } from '../../../shared/adapters/item-model-store.ts';
+import type { StoredLists } from '../../../shared/adapters/dynamodb/item-model.ts';
 import { diffLists, listDrift, sameList } from '../../../shared/batch/item-model-loader.ts';
 import { emptyKind } from '../../../shared/batch/item-model-result.ts';
 import { packList } from '../../../shared/domain/item-model.ts';

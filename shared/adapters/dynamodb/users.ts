@@ -1,7 +1,8 @@
 /**
  * The users table: listeners' API tokens, stored as SHA-256 hashes (a leaked table does not leak
- * tokens; tokens are 122 random bits, so an unsalted hash is enough), and their ListenBrainz
- * feedback state. Token lookups go through the `by-token-hash` GSI.
+ * tokens; tokens are 122 random bits, so an unsalted hash is enough), their ListenBrainz feedback
+ * state, and a forgotten listener's deletion tombstone. Token lookups go through the
+ * `by-token-hash` GSI.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
@@ -11,10 +12,10 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { FeedbackState } from '../domain/listenbrainz.ts';
-import { ConfigurationError } from '../errors.ts';
-import { tableEnvVar } from '../topology.ts';
-import { createDocumentClient, dynamoConnectionFromEnv } from './dynamodb-client.ts';
+import type { FeedbackState } from '../../domain/listenbrainz.ts';
+import { ConfigurationError } from '../../errors.ts';
+import { tableEnvVar } from '../../topology.ts';
+import { createDocumentClient, dynamoConnectionFromEnv } from './client.ts';
 
 export interface UsersStore {
   client: DynamoDBDocumentClient;
@@ -35,6 +36,8 @@ export function usersStoreFromEnv(env: Record<string, string | undefined> = proc
 export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 const TOKEN_SK = 'token#';
 const FEEDBACK_SK = 'feedback#';
+/** The sort key of the user's deletion tombstone (written by forget.ts's `recordDeletion`). */
+export const DELETED_SK = 'deleted';
 
 /** A new token for the user (returned once, stored hashed). Users may hold several tokens. */
 export async function createToken(s: UsersStore, userId: string, now = Date.now()): Promise<string> {
@@ -113,7 +116,7 @@ export async function countTokens(s: UsersStore, userId: string): Promise<number
 
 /** Every item of the user (tokens and feedback) but its deletion tombstone: forgetting a listener. */
 export async function deleteUserItems(s: UsersStore, userId: string): Promise<number> {
-  const keys = (await keysOf(s, userId)).filter((k) => k.sk !== 'deleted');
+  const keys = (await keysOf(s, userId)).filter((k) => k.sk !== DELETED_SK);
   await deleteKeys(s, keys);
   return keys.length;
 }

@@ -4,7 +4,7 @@
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoWire } from './dynamodb-wire.ts';
+import { DynamoWire } from './wire.ts';
 
 export interface DynamoConnection {
   endpoint?: string;
@@ -43,7 +43,7 @@ export function createDocumentClient(conn: DynamoConnection): DynamoDBDocumentCl
   });
 }
 
-/** The hot paths' signed JSON client (dynamodb-wire.ts), with the SDK client's credential chain. */
+/** The hot paths' signed JSON client (wire.ts), with the SDK client's credential chain. */
 export function createDynamoWire(conn: DynamoConnection, client: DynamoDBDocumentClient): DynamoWire {
   return new DynamoWire({
     ...(conn.endpoint ? { endpoint: conn.endpoint } : {}),

@@ -7,7 +7,7 @@ import {
   itemFromWire,
   itemToWire,
   toWire,
-} from '../../../shared/adapters/dynamodb-wire.ts';
+} from '../../../../shared/adapters/dynamodb/wire.ts';
 
 describe('the DynamoDB wire client (pure parts)', () => {
   it('names errors as the SDK does and marks throttling and 5xx retryable', () => {

@@ -1,21 +1,78 @@
 /**
- * The item-model table as the batch layer's loader writes it: lists per item that are rewritten
- * only when they changed (and deleted when a build no longer has them), count shards per build,
- * and the manifest last. Items: `a#<id>` / `t#<id>` (lists), `counts#<k>#<modelId>#<n>`,
- * `model#<k>` (the manifest the readers follow) — the layout the read path uses.
+ * The item-model table: `a#<id>` / `t#<id>` (an item's listener count and neighbour lists, keys
+ * from shared/domain/catalog.ts), `model#<k>` (the manifest of the latest build, which readers
+ * follow) and `counts#<k>#<modelId>#<n>` (that build's listener counts, sharded). The read path
+ * reads manifests, counts and lists; the batch layer's loader writes lists that changed (and
+ * deletes dropped ones), a build's count shards, and the manifest last.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ItemKind } from '../domain/catalog.ts';
-import type { PackedCounts, PackedList } from '../domain/item-model.ts';
-import {
-  batchWrite,
-  countsItemId,
-  type ItemModelManifest,
-  listOf,
-  manifestItemId,
-  type Stores,
-  scanAll,
-} from './dynamodb.ts';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type ItemKind, itemKey } from '../../domain/catalog.ts';
+import type { PackedCounts, PackedList } from '../../domain/item-model.ts';
+import { DataIntegrityError } from '../../errors.ts';
+import { batchGet, batchWrite, scanAll } from './requests.ts';
+import type { Stores } from './stores.ts';
+
+/** A build's manifest, as stored under `manifestItemId(kind)`. */
+export interface ItemModelManifest {
+  itemId: string;
+  modelId: string;
+  builtAt: number;
+  users: number;
+  sampledUsers: number;
+  items: number;
+  countShards: number;
+}
+
+export const manifestItemId = (kind: ItemKind) => `model#${kind}`;
+export const countsItemId = (kind: ItemKind, modelId: string, shard: number) => `counts#${kind}#${modelId}#${shard}`;
+
+/** A stored item-model list (`<prefix>Ids`, `<prefix>W`), or undefined when the item has none. */
+function listOf(item: Record<string, unknown>, prefix: string): PackedList | undefined {
+  const ids = item[`${prefix}Ids`];
+  const weights = item[`${prefix}W`];
+  return typeof ids === 'string' && weights instanceof Uint8Array ? { ids, weights } : undefined;
+}
+
+export async function getItemModelManifest(s: Stores, kind: ItemKind): Promise<ItemModelManifest | undefined> {
+  const res = await s.client.send(
+    new GetCommand({ TableName: s.tableNames.itemModel, Key: { itemId: manifestItemId(kind) } }),
+  );
+  s.counter.reads++;
+  return res.Item as ItemModelManifest | undefined;
+}
+
+/** The listener-count shards of a build (all of them, or an error: a partial map would skew β). */
+export async function getItemModelCounts(s: Stores, kind: ItemKind, m: ItemModelManifest): Promise<PackedCounts[]> {
+  const ids = Array.from({ length: m.countShards }, (_, n) => countsItemId(kind, m.modelId, n));
+  const found = await batchGet<Record<string, unknown>>(s, s.tableNames.itemModel, 'itemId', ids, false);
+  return ids.map((id) => {
+    const item = found.get(id);
+    if (!item || typeof item.ids !== 'string' || !(item.counts instanceof Uint8Array))
+      throw new DataIntegrityError(`item model ${m.modelId}: count shard ${id} is missing`);
+    return { ids: item.ids, counts: item.counts };
+  });
+}
+
+/** Items' neighbour lists (absent items have no entry). */
+export async function getItemModelEntries(
+  s: Stores,
+  itemIds: readonly string[],
+): Promise<Map<string, { similar?: PackedList; content?: PackedList }>> {
+  const found = await batchGet<Record<string, unknown>>(s, s.tableNames.itemModel, 'itemId', itemIds, false, [
+    'itemId',
+    'similarIds',
+    'similarW',
+    'contentIds',
+    'contentW',
+  ]);
+  const out = new Map<string, { similar?: PackedList; content?: PackedList }>();
+  for (const [id, item] of found) {
+    const similar = listOf(item, 'similar');
+    const content = listOf(item, 'content');
+    out.set(id, { ...(similar ? { similar } : {}), ...(content ? { content } : {}) });
+  }
+  return out;
+}
 
 export interface StoredLists {
   itemId: string;
@@ -43,7 +100,7 @@ export async function scanItemModelLists(s: Stores, onItem: (item: StoredLists) 
     },
     segments,
     'begins_with(#p0, :a) OR begins_with(#p0, :t)',
-    { ':a': 'a#', ':t': 't#' },
+    { ':a': itemKey('a', ''), ':t': itemKey('t', '') },
   );
 }
 

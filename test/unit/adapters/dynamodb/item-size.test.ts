@@ -1,6 +1,6 @@
 /** Item sizes as DynamoDB bills them (AWS's documented rules), computed by hand. */
 import { describe, expect, it } from 'vitest';
-import { attributeSize } from '../../../shared/adapters/dynamodb.ts';
+import { attributeSize } from '../../../../shared/adapters/dynamodb/item-size.ts';
 
 describe('attributeSize', () => {
   it('counts strings and binaries by their UTF-8 bytes', () => {
