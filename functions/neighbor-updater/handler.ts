@@ -5,34 +5,25 @@
  * cell derived from the vector (top-2 genres + their ratio), and a refresh reads only the cells
  * most likely to hold near neighbours, best first, until the budget is spent or no unread cell
  * can beat the current k-th neighbour. Cells read for one user are reused for the others in the
- * batch. A user is refreshed only when the profile moved enough and not more often than the
- * configured interval. Where cheap, the refreshed user is also inserted into its neighbours' lists.
+ * batch and, for a few seconds, by the container (`NeighborIndexCache`). A user is refreshed only
+ * when the profile moved enough and not more often than the configured interval. Where cheap, the
+ * refreshed user is also inserted into its neighbours' lists.
  */
 import type { Context, MSKEvent } from 'aws-lambda';
 import {
-  DIRECTORY_PK,
-  directoryMarkers,
   getNeighborLists,
   type IndexEntry,
   type NeighborList,
   type NeighborListWrite,
   putNeighborLists,
-  queryCell,
-  readOccupiedCells,
   type Stores,
   storesFromEnv,
-  writeIndexEntries,
 } from '../../shared/adapters/dynamodb.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
+import { NeighborIndexCache, searchIndex } from '../../shared/adapters/neighbor-index-cache.ts';
 import { ProfileUpdateV1 } from '../../shared/domain/events.ts';
 import { cellOf } from '../../shared/domain/neighbor-cells.ts';
-import {
-  type IndexCandidate,
-  indexTaste,
-  mergeNeighbors,
-  type Neighbor,
-  NeighborSearch,
-} from '../../shared/domain/neighbor-search.ts';
+import { indexTaste, mergeNeighbors, type Neighbor } from '../../shared/domain/neighbor-search.ts';
 import { indexRewriteDue, shouldRefresh } from '../../shared/domain/refresh-policy.ts';
 import { genreVector, idfWeight, type TasteFeatures } from '../../shared/domain/similarity.ts';
 import { artistSketchKey, decodeArtistSketch, decodeVector, encodeVector } from '../../shared/domain/taste-codec.ts';
@@ -62,140 +53,12 @@ interface Refresh {
 
 /** Listener counts for the IDF weights (the item model is rebuilt on a schedule; checked every 5 min). */
 const itemModel = new ItemModelCache(5 * 60_000);
-/**
- * The artist weights index tastes are decoded with; set per batch. Cached cells keep the weights
- * they were decoded with for at most CELL_CACHE_TTL_MS after a new model arrives.
- */
-let artistWeight: ((id: string) => number) | undefined;
-
-/** Occupied cells, cached per container: stale by at most DIRECTORY_TTL_MS, plus what this container wrote. */
-const DIRECTORY_TTL_MS = 15_000;
-let directory: { cells: Set<string>; loadedAt: number } | undefined;
-
-async function occupiedCells(stores: Stores, now: number): Promise<Set<string>> {
-  if (!directory || now - directory.loadedAt > DIRECTORY_TTL_MS) {
-    directory = { cells: await readOccupiedCells(stores), loadedAt: now };
-  }
-  return directory.cells;
-}
-
-/**
- * Index cells read recently, per container, shared across batches: under steady load most cells a
- * refresh needs were read by the previous batches, and re-querying them is most of a refresh's
- * reads and latency. Entries this container writes are applied to the cache at once; other
- * containers' writes show up within CELL_CACHE_TTL_MS (a neighbour list is approximate anyway and
- * is redone on the next refresh). Bounded by CELL_CACHE_MAX_ITEMS (oldest cells evicted first):
- * a decoded entry is ~0.4–1 KB, so at most ~100 MB of the function's 1 GB.
- */
-const CELL_CACHE_TTL_MS = 5_000;
-const CELL_CACHE_MAX_ITEMS = 100_000;
-const cellCache = new Map<string, { at: number; entries: Map<string, IndexCandidate> }>();
-let cellCacheItems = 0;
+/** Occupied cells (15 s) and recently read cells (5 s) of the index, per container. */
+const index = new NeighborIndexCache();
 
 /** For benchmarks and tests that want a cold container. */
 export function clearCellCache(): void {
-  cellCache.clear();
-  cellCacheItems = 0;
-}
-
-function cacheCell(cell: string, entries: Map<string, IndexCandidate>, at: number): void {
-  const old = cellCache.get(cell);
-  if (old) {
-    cellCacheItems -= old.entries.size;
-    cellCache.delete(cell);
-  }
-  cellCache.set(cell, { at, entries });
-  cellCacheItems += entries.size;
-  // Maps iterate in insertion order: the first cells are the oldest.
-  for (const [c, v] of cellCache) {
-    if (cellCacheItems <= CELL_CACHE_MAX_ITEMS) break;
-    cellCache.delete(c);
-    cellCacheItems -= v.entries.size;
-  }
-}
-
-/** Keeps cached cells in step with this container's own index writes. */
-function applyToCellCache(puts: readonly IndexEntry[], deletes: readonly { cell: string; userId: string }[]): void {
-  for (const d of deletes) {
-    const cached = cellCache.get(d.cell);
-    if (cached?.entries.delete(d.userId)) cellCacheItems--;
-  }
-  for (const e of puts) {
-    const cached = cellCache.get(e.cell);
-    if (!cached || e.cell === DIRECTORY_PK) continue;
-    if (!cached.entries.has(e.userId)) cellCacheItems++;
-    cached.entries.set(e.userId, {
-      userId: e.userId,
-      taste: indexTaste(decodeVector(e.vec), e.artists, artistWeight),
-      ...(e.top ? { top: e.top } : {}),
-    });
-  }
-}
-
-/** Reads index cells once per batch (and from the container's recent cells), however many users probe them. */
-class CellReader {
-  private readonly cells = new Map<string, Promise<IndexCandidate[]>>();
-  /** Packed top items of every user seen in the cells read (neighbours' candidates come from these). */
-  readonly tops = new Map<string, Uint8Array>();
-  itemsRead = 0;
-  cellsRead = 0;
-  cellsFromCache = 0;
-  constructor(
-    private readonly stores: Stores,
-    private readonly now: number,
-  ) {}
-  read(cell: string) {
-    let pending = this.cells.get(cell);
-    if (!pending) {
-      const cached = cellCache.get(cell);
-      if (cached && this.now - cached.at < CELL_CACHE_TTL_MS) {
-        this.cellsFromCache++;
-        const entries = [...cached.entries.values()];
-        for (const e of entries) if (e.top) this.tops.set(e.userId, e.top);
-        pending = Promise.resolve(entries);
-      } else {
-        this.cellsRead++;
-        const readAt = this.now;
-        pending = queryCell(this.stores, cell).then((entries) => {
-          this.itemsRead += entries.length;
-          const byUser = new Map<string, IndexCandidate>();
-          for (const e of entries) {
-            byUser.set(e.userId, {
-              userId: e.userId,
-              taste: indexTaste(decodeVector(e.vec), e.artists, artistWeight),
-              ...(e.top ? { top: e.top } : {}),
-            });
-          }
-          cacheCell(cell, byUser, readAt);
-          for (const e of byUser.values()) if (e.top) this.tops.set(e.userId, e.top);
-          return [...byUser.values()];
-        });
-      }
-      this.cells.set(cell, pending);
-    }
-    return pending;
-  }
-}
-
-/**
- * Top-k neighbours of `taste` from the index: cells best first by genre within the budget,
- * candidates ranked by `neighborScore` (the same search the offline evaluation runs).
- */
-export async function searchIndex(
-  reader: CellReader,
-  taste: TasteFeatures,
-  selfId: string,
-  k: number,
-  budget: { maxCells: number; maxItems: number },
-  occupied: ReadonlySet<string>,
-  weights: { genreWeight: number; artistWeight: number },
-): Promise<Neighbor[]> {
-  const search = new NeighborSearch(taste, selfId, k, budget, occupied, weights);
-  for (let cells = search.nextCells(); cells; cells = search.nextCells()) {
-    const wave = await Promise.all(cells.map((c) => reader.read(c)));
-    for (const entries of wave) search.offer(entries);
-  }
-  return search.result();
+  index.clearCells();
 }
 
 export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
@@ -221,7 +84,7 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
         getNeighborLists(stores, [...latest.keys()]),
         settings.NEIGHBOR_IDF_EXPONENT > 0 ? itemModel.listeners(stores, 'a', now) : undefined,
       ]);
-      artistWeight = listeners ? idfWeight(listeners, settings.NEIGHBOR_IDF_EXPONENT) : undefined;
+      const artistWeight = listeners ? idfWeight(listeners, settings.NEIGHBOR_IDF_EXPONENT) : undefined;
       const refreshes: Refresh[] = [];
       let stale = 0;
       for (const update of latest.values()) {
@@ -268,9 +131,7 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
       // Index first (plus directory markers for cells that were empty), so users refreshed in
       // this batch can find each other. Only entries that moved materially are rewritten: others
       // rank this user by the entry, and a small drift changes nobody's list.
-      const occupied = await occupiedCells(stores, now);
       const moved = refreshes.filter((r) => r.indexDue);
-      const newCells = moved.map((r) => r.cell).filter((c) => !occupied.has(c));
       const indexPuts = moved.map(
         (r): IndexEntry => ({
           cell: r.cell,
@@ -286,11 +147,9 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
       const indexDeletes = moved
         .filter((r) => r.previous?.cell && r.previous.cell !== r.cell)
         .map((r) => ({ cell: r.previous!.cell, userId: r.update.userId }));
-      await writeIndexEntries(stores, [...indexPuts, ...directoryMarkers(newCells)], indexDeletes);
-      applyToCellCache(indexPuts, indexDeletes);
-      for (const c of newCells) occupied.add(c);
-
-      const reader = new CellReader(stores, now);
+      await index.write(stores, indexPuts, indexDeletes, now, artistWeight);
+      const occupied = await index.occupiedCells(stores, now);
+      const reader = index.reader(stores, now, artistWeight);
       const computed = new Map<string, Neighbor[]>();
       await forEachLimit(refreshes, 8, async (r) => {
         computed.set(
