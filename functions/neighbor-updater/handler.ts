@@ -1,22 +1,16 @@
 /**
- * Trigger on `profile-updates` → nearest-neighbour lists and the neighbour index.
+ * Trigger on `profile-updates` → nearest-neighbour lists, the neighbour index and candidate sets.
  *
  * A refresh never reads every profile: the index table keeps one compact vector per user under a
  * cell derived from the vector (top-2 genres + their ratio), and a refresh reads only the cells
  * most likely to hold near neighbours, best first, until the budget is spent or no unread cell
  * can beat the current k-th neighbour. Cells read for one user are reused for the others in the
- * batch. A user is refreshed only when the profile moved enough and not more often than the
- * configured interval. Where cheap, the refreshed user is also inserted into its neighbours' lists.
+ * batch and, for a few seconds, by the container (`NeighborIndexCache`). Who is refreshed and what
+ * the index gets is decided by `planRefreshes`: a user is refreshed only when the profile moved
+ * enough and not more often than the configured interval. Where cheap, the refreshed user is also
+ * inserted into its neighbours' lists.
  */
 import type { Context, MSKEvent } from 'aws-lambda';
-import {
-  DIRECTORY_PK,
-  directoryMarkers,
-  type IndexEntry,
-  queryCell,
-  readOccupiedCells,
-  writeIndexEntries,
-} from '../../shared/adapters/dynamodb/neighbor-index.ts';
 import {
   getNeighborLists,
   type NeighborListWrite,
@@ -24,20 +18,17 @@ import {
 } from '../../shared/adapters/dynamodb/neighbors.ts';
 import { type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
+import { NeighborIndexCache, searchIndex } from '../../shared/adapters/neighbor-index-cache.ts';
 import { ProfileUpdateV1 } from '../../shared/domain/events.ts';
-import { cellOf } from '../../shared/domain/neighbor-cells.ts';
-import type { NeighborList } from '../../shared/domain/neighbor-list-codec.ts';
+import type { Neighbor } from '../../shared/domain/neighbor-search.ts';
 import {
-  type IndexCandidate,
-  indexTaste,
-  mergeNeighbors,
-  type Neighbor,
-  NeighborSearch,
-} from '../../shared/domain/neighbor-search.ts';
-import { indexRewriteDue, shouldRefresh } from '../../shared/domain/refresh-policy.ts';
-import { genreVector, idfWeight, type TasteFeatures } from '../../shared/domain/similarity.ts';
-import { artistSketchKey, decodeArtistSketch, decodeVector, encodeVector } from '../../shared/domain/taste-codec.ts';
-import { packTopItems } from '../../shared/domain/top-items-codec.ts';
+  newestPerUser,
+  planRefreshes,
+  refreshedList,
+  reverseCandidates,
+  withEntrants,
+} from '../../shared/domain/refresh-plan.ts';
+import { idfWeight } from '../../shared/domain/similarity.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
 import { forEachLimit, runTrigger } from '../../shared/handlers/trigger.ts';
 import type { ResolvedSettings } from '../../shared/topology.ts';
@@ -47,156 +38,22 @@ const FUNCTION_NAME = 'neighbor-updater';
 /** How many of a refreshed user's closest neighbours get the user inserted into their lists. */
 const REVERSE_FANOUT = 5;
 const tools = observability(FUNCTION_NAME);
-
-interface Refresh {
-  update: ProfileUpdateV1;
-  /** Whether the user's index entry moved enough to be rewritten (`indexRewriteDue`). */
-  indexDue: boolean;
-  artistsKey: number;
-  vector: Float64Array;
-  /** Genre vector + artist sketch: what the search ranks candidates against. */
-  taste: TasteFeatures;
-  encoded: string;
-  cell: string;
-  previous: NeighborList | undefined;
-}
-
 /** Listener counts for the IDF weights (the item model is rebuilt on a schedule; checked every 5 min). */
 const itemModel = new ItemModelCache(5 * 60_000);
-/**
- * The artist weights index tastes are decoded with; set per batch. Cached cells keep the weights
- * they were decoded with for at most CELL_CACHE_TTL_MS after a new model arrives.
- */
-let artistWeight: ((id: string) => number) | undefined;
-
-/** Occupied cells, cached per container: stale by at most DIRECTORY_TTL_MS, plus what this container wrote. */
-const DIRECTORY_TTL_MS = 15_000;
-let directory: { cells: Set<string>; loadedAt: number } | undefined;
-
-async function occupiedCells(stores: Stores, now: number): Promise<Set<string>> {
-  if (!directory || now - directory.loadedAt > DIRECTORY_TTL_MS) {
-    directory = { cells: await readOccupiedCells(stores), loadedAt: now };
-  }
-  return directory.cells;
-}
-
-/**
- * Index cells read recently, per container, shared across batches: under steady load most cells a
- * refresh needs were read by the previous batches, and re-querying them is most of a refresh's
- * reads and latency. Entries this container writes are applied to the cache at once; other
- * containers' writes show up within CELL_CACHE_TTL_MS (a neighbour list is approximate anyway and
- * is redone on the next refresh). Bounded by CELL_CACHE_MAX_ITEMS (oldest cells evicted first):
- * a decoded entry is ~0.4–1 KB, so at most ~100 MB of the function's 1 GB.
- */
-const CELL_CACHE_TTL_MS = 5_000;
-const CELL_CACHE_MAX_ITEMS = 100_000;
-const cellCache = new Map<string, { at: number; entries: Map<string, IndexCandidate> }>();
-let cellCacheItems = 0;
+/** Occupied cells (15 s) and recently read cells (5 s) of the index, per container. */
+const index = new NeighborIndexCache();
 
 /** For benchmarks and tests that want a cold container. */
 export function clearCellCache(): void {
-  cellCache.clear();
-  cellCacheItems = 0;
+  index.clearCells();
 }
 
-function cacheCell(cell: string, entries: Map<string, IndexCandidate>, at: number): void {
-  const old = cellCache.get(cell);
-  if (old) {
-    cellCacheItems -= old.entries.size;
-    cellCache.delete(cell);
-  }
-  cellCache.set(cell, { at, entries });
-  cellCacheItems += entries.size;
-  // Maps iterate in insertion order: the first cells are the oldest.
-  for (const [c, v] of cellCache) {
-    if (cellCacheItems <= CELL_CACHE_MAX_ITEMS) break;
-    cellCache.delete(c);
-    cellCacheItems -= v.entries.size;
-  }
-}
-
-/** Keeps cached cells in step with this container's own index writes. */
-function applyToCellCache(puts: readonly IndexEntry[], deletes: readonly { cell: string; userId: string }[]): void {
-  for (const d of deletes) {
-    const cached = cellCache.get(d.cell);
-    if (cached?.entries.delete(d.userId)) cellCacheItems--;
-  }
-  for (const e of puts) {
-    const cached = cellCache.get(e.cell);
-    if (!cached || e.cell === DIRECTORY_PK) continue;
-    if (!cached.entries.has(e.userId)) cellCacheItems++;
-    cached.entries.set(e.userId, {
-      userId: e.userId,
-      taste: indexTaste(decodeVector(e.vec), e.artists, artistWeight),
-      ...(e.top ? { top: e.top } : {}),
-    });
-  }
-}
-
-/** Reads index cells once per batch (and from the container's recent cells), however many users probe them. */
-class CellReader {
-  private readonly cells = new Map<string, Promise<IndexCandidate[]>>();
-  /** Packed top items of every user seen in the cells read (neighbours' candidates come from these). */
-  readonly tops = new Map<string, Uint8Array>();
-  itemsRead = 0;
-  cellsRead = 0;
-  cellsFromCache = 0;
-  constructor(
-    private readonly stores: Stores,
-    private readonly now: number,
-  ) {}
-  read(cell: string) {
-    let pending = this.cells.get(cell);
-    if (!pending) {
-      const cached = cellCache.get(cell);
-      if (cached && this.now - cached.at < CELL_CACHE_TTL_MS) {
-        this.cellsFromCache++;
-        const entries = [...cached.entries.values()];
-        for (const e of entries) if (e.top) this.tops.set(e.userId, e.top);
-        pending = Promise.resolve(entries);
-      } else {
-        this.cellsRead++;
-        const readAt = this.now;
-        pending = queryCell(this.stores, cell).then((entries) => {
-          this.itemsRead += entries.length;
-          const byUser = new Map<string, IndexCandidate>();
-          for (const e of entries) {
-            byUser.set(e.userId, {
-              userId: e.userId,
-              taste: indexTaste(decodeVector(e.vec), e.artists, artistWeight),
-              ...(e.top ? { top: e.top } : {}),
-            });
-          }
-          cacheCell(cell, byUser, readAt);
-          for (const e of byUser.values()) if (e.top) this.tops.set(e.userId, e.top);
-          return [...byUser.values()];
-        });
-      }
-      this.cells.set(cell, pending);
-    }
-    return pending;
-  }
-}
-
-/**
- * Top-k neighbours of `taste` from the index: cells best first by genre within the budget,
- * candidates ranked by `neighborScore` (the same search the offline evaluation runs).
- */
-export async function searchIndex(
-  reader: CellReader,
-  taste: TasteFeatures,
-  selfId: string,
-  k: number,
-  budget: { maxCells: number; maxItems: number },
-  occupied: ReadonlySet<string>,
-  weights: { genreWeight: number; artistWeight: number },
-): Promise<Neighbor[]> {
-  const search = new NeighborSearch(taste, selfId, k, budget, occupied, weights);
-  for (let cells = search.nextCells(); cells; cells = search.nextCells()) {
-    const wave = await Promise.all(cells.map((c) => reader.read(c)));
-    for (const entries of wave) search.offer(entries);
-  }
-  return search.result();
+/** The item model key candidates are built under; a build announced in the batch is read now, not when the cache expires. */
+async function modelKeyFor(updates: Iterable<ProfileUpdateV1>, stores: Stores, now: number): Promise<string> {
+  const modelKey = await currentModelKey(itemModel, stores, now);
+  if ([...updates].every((u) => u.itemModel === undefined || u.itemModel === modelKey)) return modelKey;
+  itemModel.invalidate();
+  return currentModelKey(itemModel, stores, now);
 }
 
 export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
@@ -206,92 +63,30 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
     tools,
     work: async (valid, _all, settings): Promise<Record<string, number>> => {
       const stores = storesFromEnv();
-      // Only the newest update per user matters.
-      const latest = new Map<string, ProfileUpdateV1>();
-      for (const { value } of valid) {
-        const seen = latest.get(value.userId);
-        if (!seen || value.version > seen.version) latest.set(value.userId, value);
-      }
-      // A build announced by the item model builder is read now, not when the cache expires.
-      let modelKey = await currentModelKey(itemModel, stores, now);
-      if ([...latest.values()].some((u) => u.itemModel !== undefined && u.itemModel !== modelKey)) {
-        itemModel.invalidate();
-        modelKey = await currentModelKey(itemModel, stores, now);
-      }
+      const latest = newestPerUser(valid.map((v) => v.value));
+      const modelKey = await modelKeyFor(latest.values(), stores, now);
       const [lists, listeners] = await Promise.all([
         getNeighborLists(stores, [...latest.keys()]),
         settings.NEIGHBOR_IDF_EXPONENT > 0 ? itemModel.listeners(stores, 'a', now) : undefined,
       ]);
-      artistWeight = listeners ? idfWeight(listeners, settings.NEIGHBOR_IDF_EXPONENT) : undefined;
-      const refreshes: Refresh[] = [];
-      let stale = 0;
-      for (const update of latest.values()) {
-        const previous = lists.get(update.userId);
-        // An older update changes nothing; the same version is refreshed again only to rebuild
-        // candidates under a new item model.
-        const modelChanged = previous !== undefined && previous.candidatesModelId !== modelKey;
-        if (
-          previous &&
-          (previous.profileVersion > update.version || (previous.profileVersion === update.version && !modelChanged))
-        ) {
-          stale++;
-          continue;
-        }
-        const vector = genreVector(update.genres);
-        const due = shouldRefresh(
-          previous ? decodeVector(previous.snapshot) : undefined,
-          vector,
-          previous?.refreshedAt,
-          now,
-          {
-            minIntervalMs: settings.NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS * 1000,
-            minDrift: settings.NEIGHBOR_REFRESH_MIN_DRIFT,
-          },
-        );
-        // A new item model also rebuilds the user's candidates (with a refresh) on their next update.
-        if (!due && !modelChanged) continue;
-        const encoded = encodeVector(vector);
-        const cell = cellOf(decodeVector(encoded));
-        const artistsKey = artistSketchKey(update.artists);
-        refreshes.push({
-          update,
-          indexDue: indexRewriteDue(previous, { cell, vector, artistsKey }, settings.NEIGHBOR_INDEX_MIN_DRIFT),
-          artistsKey,
-          vector,
-          taste: indexTaste(vector, update.artists, artistWeight),
-          encoded,
-          cell,
-          previous,
-        });
-      }
+      const artistWeight = listeners ? idfWeight(listeners, settings.NEIGHBOR_IDF_EXPONENT) : undefined;
+      const plan = planRefreshes(latest.values(), lists, {
+        now,
+        modelKey,
+        policy: {
+          minIntervalMs: settings.NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS * 1000,
+          minDrift: settings.NEIGHBOR_REFRESH_MIN_DRIFT,
+        },
+        indexMinDrift: settings.NEIGHBOR_INDEX_MIN_DRIFT,
+        artistWeight,
+      });
+      const { refreshes, stale } = plan;
       if (refreshes.length === 0) return { refreshed: 0, stale, reverseInserts: 0 };
 
-      // Index first (plus directory markers for cells that were empty), so users refreshed in
-      // this batch can find each other. Only entries that moved materially are rewritten: others
-      // rank this user by the entry, and a small drift changes nobody's list.
-      const occupied = await occupiedCells(stores, now);
-      const moved = refreshes.filter((r) => r.indexDue);
-      const newCells = moved.map((r) => r.cell).filter((c) => !occupied.has(c));
-      const indexPuts = moved.map(
-        (r): IndexEntry => ({
-          cell: r.cell,
-          userId: r.update.userId,
-          vec: r.encoded,
-          ...(r.update.artists ? { artists: r.update.artists } : {}),
-          ...(r.update.topTracks || r.update.topArtists
-            ? { top: packTopItems(decodeArtistSketch(r.update.topTracks), decodeArtistSketch(r.update.topArtists)) }
-            : {}),
-          profileVersion: r.update.version,
-        }),
-      );
-      const indexDeletes = moved
-        .filter((r) => r.previous?.cell && r.previous.cell !== r.cell)
-        .map((r) => ({ cell: r.previous!.cell, userId: r.update.userId }));
-      await writeIndexEntries(stores, [...indexPuts, ...directoryMarkers(newCells)], indexDeletes);
-      applyToCellCache(indexPuts, indexDeletes);
-      for (const c of newCells) occupied.add(c);
-
-      const reader = new CellReader(stores, now);
+      // Index first, so users refreshed in this batch can find each other.
+      await index.write(stores, plan.indexPuts, plan.indexDeletes, now, artistWeight);
+      const occupied = await index.occupiedCells(stores, now);
+      const reader = index.reader(stores, now, artistWeight);
       const computed = new Map<string, Neighbor[]>();
       await forEachLimit(refreshes, 8, async (r) => {
         computed.set(
@@ -301,10 +96,7 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
             r.taste,
             r.update.userId,
             settings.NEIGHBORS_K,
-            {
-              maxCells: settings.NEIGHBOR_MAX_CELLS,
-              maxItems: settings.NEIGHBOR_MAX_ITEMS,
-            },
+            { maxCells: settings.NEIGHBOR_MAX_CELLS, maxItems: settings.NEIGHBOR_MAX_ITEMS },
             occupied,
             { genreWeight: settings.NEIGHBOR_GENRE_WEIGHT, artistWeight: settings.NEIGHBOR_ARTIST_WEIGHT },
           ),
@@ -319,23 +111,17 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
         { size: settings.RECOMMENDATION_CANDIDATES, modelKey, now },
       );
       const setOf = new Map(built.sets.map((c) => [c.userId, c]));
-      const own: NeighborListWrite[] = refreshes.map((r) => ({
-        list: {
-          userId: r.update.userId,
-          neighbors: computed.get(r.update.userId) ?? [],
-          refreshedAt: now,
-          snapshot: r.encoded,
-          profileVersion: r.update.version,
-          cell: r.cell,
-          indexedVec: r.indexDue ? r.encoded : r.previous!.indexedVec,
-          indexedArtistsKey: r.indexDue ? r.artistsKey : r.previous!.indexedArtistsKey,
-          candidatesModelId: modelKey,
-          candidatesTopKey: setOf.get(r.update.userId)?.topKey ?? 0,
-          rev: (r.previous?.rev ?? 0) + 1,
-        },
-        mode: 'refresh',
-        existed: r.previous !== undefined,
-      }));
+      const own = refreshes.map(
+        (r): NeighborListWrite => ({
+          list: refreshedList(r, computed.get(r.update.userId) ?? [], {
+            now,
+            modelKey,
+            candidatesTopKey: setOf.get(r.update.userId)?.topKey ?? 0,
+          }),
+          mode: 'refresh',
+          existed: r.previous !== undefined,
+        }),
+      );
       // All own lists in batched conditional writes (25 per request).
       const notWritten = await putNeighborLists(stores, own);
       const written = own.length - notWritten.size;
@@ -358,7 +144,7 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
       tools.metrics.addMetric('IndexItemsRead', MetricUnit.Count, reader.itemsRead);
       return {
         refreshed: written,
-        indexWrites: indexPuts.length,
+        indexWrites: plan.indexPuts.length,
         candidateSets: candidates.written,
         candidateBytes: candidates.bytes,
         candidateSetsUnchanged: built.sets.length - notWritten.size - changed.length,
@@ -383,35 +169,15 @@ async function insertReverse(
   computed: Map<string, Neighbor[]>,
   settings: ResolvedSettings,
 ): Promise<number> {
-  const wanted = new Map<string, Neighbor[]>();
-  for (const [userId, neighbors] of computed) {
-    // Only the closest few: they are the lists the user most likely belongs in, and each one
-    // considered costs a read.
-    for (const n of neighbors.slice(0, REVERSE_FANOUT)) {
-      if (computed.has(n.userId)) continue; // refreshed in this batch already
-      let list = wanted.get(n.userId);
-      if (!list) {
-        list = [];
-        wanted.set(n.userId, list);
-      }
-      list.push({ userId, similarity: n.similarity });
-    }
-  }
+  const wanted = reverseCandidates(computed, REVERSE_FANOUT);
   if (wanted.size === 0) return 0;
   const lists = await getNeighborLists(stores, [...wanted.keys()]);
   const writes: NeighborListWrite[] = [];
   for (const [ownerId, candidates] of wanted) {
     const list = lists.get(ownerId);
     if (!list) continue; // not refreshed yet: its own first refresh will find these users
-    // Write only when someone enters the list. A member's similarity drifting a little is not
-    // worth a write; the owner's own next refresh updates it.
-    const present = new Set(list.neighbors.map((n) => n.userId));
-    const full = list.neighbors.length >= settings.NEIGHBORS_K;
-    const worst = list.neighbors.at(-1)?.similarity ?? 0;
-    const entering = candidates.filter((c) => !present.has(c.userId) && (!full || c.similarity > worst));
-    if (entering.length === 0) continue;
-    const merged = mergeNeighbors(list.neighbors, entering, settings.NEIGHBORS_K);
-    writes.push({ list: { ...list, neighbors: merged, rev: list.rev + 1 }, mode: 'reverse', existed: true });
+    const entered = withEntrants(list, candidates, settings.NEIGHBORS_K);
+    if (entered) writes.push({ list: entered, mode: 'reverse', existed: true });
   }
   const lost = await putNeighborLists(stores, writes);
   return writes.length - lost.size;

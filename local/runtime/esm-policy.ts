@@ -1,8 +1,8 @@
 /**
  * The event source mapping's decisions, without I/O: when a batch goes out and what it holds,
  * when a partition's fetching pauses and resumes, how a failed batch is retried, bisected or
- * dead-lettered, and which offset a partition commits. kafka-esm.ts does the Kafka and the
- * invoking around them. Pure functions.
+ * dead-lettered, and which offset a partition commits. kafka-esm.ts (fetching, dispatch) and
+ * esm-invoke.ts (invoking, retries, dead letters, commits) do the I/O around them. Pure functions.
  */
 import type { TriggerSpec } from '../../shared/topology.ts';
 

@@ -14,40 +14,27 @@
  * - Offsets are committed (next offset) per partition only once its records succeeded or were
  *   dead-lettered. Nothing else commits: stop or crash means redelivery, never loss.
  * The decisions — dispatch, batch contents, pausing, retry / bisect / dead-letter, commit offsets,
- * lag — are pure functions in esm-policy.ts; this file does the Kafka I/O and the invoking.
+ * lag — are pure functions in esm-policy.ts. This file fetches into the lanes and dispatches;
+ * esm-invoke.ts takes a batch through the function (invoke, retries, dead letters, commits).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MSKEvent } from 'aws-lambda';
 import { type Admin, type Consumer, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { TriggerSpec } from '../../shared/topology.ts';
+import { BatchRunner, type InvokeCounts, type Lane, type Pending } from './esm-invoke.ts';
 import {
   type BatchLimits,
-  backoffMs,
   estimatedLag,
-  failedFrom,
-  failuresOfLane,
   lagFromOffsets,
   nextDispatch,
-  offsetToCommit,
   planBatch,
   refetchFloor,
   retryPolicy,
-  retryStep,
   shouldPause,
   shouldResume,
-  tooOld,
 } from './esm-policy.ts';
 import { errorMessage, type LogLine, silentLog } from './log.ts';
-import {
-  buildMskEvent,
-  type EsmDeadLetterReason,
-  localClusterArn,
-  type MskRecord,
-  mskRecordSize,
-  readBatchItemFailures,
-  toDeadLetterV1,
-  toMskRecord,
-} from './msk-event.ts';
+import { localClusterArn, mskRecordSize, toMskRecord } from './msk-event.ts';
 
 /** Lambda's cap on a synchronous invocation payload. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -101,37 +88,6 @@ export interface EventSourceMapping {
   stop(): Promise<void>;
 }
 
-interface Pending {
-  record: MskRecord;
-  lane: Lane;
-  done: boolean;
-  /** When it was fetched: the batching window runs from the oldest waiting record. */
-  arrivedAt: number;
-}
-
-interface Lane {
-  partition: number;
-  queue: Pending[];
-  busy: boolean;
-  /** Highest offset taken from kafkajs; refetches at or below it are duplicates. */
-  lastEnqueued: number;
-  /** Last offset of the batch in flight, if any. */
-  inFlightTo?: number;
-  committed?: number;
-  highWatermark?: number;
-  low?: number;
-  paused: boolean;
-}
-
-interface InvokeFailure {
-  failed: Pending[];
-  error: string;
-  /** A partial batch response that left fewer records to retry than were sent. */
-  shrunk: boolean;
-}
-
-class Stopped extends Error {}
-
 export async function startEventSourceMapping(opts: EventSourceMappingOptions): Promise<EventSourceMapping> {
   const { kafka, trigger, topicName, groupId, deadLetterTopic } = opts;
   const log = opts.log ?? silentLog;
@@ -144,7 +100,7 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
   const policy = retryPolicy(trigger, opts.backoff);
   const maxBuffered = opts.maxBufferedPerPartition ?? Math.max(2 * trigger.batchSize, 500);
 
-  const stats = { batches: 0, records: 0, failures: 0, deadLettered: 0 };
+  const stats: InvokeCounts = { batches: 0, records: 0, failures: 0, deadLettered: 0 };
   const lanes = new Map<number, Lane>();
   const inFlight = new Set<Promise<void>>();
   const abort = new AbortController();
@@ -169,17 +125,6 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
       lanes.set(partition, lane);
     }
     return lane;
-  };
-
-  const checkRunning = () => {
-    if (stopping) throw new Stopped('event source mapping stopped');
-  };
-  const pause = async (ms: number) => {
-    try {
-      await sleep(ms, undefined, { signal: abort.signal });
-    } catch {
-      throw new Stopped('event source mapping stopped');
-    }
   };
 
   const disconnectAll = async () => {
@@ -211,6 +156,23 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
     throw err;
   }
 
+  const runner = new BatchRunner({
+    trigger,
+    topicName,
+    deadLetterTopic,
+    source,
+    invoke: opts.invoke,
+    policy,
+    producer,
+    consumer,
+    counts: stats,
+    stopping: () => stopping,
+    signal: abort.signal,
+    log,
+    tag,
+    released: () => schedule(),
+  });
+
   // ---- dispatch ------------------------------------------------------------------------------
 
   const clearWindow = () => {
@@ -228,7 +190,7 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
         return;
       }
       const batch = take(next.ready);
-      const run = runBatch(batch).finally(() => inFlight.delete(run));
+      const run = runner.run(batch).finally(() => inFlight.delete(run));
       inFlight.add(run);
     }
   };
@@ -249,162 +211,6 @@ export async function startEventSourceMapping(opts: EventSourceMappingOptions): 
       }
     });
     return out;
-  };
-
-  // ---- invoke, retry, bisect, dead-letter ----------------------------------------------------
-
-  /** One invocation; null when every record succeeded, else the records to retry. */
-  const invokeOnce = async (records: Pending[]): Promise<InvokeFailure | null> => {
-    checkRunning();
-    stats.batches++;
-    const event = buildMskEvent(
-      records.map((r) => r.record),
-      source,
-    );
-    let result: unknown;
-    try {
-      result = await opts.invoke(event);
-    } catch (err) {
-      stats.failures++;
-      log(`${tag} invocation of ${records.length} record(s) failed: ${errorMessage(err)}`);
-      return { failed: records, error: errorMessage(err), shrunk: false };
-    }
-    if (trigger.reportBatchItemFailures) {
-      const partial = readBatchItemFailures(
-        result,
-        records.map((r) => r.record),
-      );
-      if (partial.kind === 'invalid') {
-        stats.failures++;
-        log(`${tag} invalid partial batch response: ${partial.reason}`);
-        return { failed: records, error: `invalid partial batch response: ${partial.reason}`, shrunk: false };
-      }
-      if (partial.kind === 'partial') {
-        stats.failures++;
-        const failed = failedFrom(records, partial.failedFrom);
-        for (const r of records) if (!failed.includes(r)) r.done = true;
-        stats.records += records.length - failed.length;
-        return {
-          failed,
-          error: `function reported ${failed.length} of ${records.length} record(s) as failed (batchItemFailures)`,
-          shrunk: failed.length < records.length,
-        };
-      }
-    }
-    for (const r of records) r.done = true;
-    stats.records += records.length;
-    return null;
-  };
-
-  const deadLetter = async (records: Pending[], reason: EsmDeadLetterReason, error: string) => {
-    if (records.length === 0) return;
-    const now = Date.now();
-    const messages = records.map((r) => {
-      const letter = toDeadLetterV1(r.record, reason, error, trigger.function, now);
-      return {
-        key: `${letter.sourceTopic}-${letter.partition}`,
-        value: JSON.stringify(letter),
-        headers: { reason, 'source-topic': letter.sourceTopic },
-      };
-    });
-    // Losing a record is worse than stalling its partition: keep trying until it lands or we stop.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await producer.send({ topic: deadLetterTopic, acks: -1, messages });
-        break;
-      } catch (err) {
-        log(`${tag} dead-letter produce failed (attempt ${attempt + 1}): ${errorMessage(err)}`);
-        checkRunning();
-        await pause(backoffMs(policy, attempt));
-      }
-    }
-    for (const r of records) r.done = true;
-    stats.deadLettered += records.length;
-    const p = records[0]!.record.partition;
-    log(
-      `${tag} dead-lettered ${records.length} record(s) from ${topicName}-${p} ` +
-        `(offsets ${records.map((r) => r.record.offset).join(',')}): ${reason}`,
-    );
-  };
-
-  /** Retries records of one partition that failed, until they succeed or are dead-lettered (`retryStep`). */
-  const settle = async (failure: InvokeFailure, retriesUsed: number): Promise<void> => {
-    let { failed: records, error, shrunk } = failure;
-    for (;;) {
-      checkRunning();
-      const expired = tooOld(records, Date.now(), policy.maxAgeMs);
-      if (expired.length > 0) {
-        await deadLetter(expired, 'record-too-old', error);
-        records = records.filter((r) => !r.done);
-      }
-      if (records.length === 0) return;
-
-      const step = retryStep({ count: records.length, shrunk }, retriesUsed, policy);
-      if (step.kind === 'bisect') {
-        for (const half of [records.slice(0, step.at), records.slice(step.at)]) {
-          const next = await invokeOnce(half);
-          if (next) await settle(next, retriesUsed);
-        }
-        return;
-      }
-      if (step.kind === 'dead-letter') {
-        await deadLetter(records, 'retries-exhausted', error);
-        return;
-      }
-      if (step.kind === 'retry-after') {
-        await pause(step.delayMs);
-        retriesUsed++;
-      }
-      const next = await invokeOnce(records);
-      if (!next) return;
-      ({ failed: records, error, shrunk } = next);
-    }
-  };
-
-  const commit = async (lane: Lane, records: Pending[]) => {
-    const next = offsetToCommit(records, lane.committed);
-    if (next === undefined) return;
-    try {
-      await consumer.commitOffsets([{ topic: topicName, partition: lane.partition, offset: String(next) }]);
-      lane.committed = next;
-    } catch (err) {
-      log(
-        `${tag} commit of ${topicName}-${lane.partition}@${next} failed (records will be redelivered): ${errorMessage(err)}`,
-      );
-    }
-  };
-
-  const runBatch = async (batch: Pending[]): Promise<void> => {
-    let first: InvokeFailure | null = null;
-    try {
-      first = await invokeOnce(batch);
-    } catch (err) {
-      if (!(err instanceof Stopped)) log(`${tag} unexpected: ${errorMessage(err)}`);
-    }
-    const byLane = new Map<Lane, Pending[]>();
-    for (const r of batch) {
-      const list = byLane.get(r.lane) ?? [];
-      if (list.length === 0) byLane.set(r.lane, list);
-      list.push(r);
-    }
-    // Each partition settles its own failures, so one poison record holds back only its partition.
-    await Promise.all(
-      [...byLane].map(async ([lane, records]) => {
-        const own = failuresOfLane(first, records);
-        try {
-          if (own.failed.length > 0 && first) await settle({ ...first, ...own }, 0);
-        } catch (err) {
-          if (!(err instanceof Stopped)) log(`${tag} unexpected while retrying: ${(err as Error)?.stack ?? err}`);
-        }
-        await commit(lane, records);
-        const undone = records.filter((r) => !r.done);
-        // Never skip a record: if settling broke off (not a stop), it goes back to the head of the lane.
-        if (undone.length > 0 && !stopping) lane.queue.unshift(...undone);
-        lane.busy = false;
-        lane.inFlightTo = undefined;
-        schedule();
-      }),
-    );
   };
 
   // ---- consumer ------------------------------------------------------------------------------

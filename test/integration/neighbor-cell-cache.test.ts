@@ -1,15 +1,22 @@
 /**
- * The neighbour updater's per-container cell cache against DynamoDB Local: a cell cached by one
- * batch must still show users this container wrote into it afterwards (write-through), and a warm
- * cache must save the cell Queries a cold container makes.
+ * The neighbour updater's per-container index cache (`NeighborIndexCache`) against DynamoDB Local:
+ * a cell cached by one batch must still show users this container wrote into it afterwards
+ * (write-through), and a warm cache must save the cell Queries a cold container makes — through
+ * the handler, and on the adapter alone.
  */
 import type { MSKEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyFunctionEnv } from '../../local/runtime/functions.ts';
 import { buildMskEvent } from '../../local/runtime/msk-event.ts';
+import { readOccupiedCells } from '../../shared/adapters/dynamodb/neighbor-index.ts';
 import { getNeighborList } from '../../shared/adapters/dynamodb/neighbors.ts';
 import { createStores, resetStores, type Stores } from '../../shared/adapters/dynamodb/stores.ts';
+import { NeighborIndexCache } from '../../shared/adapters/neighbor-index-cache.ts';
 import type { ProfileUpdateV1 } from '../../shared/domain/events.ts';
+import { cellOf } from '../../shared/domain/neighbor-cells.ts';
+import { genreVector } from '../../shared/domain/similarity.ts';
+import { encodeVector } from '../../shared/domain/taste-codec.ts';
+import { packTopItems } from '../../shared/domain/top-items-codec.ts';
 import { provisionedTestEnv, type TestEnv } from '../support/infra.ts';
 
 describe('neighbour updater cell cache', () => {
@@ -77,5 +84,65 @@ describe('neighbour updater cell cache', () => {
     expect(later.cellsRead).toBeGreaterThan(0);
     const list = await getNeighborList(stores, 'cc-c');
     expect(list?.neighbors.map((n) => n.userId).sort()).toEqual(['cc-a', 'cc-b']);
+  });
+
+  describe('NeighborIndexCache', () => {
+    // Metal only: nobody above shares a genre or an artist with these users, so their searches never rank them.
+    const vec = encodeVector(genreVector({ metal: 1 }));
+    const cell = cellOf(genreVector({ metal: 1 }));
+    const entry = (userId: string, extra: { artists?: string; top?: Uint8Array } = {}) => ({
+      cell,
+      userId,
+      vec,
+      profileVersion: 1,
+      ...extra,
+    });
+
+    it('reads a cell once per batch, serves it from memory while fresh, with its own writes applied', async () => {
+      const cache = new NeighborIndexCache();
+      const now = Date.now();
+      const top = packTopItems(new Map([['t1', 1]]), new Map([['a1', 1]]));
+      await cache.write(stores, [entry('ic-a', { top })], [], now, undefined);
+      // The empty cell got a directory marker, and the container's directory knows it at once.
+      expect((await readOccupiedCells(stores)).has(cell)).toBe(true);
+      expect((await cache.occupiedCells(stores, now)).has(cell)).toBe(true);
+
+      const first = cache.reader(stores, now, undefined);
+      const [a, again] = await Promise.all([first.read(cell), first.read(cell)]);
+      expect(a.map((e) => e.userId)).toEqual(['ic-a']);
+      expect(again).toEqual(a);
+      expect({ cellsRead: first.cellsRead, itemsRead: first.itemsRead, fromCache: first.cellsFromCache }).toEqual({
+        cellsRead: 1,
+        itemsRead: 1,
+        fromCache: 0,
+      });
+      expect(first.tops.get('ic-a')).toEqual(top);
+
+      // Written after the cell was cached: b in, a out, visible to the next batch without a Query.
+      await cache.write(stores, [entry('ic-b')], [{ cell, userId: 'ic-a' }], now + 100, undefined);
+      const warm = cache.reader(stores, now + 1_000, undefined);
+      expect((await warm.read(cell)).map((e) => e.userId)).toEqual(['ic-b']);
+      expect({ cellsRead: warm.cellsRead, fromCache: warm.cellsFromCache }).toEqual({ cellsRead: 0, fromCache: 1 });
+
+      // Past the time to live the cell is queried again, and DynamoDB says the same.
+      const later = cache.reader(stores, now + 60_000, undefined);
+      expect((await later.read(cell)).map((e) => e.userId)).toEqual(['ic-b']);
+      expect(later.cellsRead).toBe(1);
+
+      cache.clearCells();
+      const cold = cache.reader(stores, now + 61_000, undefined);
+      await cold.read(cell);
+      expect(cold.cellsRead).toBe(1);
+    });
+
+    it('decodes artists with the weights the reader is given', async () => {
+      const cache = new NeighborIndexCache();
+      const now = Date.now();
+      await cache.write(stores, [entry('ic-w', { artists: 'x:999,y:999' })], [], now, undefined);
+      cache.clearCells();
+      const heavyY = (id: string) => (id === 'y' ? 3 : 1);
+      const [w] = (await cache.reader(stores, now, heavyY).read(cell)).filter((e) => e.userId === 'ic-w');
+      expect(w!.taste.artists.get('y')! / w!.taste.artists.get('x')!).toBeCloseTo(3, 6);
+    });
   });
 });
