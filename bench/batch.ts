@@ -3,10 +3,11 @@
  * N events (listeners with community tastes over Zipf-popular artists and their tracks, spread
  * over 30 days of hour partitions, JSON lines as the event archiver writes them) under
  * .data/bench-batch/<N>/ (kept for reruns), then runs `npm run item-model` on it in a fresh
- * process: build time, peak memory (RSS, DuckDB included) and bytes read (the archive's size: JSON
- * lines are read whole). Sizes: BATCH_BENCH_EVENTS (comma-separated, default 500000; --quick
- * 100000), 50 events per listener. 5,000,000 does not finish on a 24 GB machine yet (BENCHMARKS.md:
- * the co-listening rows are handed to JavaScript whole), so it is opt-in.
+ * process, writing the parts as Parquet beside it: build time, peak memory (RSS, DuckDB included),
+ * bytes read (the archive's size: JSON lines are read whole), pair rows and buckets, Parquet
+ * written, and Athena's price for the same build. Sizes: BATCH_BENCH_EVENTS (comma-separated,
+ * default 500000; --quick 100000), 50 events per listener; 5,000,000 takes ~30 min on a loaded
+ * 2-core box (BENCHMARKS.md, "batch").
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

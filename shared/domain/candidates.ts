@@ -21,7 +21,8 @@
  *
  * The read-time ranking tail (genre match, reasons, fallbacks) is `recommend()`'s own
  * (`finishRanking`); the property tests in test/unit/domain/candidates.test.ts pin the two to
- * identical results.
+ * identical results. Both halves live in one file (~500 lines) on purpose: they are one score
+ * split in time, and a change to one that the other does not follow breaks that identity.
  */
 
 import { ConfigurationError } from '../errors.ts';

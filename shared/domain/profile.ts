@@ -14,6 +14,9 @@
  * `topArtists` / `topTracks` are bounded: exact while the number of distinct ids stays within
  * capacity; beyond it, after each applied batch the lowest-scored ids are evicted (an evicted id
  * that comes back starts again from its new events, so results then depend on batching).
+ *
+ * One state and its invariants (~470 lines): the fold, the decay anchor and the bounded lists
+ * change together, so they are not split.
  */
 import { DAY_MS, type ProfileUpdateV1 } from './events.ts';
 

@@ -21,7 +21,8 @@
  * weight κ = contentBlend; see `contentNeighborLists`).
  *
  * Users without neighbours get the genre part alone ('genre'); users without taste get popular
- * items ('popular'). Ties break by id.
+ * items ('popular'). Ties break by id. One idea (~500 lines): the formula above and its parts —
+ * the item-list and content scores it blends and the ranking tail candidates.ts reuses.
  */
 
 import { GENRE_COUNT, GENRE_INDEX, GENRES, type GenreWeights, genreLabel, primaryGenre, tagToGenre } from './genres.ts';
