@@ -50,6 +50,9 @@ describe('evaluation through the pipeline', () => {
     expect(sizes.profiles.compact.items).toBe(24);
     expect(sizes.candidateSets.compact.items).toBe(24);
     expect(sizes.profiles.compact.p50).toBeLessThan(sizes.profiles.legacy.p50);
-    expect(sizes.neighborLists.compact.p50).toBeLessThan(sizes.neighborLists.legacy.p50);
+    // Lists: the longest ones (a user refreshed after the others were indexed) — how many lists
+    // are still short when the run ends depends on the refresh interval against the run's pace,
+    // and a near-empty list is smaller in the former format (it had no index or candidate fields).
+    expect(sizes.neighborLists.compact.max).toBeLessThan(sizes.neighborLists.legacy.max);
   }, 120_000);
 });
