@@ -28,7 +28,8 @@ Options:
                      (starts Kafka + DynamoDB Local, or uses KAFKA_BROKERS / DYNAMODB_ENDPOINT)
   --env-prefix P     the topology's resource prefix with --load (default none, as npm start)
   --out DIR          without --load: where the parts go as Parquet (<DIR>/<part>/*.parquet, as
-                     Athena's UNLOAD writes them); default .data/item-model-build (emptied first)
+                     Athena's UNLOAD writes them); default .data/item-model-build (each
+                     <part>/ emptied first)
   --memory-limit M   DuckDB's memory limit, e.g. 2GB (it spills to disk beyond it)
   --pair-rows N      pair rows per bucket of the co-listening pass (default 40000000): fewer
                      means more buckets and less memory

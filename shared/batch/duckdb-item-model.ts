@@ -62,8 +62,8 @@ export async function runItemModelSql(
 }
 
 /**
- * The build written as Parquet under `outDir` (`<part>/part-NNNN.parquet`; the directory is
- * emptied first), as Athena's UNLOADs write it: nothing is handed to JavaScript.
+ * The build written as Parquet under `outDir` (`<part>/part-NNNN.parquet`; each part's directory
+ * is emptied first), as Athena's UNLOADs write it: nothing is handed to JavaScript.
  */
 export async function unloadItemModelSql(
   db: ArchiveDb,
@@ -71,8 +71,11 @@ export async function unloadItemModelSql(
   params: Readonly<ItemModelSqlParams> = DEFAULT_ITEM_MODEL_SQL,
   opts: SqlRunOptions = {},
 ): Promise<SqlRunStats> {
-  rmSync(outDir, { recursive: true, force: true });
-  for (const p of OUTPUT_PARTS) mkdirSync(join(outDir, p), { recursive: true });
+  // Only the parts' own directories are emptied: --out may name a directory that holds more.
+  for (const p of OUTPUT_PARTS) {
+    rmSync(join(outDir, p), { recursive: true, force: true });
+    mkdirSync(join(outDir, p), { recursive: true });
+  }
   const parquetBytes: Partial<Record<OutputPart, number>> = {};
   const stats = await runParts(db, params, opts, async (part, query, pairs) => {
     const file = join(outDir, part, `part-${String(pairs.bucket).padStart(4, '0')}.parquet`);
