@@ -10,7 +10,7 @@
  * 2-core box (BENCHMARKS.md, "batch").
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openArchiveDb } from '../shared/adapters/duckdb.ts';
 import type { StoredLists } from '../shared/adapters/dynamodb/item-model.ts';
@@ -22,6 +22,7 @@ import { itemKey } from '../shared/domain/catalog.ts';
 import { packList } from '../shared/domain/item-model.ts';
 import { rng, zipf } from '../shared/random.ts';
 import { resolveSettings } from '../shared/topology.ts';
+import { archiveFiles } from '../tools/loaders/archive.ts';
 import { log } from './env.ts';
 
 const DAY = 86_400_000;
@@ -196,7 +197,7 @@ export async function batchDriftBench(quick: boolean): Promise<Record<string, un
   if (!existsSync(join(plus, '.complete'))) {
     rmSync(plus, { recursive: true, force: true });
     cpSync(base, plus, { recursive: true });
-    const lines = readArchiveLines(base);
+    const lines = await readArchiveLines(base);
     const random = rng(events + 1);
     const newest = lines.reduce((m, l) => Math.max(m, (JSON.parse(l) as { ts: number }).ts), 0);
     const added: string[] = [];
@@ -247,15 +248,10 @@ export async function batchDriftBench(quick: boolean): Promise<Record<string, un
   return { events, added: Math.round(events / 100), byTolerance };
 }
 
-function readArchiveLines(dir: string): string[] {
+/** Every archived line, in the archive's time order (the replay loader's walk). */
+async function readArchiveLines(dir: string): Promise<string[]> {
   const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else if (e.name.endsWith('.jsonl'))
-        for (const l of readFileSync(join(d, e.name), 'utf8').split('\n')) if (l) out.push(l);
-    }
-  };
-  walk(dir);
+  for await (const file of archiveFiles(dir))
+    for (const l of readFileSync(file, 'utf8').split('\n')) if (l) out.push(l);
   return out;
 }

@@ -4,10 +4,12 @@
  * a build by the scheduled `item-model-builder` (locally: the item model's SQL on DuckDB over the
  * archive, then the loader), and recommendations that use its lists and listener counts.
  */
+
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalBuildSummary } from '../../local/batch/item-model-job.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { getCatalogItems } from '../../shared/adapters/dynamodb/catalog.ts';
 import { getItemModelEntries, getItemModelManifest } from '../../shared/adapters/dynamodb/item-model.ts';
@@ -72,23 +74,8 @@ function archivedLines(dir: string): number {
   return n;
 }
 
-interface Summary {
-  kinds: Record<
-    'a' | 't',
-    {
-      users: number;
-      items: number;
-      withSimilar: number;
-      withContent: number;
-      listsWritten: number;
-      listsDeleted: number;
-    }
-  >;
-  announced: number;
-  published: boolean;
-  itemsWritten: number;
-  modelId: string;
-}
+/** What the local job returns (the schedule's invoke is untyped). */
+type Summary = LocalBuildSummary;
 
 describe('item model', () => {
   let t: TestEnv;
