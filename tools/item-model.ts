@@ -17,6 +17,11 @@ import { unloadItemModelSql } from '../shared/batch/duckdb-item-model.ts';
 import { itemModelSqlParams } from '../shared/batch/item-model-sql.ts';
 import { resolveSettings } from '../shared/topology.ts';
 
+/** Bad arguments: the message and the usage, exit 2. */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
 const USAGE = `Usage: npm run item-model -- [options]
 
 Builds the item model from the event archive with the item model's SQL (sql/item-model/) on
@@ -59,6 +64,16 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  const positive = (name: 'pair-rows' | 'threads'): number | undefined => {
+    const v = values[name];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const pairRows = positive('pair-rows');
+  const threads = positive('threads');
   const log = (line: string) => process.stderr.write(`[item-model] ${line}\n`);
   const dir = resolve(values.archive ?? (process.env.ARCHIVE_DIR || '.data/archive'));
   const started = performance.now();
@@ -91,7 +106,7 @@ async function main(): Promise<number> {
     log(`archive ${dir}: ${size.files} objects, ${(size.bytes / 1e6).toFixed(1)} MB`);
     const db = await openArchiveDb(dir, {
       ...(values['memory-limit'] ? { memoryLimit: values['memory-limit'] } : {}),
-      ...(values.threads ? { threads: Number(values.threads) } : {}),
+      ...(threads ? { threads } : {}),
     });
     const interrupt = () => {
       log('interrupted: cancelling the query');
@@ -101,7 +116,7 @@ async function main(): Promise<number> {
     try {
       const sql = await unloadItemModelSql(db, outDir, itemModelSqlParams(resolveSettings()), {
         log,
-        ...(values['pair-rows'] ? { pairRowsPerBucket: Number(values['pair-rows']) } : {}),
+        ...(pairRows ? { pairRowsPerBucket: pairRows } : {}),
       });
       log(`parquet: ${outDir}`);
       summary = { archive: { dir, ...size }, out: outDir, sql };
@@ -122,6 +137,7 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`item-model: ${(err as Error)?.message ?? err}\n`);
-    process.exit(1);
+    if (err instanceof UsageError) process.stderr.write('(npm run item-model -- --help)\n');
+    process.exit(err instanceof UsageError ? 2 : 1);
   },
 );

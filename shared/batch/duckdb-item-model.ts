@@ -11,6 +11,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArchiveDb } from '../adapters/duckdb.ts';
+import { ConfigurationError } from '../errors.ts';
 import { type ItemModelResult, readItemModelResult } from './item-model-result.ts';
 import {
   DEFAULT_ITEM_MODEL_SQL,
@@ -99,6 +100,9 @@ async function runParts(
   opts: SqlRunOptions,
   sink: Sink,
 ): Promise<SqlRunStats> {
+  const perBucket = opts.pairRowsPerBucket ?? DEFAULT_PAIR_ROWS_PER_BUCKET;
+  if (!Number.isSafeInteger(perBucket) || perBucket < 1)
+    throw new ConfigurationError(`pair rows per bucket must be a positive integer, got ${perBucket}`);
   const log = opts.log ?? (() => {});
   const stats: SqlRunStats = { seconds: {}, userItems: 0, pairRows: 0, pairBuckets: 1, similarRows: 0, contentRows: 0 };
   const timed = async <T>(part: ItemModelPart, f: () => Promise<T>): Promise<T> => {
@@ -128,7 +132,7 @@ async function runParts(
     'SELECT sum(n * (n - 1)) AS n FROM (SELECT count(*) AS n FROM pair_basket GROUP BY user_no) baskets',
   );
   stats.pairRows = Number(pairs?.n ?? 0);
-  stats.pairBuckets = Math.max(1, Math.ceil(stats.pairRows / (opts.pairRowsPerBucket ?? DEFAULT_PAIR_ROWS_PER_BUCKET)));
+  stats.pairBuckets = Math.max(1, Math.ceil(stats.pairRows / perBucket));
   log(`co-listening: ${stats.pairRows} pair rows in ${stats.pairBuckets} bucket(s)`);
   for (let bucket = 0; bucket < stats.pairBuckets; bucket++) {
     stats.similarRows += await output('similar', { buckets: stats.pairBuckets, bucket });
