@@ -165,7 +165,6 @@ describe('ListenBrainz API and name resolution', () => {
   });
 
   it('resolves listens by name: catalog ids and genres, and names for what the catalog does not know', async () => {
-    const started = Date.now();
     expect((await lb('/1/submit-listens', single('BJÖRK', 'joga', now - 100, { recording_mbid: MBID }))).body).toEqual({
       status: 'ok',
     });
@@ -176,7 +175,6 @@ describe('ListenBrainz API and name resolution', () => {
       },
       { what: 'profile', intervalMs: 20 },
     );
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(p.genres.map((g: { genre: string }) => g.genre)).toContain('electronic');
     expect(p.topArtists).toEqual([expect.objectContaining({ artistId: 'lastfm-a1', name: 'Björk' })]);
     expect(p.topTracks).toEqual([expect.objectContaining({ trackId: 'sp-joga', title: 'Jóga' })]);

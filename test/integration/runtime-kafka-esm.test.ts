@@ -333,12 +333,12 @@ describe('Kafka event source mapping emulator (real broker)', () => {
         calls++;
         throw new Error('always failing');
       },
-      backoff: { initialMs: 5_000 },
+      backoff: { initialMs: 120_000 },
     });
     await eventually(async () => (calls >= 1 ? true : undefined));
     const t0 = Date.now();
-    await esm.stop(); // breaks off the 5 s backoff
-    expect(Date.now() - t0).toBeLessThan(4_000);
+    await esm.stop(); // breaks off the two-minute backoff: far from it even on a loaded machine
+    expect(Date.now() - t0).toBeLessThan(60_000);
     expect(await committedOffsets(`${t.prefix}${topicName}-g`, topicName)).toEqual({ 0: -1 });
 
     const again: string[] = [];

@@ -40,23 +40,45 @@ export async function provisionedTestEnv(label: string) {
   };
 }
 
-/** Polls until `probe` returns a value (not undefined) or the deadline passes. */
+/**
+ * Polls until `probe` returns a value (not undefined) or the deadline passes. The probe may call
+ * `seen(x)` with what it observed, so a timeout says what was seen last, not only that it failed:
+ * on a loaded machine the difference between "slow" and "never" is in that line.
+ */
 export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  { timeoutMs = 20_000, intervalMs = 100, what = 'condition' } = {},
+  probe: (seen: (observed: unknown) => void) => Promise<T | undefined>,
+  { timeoutMs = 30_000, intervalMs = 100, what = 'condition' } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
+  let lastSeen: unknown;
+  let sawSomething = false;
+  const seen = (observed: unknown) => {
+    lastSeen = observed;
+    sawSomething = true;
+  };
+  let attempts = 0;
   while (Date.now() < deadline) {
+    attempts++;
     try {
-      const value = await probe();
+      const value = await probe(seen);
       if (value !== undefined) return value;
     } catch (err) {
       lastError = err;
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`${what} not reached within ${timeoutMs} ms${lastError ? `: ${(lastError as Error).message}` : ''}`);
+  const details = [
+    `${attempts} attempts`,
+    sawSomething ? `last seen: ${describeSeen(lastSeen)}` : '',
+    lastError ? `last error: ${(lastError as Error).message}` : '',
+  ].filter(Boolean);
+  throw new Error(`${what} not reached within ${timeoutMs} ms (${details.join('; ')})`);
+}
+
+function describeSeen(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 400 ? `${text.slice(0, 400)}…` : text;
 }
 
 export type TestEnv = Awaited<ReturnType<typeof provisionedTestEnv>>;
