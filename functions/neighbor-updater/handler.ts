@@ -76,6 +76,7 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
         policy: {
           minIntervalMs: settings.NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS * 1000,
           minDrift: settings.NEIGHBOR_REFRESH_MIN_DRIFT,
+          fullList: settings.NEIGHBORS_K,
         },
         indexMinDrift: settings.NEIGHBOR_INDEX_MIN_DRIFT,
         artistWeight,
