@@ -614,8 +614,6 @@ export const settings = {
    * build's serves the same recommendations (BENCHMARKS.md, "batch").
    */
   ITEM_MODEL_LIST_TOLERANCE: 0.02,
-  /** A user's own items whose item-model lists a recommendation reads (their strongest first). */
-  ITEM_MODEL_LOOKUPS: 50,
   /**
    * Candidates kept per kind in a user's precomputed set (what read-time ranking chooses from,
    * after excluding what the user just played and filtering by genre). 75 keeps a set of both

@@ -8,31 +8,21 @@ import { CatalogItemCache } from '../../shared/adapters/catalog-cache.ts';
 import { getProfileAndCandidates } from '../../shared/adapters/dynamodb/candidates.ts';
 import { getCatalogItems, popularInGenre } from '../../shared/adapters/dynamodb/catalog.ts';
 import { getNeighborList } from '../../shared/adapters/dynamodb/neighbors.ts';
-import {
-  getProfile,
-  getRankingProfiles,
-  type RankingProfile,
-  usersWithProfiles,
-} from '../../shared/adapters/dynamodb/profiles.ts';
+import { getProfile, type RankingProfile, usersWithProfiles } from '../../shared/adapters/dynamodb/profiles.ts';
 import { type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
-import { rankCandidates, unpackCandidateSet } from '../../shared/domain/candidates.ts';
 import {
   artistItemId,
   type CatalogItem,
   type CatalogKind,
   catalogItemId,
-  itemKindOf,
   trackItemId,
 } from '../../shared/domain/catalog.ts';
 import { GENRES, genreLabel, tagToGenre } from '../../shared/domain/genres.ts';
 import { DAY_MS, genreDistribution, scoresAt, topEntries } from '../../shared/domain/profile.ts';
-import {
-  type CandidateItem,
-  type NeighborItems,
-  type RecommendResult,
-  recommend,
-} from '../../shared/domain/recommend.ts';
+import { unpackCandidateSet } from '../../shared/domain/ranking/candidate-codec.ts';
+import { rankCandidates } from '../../shared/domain/ranking/rank.ts';
+import type { CandidateItem } from '../../shared/domain/ranking/types.ts';
 import { HttpError, type HttpResult, json, parseQuery, pathParam, problem } from '../../shared/handlers/http.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';
 import { resolveSettings } from '../../shared/topology.ts';
@@ -92,7 +82,7 @@ function popularCached(stores: Stores, kind: CatalogKind, genre: string, now = D
 const itemCache = new CatalogItemCache(50_000, POPULAR_TTL_MS);
 
 /** The item model (listener counts, item lists): rebuilt on a schedule, so minutes of caching are fine. */
-const itemModel = new ItemModelCache(5 * 60_000);
+const _itemModel = new ItemModelCache(5 * 60_000);
 
 function toCandidate(item: CatalogItem): CandidateItem {
   return { id: item.id, genres: item.genres ?? {}, popularity: item.popularity ?? 0 };
@@ -113,9 +103,9 @@ function describe(kind: CatalogKind, item: CatalogItem | undefined, id: string) 
  * Recommendations: one BatchGet reads the user's profile and precomputed candidate set (built by
  * the neighbour updater at each refresh), and the ranking runs here with what just changed — the
  * profile's items are excluded (a track played a second ago is gone at once), the genre filter and
- * `kind` apply. Users without a candidate set yet (never refreshed, or stored before candidate
- * sets existed) are ranked the former way, from the neighbours' profiles; unknown users get
- * popular items.
+ * `kind` apply. A listener without a candidate set yet gets the genre part (their first refresh
+ * follows their first profile write within a second; listeners stored before candidate sets
+ * existed get one from the next item model build's announcement); unknown users get popular items.
  */
 export async function recommendations(stores: Stores, event: APIGatewayProxyEventV2): Promise<HttpResult> {
   const userId = pathParam(event, 'userId');
@@ -125,25 +115,14 @@ export async function recommendations(stores: Stores, event: APIGatewayProxyEven
   const popularLists = await Promise.all(genres.map((g) => popularCached(stores, query.kind, g)));
   const catalog = new Map(popularLists.flat().map((item) => [item.id, item]));
 
-  let result: RecommendResult;
-  if (candidates) {
-    const set = unpackCandidateSet(candidates);
-    result = rankCandidates({
-      kind: query.kind,
-      list: set[query.kind],
-      profile,
-      catalog: [...catalog.values()].map(toCandidate),
-      genre: query.genre,
-      limit: query.limit,
-    });
-  } else if (profile) result = await assembleOnRead(stores, userId, profile, query, catalog);
-  else
-    result = recommend({
-      kind: query.kind,
-      candidates: [...catalog.values()].map(toCandidate),
-      genre: query.genre,
-      limit: query.limit,
-    });
+  const result = rankCandidates({
+    kind: query.kind,
+    list: candidates ? unpackCandidateSet(candidates)[query.kind] : undefined,
+    profile,
+    catalog: [...catalog.values()].map(toCandidate),
+    genre: query.genre,
+    limit: query.limit,
+  });
 
   const missing = result.items.filter((i) => !catalog.has(i.id)).map((i) => catalogItemId(query.kind, i.id));
   if (missing.length > 0)
@@ -166,46 +145,6 @@ function candidateGenres(genre: string | undefined, profile: RankingProfile | un
   if (genre) return [genre];
   const top = profile ? Object.keys(genreDistribution(profile)) : [];
   return top.length > 0 ? top.slice(0, 3) : HEADLINE_GENRES;
-}
-
-/** The former read path: the neighbours' profiles and the item model's lists, ranked here. */
-async function assembleOnRead(
-  stores: Stores,
-  userId: string,
-  profile: RankingProfile,
-  query: z.infer<typeof RecommendationsQuery>,
-  catalog: Map<string, CatalogItem>,
-): Promise<RecommendResult> {
-  const list = await getNeighborList(stores, userId);
-  const neighborIds = (list?.neighbors ?? []).map((n) => n.userId);
-  const profiles = neighborIds.length > 0 ? await getRankingProfiles(stores, neighborIds) : new Map();
-  const neighbors: NeighborItems[] = (list?.neighbors ?? []).flatMap((n) => {
-    const p = profiles.get(n.userId);
-    return p
-      ? [{ userId: n.userId, similarity: n.similarity, topItems: query.kind === 'track' ? p.topTracks : p.topArtists }]
-      : [];
-  });
-  // The user's strongest items' lists from the item model.
-  const kindKey = itemKindOf(query.kind);
-  const ownItems = topEntries(
-    query.kind === 'track' ? profile.topTracks : profile.topArtists,
-    settings.ITEM_MODEL_LOOKUPS,
-  ).map(([id]) => id);
-  const [listeners, lists] = await Promise.all([
-    itemModel.listeners(stores, kindKey),
-    ownItems.length > 0 ? itemModel.lists(stores, kindKey, ownItems) : new Map(),
-  ]);
-  return recommend({
-    profile,
-    neighbors,
-    kind: query.kind,
-    candidates: [...catalog.values()].map(toCandidate),
-    genre: query.genre,
-    limit: query.limit,
-    ...(listeners ? { popularity: listeners } : {}),
-    itemNeighbors: (id) => lists.get(id)?.similar,
-    contentNeighbors: (id) => lists.get(id)?.content,
-  });
 }
 
 export async function profileView(

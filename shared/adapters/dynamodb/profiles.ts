@@ -73,16 +73,6 @@ export async function getProfiles(
 
 /** What ranking reads of a profile: its own and its neighbours' (recommendations). */
 export type RankingProfile = Pick<Profile, 'userId' | 'genres' | 'topArtists' | 'topTracks'>;
-const RANKING_ATTRIBUTES = ['userId', 'version', 'state', 'genres', 'topArtists', 'topTracks'] as const;
-
-/**
- * Profiles projected to what ranking uses (eventually consistent). With the compact item the
- * projection is the whole state; it still skips a legacy item's counts, offsets and fingerprints.
- */
-export async function getRankingProfiles(s: Stores, userIds: readonly string[]): Promise<Map<string, RankingProfile>> {
-  return profilesFromItems(await batchGet(s, s.tableNames.profiles, 'userId', userIds, false, RANKING_ATTRIBUTES));
-}
-
 export async function getProfile(s: Stores, userId: string): Promise<Profile | undefined> {
   const res = await s.client.send(new GetCommand({ TableName: s.tableNames.profiles, Key: { userId } }));
   s.counter.reads++;
