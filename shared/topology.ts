@@ -388,7 +388,28 @@ export const routes = [
     access: 'read',
     description: 'Nearest neighbours (similar listeners).',
   },
+  {
+    method: 'GET',
+    path: '/users/{userId}/radio',
+    function: 'read-api',
+    access: 'read',
+    description: 'Up next: seeded by an item, else the session, else the favourites; artist-diverse.',
+  },
   { method: 'GET', path: '/tracks/{trackId}', function: 'read-api', access: 'read', description: 'One catalog track.' },
+  {
+    method: 'GET',
+    path: '/tracks/{trackId}/similar',
+    function: 'read-api',
+    access: 'read',
+    description: 'Tracks similar to a track (co-listening and tags).',
+  },
+  {
+    method: 'GET',
+    path: '/artists/{artistId}/similar',
+    function: 'read-api',
+    access: 'read',
+    description: 'Artists similar to an artist (co-listening and tags).',
+  },
   { method: 'GET', path: '/genres', function: 'read-api', access: 'read', description: 'The genre vocabulary.' },
   {
     method: 'DELETE',
@@ -624,6 +645,25 @@ export const settings = {
   USER_TOKEN_CACHE_SECONDS: 60,
   RECOMMENDATIONS_DEFAULT_LIMIT: 20,
   RECOMMENDATIONS_MAX_LIMIT: 100,
+  /** Items of one artist in an answer (recommendations, radio), unless `maxPerArtist` says otherwise. */
+  RECOMMENDATIONS_MAX_PER_ARTIST: 2,
+  /** Ids an `exclude` query parameter may name. */
+  EXCLUDE_MAX_IDS: 100,
+  /**
+   * The session ("now") part of the ranking (shared/domain/ranking/session.ts): a play's weight
+   * halves every SESSION_HALF_LIFE_MINUTES, plays older than SESSION_WINDOW_MINUTES are not part of
+   * it, and it takes at most SESSION_MAX_STRENGTH of the answer (reached as Σ weights passes
+   * SESSION_SATURATION; one fresh play ≈ 0.44, three ≈ 0.67). A like weighs SESSION_LIKE_WEIGHT plays.
+   */
+  SESSION_HALF_LIFE_MINUTES: 15,
+  SESSION_WINDOW_MINUTES: 60,
+  SESSION_MAX_STRENGTH: 0.7,
+  SESSION_SATURATION: 1,
+  SESSION_LIKE_WEIGHT: 1.5,
+  /** Radio: the share of the answer its seed (or session) takes; the long-term taste keeps the rest. */
+  RADIO_SEED_STRENGTH: 0.8,
+  /** Radio without a seed or a session: seeded by the listener's this many favourite items. */
+  RADIO_FAVOURITE_SEEDS: 5,
 } as const;
 
 export type ResolvedSettings = Settings;

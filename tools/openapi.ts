@@ -59,6 +59,24 @@ const lbListen = (timed: boolean) =>
       })
     : z.strictObject({ track_metadata: lbTrackMetadata });
 
+const trackItem = z.object({
+  trackId: z.string(),
+  title: nullableString,
+  artistId: nullableString,
+  artistName: nullableString,
+  genres: weights,
+  score: z.number(),
+  reasons: z.array(z.string()),
+});
+const artistItem = z.object({
+  artistId: z.string(),
+  name: nullableString,
+  genres: weights,
+  score: z.number(),
+  reasons: z.array(z.string()),
+});
+const rankedItems = z.array(z.union([trackItem, artistItem]));
+
 const schemas = {
   Problem,
   ListenEventInput,
@@ -75,28 +93,36 @@ const schemas = {
   Recommendations: z.object({
     userId: z.string(),
     kind: z.enum(['track', 'artist']),
-    strategy: z.string(),
-    items: z.array(
-      z.union([
-        z.object({
-          trackId: z.string(),
-          title: nullableString,
-          artistId: nullableString,
-          artistName: nullableString,
-          genres: weights,
-          score: z.number(),
-          reasons: z.array(z.string()),
-        }),
-        z.object({
-          artistId: z.string(),
-          name: nullableString,
-          genres: weights,
-          score: z.number(),
-          reasons: z.array(z.string()),
-        }),
-      ]),
-    ),
+    strategy: z.enum(['collaborative', 'genre', 'popular']),
+    /** The session's part of this answer (null without plays in the last hour). */
+    session: z
+      .object({
+        strength: z.number().min(0).max(1),
+        seeds: z.array(
+          z.object({
+            trackId: z.string().optional(),
+            artistId: z.string().optional(),
+            name: nullableString,
+            weight: z.number(),
+          }),
+        ),
+      })
+      .nullable(),
+    items: rankedItems,
   }),
+  Radio: z.object({
+    userId: z.string(),
+    kind: z.enum(['track', 'artist']),
+    /** What seeds it: the `seed` item, else the session's plays, else the listener's favourites. */
+    basis: z.enum(['seed', 'session', 'favourites']),
+    seed: z
+      .object({ trackId: z.string().optional(), artistId: z.string().optional(), name: nullableString })
+      .nullable(),
+    strategy: z.enum(['collaborative', 'genre', 'popular']),
+    items: rankedItems,
+  }),
+  SimilarTracks: z.object({ trackId: z.string(), name: nullableString, items: z.array(trackItem) }),
+  SimilarArtists: z.object({ artistId: z.string(), name: nullableString, items: z.array(artistItem) }),
   Profile: z.object({
     userId: z.string(),
     version: z.int(),
@@ -210,6 +236,27 @@ function ingestBody(item: SchemaName, listKey: string, max: number) {
   };
 }
 
+const kindParam = {
+  name: 'kind',
+  in: 'query',
+  required: false,
+  schema: { type: 'string', enum: ['track', 'artist'], default: 'track' },
+};
+const maxPerArtistParam = {
+  name: 'maxPerArtist',
+  in: 'query',
+  required: false,
+  schema: { type: 'integer', minimum: 1, maximum: 100, default: settings.RECOMMENDATIONS_MAX_PER_ARTIST },
+  description: 'At most this many items of one artist.',
+};
+const excludeParam = {
+  name: 'exclude',
+  in: 'query',
+  required: false,
+  schema: { type: 'string' },
+  description: `Comma-separated ids never to answer (at most ${settings.EXCLUDE_MAX_IDS}).`,
+};
+
 const common = {
   '401': problem('Missing or wrong credentials (locally: bearer token; in AWS: IAM or JWT).'),
 };
@@ -280,14 +327,54 @@ function operation(r: RouteSpec): Record<string, unknown> {
           schema: { type: 'string' },
           description: 'A genre or genre-like tag (see GET /genres).',
         },
-        {
-          name: 'kind',
-          in: 'query',
-          required: false,
-          schema: { type: 'string', enum: ['track', 'artist'], default: 'track' },
-        },
+        kindParam,
+        maxPerArtistParam,
+        excludeParam,
       ];
       return { ...op, responses: { '200': ok('Recommendations'), '400': problem('Invalid query.'), ...common } };
+    case 'GET /users/{userId}/radio':
+      op.parameters = [
+        ...params,
+        limit(settings.RECOMMENDATIONS_MAX_LIMIT, settings.RECOMMENDATIONS_DEFAULT_LIMIT),
+        {
+          name: 'seed',
+          in: 'query',
+          required: false,
+          schema: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\s]+$' },
+          description: 'A track or artist id to start from (its kind is the radio\'s); without it, the session, else the favourites.',
+        },
+        {
+          name: 'seedKind',
+          in: 'query',
+          required: false,
+          schema: { type: 'string', enum: ['track', 'artist'] },
+          description: 'Which catalog the seed is looked up in (default: tracks, then artists).',
+        },
+        { ...kindParam, description: 'The kind of a radio without a seed.' },
+        maxPerArtistParam,
+        excludeParam,
+      ];
+      return {
+        ...op,
+        responses: {
+          '200': ok('Radio'),
+          '400': problem('Invalid query: `errors` names the parameter.'),
+          ...common,
+          '404': problem('Unknown seed, or no profile and no seed.'),
+        },
+      };
+    case 'GET /tracks/{trackId}/similar':
+    case 'GET /artists/{artistId}/similar':
+      op.parameters = [...params, limit(settings.RECOMMENDATIONS_MAX_LIMIT, settings.RECOMMENDATIONS_DEFAULT_LIMIT)];
+      return {
+        ...op,
+        responses: {
+          '200': ok(r.path.startsWith('/tracks') ? 'SimilarTracks' : 'SimilarArtists'),
+          '400': problem('Invalid query.'),
+          ...common,
+          '404': problem('Neither the catalog nor the item model knows the item.'),
+        },
+      };
     case 'GET /users/{userId}/profile':
       return {
         ...op,

@@ -20,7 +20,8 @@ import {
 import type { Profile } from '../profile.ts';
 import { cosine, genreVector } from '../similarity.ts';
 import { DEFAULT_RANKING, type RankingParams } from './params.ts';
-import type { CandidateItem, CollaborativeScore, Recommendation, RecommendResult, RecommendStrategy } from './types.ts';
+import type { NowScore } from './session.ts';
+import type { CandidateItem, CollaborativeScore, RecommendResult, RecommendStrategy } from './types.ts';
 
 /** An item belongs to a genre when it carries ≥ 20 % of its weight or is its primary genre. */
 export function itemHasGenre(genres: GenreWeights, genre: string): boolean {
@@ -85,17 +86,41 @@ export function openRanking(input: {
   return { kind: input.kind, params, limit, userVec, hasTaste, own, filterGenre, catalog, maxPop, allowed };
 }
 
+/** The "now" part a ranking blends in (session.ts): its scores, strength and how a seed is named. */
+export interface NowPart {
+  scores: ReadonlyMap<string, NowScore>;
+  /** s: the share of the answer the session takes; 0 leaves the long-term answer as it is. */
+  strength: number;
+  /** A seed's name for the reason ("because you just played …"); its id when unknown. */
+  seedLabel?: ((id: string) => string) | undefined;
+}
+
+/** A candidate scored but not yet explained (reasons are written only for what is returned). */
+interface Scored {
+  id: string;
+  score: number;
+  co: CollaborativeScore | undefined;
+  c: CandidateItem | undefined;
+  genre: string | null;
+  now?: NowScore | undefined;
+}
+
+/** A now score below this share of the best one does not earn the item the "just played" reason. */
+const NOW_REASON_MIN = 0.25;
+
 /**
- * The ranking after its collaborative part — genre match, the λ/μ blend, reasons, the 'genre' and
- * 'popular' fallbacks, ties by id — shared by `recommend` and the read-time `rankCandidates`, so
- * the two cannot drift. `collab`: the collaborative scores (already blended with the item and
- * content scores) and their max.
+ * The ranking after its collaborative part — genre match, the λ/μ blend, the session's "now"
+ * part when given, reasons, the 'genre' and 'popular' fallbacks, ties by id — for every caller
+ * (`rankCandidates`, and through it `recommend`). `collab`: the collaborative scores (already
+ * blended with the item and content scores) and their max.
  */
 export function finishRanking(
-  { kind, params, limit, userVec, hasTaste, filterGenre, catalog, maxPop, allowed }: OpenRanking,
+  opened: OpenRanking,
   collab: Map<string, CollaborativeScore>,
   maxCollab: number,
+  now?: NowPart,
 ): RecommendResult {
+  const { kind, params, limit, userVec, hasTaste, filterGenre, catalog, maxPop, allowed } = opened;
   // User's top genres (for "because you play a lot of X").
   const topUserGenres = new Set<string>();
   if (hasTaste) {
@@ -122,20 +147,13 @@ export function finishRanking(
   };
   const popNorm = (c: CandidateItem | undefined) => (c && maxPop > 0 ? c.popularity / maxPop : 0);
 
-  const scored: Recommendation[] = [];
+  const scored: Scored[] = [];
   let strategy: RecommendStrategy;
   const lambda = params.genreBlend;
   const mu = params.popularityPrior;
 
   if (maxCollab > 0) {
     strategy = 'collaborative';
-    const unexplained: {
-      id: string;
-      score: number;
-      co: CollaborativeScore | undefined;
-      c: CandidateItem | undefined;
-      genre: string | null;
-    }[] = [];
     const ids = new Set<string>(collab.keys());
     for (const id of catalog.keys()) if (allowed(id)) ids.add(id);
     for (const id of ids) {
@@ -145,17 +163,7 @@ export function finishRanking(
       if (co === undefined && match <= 0) continue;
       const collabPart = co ? co.score / maxCollab : 0;
       const score = (1 - lambda) * collabPart + lambda * ((1 - mu) * match + mu * popNorm(c));
-      unexplained.push({ id, score, co, c, genre });
-    }
-    // Reasons only for what is returned (ranking the whole catalog offline made them the main cost).
-    unexplained.sort(byScoreThenId);
-    for (const { id, score, co, c, genre } of unexplained.slice(0, limit)) {
-      const reasons: string[] = [];
-      if (co && co.supporters > 0) reasons.push(`liked by ${plural(co.supporters, 'listener', 'listeners')} like you`);
-      if (co?.similarItems) reasons.push(`similar to ${kind === 'track' ? 'tracks' : 'artists'} you play`);
-      if (genre !== null && topUserGenres.has(genre)) reasons.push(`because you play a lot of ${genreLabel(genre)}`);
-      if (reasons.length === 0) reasons.push(popularReason(c));
-      scored.push({ id, score, reasons });
+      scored.push({ id, score, co, c, genre });
     }
   } else if (
     hasTaste &&
@@ -167,23 +175,63 @@ export function finishRanking(
       if (!allowed(c.id)) continue;
       const { match, genre } = genreMatch(c);
       if (match <= 0) continue;
-      const score = (1 - mu) * match + mu * popNorm(c);
-      const reasons: string[] = [];
-      if (genre !== null) reasons.push(`because you play a lot of ${genreLabel(genre)}`);
-      if (popNorm(c) >= 0.5) reasons.push(popularReason(c));
-      if (reasons.length === 0) reasons.push(popularReason(c));
-      scored.push({ id: c.id, score, reasons });
+      scored.push({ id: c.id, score: (1 - mu) * match + mu * popNorm(c), co: undefined, c, genre });
     }
   } else {
     strategy = 'popular';
     for (const c of catalog.values()) {
       if (!allowed(c.id)) continue;
-      scored.push({ id: c.id, score: popNorm(c), reasons: [popularReason(c, filterGenre)] });
+      scored.push({ id: c.id, score: popNorm(c), co: undefined, c, genre: null });
     }
   }
+  if (now && now.strength > 0 && now.scores.size > 0) blendNow(scored, now, opened, genreMatch);
 
+  // Reasons only for what is returned (ranking the whole catalog offline made them the main cost).
   scored.sort(byScoreThenId);
-  return { items: scored.length > limit ? scored.slice(0, limit) : scored, strategy };
+  const top = scored.length > limit ? scored.slice(0, limit) : scored;
+  const reasonsOf = (e: Scored): string[] => {
+    const reasons: string[] = [];
+    if (e.now && e.now.score >= NOW_REASON_MIN)
+      reasons.push(`because you just played ${now?.seedLabel?.(e.now.seed) ?? e.now.seed}`);
+    if (strategy === 'collaborative') {
+      if (e.co && e.co.supporters > 0)
+        reasons.push(`liked by ${plural(e.co.supporters, 'listener', 'listeners')} like you`);
+      if (e.co?.similarItems) reasons.push(`similar to ${kind === 'track' ? 'tracks' : 'artists'} you play`);
+      if (e.genre !== null && topUserGenres.has(e.genre))
+        reasons.push(`because you play a lot of ${genreLabel(e.genre)}`);
+    } else if (strategy === 'genre') {
+      if (e.genre !== null) reasons.push(`because you play a lot of ${genreLabel(e.genre)}`);
+      if (popNorm(e.c) >= 0.5) reasons.push(popularReason(e.c));
+    }
+    if (reasons.length === 0) reasons.push(popularReason(e.c, strategy === 'popular' ? filterGenre : undefined));
+    return reasons;
+  };
+  return { items: top.map((e) => ({ id: e.id, score: e.score, reasons: reasonsOf(e) })), strategy };
+}
+
+/**
+ * (1 − s) · long-term + s · now, in place: items the session reaches that the long-term part did
+ * not score join with their now score alone (if allowed).
+ */
+function blendNow(
+  scored: Scored[],
+  now: NowPart,
+  { catalog, allowed }: OpenRanking,
+  genreMatch: (c: CandidateItem | undefined) => { genre: string | null },
+): void {
+  const s = now.strength;
+  const seen = new Set<string>();
+  for (const e of scored) {
+    seen.add(e.id);
+    const n = now.scores.get(e.id);
+    e.score = (1 - s) * e.score + (n ? s * n.score : 0);
+    if (n) e.now = n;
+  }
+  for (const [id, n] of now.scores) {
+    if (seen.has(id) || !allowed(id)) continue;
+    const c = catalog.get(id);
+    scored.push({ id, score: s * n.score, co: undefined, c, genre: genreMatch(c).genre, now: n });
+  }
 }
 
 // Dense copies of catalog genre maps, computed once per map object: offline evaluation ranks the

@@ -8,7 +8,7 @@
  */
 import type { Profile } from '../profile.ts';
 import { blendComponents, buildCandidates } from './components.ts';
-import { finishRanking, openRanking } from './finish.ts';
+import { finishRanking, type NowPart, openRanking } from './finish.ts';
 import type { RankingParams } from './params.ts';
 import type {
   CandidateItem,
@@ -34,6 +34,8 @@ export interface RankCandidatesInput {
   genre?: string | undefined;
   limit?: number | undefined;
   params?: Partial<RankingParams> | undefined;
+  /** The session's "now" part (session.ts); absent or of strength 0: the long-term answer alone. */
+  now?: NowPart | undefined;
 }
 
 /**
@@ -62,7 +64,7 @@ export function rankCandidates(input: RankCandidatesInput): RecommendResult {
     ? blendComponents(list, positions, params)
     : { scores: new Map<string, CollaborativeScore>(), max: 0 };
 
-  return finishRanking(opened, collab, maxCollab);
+  return finishRanking(opened, collab, maxCollab, input.now);
 }
 
 export interface RecommendInput {
