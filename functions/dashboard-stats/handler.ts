@@ -6,6 +6,8 @@
  *   are per minute anyway, and each call is billed per metric);
  * - recent events from the newest objects of the raw event archive (S3), genres from the
  *   catalog, cached per container for 5 s: a few S3 requests per poll, no consumer to keep up.
+ *
+ * @routes GET /api/stats, GET /api/stream
  */
 import {
   CloudWatchClient,
