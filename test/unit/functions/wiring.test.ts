@@ -44,7 +44,10 @@ describe('handler headers name their hops as the topology declares them', () => 
       const h = header(name);
       const spec = functions[name];
       expect(tag(h, 'triggeredBy').sort(), '@triggeredBy').toEqual(
-        triggers.filter((t) => t.function === name).map((t) => topicName(t.topic)).sort(),
+        triggers
+          .filter((t) => t.function === name)
+          .map((t) => topicName(t.topic))
+          .sort(),
       );
       expect(tag(h, 'producesTo').sort(), '@producesTo').toEqual(spec.producesTo.map(topicName).sort());
       expect(tag(h, 'routes').sort(), '@routes').toEqual(
