@@ -568,7 +568,8 @@ export const settings = {
   PROFILE_TOP_TRACKS: 100,
   /**
    * The session kept in each profile (`recent`): this many newest listening events. 20 covers an
-   * hour or more of listening at 4–6 bytes a listen (its ids and fingerprint are references into
+   * hour or more of listening (the ranking's SESSION_WINDOW_MINUTES; 10 would cover ~40 minutes
+   * of 4-minute tracks) at 4–6 bytes a listen (its ids and fingerprint are references into
    * the same item): on Last.fm's profiles +76–112 bytes, 1.875 → 1.904–1.917 write units per
    * profile write (10 would save 0.01–0.015 of them).
    */
