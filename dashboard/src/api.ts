@@ -76,13 +76,22 @@ export interface Profile {
   genres: { genre: string; label: string; share: number }[];
   counts: Record<string, number>;
   lastEventTs?: number;
+  /** The newest listening events (the session), newest first. */
+  recent?: {
+    trackId?: string;
+    artistId?: string;
+    title: string | null;
+    artistName: string | null;
+    ts: number;
+    type: string;
+  }[];
 }
 
 export interface Neighbors {
   neighbors: { userId: string; similarity: number }[];
 }
 
-export interface Recommendations {
+export interface RankedItems {
   strategy: string;
   items: {
     trackId: string;
@@ -92,4 +101,13 @@ export interface Recommendations {
     score: number;
     reasons: string[];
   }[];
+}
+
+export interface Recommendations extends RankedItems {
+  /** The session's share of the answer (null without plays in the last hour). */
+  session: { strength: number } | null;
+}
+
+export interface Radio extends RankedItems {
+  basis: 'seed' | 'session' | 'favourites';
 }

@@ -148,7 +148,8 @@ describe('dashboard', () => {
     await page.waitForTimeout(2500); // a few more polls for the layout-shift measure
     await page.screenshot({ path: `${ARTIFACTS}/overview-1280x800.png` });
 
-    // The listener page: genre profile chart, neighbours, recommendations with reasons, plays.
+    // The listener page: genre profile chart, neighbours, recommendations with reasons, the session
+    // (the profile's recent listens) and the radio beside them.
     await page.fill('#user-search input', 'demo-ana');
     await page.press('#user-search input', 'Enter');
     await expect.poll(() => page.locator('#listener-title').textContent()).toBe('Listener demo-ana');
@@ -160,6 +161,7 @@ describe('dashboard', () => {
     await expect.poll(() => recs.count()).toBeGreaterThan(0);
     expect((await recs.locator('.why').first().textContent())?.length).toBeGreaterThan(5);
     await expect.poll(() => page.locator('[data-testid=recent-plays] .badge').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('[data-testid=radio] .why').count()).toBeGreaterThan(0);
     expect(await recs.locator('.chip').first().textContent()).not.toBe('');
     await page.screenshot({ path: `${ARTIFACTS}/listener-1280x800.png` });
 
