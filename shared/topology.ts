@@ -8,6 +8,7 @@
  * Pure data: no AWS or Kafka imports. One file on purpose (~670 lines, nearly all declarations):
  * its point is that the whole deployment reads top to bottom in one place.
  */
+import { DAY_MS } from './domain/events.ts';
 import { ConfigurationError } from './errors.ts';
 
 export type FunctionName =
@@ -124,8 +125,6 @@ export interface FunctionSpec {
    */
   readonly localHandler?: string;
 }
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const topics = {
   listenEvents: {
