@@ -9,7 +9,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import type { ExtraRoute } from '../local/runtime/http-api.ts';
 import { LISTEN_EVENT_TYPES, ListenEventInput, TrackUpsertInput } from '../shared/domain/events.ts';
 import { GENRES, MOODS } from '../shared/domain/genres.ts';
 import { LB_LISTEN_MINIMUM_TS, LB_MAX_LISTEN_SIZE, LB_MAX_LISTENS_PER_REQUEST } from '../shared/domain/listenbrainz.ts';
@@ -505,18 +504,6 @@ export function openApiDocument(): Record<string, unknown> {
 
 export const OPENAPI_FILE = resolve(import.meta.dirname, '..', 'openapi.json');
 export const renderOpenApi = (): string => `${JSON.stringify(openApiDocument(), null, 2)}\n`;
-
-/** GET /openapi.json for the local HTTP API (public, like API docs usually are). */
-export function openApiRoute(): ExtraRoute {
-  const body = Buffer.from(renderOpenApi());
-  return {
-    path: '/openapi.json',
-    handler: (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
-      res.end(body);
-    },
-  };
-}
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
