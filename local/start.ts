@@ -7,13 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildDashboard } from './dashboard/site.ts';
 import { loadDemo } from './demo-loader.ts';
 import { onShutdown, provisionTopology, startInfrastructure } from './infra/index.ts';
 import { PrerequisiteError } from './infra/jvm.ts';
 import { openApiRoute } from './openapi-route.ts';
 import { startLocalPipeline } from './pipeline.ts';
 import { writeLocalStack } from './stack-file.ts';
-import { buildDashboard } from './stats.ts';
 
 const USAGE = `Usage: npm start [-- options]
 

@@ -313,7 +313,7 @@ export const functions = {
   'dashboard-stats': {
     name: 'dashboard-stats',
     description:
-      'GET /api/stats and /api/stream in the cloud: CloudWatch metrics (rates, consumer lag, errors) and the newest archived events for the dashboard.',
+      'GET /api/stats and /api/stream for the dashboard: CloudWatch metrics (rates, consumer lag, errors) and the newest archived events in the cloud; the local runtime runs it over its own consumer and counters.',
     memoryMb: 256,
     timeoutSeconds: 10,
     producesTo: [],
@@ -444,10 +444,11 @@ export const routes = [
 ] as const satisfies readonly RouteSpec[];
 
 /**
- * The live dashboard's read-only endpoints. In the cloud they are API routes like the ones above
- * (same authorizer as the read routes), served by `dashboard-stats` from CloudWatch and the event
- * archive; the local runtime serves the same paths from its own Kafka consumer (local/stats.ts).
- * Kept apart from `routes` because only the cloud maps them to a function.
+ * The live dashboard's read-only endpoints, API routes like the ones above (same authorizer as the
+ * read routes) served by `dashboard-stats`: in the cloud over CloudWatch and the event archive,
+ * locally over the runtime's own Kafka consumer and counters (local/dashboard/). Kept apart from
+ * `routes` because the local runtime serves them only with the dashboard (`dashboard: true`), and
+ * the OpenAPI document and the fuzzing leave them out.
  */
 export const dashboardRoutes = [
   {

@@ -14,6 +14,7 @@ import {
   type Recommendations,
   type Stats,
   type StreamEvent,
+  type StreamPage,
   setToken,
   takeTokenFromUrl,
 } from './api.ts';
@@ -84,7 +85,7 @@ async function pollStream(): Promise<void> {
   const q = filterQuery();
   q.set('since', String(cursor));
   const asked = generation;
-  const body = await get<{ cursor: number; events: StreamEvent[] }>(`/api/stream?${q}`);
+  const body = await get<StreamPage>(`/api/stream?${q}`);
   if (!body || asked !== generation) return;
   cursor = body.cursor;
   if (body.events.length > 0) {

@@ -77,8 +77,9 @@ describe('dashboard', () => {
     expect((await fetch(`${pipeline.url}/api/stream`)).status).toBe(401);
     const bad = await api('/api/stream?since=-3&type=scrobble');
     expect(bad.status).toBe(400);
-    const body = (await bad.json()) as { issues: { path: string }[] };
-    expect(body.issues.map((i) => i.path).sort()).toEqual(['since', 'type']);
+    // The API's error shape (the dashboard-stats function answers, locally as in the cloud).
+    const body = (await bad.json()) as { errors: { path: string }[] };
+    expect(body.errors.map((i) => i.path).sort()).toEqual(['since', 'type']);
     expect((await api('/api/stream?color=red')).status).toBe(400);
 
     const page = await fetch(`${pipeline.url}/`);
