@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { ExtraRoute } from '../local/runtime/http-api.ts';
+import type { ForgetReport } from '../shared/adapters/forget.ts';
 import { LISTEN_EVENT_TYPES, ListenEventInput, TrackUpsertInput } from '../shared/domain/events.ts';
 import { GENRES, MOODS } from '../shared/domain/genres.ts';
 import { LB_LISTEN_MINIMUM_TS, LB_MAX_LISTEN_SIZE, LB_MAX_LISTENS_PER_REQUEST } from '../shared/domain/listenbrainz.ts';
@@ -190,12 +191,14 @@ export const schemas = {
   Forgotten: z.object({
     userId: z.string(),
     deletedAt: z.int(),
+    // satisfies: a field the deletion reports but this schema lacks is a type error here.
     deleted: z.object({
       profile: z.boolean(),
       neighbors: z.boolean(),
+      candidates: z.boolean(),
       indexEntry: z.boolean(),
       userItems: z.int().min(0),
-    }),
+    }) satisfies z.ZodType<ForgetReport>,
   }),
   LbOk: z.object({ status: z.literal('ok') }),
   LbError: z.object({ code: z.int(), error: z.string(), field: z.string().optional() }),
