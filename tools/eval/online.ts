@@ -38,9 +38,12 @@ export interface OnlineResult {
   itemSizes: ItemSizeReport;
 }
 
+/** The JVMs' logs (and, under `npm run eval`, kafkajs's) of a pipeline evaluation. */
+export const EVAL_LOG_DIR = '.data/eval-logs';
+
 export async function runPipelineEval(data: EvalData, log: (line: string) => void): Promise<OnlineResult> {
   const t0 = performance.now();
-  const infra = await startInfrastructure({ log: (l) => log(`[infra] ${l}`), logDir: '.data/eval-logs' });
+  const infra = await startInfrastructure({ log: (l) => log(`[infra] ${l}`), logDir: EVAL_LOG_DIR });
   let stopPipeline: (() => Promise<void>) | undefined;
   const stop = async () => {
     await stopPipeline?.();

@@ -12,6 +12,7 @@ import { onShutdown, provisionTopology, startInfrastructure } from '../../local/
 import { startLocalPipeline } from '../../local/pipeline.ts';
 import { createDocumentClient } from '../../shared/adapters/dynamodb/client.ts';
 import { registerToken } from '../../shared/adapters/dynamodb/users.ts';
+import { logKafkaClientsIn } from '../../shared/adapters/kafka-log.ts';
 import { openApiRoute } from '../openapi.ts';
 import { ensurePythonPackages, PYTHON_PACKAGES, venvBin } from '../python/venv.ts';
 
@@ -48,6 +49,7 @@ const log = (line: string) => process.stderr.write(`[fuzz] ${line}\n`);
 ensurePythonPackages(['schemathesis'], log);
 const schemathesis = venvBin('schemathesis');
 const infra = await startInfrastructure({ log, logDir: '.data/fuzz-logs' });
+log(`kafkajs logs to ${logKafkaClientsIn(infra.logDir)}`);
 let stopPipeline: (() => Promise<void>) | undefined;
 let child: ReturnType<typeof spawn> | undefined;
 onShutdown(async () => {

@@ -13,6 +13,7 @@ import { startLocalPipeline } from '../../local/pipeline.ts';
 import { putCatalogItemIfNewer } from '../../shared/adapters/dynamodb/catalog.ts';
 import { createStores } from '../../shared/adapters/dynamodb/stores.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
+import { logKafkaClientsIn } from '../../shared/adapters/kafka-log.ts';
 import { catalogItemsOf } from '../../shared/domain/catalog.ts';
 import { generateWorkload } from '../chaos/workload.ts';
 
@@ -58,6 +59,7 @@ interface Sample {
 
 const log = (line: string) => process.stderr.write(`[soak] ${line}\n`);
 const infra = await startInfrastructure({ log, logDir: '.data/soak-logs' });
+log(`kafkajs logs to ${logKafkaClientsIn(infra.logDir)}`);
 const samples: Sample[] = [];
 let stopping = false;
 let pipelineStop: (() => Promise<void>) | undefined;
