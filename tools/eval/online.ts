@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Partitioners } from 'kafkajs';
 import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
 import { startLocalPipeline, waitUntilDrained } from '../../local/pipeline.ts';
 import { createStores, type Stores } from '../../shared/adapters/dynamodb/stores.ts';
@@ -67,7 +68,7 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
     });
     stopPipeline = pipeline.stop;
     const kafka = createKafka({ brokers: infra.kafkaBrokers, auth: 'none', clientId: 'tunestream-eval' });
-    const producer = kafka.producer({ idempotent: true });
+    const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const send = kafkaSender(producer, topology.prefix);
 

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { Partitioners } from 'kafkajs';
 import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
 import { startLocalPipeline } from '../../local/pipeline.ts';
 import { putCatalogItemIfNewer } from '../../shared/adapters/dynamodb/catalog.ts';
@@ -91,7 +92,9 @@ const pipeline = await startLocalPipeline({
   log,
 });
 pipelineStop = pipeline.stop;
-const producer = createKafka({ brokers: infra.kafkaBrokers, auth: 'none', clientId: 'soak' }).producer();
+const producer = createKafka({ brokers: infra.kafkaBrokers, auth: 'none', clientId: 'soak' }).producer({
+  createPartitioner: Partitioners.DefaultPartitioner,
+});
 await producer.connect();
 
 const mib = (b: number) => Math.round((b / 1048576) * 10) / 10;
