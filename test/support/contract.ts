@@ -188,9 +188,16 @@ const readablePointer = (ref: string) =>
 const excerpt = (text: string) => (text.length > 300 ? `${text.slice(0, 300)}…` : text || '(empty)');
 
 let committed: ApiContract | undefined;
-/** The contract of the committed openapi.json (read once per test file). */
+/**
+ * The contract of the committed openapi.json, read and compiled once per test file, all of it at
+ * once (`startTestPipeline` asks for it before the pipeline starts: compiling is synchronous work
+ * that, done at a test's first requests, would stall the in-process pipeline the test waits on).
+ */
 export function apiContract(): ApiContract {
-  committed ??= new ApiContract(JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')));
+  if (!committed) {
+    committed = new ApiContract(JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')));
+    committed.compileAll();
+  }
   return committed;
 }
 

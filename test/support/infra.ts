@@ -10,7 +10,7 @@ import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } fro
 import { createDocumentClient } from '../../shared/adapters/dynamodb/client.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
 import { resourceEnv } from '../../shared/topology.ts';
-import { checkedFetch } from './contract.ts';
+import { apiContract, checkedFetch } from './contract.ts';
 
 export const REGION = 'us-east-1';
 
@@ -86,6 +86,7 @@ export type TestEnv = Awaited<ReturnType<typeof provisionedTestEnv>>;
 
 /** The local pipeline on this file's prefix and a free port, with short windows and backoffs. */
 export function startTestPipeline(t: TestEnv, overrides: Partial<LocalPipelineOptions> = {}) {
+  apiContract(); // compiled now, not while the pipeline runs
   return startLocalPipeline({
     topology: t.topology,
     kafkaBrokers: t.kafkaBrokers,
