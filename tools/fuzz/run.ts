@@ -8,7 +8,9 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
 import { startLocalPipeline } from '../../local/pipeline.ts';
@@ -61,12 +63,15 @@ ensurePythonPackages(['schemathesis'], log);
 const schemathesis = venvBin('schemathesis');
 const infra = await startInfrastructure({ log, logDir: '.data/fuzz-logs' });
 log(`kafkajs logs to ${logKafkaClientsIn(infra.logDir)}`);
+// The fuzzed events and deletions go to an archive of their own, not into the one `npm start` keeps.
+const archiveDir = mkdtempSync(join(tmpdir(), 'tunestream-fuzz-'));
 let stopPipeline: (() => Promise<void>) | undefined;
 let child: ReturnType<typeof spawn> | undefined;
 onShutdown(async () => {
   child?.kill('SIGINT');
   await stopPipeline?.();
   await infra.stop();
+  rmSync(archiveDir, { recursive: true, force: true });
 });
 const topology = await provisionTopology(infra, `fuzz${randomBytes(3).toString('hex')}-`);
 const token = randomBytes(16).toString('hex');
@@ -78,6 +83,7 @@ const pipeline = await startLocalPipeline({
   authToken: token,
   extraRoutes: [openApiRoute()],
   batchingWindowMs: 100,
+  env: { ARCHIVE_DIR: archiveDir },
 });
 stopPipeline = pipeline.stop;
 // The same token is also a listener's ListenBrainz token, so the /1/ routes are fuzzed past the authorizer.
@@ -126,4 +132,5 @@ log(`schemathesis exited ${code}; reports in ${report}`);
 await pipeline.stop();
 stopPipeline = undefined;
 await infra.stop();
+rmSync(archiveDir, { recursive: true, force: true });
 process.exit(code);
