@@ -5,8 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { logKafkaClientsIn } from '../shared/adapters/kafka-log.ts';
 import { buildDashboard } from './dashboard/site.ts';
 import { loadDemo } from './demo-loader.ts';
 import { onShutdown, provisionTopology, startInfrastructure } from './infra/index.ts';
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
   const infra = await startInfrastructure({ log });
   // kafkajs's lines into the log directory; the console shows them unless they are the expected
   // warm-up chatter (shared/adapters/kafka-log.ts). Set before any client, workers inherit it.
-  process.env.KAFKA_CLIENT_LOG_FILE ??= join(infra.logDir, 'kafkajs.log');
+  logKafkaClientsIn(infra.logDir);
   let stopPipeline: (() => Promise<void>) | undefined;
   onShutdown(async () => {
     await stopPipeline?.();

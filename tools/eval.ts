@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { logKafkaClientsIn } from '../shared/adapters/kafka-log.ts';
 import { settings } from '../shared/topology.ts';
 import { splitData } from './eval/data.ts';
 import {
@@ -17,7 +18,7 @@ import {
   runUserKnn,
 } from './eval/evaluate.ts';
 import { formatItemSizes } from './eval/item-sizes.ts';
-import { type OnlineResult, runPipelineEval } from './eval/online.ts';
+import { EVAL_LOG_DIR, type OnlineResult, runPipelineEval } from './eval/online.ts';
 import type { Metrics } from './eval/protocol.ts';
 import { prepareItemModel } from './eval/sql-model.ts';
 import { checkStreaming } from './eval/streaming.ts';
@@ -212,6 +213,7 @@ async function evaluateSystem(data: Split['data'], values: Values, log: Log) {
 /** The same evaluation through the product (Kafka, the triggers, the read API). */
 async function evaluatePipeline(data: Split['data'], log: Log): Promise<OnlineResult> {
   log('pipeline: starting the local infrastructure and pipeline…');
+  log(`pipeline: kafkajs logs to ${logKafkaClientsIn(EVAL_LOG_DIR)}`);
   const online = await runPipelineEval(data, log);
   log(
     `pipeline: ${online.events} events fed in ${online.seconds.feed.toFixed(1)} s, drained in ${online.seconds.drain.toFixed(1)} s, item model ${online.seconds.itemModel.toFixed(1)} s, ${online.metrics.users} queries in ${online.seconds.queries.toFixed(1)} s (${online.failedQueries} failed)`,

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Producer } from 'kafkajs';
+import { Partitioners, type Producer } from 'kafkajs';
 import { createKafka } from '../shared/adapters/kafka-client.ts';
 import { upsertItemId } from '../shared/domain/catalog.ts';
 import { ArtistUpsertV1, ListenEventV1, TrackUpsertInput } from '../shared/domain/events.ts';
@@ -302,6 +302,7 @@ async function main(): Promise<void> {
     const producer = createKafka({ brokers, auth: 'none', region: 'local', clientId: 'replay' }).producer({
       idempotent: true,
       allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
     send = kafkaSender(producer, values.prefix);

@@ -1,12 +1,13 @@
 /**
- * Where kafkajs's own log lines go. Without a log file (the cloud, tests, tools) they go to the
- * console as kafkajs prints them. With one (`npm start` sets KAFKA_CLIENT_LOG_FILE) every line is
- * appended to the file and the console gets only what is worth a look: a broker that has just
- * started, and topics and groups just created, answer the first requests with retriable errors
- * that kafkajs logs at ERROR and then retries away — on a clean start that chatter read as if
- * something broke.
+ * Where kafkajs's own log lines go. Without a log file (the cloud, tests, `npm run bench`) they go
+ * to the console as kafkajs prints them. With one (`npm start`, soak, eval, chaos and fuzz set
+ * KAFKA_CLIENT_LOG_FILE: `logKafkaClientsIn`) every line is appended to the file and the console
+ * gets only what is worth a look: a broker that has just started, and topics and groups just
+ * created, answer the first requests with retriable errors that kafkajs logs at ERROR and then
+ * retries away — on a clean start that chatter read as if something broke.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { type LogEntry, type logCreator, logLevel } from 'kafkajs';
 
 /**
@@ -60,4 +61,16 @@ export function kafkaLogCreator(logFile: string | undefined): logCreator {
     }
     printToConsole(entry);
   };
+}
+
+/**
+ * Sends kafkajs's lines to `<logDir>/kafkajs.log` (unless KAFKA_CLIENT_LOG_FILE already names a
+ * file), for this process and the workers and child processes it starts, which inherit the
+ * environment: what `npm start` and the local tools do before their first Kafka client. Returns
+ * the file.
+ */
+export function logKafkaClientsIn(logDir: string): string {
+  mkdirSync(logDir, { recursive: true });
+  process.env.KAFKA_CLIENT_LOG_FILE ??= join(logDir, 'kafkajs.log');
+  return process.env.KAFKA_CLIENT_LOG_FILE;
 }

@@ -10,25 +10,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCatalog, demoEvents } from '../../local/demo.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { triggers } from '../../shared/topology.ts';
+import { type CheckedRequestInit, checkedFetch } from '../support/contract.ts';
 import { eventually, provisionedTestEnv, startTestPipeline } from '../support/infra.ts';
 
 const ARTIFACTS = '.vitest-artifacts/dashboard';
 const TOKEN = randomBytes(16).toString('hex');
 const auth = { authorization: `Bearer ${TOKEN}` };
+// The page and its stats endpoints are the dashboard's, not the API's: openapi.json leaves them out.
+const DASHBOARD_ENDPOINT = "the dashboard's stats endpoint";
+const DASHBOARD_PAGE = 'the dashboard page';
 
 describe('dashboard', () => {
   let pipeline: LocalPipeline;
   let browser: Browser;
   let env: Awaited<ReturnType<typeof provisionedTestEnv>>;
-  const api = async (path: string, init: RequestInit = {}) =>
-    fetch(`${pipeline.url}${path}`, { ...init, headers: { ...auth, ...init.headers } });
+  const api = async (path: string, init: CheckedRequestInit = {}) =>
+    checkedFetch(pipeline.url, path, { ...init, headers: { ...auth, ...init.headers } });
   const post = async (path: string, body: unknown) => {
     const res = await api(path, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    expect(res.status, await res.clone().text()).toBe(202);
+    expect(res.status, res.text).toBe(202);
   };
 
   beforeAll(async () => {
@@ -57,9 +61,7 @@ describe('dashboard', () => {
     await eventually(
       async () => {
         const res = await api('/users/demo-ana/neighbors');
-        return res.status === 200 && ((await res.json()) as { neighbors: unknown[] }).neighbors.length > 0
-          ? true
-          : undefined;
+        return res.status === 200 && (res.body as { neighbors: unknown[] }).neighbors.length > 0 ? true : undefined;
       },
       { what: 'demo-ana neighbours', timeoutMs: 60_000 },
     );
@@ -72,22 +74,24 @@ describe('dashboard', () => {
   });
 
   it('guards the stats endpoints and rejects bad queries, while the page itself is public', async () => {
-    const anon = await fetch(`${pipeline.url}/api/stats`);
+    const anon = await checkedFetch(pipeline.url, '/api/stats', { outsideContract: DASHBOARD_ENDPOINT });
     expect(anon.status).toBe(401);
-    expect((await fetch(`${pipeline.url}/api/stream`)).status).toBe(401);
-    const bad = await api('/api/stream?since=-3&type=scrobble');
+    expect((await checkedFetch(pipeline.url, '/api/stream', { outsideContract: DASHBOARD_ENDPOINT })).status).toBe(401);
+    const bad = await api('/api/stream?since=-3&type=scrobble', { outsideContract: DASHBOARD_ENDPOINT });
     expect(bad.status).toBe(400);
     // The API's error shape (the dashboard-stats function answers, locally as in the cloud).
-    const body = (await bad.json()) as { errors: { path: string }[] };
+    const body = bad.body as { errors: { path: string }[] };
     expect(body.errors.map((i) => i.path).sort()).toEqual(['since', 'type']);
-    expect((await api('/api/stream?color=red')).status).toBe(400);
+    expect((await api('/api/stream?color=red', { outsideContract: DASHBOARD_ENDPOINT })).status).toBe(400);
 
-    const page = await fetch(`${pipeline.url}/`);
+    const page = await checkedFetch(pipeline.url, '/', { outsideContract: DASHBOARD_PAGE });
     expect(page.status).toBe(200);
     expect(page.headers.get('referrer-policy')).toBe('no-referrer');
-    const html = await page.text();
-    expect(html).not.toContain(TOKEN);
-    expect((await fetch(`${pipeline.url}/assets/..%2f..%2fpackage.json`)).status).toBe(404);
+    expect(page.text).not.toContain(TOKEN);
+    const traversal = await checkedFetch(pipeline.url, '/assets/..%2f..%2fpackage.json', {
+      outsideContract: DASHBOARD_PAGE,
+    });
+    expect(traversal.status).toBe(404);
   });
 
   it('streams, filters, shows health and genres, and opens a listener', async () => {

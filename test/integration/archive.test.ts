@@ -14,6 +14,7 @@ import { buildMskEvent, toMskRecord } from '../../local/runtime/msk-event.ts';
 import { readTopic } from '../../tools/chaos/topic-reader.ts';
 import { LoadStats } from '../../tools/loaders/lines.ts';
 import { type ReplayRecord, records } from '../../tools/replay.ts';
+import { checkedFetch } from '../support/contract.ts';
 import { eventually, provisionedTestEnv, startTestPipeline } from '../support/infra.ts';
 
 const HOUR = 60 * 60 * 1000;
@@ -75,7 +76,7 @@ describe('event archive', () => {
   });
 
   it('archives each event under its event-time hour, once, even when a batch is redelivered', async () => {
-    const res = await fetch(`${pipeline.url}/events`, {
+    const res = await checkedFetch(pipeline.url, '/events', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ events: EVENTS }),

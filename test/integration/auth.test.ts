@@ -6,17 +6,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { routes, settings } from '../../shared/topology.ts';
+import { checkedFetch } from '../support/contract.ts';
 import { provisionedTestEnv, startTestPipeline } from '../support/infra.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
 describe('bearer-token auth on the local HTTP API', () => {
   let pipeline: LocalPipeline;
-  const call = async (method: string, path: string, headers: Record<string, string> = {}, body?: string) => {
-    const res = await fetch(`${pipeline.url}${path}`, { method, headers, body });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = async (
+    method: string,
+    path: string,
+    headers: Record<string, string> = {},
+    body?: string,
+    outsideContract?: string,
+  ) => checkedFetch(pipeline.url, path, { method, headers, body, outsideContract });
   const good = { authorization: `Bearer ${TOKEN}` };
   const event = JSON.stringify({ userId: 'auth-user', artistId: 'art-x', ts: Date.now(), type: 'play' });
 
@@ -76,8 +79,8 @@ describe('bearer-token auth on the local HTTP API', () => {
   });
 
   it('answers unknown routes 404, wrong methods 405, bad content types 415 and big bodies 413', async () => {
-    expect((await call('GET', '/nope', good)).status).toBe(404);
-    const wrongMethod = await call('DELETE', '/events', good);
+    expect((await call('GET', '/nope', good, undefined, 'an unknown path')).status).toBe(404);
+    const wrongMethod = await call('DELETE', '/events', good, undefined, 'a method /events does not have');
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toContain('POST');
     const text = await call('POST', '/events', { ...good, 'content-type': 'text/plain' }, event);

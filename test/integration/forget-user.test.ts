@@ -14,6 +14,7 @@ import { archiveFromEnv } from '../../shared/adapters/archive.ts';
 import { createToken, type UsersStore } from '../../shared/adapters/dynamodb/users.ts';
 import { archiveEvents } from '../../tools/loaders/archive.ts';
 import { LoadStats } from '../../tools/loaders/lines.ts';
+import { checkedFetch } from '../support/contract.ts';
 import { eventually, provisionedTestEnv, startTestPipeline, type TestEnv } from '../support/infra.ts';
 
 const BEARER = 'forget-test-bearer-0123456789';
@@ -26,12 +27,12 @@ describe('forgetting a listener', () => {
   const archiveDir = mkdtempSync(join(tmpdir(), 'tunestream-forget-'));
 
   const api = async (method: string, path: string, body?: unknown, auth = `Bearer ${BEARER}`) => {
-    const res = await fetch(`${pipeline.url}${path}`, {
+    const res = await checkedFetch(pipeline.url, path, {
       method,
       headers: { authorization: auth, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    return { status: res.status, body: res.body as Record<string, unknown> };
   };
   const neighborsOf = async (userId: string) =>
     ((await api('GET', `/users/${userId}/neighbors`)).body.neighbors ?? []) as { userId: string }[];
@@ -80,8 +81,8 @@ describe('forgetting a listener', () => {
     expect((index.Items ?? []).some((i) => i.userId === 'fg-ann')).toBe(false);
     expect((await neighborsOf('fg-ben')).map((n) => n.userId)).not.toContain('fg-ann');
     // The token no longer works.
-    const v = await fetch(`${pipeline.url}/1/validate-token`, { headers: { authorization: `Token ${token}` } });
-    expect(((await v.json()) as { valid: boolean }).valid).toBe(false);
+    const v = await checkedFetch(pipeline.url, '/1/validate-token', { headers: { authorization: `Token ${token}` } });
+    expect(v.body.valid).toBe(false);
     // Recorded: a tombstone in the users table, and one the archive replay honours.
     const items = await users.client.send(
       new QueryCommand({

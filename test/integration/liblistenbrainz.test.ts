@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { createToken } from '../../shared/adapters/dynamodb/users.ts';
 import { ensurePythonPackages } from '../../tools/python/venv.ts';
+import { checkedFetch } from '../support/contract.ts';
 import { eventually, provisionedTestEnv, startTestPipeline } from '../support/infra.ts';
 
 const BEARER = 'liblb-test-bearer-0123456789';
@@ -46,8 +47,8 @@ describe('liblistenbrainz against the local API', () => {
     return JSON.parse(stdout) as Record<string, unknown>[];
   };
   const get = async (path: string) => {
-    const res = await fetch(`${pipeline.url}${path}`, { headers: { authorization: `Bearer ${BEARER}` } });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    const res = await checkedFetch(pipeline.url, path, { headers: { authorization: `Bearer ${BEARER}` } });
+    return { status: res.status, body: res.body as Record<string, unknown> };
   };
   const profileWhen = (check: (p: Profile) => boolean, what: string) =>
     eventually(
@@ -65,7 +66,7 @@ describe('liblistenbrainz against the local API', () => {
     pipeline = await startTestPipeline(t, { authToken: BEARER, userTokenCacheSeconds: 0 });
     token = await createToken({ client: t.documentClient(), table: t.topology.tableNames.users }, USER);
     const headers = { authorization: `Bearer ${BEARER}`, 'content-type': 'application/json' };
-    const res = await fetch(`${pipeline.url}/tracks`, {
+    const res = await checkedFetch(pipeline.url, '/tracks', {
       method: 'POST',
       headers,
       body: JSON.stringify({
@@ -98,7 +99,7 @@ describe('liblistenbrainz against the local API', () => {
       what: 'catalog',
     });
     // Another listener who plays both, so recommendations have a neighbour to draw from.
-    await fetch(`${pipeline.url}/events`, {
+    await checkedFetch(pipeline.url, '/events', {
       method: 'POST',
       headers,
       body: JSON.stringify({

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { createToken, hashToken, revokeTokens, type UsersStore } from '../../shared/adapters/dynamodb/users.ts';
+import { checkedFetch } from '../support/contract.ts';
 import { eventually, provisionedTestEnv, startTestPipeline } from '../support/infra.ts';
 
 interface ProfileView {
@@ -26,13 +27,12 @@ describe('ListenBrainz API and name resolution', () => {
   const now = Math.floor(Date.now() / 1000);
 
   const call = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
-    const res = await fetch(`${pipeline.url}${path}`, {
+    const res = await checkedFetch(pipeline.url, path, {
       method,
       headers,
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    return { status: res.status, body: (res.body ?? {}) as Record<string, unknown> };
   };
   const lb = (path: string, body?: unknown, t = token) =>
     call(body === undefined ? 'GET' : 'POST', path, { authorization: `Token ${t}` }, body);

@@ -11,6 +11,7 @@ import type { LocalPipeline } from '../../local/pipeline.ts';
 import { eventsPerPair } from '../../tools/loaders/lastfm.ts';
 import { LoadStats } from '../../tools/loaders/lines.ts';
 import { httpSender, kafkaSender, records, replay } from '../../tools/replay.ts';
+import { checkedFetch } from '../support/contract.ts';
 import { eventually, provisionedTestEnv, startTestPipeline } from '../support/infra.ts';
 
 const crlf = (lines: string[]) => `${lines.join('\r\n')}\r\n`;
@@ -59,8 +60,8 @@ describe('replay', () => {
   });
 
   const profile = async (u: string) => {
-    const r = await fetch(`${pipeline.url}/users/lastfm-${u}/profile`);
-    return r.status === 200 ? ((await r.json()) as { counts: { events: number }; version: number }) : undefined;
+    const r = await checkedFetch(pipeline.url, `/users/lastfm-${u}/profile`);
+    return r.status === 200 ? (r.body as { counts: { events: number }; version: number }) : undefined;
   };
 
   it('feeds a Last.fm directory through the HTTP API into profiles, and a Kafka re-replay is a no-op', async () => {
@@ -98,7 +99,7 @@ describe('replay', () => {
       ts: Date.UTC(2009, 5, 2),
       type: 'play',
     };
-    const res = await fetch(`${pipeline.url}/events`, {
+    const res = await checkedFetch(pipeline.url, '/events', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ events: [marker] }),

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/style/noRestrictedGlobals: this file tests the runtime's API Gateway emulation with stand-in handlers whose answers are not the API's; raw fetch is the point
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -10,6 +10,7 @@ import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } fro
 import { createDocumentClient } from '../../shared/adapters/dynamodb/client.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
 import { resourceEnv } from '../../shared/topology.ts';
+import { apiContract, checkedFetch } from './contract.ts';
 
 export const REGION = 'us-east-1';
 
@@ -85,6 +86,7 @@ export type TestEnv = Awaited<ReturnType<typeof provisionedTestEnv>>;
 
 /** The local pipeline on this file's prefix and a free port, with short windows and backoffs. */
 export function startTestPipeline(t: TestEnv, overrides: Partial<LocalPipelineOptions> = {}) {
+  apiContract(); // compiled now, not while the pipeline runs
   return startLocalPipeline({
     topology: t.topology,
     kafkaBrokers: t.kafkaBrokers,
@@ -98,12 +100,15 @@ export function startTestPipeline(t: TestEnv, overrides: Partial<LocalPipelineOp
   });
 }
 
-/** One request to the local pipeline's HTTP API, JSON in and out. */
+/**
+ * One request to the local pipeline's HTTP API, JSON in and out; the response is checked against
+ * openapi.json for its operation (test/support/contract.ts) before the test sees it.
+ */
 export async function apiRequest(pipeline: LocalPipeline, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${pipeline.url}${path}`, {
+  const res = await checkedFetch(pipeline.url, path, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  return { status: res.status, body: res.body as Record<string, unknown> };
 }

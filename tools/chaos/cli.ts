@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { onShutdown, startInfrastructure } from '../../local/infra/index.ts';
+import { logKafkaClientsIn } from '../../shared/adapters/kafka-log.ts';
 import { runChaos } from './run.ts';
 
 const USAGE = `Usage: npm run chaos -- [options]
@@ -45,6 +46,8 @@ const int = (name: string, v: string | undefined) => {
 const log = (line: string) => process.stderr.write(`[chaos] ${line}\n`);
 const abort = new AbortController();
 const infra = await startInfrastructure({ log, logDir: '.data/chaos-logs' });
+// The pipeline children inherit it.
+log(`kafkajs logs to ${logKafkaClientsIn(infra.logDir)}`);
 onShutdown(async () => {
   abort.abort();
   await infra.stop();

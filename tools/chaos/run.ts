@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { provisionTopology } from '../../local/infra/index.ts';
 import { getCatalogItems, putCatalogItemIfNewer } from '../../shared/adapters/dynamodb/catalog.ts';
 import { getProfiles } from '../../shared/adapters/dynamodb/profiles.ts';
@@ -77,7 +77,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const kafka = createKafka({ brokers: opts.kafkaBrokers, auth: 'none', clientId: 'chaos' });
   const admin = kafka.admin();
   await admin.connect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   const trigger = triggers.find((t) => t.function === 'profile-updater')!;
   const target: Target = {

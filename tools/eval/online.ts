@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Partitioners } from 'kafkajs';
 import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
 import { startLocalPipeline, waitUntilDrained } from '../../local/pipeline.ts';
 import { createStores, type Stores } from '../../shared/adapters/dynamodb/stores.ts';
@@ -38,9 +39,12 @@ export interface OnlineResult {
   itemSizes: ItemSizeReport;
 }
 
+/** The JVMs' logs (and, under `npm run eval`, kafkajs's) of a pipeline evaluation. */
+export const EVAL_LOG_DIR = '.data/eval-logs';
+
 export async function runPipelineEval(data: EvalData, log: (line: string) => void): Promise<OnlineResult> {
   const t0 = performance.now();
-  const infra = await startInfrastructure({ log: (l) => log(`[infra] ${l}`), logDir: '.data/eval-logs' });
+  const infra = await startInfrastructure({ log: (l) => log(`[infra] ${l}`), logDir: EVAL_LOG_DIR });
   let stopPipeline: (() => Promise<void>) | undefined;
   const stop = async () => {
     await stopPipeline?.();
@@ -64,7 +68,7 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
     });
     stopPipeline = pipeline.stop;
     const kafka = createKafka({ brokers: infra.kafkaBrokers, auth: 'none', clientId: 'tunestream-eval' });
-    const producer = kafka.producer({ idempotent: true });
+    const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const send = kafkaSender(producer, topology.prefix);
 

@@ -8,11 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { Partitioners } from 'kafkajs';
 import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
 import { startLocalPipeline } from '../../local/pipeline.ts';
 import { putCatalogItemIfNewer } from '../../shared/adapters/dynamodb/catalog.ts';
 import { createStores } from '../../shared/adapters/dynamodb/stores.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
+import { logKafkaClientsIn } from '../../shared/adapters/kafka-log.ts';
 import { catalogItemsOf } from '../../shared/domain/catalog.ts';
 import { generateWorkload } from '../chaos/workload.ts';
 
@@ -58,6 +60,7 @@ interface Sample {
 
 const log = (line: string) => process.stderr.write(`[soak] ${line}\n`);
 const infra = await startInfrastructure({ log, logDir: '.data/soak-logs' });
+log(`kafkajs logs to ${logKafkaClientsIn(infra.logDir)}`);
 const samples: Sample[] = [];
 let stopping = false;
 let pipelineStop: (() => Promise<void>) | undefined;
@@ -89,7 +92,9 @@ const pipeline = await startLocalPipeline({
   log,
 });
 pipelineStop = pipeline.stop;
-const producer = createKafka({ brokers: infra.kafkaBrokers, auth: 'none', clientId: 'soak' }).producer();
+const producer = createKafka({ brokers: infra.kafkaBrokers, auth: 'none', clientId: 'soak' }).producer({
+  createPartitioner: Partitioners.DefaultPartitioner,
+});
 await producer.connect();
 
 const mib = (b: number) => Math.round((b / 1048576) * 10) / 10;

@@ -1,5 +1,5 @@
 /** kafkajs's log lines: expected warm-up chatter goes to the log file only, the rest to the console too. */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import {
   BOUNDED_RETRIES_WARNING,
   isExpectedKafkaChatter,
   kafkaLogCreator,
+  logKafkaClientsIn,
   WARM_UP_ERRORS,
 } from '../../../shared/adapters/kafka-log.ts';
 
@@ -104,5 +105,24 @@ describe('kafkaLogCreator', () => {
     for (const entry of [notLeader, eosWarning]) log(entry);
     expect(error).toHaveBeenCalledTimes(1);
     expect(warn).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('logKafkaClientsIn', () => {
+  // The tools call it before their first Kafka client; the variable is what their workers and children inherit.
+  afterEach(() => vi.unstubAllEnvs());
+
+  it("points KAFKA_CLIENT_LOG_FILE at kafkajs.log in the tool's log directory, creating it", () => {
+    vi.stubEnv('KAFKA_CLIENT_LOG_FILE', undefined);
+    const dir = join(mkdtempSync(join(tmpdir(), 'kafka-log-')), 'soak-logs');
+    expect(logKafkaClientsIn(dir)).toBe(join(dir, 'kafkajs.log'));
+    expect(process.env.KAFKA_CLIENT_LOG_FILE).toBe(join(dir, 'kafkajs.log'));
+    expect(existsSync(dir)).toBe(true);
+  });
+
+  it('keeps a file the caller chose', () => {
+    const chosen = join(tmpdir(), 'chosen-kafkajs.log');
+    vi.stubEnv('KAFKA_CLIENT_LOG_FILE', chosen);
+    expect(logKafkaClientsIn(mkdtempSync(join(tmpdir(), 'kafka-log-')))).toBe(chosen);
   });
 });
