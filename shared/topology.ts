@@ -546,6 +546,12 @@ export const settings = {
   PROFILE_TOP_ARTISTS: 100,
   PROFILE_TOP_TRACKS: 100,
   /**
+   * The session kept in each profile (`recent`): this many newest listening events. 20 covers an
+   * hour or more of listening and adds ~140 bytes to a profile (~7 per listen: ids and fingerprint
+   * as references into the same item); the profile stays within the write units it had.
+   */
+  PROFILE_RECENT_LISTENS: 20,
+  /**
    * Neighbours kept per user (and ranked from). 50 through the product on the validation split:
    * nDCG@10 0.2081 / 0.2137 / 0.2125 at 20 / 50 / 100 (`npm run eval -- … --pipeline`,
    * EVALUATION.md); a list is ~2–3 KB, one BatchGet of the user + 50 neighbours per recommendation.
