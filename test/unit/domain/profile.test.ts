@@ -90,7 +90,7 @@ function newestListens(records: readonly ProfileRecord<ListenEventV1>[], n = 20)
 function replayShuffled(
   records: readonly ProfileRecord<ListenEventV1>[],
   r: () => number,
-  opts: { redeliver?: number; recentEventIdsCapacity?: number } = {},
+  opts: { redeliver?: number; recentEventIdsCapacity?: number; recentCapacity?: number } = {},
 ): Profile {
   const stream = shuffle([...records], r);
   for (let k = 0; k < (opts.redeliver ?? 0); k++) {
@@ -255,17 +255,22 @@ describe('recent listens (the session)', () => {
 
   it('never list an event twice, even one redelivered after the idempotency window forgot it', () => {
     const records = makeRecords(120, 31);
-    const r = rng(5);
-    const want = newestListens(records);
-    // With 4 remembered eventIds, an event delivered again 5–30 events later is counted again (a
-    // known limit of the window), but the session still holds it once.
-    const p = replayShuffled(records, r, { redeliver: 60, recentEventIdsCapacity: 4 });
-    expect(p.counts.events).toBeGreaterThan(120);
-    expect(p.recent).toEqual(want);
-    // The newest event itself, sent again with another offset long after.
-    const newest = records.find((rec) => rec.event.ts === want[0]!.ts)!;
-    const again = applyRecords(p, [{ ...newest, offset: 10_000 }], { ...ctx, recentEventIdsCapacity: 4 }).profile;
-    expect(again.recent).toEqual(want);
+    // 200: a session longer than the history, so no duplicate could hide at the evicted end.
+    for (const recentCapacity of [20, 200]) {
+      const r = rng(5);
+      const want = newestListens(records, recentCapacity);
+      // With 4 remembered eventIds, an event delivered again 5–30 events later is counted again (a
+      // known limit of the window), but the session still holds it once.
+      const opts = { redeliver: 60, recentEventIdsCapacity: 4, recentCapacity };
+      const p = replayShuffled(records, r, opts);
+      expect(p.counts.events).toBeGreaterThan(120);
+      expect(p.recent).toEqual(want);
+      // The newest event itself, sent again with another offset long after.
+      const newest = records.find((rec) => rec.event.ts === want[0]!.ts)!;
+      const again = applyRecords(p, [{ ...newest, offset: 10_000 }], { ...ctx, ...opts }).profile;
+      expect(again.counts.events).toBe(p.counts.events + 1);
+      expect(again.recent).toEqual(want);
+    }
   });
 
   it('hold the event as given: no undefined ids, every type', () => {
