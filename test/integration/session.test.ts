@@ -3,12 +3,14 @@
  * Local: plays posted through POST /events, out of time order and with a client's retry, show in
  * GET /users/{id}/profile's `recent` newest first with their catalog names; the same records
  * delivered to the profile-updater again, and the same event produced again at a new offset, do
- * not appear twice.
+ * not appear twice. The recommendation's one BatchGet carries the session to the ranking.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { invokeFunction } from '../../local/runtime/functions.ts';
 import { buildMskEvent, toMskRecord } from '../../local/runtime/msk-event.ts';
+import { getProfileAndCandidates } from '../../shared/adapters/dynamodb/candidates.ts';
+import { createStores } from '../../shared/adapters/dynamodb/stores.ts';
 import { readTopic } from '../../tools/chaos/topic-reader.ts';
 import { schemas } from '../../tools/openapi.ts';
 import {
@@ -157,5 +159,17 @@ describe('the session in the profile', () => {
     expect(recent.map((l) => l.ts)).toEqual([e5.ts, like.ts, e3.ts, e2.ts, e1.ts]);
     expect(recent[0]).toEqual({ ...want[1]!, trackId: e5.trackId, title: 'Session Track 2', ts: e5.ts });
     expect(recent.slice(1)).toEqual(want);
+
+    // What the ranking reads: the profile and candidate set in one request, the session inside.
+    const stores = createStores({ endpoint: t.dynamodbEndpoint, region: 'us-east-1' }, t.topology.tableNames);
+    try {
+      const { profile } = await getProfileAndCandidates(stores, USER);
+      expect(stores.counter.reads).toBe(1);
+      expect(profile?.recent.map((l) => [l.trackId, l.artistId, l.ts, l.type])).toEqual(
+        recent.map((l) => [l.trackId ?? undefined, l.artistId, l.ts, l.type]),
+      );
+    } finally {
+      stores.client.destroy();
+    }
   });
 });
