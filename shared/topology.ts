@@ -567,6 +567,13 @@ export const settings = {
   PROFILE_TOP_ARTISTS: 100,
   PROFILE_TOP_TRACKS: 100,
   /**
+   * The session kept in each profile (`recent`): this many newest listening events. 20 covers an
+   * hour or more of listening at 4–6 bytes a listen (its ids and fingerprint are references into
+   * the same item): on Last.fm's profiles +76–112 bytes, 1.875 → 1.904–1.917 write units per
+   * profile write (10 would save 0.01–0.015 of them).
+   */
+  PROFILE_RECENT_LISTENS: 20,
+  /**
    * Neighbours kept per user (and ranked from). 50 through the product on the validation split:
    * nDCG@10 0.2081 / 0.2137 / 0.2125 at 20 / 50 / 100 (`npm run eval -- … --pipeline`,
    * EVALUATION.md); a list is ~2–3 KB, one BatchGet of the user + 50 neighbours per recommendation.

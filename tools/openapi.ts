@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { ExtraRoute } from '../local/runtime/http-api.ts';
-import { ListenEventInput, TrackUpsertInput } from '../shared/domain/events.ts';
+import { LISTEN_EVENT_TYPES, ListenEventInput, TrackUpsertInput } from '../shared/domain/events.ts';
 import { GENRES, MOODS } from '../shared/domain/genres.ts';
 import { LB_LISTEN_MINIMUM_TS, LB_MAX_LISTEN_SIZE, LB_MAX_LISTENS_PER_REQUEST } from '../shared/domain/listenbrainz.ts';
 import { type RouteSpec, routes, settings } from '../shared/topology.ts';
@@ -77,7 +77,8 @@ const artistItem = z.object({
 });
 const rankedItems = z.array(z.union([trackItem, artistItem]));
 
-const schemas = {
+/** The request and response schemas (exported so tests can hold a route's answer to its documented shape). */
+export const schemas = {
   Problem,
   ListenEventInput,
   TrackUpsertInput,
@@ -131,6 +132,17 @@ const schemas = {
     topArtists: z.array(z.object({ artistId: z.string(), name: nullableString, weight: z.number() })),
     topTracks: z.array(
       z.object({ trackId: z.string(), title: nullableString, artistName: nullableString, weight: z.number() }),
+    ),
+    /** The session: the newest listening events (PROFILE_RECENT_LISTENS), newest first. */
+    recent: z.array(
+      z.object({
+        trackId: nullableString,
+        artistId: nullableString,
+        title: nullableString,
+        artistName: nullableString,
+        ts: z.int(),
+        type: z.enum(LISTEN_EVENT_TYPES),
+      }),
     ),
     counts: z.object({
       plays: z.int(),

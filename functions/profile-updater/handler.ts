@@ -108,6 +108,7 @@ export function applyContext(settings: ResolvedSettings): ApplyContext<Listen> {
     halfLifeMs: settings.PROFILE_HALF_LIFE_DAYS * DAY_MS,
     topArtistsCapacity: settings.PROFILE_TOP_ARTISTS,
     topTracksCapacity: settings.PROFILE_TOP_TRACKS,
+    recentCapacity: settings.PROFILE_RECENT_LISTENS,
     genresOf: catalog.genresOf,
   };
 }

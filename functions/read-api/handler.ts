@@ -11,7 +11,7 @@ import { getProfile, usersWithProfiles } from '../../shared/adapters/dynamodb/pr
 import { type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { artistItemId, trackItemId } from '../../shared/domain/catalog.ts';
 import { GENRES, genreLabel } from '../../shared/domain/genres.ts';
-import { DAY_MS, genreDistribution, scoresAt, topEntries } from '../../shared/domain/profile.ts';
+import { DAY_MS, genreDistribution, recentListens, scoresAt, topEntries } from '../../shared/domain/profile.ts';
 import { HttpError, type HttpResult, json, parseQuery, pathParam, problem } from '../../shared/handlers/http.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';
 import { radio, recommendations } from './answers.ts';
@@ -37,9 +37,15 @@ export async function profileView(
   const decayed = scoresAt(profile, now, { halfLifeMs });
   const topArtists = topEntries(profile.topArtists, 20);
   const topTracks = topEntries(profile.topTracks, 20);
+  const recent = recentListens(profile);
+  // One catalog lookup names the top lists and the session (its ids are mostly the same items).
   const names = await getCatalogItems(stores, [
     ...topArtists.map(([id]) => artistItemId(id)),
     ...topTracks.map(([id]) => trackItemId(id)),
+    ...recent.flatMap((l) => [
+      ...(l.trackId !== undefined ? [trackItemId(l.trackId)] : []),
+      ...(l.artistId !== undefined ? [artistItemId(l.artistId)] : []),
+    ]),
   ]);
   return json(200, {
     userId,
@@ -65,6 +71,18 @@ export async function profileView(
       artistName: names.get(trackItemId(id))?.artistName ?? null,
       weight: round(score),
     })),
+    recent: recent.map((l) => {
+      const track = l.trackId !== undefined ? names.get(trackItemId(l.trackId)) : undefined;
+      const artist = l.artistId !== undefined ? names.get(artistItemId(l.artistId)) : undefined;
+      return {
+        trackId: l.trackId ?? null,
+        artistId: l.artistId ?? track?.artistId ?? null,
+        title: track?.name ?? null,
+        artistName: track?.artistName ?? artist?.name ?? null,
+        ts: l.ts,
+        type: l.type,
+      };
+    }),
     counts: profile.counts,
     firstEventTs: profile.firstEventTs,
     lastEventTs: profile.lastEventTs,

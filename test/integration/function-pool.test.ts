@@ -84,6 +84,7 @@ describe('function pool and read-api reads', () => {
       lastEventTs: now,
       offsets: {},
       recentEventIds: [],
+      recent: [],
     });
     // Through the adapter's own write path, whatever its item encoding.
     await putProfilesIfUnchanged(stores, [

@@ -194,6 +194,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     halfLifeMs: settings.PROFILE_HALF_LIFE_DAYS * DAY_MS,
     topArtistsCapacity: settings.PROFILE_TOP_ARTISTS,
     topTracksCapacity: settings.PROFILE_TOP_TRACKS,
+    recentCapacity: settings.PROFILE_RECENT_LISTENS,
     // What the profile-updater's catalog cache answers: no track items, so the artist's genres.
     genresOf: (e: ListenEventV1) => (e.artistId ? catalog.get(artistItemId(e.artistId))?.genres : undefined),
   });
