@@ -98,8 +98,7 @@ interface Answer {
   catalog: Map<string, CatalogItem>;
 }
 
-const recentOf = (profile: Profile | undefined): readonly RecentListen[] =>
-  (profile as { recent?: RecentListen[] } | undefined)?.recent ?? [];
+const recentOf = (profile: Profile | undefined): readonly RecentListen[] => profile?.recent ?? [];
 
 /** The one ranking with the session's part, the exclusions and the artist cap; items with their catalog entries. */
 async function answer(input: AnswerInput): Promise<Answer> {
