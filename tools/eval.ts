@@ -17,6 +17,7 @@ import {
   runUserKnn,
 } from './eval/evaluate.ts';
 import { formatItemSizes } from './eval/item-sizes.ts';
+import { type ItemToItemResult, itemToItemCheck, itemToItemTable } from './eval/item-to-item.ts';
 import { type OnlineResult, runPipelineEval } from './eval/online.ts';
 import type { Metrics } from './eval/protocol.ts';
 import { prepareItemModel } from './eval/sql-model.ts';
@@ -29,6 +30,8 @@ const HELP = `Usage: npm run eval -- --dataset <lastfm-hetrec2011 dir> [options]
 Binarize user_artists.dat, iterative 10-core, seeded per-user 80/20 hold-out, train the
 pipeline's domain code on the training part, rank all artists for every test user and report
 Precision/Recall/nDCG@k and item coverage, with MostPop, UserKNN (cosine, k=100) and RP3beta baselines.
+Also the item-to-item check: seeded by a test user's training artist, the hit rate@k of their
+held-out artists among the product's similar artists and RP3beta's item-item list (EVALUATION.md).
 
 Options:
   --dataset <dir>      Last.fm hetrec-2011 directory (required)
@@ -53,7 +56,7 @@ Options:
   --tune               coordinate search of the parameters on the validation split (implies --validation)
   --check-streaming    verify that shuffled, duplicated streaming replay builds the batch profiles
   --rp3 alpha=a,beta=b,topK=k  RP3beta baseline parameters (default alpha=0.7,beta=0.4,topK=200, tuned on validation)
-  --no-baselines       skip MostPop / UserKNN / RP3beta
+  --no-baselines       skip MostPop / UserKNN / RP3beta and the item-to-item check
   --out <file.json>    write the results as JSON
   --skip-bad           skip (and count) malformed dataset lines instead of failing
   -h, --help           this help`;
@@ -168,13 +171,14 @@ async function main(): Promise<void> {
     log('note: --neighbors index uses the deployed artist sketch (exponent 1); featureExponent is ignored');
   const t0 = performance.now();
   const cache = {};
-  await prepareItemModel(data, params, cache);
+  const model = await prepareItemModel(data, params, cache);
   log(`item model (SQL on DuckDB) built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const sys = runSystem(data, params, cache, mode).metrics;
   const sysSeconds = (performance.now() - t0) / 1000;
   log(`system done in ${sysSeconds.toFixed(1)} s`);
   const results: [string, Metrics][] = [[mode === 'index' ? 'system (index neighbours)' : 'system', sys]];
   let online: OnlineResult | undefined;
+  let itemToItem: ItemToItemResult | undefined;
   if (values.pipeline) {
     log('pipeline: starting the local infrastructure and pipeline…');
     online = await runPipelineEval(data, log);
@@ -192,11 +196,17 @@ async function main(): Promise<void> {
     const rp3 = { ...DEFAULT_RP3BETA, ...parseRp3(values.rp3) };
     results.push([`RP3beta (α=${rp3.alpha}, β=${rp3.beta}, k=${rp3.topK})`, runRp3beta(data, rp3)]);
     log('RP3beta done');
+    itemToItem = itemToItemCheck(data, model, rp3);
+    log('item-to-item check done');
   }
   console.log(
     `\nseed ${seed}, ${validation ? 'validation' : 'test'} split, ${sys.users} users, ${items.length} artists\n`,
   );
   console.log(table(results, k));
+  if (itemToItem) {
+    console.log(`\nitem to item: similar artists seeded by a training artist, ${itemToItem.users} users\n`);
+    console.log(itemToItemTable(itemToItem));
+  }
   if (values.out) {
     const out = {
       protocol: {
@@ -235,6 +245,7 @@ async function main(): Promise<void> {
             userknn: asJson(results[results.length - 2]![1], k),
             rp3beta: asJson(results[results.length - 1]![1], k),
           },
+      ...(itemToItem ? { itemToItem } : {}),
       seconds: { system: sysSeconds, total: (performance.now() - started) / 1000 },
     };
     writeFileSync(values.out, `${JSON.stringify(out, null, 2)}\n`);
