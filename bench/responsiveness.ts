@@ -17,7 +17,8 @@
  *
  * Then, with the pipeline idle: DynamoDB requests per answer (the in-process counter, every read
  * handler request), two passes over the session listeners and two over as many listeners without
- * a session, so the session's cost is read against the same world's no-session figure.
+ * a session, so the session's cost is read against the same world's no-session figure; and the
+ * first answer after a play of an artist no answer has seeded yet (its lists and name not cached).
  */
 
 import { waitUntilDrained } from '../local/pipeline.ts';
@@ -97,26 +98,33 @@ export async function responsivenessBench(quick: boolean, lastfmDir: string | un
       const j = Math.floor(rand() * (i + 1));
       [users[i], users[j]] = [users[j]!, users[i]!];
     }
-    const sessions: { user: string; artist: string; neighbourhood: Set<string> }[] = [];
-    for (const user of users) {
-      if (sessions.length === listeners) break;
-      const eligible = data.items.filter((a) => {
-        const gs = genresOf(a);
-        return gs.length > 0 && !own.get(user)!.has(a) && gs.every((g) => !played.get(user)!.has(g));
-      });
-      if (eligible.length === 0) continue;
-      const artist = eligible[Math.floor(rand() * eligible.length)]!;
-      const id = lastfmArtistId(artist);
-      const model = (await lists.lists(stores, itemKindOf('artist'), [id])).get(id);
-      const neighbourhood = new Set([...(model?.similar?.ids ?? []), ...(model?.content?.ids ?? [])]);
-      const gs = genresOf(artist);
-      for (const a of data.items) {
-        const g = data.genres.get(a) ?? {};
-        if (gs.some((x) => itemHasGenre(g, x))) neighbourhood.add(lastfmArtistId(a));
+    type Session = { user: string; artist: string; neighbourhood: Set<string> };
+    /** The next `n` listeners of the shuffled order with an artist from genres they do not play. */
+    let cursor = 0;
+    const pick = async (n: number): Promise<Session[]> => {
+      const out: Session[] = [];
+      while (out.length < n && cursor < users.length) {
+        const user = users[cursor++]!;
+        const eligible = data.items.filter((a) => {
+          const gs = genresOf(a);
+          return gs.length > 0 && !own.get(user)!.has(a) && gs.every((g) => !played.get(user)!.has(g));
+        });
+        if (eligible.length === 0) continue;
+        const artist = eligible[Math.floor(rand() * eligible.length)]!;
+        const id = lastfmArtistId(artist);
+        const model = (await lists.lists(stores, itemKindOf('artist'), [id])).get(id);
+        const neighbourhood = new Set([...(model?.similar?.ids ?? []), ...(model?.content?.ids ?? [])]);
+        const gs = genresOf(artist);
+        for (const a of data.items) {
+          const g = data.genres.get(a) ?? {};
+          if (gs.some((x) => itemHasGenre(g, x))) neighbourhood.add(lastfmArtistId(a));
+        }
+        neighbourhood.delete(id);
+        out.push({ user: lastfmUserId(user), artist: id, neighbourhood });
       }
-      neighbourhood.delete(id);
-      sessions.push({ user: lastfmUserId(user), artist: id, neighbourhood });
-    }
+      return out;
+    };
+    const sessions = await pick(listeners);
     log(`responsiveness: ${sessions.length} listeners, ${concurrency} sessions at a time, ${PLAYS} plays each`);
 
     const share = (a: Answer, n: Set<string>) => a.items.slice(0, TOP).filter((i) => n.has(i.artistId)).length / TOP;
@@ -124,7 +132,18 @@ export async function responsivenessBench(quick: boolean, lastfmDir: string | un
       a.items.slice(0, TOP).filter((i) => i.reasons.some((r) => r.startsWith('because you just played'))).length / TOP;
     const steps: Step[] = [];
     let failed = 0;
-    const run = async (s: (typeof sessions)[number]) => {
+    const play = async (user: string, artist: string) => {
+      const res = await fetch(`${url}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer eval' },
+        body: JSON.stringify({ userId: user, artistId: artist, ts: Date.now(), type: 'play' }),
+      });
+      const accepted = performance.now();
+      await res.arrayBuffer();
+      if (res.status !== 202) throw new Error(`POST /events: ${res.status}`);
+      return accepted;
+    };
+    const run = async (s: Session) => {
       const recPath = `/users/${s.user}/recommendations?kind=artist&limit=${TOP}`;
       const radioPath = `/users/${s.user}/radio?kind=artist&limit=${TOP}`;
       const before = await get(recPath);
@@ -139,14 +158,7 @@ export async function responsivenessBench(quick: boolean, lastfmDir: string | un
         strength: before.session?.strength ?? 0,
       });
       for (let k = 1; k <= PLAYS; k++) {
-        const res = await fetch(`${url}/events`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: 'Bearer eval' },
-          body: JSON.stringify({ userId: s.user, artistId: s.artist, ts: Date.now(), type: 'play' }),
-        });
-        const accepted = performance.now();
-        await res.arrayBuffer();
-        if (res.status !== 202) throw new Error(`POST /events: ${res.status}`);
+        const accepted = await play(s.user, s.artist);
         let answer: Answer | undefined;
         let latencyMs: number | null = null;
         while (performance.now() - accepted < POLL_TIMEOUT_MS) {
@@ -208,11 +220,10 @@ export async function responsivenessBench(quick: boolean, lastfmDir: string | un
     // Read-path cost with the pipeline idle: every request the read handler makes, counted in-process.
     await waitUntilDrained(world.pipeline.mappings, { timeoutMs: 120_000, quietChecks: 2, log });
     const withSession = sessions.map((s) => s.user);
-    const sampled = new Set(withSession);
-    const without = users
-      .map(lastfmUserId)
-      .filter((u) => !sampled.has(u))
-      .slice(0, withSession.length);
+    // Listeners no session was sampled from (the shuffled order's next ones), and beyond them
+    // as many again for the first answer after a new seed.
+    const without = users.slice(cursor, cursor + withSession.length).map(lastfmUserId);
+    cursor += withSession.length;
     const c = stores.counter;
     const readsPer = async (group: string[], path: (u: string) => string) => {
       const passes: number[] = [];
@@ -225,12 +236,22 @@ export async function responsivenessBench(quick: boolean, lastfmDir: string | un
     };
     const recs = (u: string) => `/users/${u}/recommendations?kind=artist&limit=${TOP}`;
     const radios = (u: string) => `/users/${u}/radio?kind=artist&limit=${TOP}`;
-    const readRequests = {
+    const warm = {
       recommendationWithSession: await readsPer(withSession, recs),
       recommendationWithoutSession: await readsPer(without, recs),
       radioWithSession: await readsPer(withSession, radios),
       radioWithoutSession: await readsPer(without, radios),
     };
+    // The costliest answer: the first after a play of an artist no answer has seeded yet (its
+    // lists and name are not in the container's caches). One play each, drained, then answers.
+    const fresh = await pick(withSession.length);
+    for (const s of fresh) await play(s.user, s.artist);
+    await waitUntilDrained(world.pipeline.mappings, { timeoutMs: 120_000, quietChecks: 2, log });
+    const newSeed = await readsPer(
+      fresh.map((s) => s.user),
+      recs,
+    );
+    const readRequests = { ...warm, recommendationAfterNewSeed: newSeed };
     const at3 = byK[3]!;
     return {
       listeners: sessions.length,

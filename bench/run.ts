@@ -253,6 +253,7 @@ function table(f: Figures): string {
       'DynamoDB requests per recommendation, session',
     ],
     ['responsiveness.readRequests.recommendationWithoutSession.secondPass', '', 'the same world, no session'],
+    ['responsiveness.readRequests.recommendationAfterNewSeed.firstPass', '', 'the first answer after a new seed'],
     ['cost.usdPerMillionEvents', '≤ 0.50', 'Lambda + DynamoDB; MSK apart'],
     ['cost.upperBound.usdPerMillionEvents', '', 'if every profile write refreshed neighbours'],
     ['cost.mskUsdPerMonth3Brokers', '', 'fixed'],
