@@ -17,8 +17,9 @@
  *
  * Then, with the pipeline idle: DynamoDB requests per answer (the in-process counter, every read
  * handler request), two passes over the session listeners and two over as many listeners without
- * a session, so the session's cost is read against the same world's no-session figure; and the
- * first answer after a play of an artist no answer has seeded yet (its lists and name not cached).
+ * a session, so the session's cost is read against the same world's no-session figure; and new
+ * sessions from their first play (artists no answer has seeded yet: lists and names not cached),
+ * one recommendation and one radio after each of 3 plays.
  */
 
 import { waitUntilDrained } from '../local/pipeline.ts';
@@ -39,7 +40,7 @@ const POLL_TIMEOUT_MS = 30_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Answer {
-  session: { strength: number; seeds: { artistId: string; weight: number }[] } | null;
+  session: { strength: number; seeds: { artistId: string; name: string | null; weight: number }[] } | null;
   basis?: string;
   items: { artistId: string; reasons: string[] }[];
 }
@@ -52,6 +53,8 @@ interface Step {
   recJustPlayed: number;
   radioJustPlayed: number;
   strength: number | null;
+  /** The answer's session names the played artist. */
+  seedNamed: boolean;
 }
 
 export async function responsivenessBench(quick: boolean, lastfmDir: string | undefined) {
@@ -156,6 +159,7 @@ export async function responsivenessBench(quick: boolean, lastfmDir: string | un
         recJustPlayed: justPlayed(before),
         radioJustPlayed: justPlayed(radio0),
         strength: before.session?.strength ?? 0,
+        seedNamed: false,
       });
       for (let k = 1; k <= PLAYS; k++) {
         const accepted = await play(s.user, s.artist);
@@ -185,6 +189,7 @@ export async function responsivenessBench(quick: boolean, lastfmDir: string | un
           recJustPlayed: justPlayed(answer),
           radioJustPlayed: justPlayed(radio),
           strength: answer.session?.strength ?? 0,
+          seedNamed: answer.session?.seeds.some((x) => x.artistId === s.artist && x.name !== null) === true,
         });
       }
     };
@@ -210,6 +215,7 @@ export async function responsivenessBench(quick: boolean, lastfmDir: string | un
         recJustPlayedMedian: median(at.map((x) => x.recJustPlayed)),
         radioJustPlayedMedian: median(at.map((x) => x.radioJustPlayed)),
         strengthMedian: median(at.map((x) => x.strength ?? 0)),
+        seedNamedShare: mean(at.map((x) => (x.seedNamed ? 1 : 0))),
         ...(k > 0
           ? { latencyP50Ms: percentile(lat, 50), latencyP99Ms: percentile(lat, 99), latencyMaxMs: Math.max(...lat) }
           : {}),
@@ -242,16 +248,26 @@ export async function responsivenessBench(quick: boolean, lastfmDir: string | un
       radioWithSession: await readsPer(withSession, radios),
       radioWithoutSession: await readsPer(without, radios),
     };
-    // The costliest answer: the first after a play of an artist no answer has seeded yet (its
-    // lists and name are not in the container's caches). One play each, drained, then answers.
+    // Sessions as a listener lives them, counted from their first play: fresh listeners (artists no
+    // answer has seeded yet, so neither their lists nor their names are in the container's caches)
+    // each play 3 plays, and after each play, once the pipeline is idle again, ask for their
+    // recommendations and their radio once.
     const fresh = await pick(withSession.length);
-    for (const s of fresh) await play(s.user, s.artist);
-    await waitUntilDrained(world.pipeline.mappings, { timeoutMs: 120_000, quietChecks: 2, log });
-    const newSeed = await readsPer(
-      fresh.map((s) => s.user),
-      recs,
-    );
-    const readRequests = { ...warm, recommendationAfterNewSeed: newSeed };
+    const freshUsers = fresh.map((s) => s.user);
+    const perPlay: { recommendation: number; radio: number }[] = [];
+    let reads = 0;
+    for (let k = 1; k <= 3; k++) {
+      for (const s of fresh) await play(s.user, s.artist);
+      await waitUntilDrained(world.pipeline.mappings, { timeoutMs: 120_000, quietChecks: 2, log });
+      c.reset();
+      for (const u of freshUsers) await get(recs(u));
+      const recReads = c.reads;
+      for (const u of freshUsers) await get(radios(u));
+      reads += c.reads;
+      perPlay.push({ recommendation: recReads / fresh.length, radio: (c.reads - recReads) / fresh.length });
+    }
+    const newSessions = { perPlay, meanPerAnswer: reads / (fresh.length * 2 * 3) };
+    const readRequests = { ...warm, newSessions };
     const at3 = byK[3]!;
     return {
       listeners: sessions.length,

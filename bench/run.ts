@@ -253,7 +253,11 @@ function table(f: Figures): string {
       'DynamoDB requests per recommendation, session',
     ],
     ['responsiveness.readRequests.recommendationWithoutSession.secondPass', '', 'the same world, no session'],
-    ['responsiveness.readRequests.recommendationAfterNewSeed.firstPass', '', 'the first answer after a new seed'],
+    [
+      'responsiveness.readRequests.newSessions.meanPerAnswer',
+      '≤ 1.5',
+      'new sessions: a recommendation and a radio per play',
+    ],
     ['cost.usdPerMillionEvents', '≤ 0.50', 'Lambda + DynamoDB; MSK apart'],
     ['cost.upperBound.usdPerMillionEvents', '', 'if every profile write refreshed neighbours'],
     ['cost.mskUsdPerMonth3Brokers', '', 'fixed'],
