@@ -271,6 +271,8 @@ export async function responsivenessBench(quick: boolean, lastfmDir: string | un
     const at3 = byK[3]!;
     return {
       listeners: sessions.length,
+      neighbourhoodMedian: median(sessions.map((x) => x.neighbourhood.size)),
+      catalogArtists: data.items.length,
       playsPerSession: PLAYS,
       concurrentSessions: concurrency,
       top: TOP,
