@@ -353,7 +353,8 @@ function operation(r: RouteSpec): Record<string, unknown> {
           in: 'query',
           required: false,
           schema: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\s]+$' },
-          description: 'A track or artist id to start from (its kind is the radio\'s); without it, the session, else the favourites.',
+          description:
+            "A track or artist id to start from (its kind is the radio's); without it, the session, else the favourites.",
         },
         {
           name: 'seedKind',
