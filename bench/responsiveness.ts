@@ -23,12 +23,13 @@
  */
 
 import { waitUntilDrained } from '../local/pipeline.ts';
-import { resetStores, storesFromEnv } from '../shared/adapters/dynamodb/stores.ts';
+import { type RequestCounter, resetStores, type Stores, storesFromEnv } from '../shared/adapters/dynamodb/stores.ts';
 import { ItemModelCache } from '../shared/adapters/item-model-cache.ts';
 import { itemKindOf } from '../shared/domain/catalog.ts';
 import { itemHasGenre } from '../shared/domain/ranking/finish.ts';
 import { splitData } from '../tools/eval/data.ts';
-import { lastfmArtistId, lastfmUserId, startLastfmWorld } from '../tools/eval/online.ts';
+import type { EvalData } from '../tools/eval/evaluate.ts';
+import { type LastfmWorld, lastfmArtistId, lastfmUserId, startLastfmWorld } from '../tools/eval/online.ts';
 import { getOrInit } from '../tools/eval/protocol.ts';
 import { loadLastfm } from '../tools/loaders/lastfm.ts';
 import { cleanups, infrastructure, log } from './env.ts';
@@ -38,6 +39,7 @@ const PLAYS = 5;
 const TOP = 10;
 const POLL_TIMEOUT_MS = 30_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mean = (xs: readonly number[]) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
 
 interface Answer {
   session: { strength: number; seeds: { artistId: string; name: string | null; weight: number }[] } | null;
@@ -52,9 +54,230 @@ interface Step {
   radioShare: number;
   recJustPlayed: number;
   radioJustPlayed: number;
-  strength: number | null;
+  strength: number;
   /** The answer's session names the played artist. */
   seedNamed: boolean;
+}
+
+/** A listener, the artist they play, and that artist's neighbourhood (product ids). */
+interface Session {
+  user: string;
+  artist: string;
+  neighbourhood: Set<string>;
+}
+
+/** The running world as the measurements use it: GET an answer, POST a play, wait for idle. */
+interface Client {
+  get(path: string): Promise<Answer>;
+  /** Posts one play now; resolves at its 202. */
+  play(user: string, artist: string): Promise<number>;
+  idle(): Promise<void>;
+}
+
+const recsPath = (u: string) => `/users/${u}/recommendations?kind=artist&limit=${TOP}`;
+const radioPath = (u: string) => `/users/${u}/radio?kind=artist&limit=${TOP}`;
+
+function client(world: LastfmWorld): Client {
+  const url = world.pipeline.url;
+  const headers = { authorization: 'Bearer eval' };
+  return {
+    async get(path) {
+      const res = await fetch(`${url}${path}`, { headers });
+      if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+      return (await res.json()) as Answer;
+    },
+    async play(user, artist) {
+      const res = await fetch(`${url}/events`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: user, artistId: artist, ts: Date.now(), type: 'play' }),
+      });
+      const accepted = performance.now();
+      await res.arrayBuffer();
+      if (res.status !== 202) throw new Error(`POST /events: ${res.status}`);
+      return accepted;
+    },
+    idle: () => waitUntilDrained(world.pipeline.mappings, { timeoutMs: 120_000, quietChecks: 2, log }),
+  };
+}
+
+/**
+ * Listeners in a seeded shuffle, each with an artist drawn uniformly from those none of whose
+ * genres any of their training artists carries (and not one of their own, training or held out);
+ * the artist's neighbourhood from the item model as the build wrote it, plus its genres.
+ */
+class SessionPicker {
+  private readonly rand = rng(42);
+  readonly users: string[];
+  private cursor = 0;
+  private readonly own = new Map<string, Set<string>>();
+  private readonly played = new Map<string, Set<string>>();
+  private readonly lists = new ItemModelCache();
+
+  constructor(
+    private readonly data: EvalData,
+    private readonly stores: Stores,
+  ) {
+    for (const r of [...data.train, ...data.test]) getOrInit(this.own, r.user, () => new Set()).add(r.item);
+    for (const r of data.train) {
+      const genres = getOrInit(this.played, r.user, () => new Set());
+      for (const g of Object.keys(data.genres.get(r.item) ?? {})) genres.add(g);
+    }
+    this.users = [...this.played.keys()].sort();
+    for (let i = this.users.length - 1; i > 0; i--) {
+      const j = Math.floor(this.rand() * (i + 1));
+      [this.users[i], this.users[j]] = [this.users[j]!, this.users[i]!];
+    }
+  }
+
+  private genresOf(a: string): string[] {
+    const g = this.data.genres.get(a) ?? {};
+    return Object.keys(g).filter((x) => itemHasGenre(g, x));
+  }
+
+  /** The next `n` listeners of the order that have such an artist. */
+  async next(n: number): Promise<Session[]> {
+    const out: Session[] = [];
+    while (out.length < n && this.cursor < this.users.length) {
+      const user = this.users[this.cursor++]!;
+      const eligible = this.data.items.filter((a) => {
+        const gs = this.genresOf(a);
+        return gs.length > 0 && !this.own.get(user)!.has(a) && gs.every((g) => !this.played.get(user)!.has(g));
+      });
+      if (eligible.length === 0) continue;
+      const artist = eligible[Math.floor(this.rand() * eligible.length)]!;
+      out.push({ user: lastfmUserId(user), artist: lastfmArtistId(artist), neighbourhood: await this.around(artist) });
+    }
+    return out;
+  }
+
+  /** The next `n` listeners of the order, whatever their artists (no session is played for them). */
+  skip(n: number): string[] {
+    const out = this.users.slice(this.cursor, this.cursor + n).map(lastfmUserId);
+    this.cursor += out.length;
+    return out;
+  }
+
+  private async around(artist: string): Promise<Set<string>> {
+    const id = lastfmArtistId(artist);
+    const model = (await this.lists.lists(this.stores, itemKindOf('artist'), [id])).get(id);
+    const out = new Set([...(model?.similar?.ids ?? []), ...(model?.content?.ids ?? [])]);
+    const genres = this.genresOf(artist);
+    for (const a of this.data.items) {
+      const g = this.data.genres.get(a) ?? {};
+      if (genres.some((x) => itemHasGenre(g, x))) out.add(lastfmArtistId(a));
+    }
+    out.delete(id);
+    return out;
+  }
+}
+
+function step(k: number, s: Session, rec: Answer, radio: Answer, latencyMs: number | null): Step {
+  const top = (a: Answer) => a.items.slice(0, TOP);
+  const share = (a: Answer) => top(a).filter((i) => s.neighbourhood.has(i.artistId)).length / TOP;
+  const justPlayed = (a: Answer) =>
+    top(a).filter((i) => i.reasons.some((r) => r.startsWith('because you just played'))).length / TOP;
+  return {
+    k,
+    latencyMs,
+    recShare: share(rec),
+    radioShare: share(radio),
+    recJustPlayed: justPlayed(rec),
+    radioJustPlayed: justPlayed(radio),
+    strength: rec.session?.strength ?? 0,
+    seedNamed: rec.session?.seeds.some((x) => x.artistId === s.artist && x.name !== null) === true,
+  };
+}
+
+/** One listener's session: the answers before it (k = 0), then after each of PLAYS plays. */
+async function playSession(c: Client, s: Session): Promise<{ steps: Step[]; failed: number }> {
+  const steps = [step(0, s, await c.get(recsPath(s.user)), await c.get(radioPath(s.user)), null)];
+  let failed = 0;
+  for (let k = 1; k <= PLAYS; k++) {
+    const accepted = await c.play(s.user, s.artist);
+    let answer: Answer | undefined;
+    let latencyMs: number | null = null;
+    while (performance.now() - accepted < POLL_TIMEOUT_MS) {
+      const a = await c.get(recsPath(s.user));
+      const seed = a.session?.seeds.find((x) => x.artistId === s.artist);
+      if (seed && seed.weight >= k - 0.5) {
+        latencyMs = performance.now() - accepted;
+        answer = a;
+        break;
+      }
+      await sleep(10);
+    }
+    if (!answer) {
+      failed++;
+      log(`responsiveness: ${s.user} play ${k} not in an answer after ${POLL_TIMEOUT_MS / 1000} s`);
+      answer = await c.get(recsPath(s.user));
+    }
+    steps.push(step(k, s, answer, await c.get(radioPath(s.user)), latencyMs));
+  }
+  return { steps, failed };
+}
+
+/** Per k: median (and mean) shares, "just played" items, strength, latency. */
+function summarize(steps: readonly Step[]) {
+  return Array.from({ length: PLAYS + 1 }, (_, k) => {
+    const at = steps.filter((x) => x.k === k);
+    const lat = at.map((x) => x.latencyMs).filter((x): x is number => x !== null);
+    return {
+      k,
+      listeners: at.length,
+      recShareMedian: median(at.map((x) => x.recShare)),
+      recShareMean: mean(at.map((x) => x.recShare)),
+      radioShareMedian: median(at.map((x) => x.radioShare)),
+      radioShareMean: mean(at.map((x) => x.radioShare)),
+      recJustPlayedMedian: median(at.map((x) => x.recJustPlayed)),
+      radioJustPlayedMedian: median(at.map((x) => x.radioJustPlayed)),
+      strengthMedian: median(at.map((x) => x.strength)),
+      seedNamedShare: mean(at.map((x) => (x.seedNamed ? 1 : 0))),
+      ...(k > 0
+        ? { latencyP50Ms: percentile(lat, 50), latencyP99Ms: percentile(lat, 99), latencyMaxMs: Math.max(...lat) }
+        : {}),
+    };
+  });
+}
+
+/**
+ * DynamoDB requests per answer with the pipeline idle (every request the read handler makes,
+ * the in-process counter): two passes over the session listeners and over as many without a
+ * session; then new sessions (artists no answer has seeded yet) of 3 plays, with a recommendation
+ * and a radio after each play.
+ */
+async function readCost(c: Client, counter: RequestCounter, picker: SessionPicker, withSession: string[]) {
+  await c.idle();
+  const without = picker.skip(withSession.length);
+  const passes = async (group: string[], path: (u: string) => string) => {
+    const perAnswer: number[] = [];
+    for (let pass = 0; pass < 2; pass++) {
+      counter.reset();
+      for (const u of group) await c.get(path(u));
+      perAnswer.push(counter.reads / group.length);
+    }
+    return { firstPass: perAnswer[0]!, secondPass: perAnswer[1]! };
+  };
+  const warm = {
+    recommendationWithSession: await passes(withSession, recsPath),
+    recommendationWithoutSession: await passes(without, recsPath),
+    radioWithSession: await passes(withSession, radioPath),
+    radioWithoutSession: await passes(without, radioPath),
+  };
+  const fresh = await picker.next(withSession.length);
+  const perPlay: { recommendation: number; radio: number }[] = [];
+  let reads = 0;
+  for (let k = 1; k <= 3; k++) {
+    for (const s of fresh) await c.play(s.user, s.artist);
+    await c.idle();
+    counter.reset();
+    for (const s of fresh) await c.get(recsPath(s.user));
+    const recReads = counter.reads;
+    for (const s of fresh) await c.get(radioPath(s.user));
+    reads += counter.reads;
+    perPlay.push({ recommendation: recReads / fresh.length, radio: (counter.reads - recReads) / fresh.length });
+  }
+  return { ...warm, newSessions: { perPlay, meanPerAnswer: reads / (fresh.length * 2 * 3) } };
 }
 
 export async function responsivenessBench(quick: boolean, lastfmDir: string | undefined) {
@@ -70,205 +293,37 @@ export async function responsivenessBench(quick: boolean, lastfmDir: string | un
     ts: Date.now() - 2 * 3_600_000,
   });
   cleanups.push(world.stop);
-  const url = world.pipeline.url;
-  const get = async (path: string): Promise<Answer> => {
-    const res = await fetch(`${url}${path}`, { headers: { authorization: 'Bearer eval' } });
-    if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as Answer;
-  };
   try {
     log(
       `responsiveness: world ready (feed ${world.seconds.feed.toFixed(0)} s, drain ${world.seconds.drain.toFixed(0)} s, item model ${world.seconds.itemModel.toFixed(0)} s)`,
     );
     const stores = storesFromEnv();
-    const lists = new ItemModelCache();
-
-    // Listeners and their artist: genres the listener's training artists never carry.
-    const own = new Map<string, Set<string>>();
-    for (const r of [...data.train, ...data.test]) getOrInit(own, r.user, () => new Set()).add(r.item);
-    const genresOf = (a: string) => {
-      const g = data.genres.get(a) ?? {};
-      return Object.keys(g).filter((x) => itemHasGenre(g, x));
-    };
-    const played = new Map<string, Set<string>>();
-    for (const r of data.train) {
-      const s = getOrInit(played, r.user, () => new Set());
-      for (const g of Object.keys(data.genres.get(r.item) ?? {})) s.add(g);
-    }
-    const rand = rng(42);
-    const users = [...played.keys()].sort();
-    for (let i = users.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [users[i], users[j]] = [users[j]!, users[i]!];
-    }
-    type Session = { user: string; artist: string; neighbourhood: Set<string> };
-    /** The next `n` listeners of the shuffled order with an artist from genres they do not play. */
-    let cursor = 0;
-    const pick = async (n: number): Promise<Session[]> => {
-      const out: Session[] = [];
-      while (out.length < n && cursor < users.length) {
-        const user = users[cursor++]!;
-        const eligible = data.items.filter((a) => {
-          const gs = genresOf(a);
-          return gs.length > 0 && !own.get(user)!.has(a) && gs.every((g) => !played.get(user)!.has(g));
-        });
-        if (eligible.length === 0) continue;
-        const artist = eligible[Math.floor(rand() * eligible.length)]!;
-        const id = lastfmArtistId(artist);
-        const model = (await lists.lists(stores, itemKindOf('artist'), [id])).get(id);
-        const neighbourhood = new Set([...(model?.similar?.ids ?? []), ...(model?.content?.ids ?? [])]);
-        const gs = genresOf(artist);
-        for (const a of data.items) {
-          const g = data.genres.get(a) ?? {};
-          if (gs.some((x) => itemHasGenre(g, x))) neighbourhood.add(lastfmArtistId(a));
-        }
-        neighbourhood.delete(id);
-        out.push({ user: lastfmUserId(user), artist: id, neighbourhood });
-      }
-      return out;
-    };
-    const sessions = await pick(listeners);
+    const c = client(world);
+    const picker = new SessionPicker(data, stores);
+    const sessions = await picker.next(listeners);
     log(`responsiveness: ${sessions.length} listeners, ${concurrency} sessions at a time, ${PLAYS} plays each`);
-
-    const share = (a: Answer, n: Set<string>) => a.items.slice(0, TOP).filter((i) => n.has(i.artistId)).length / TOP;
-    const justPlayed = (a: Answer) =>
-      a.items.slice(0, TOP).filter((i) => i.reasons.some((r) => r.startsWith('because you just played'))).length / TOP;
     const steps: Step[] = [];
     let failed = 0;
-    const play = async (user: string, artist: string) => {
-      const res = await fetch(`${url}/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer eval' },
-        body: JSON.stringify({ userId: user, artistId: artist, ts: Date.now(), type: 'play' }),
-      });
-      const accepted = performance.now();
-      await res.arrayBuffer();
-      if (res.status !== 202) throw new Error(`POST /events: ${res.status}`);
-      return accepted;
-    };
-    const run = async (s: Session) => {
-      const recPath = `/users/${s.user}/recommendations?kind=artist&limit=${TOP}`;
-      const radioPath = `/users/${s.user}/radio?kind=artist&limit=${TOP}`;
-      const before = await get(recPath);
-      const radio0 = await get(radioPath);
-      steps.push({
-        k: 0,
-        latencyMs: null,
-        recShare: share(before, s.neighbourhood),
-        radioShare: share(radio0, s.neighbourhood),
-        recJustPlayed: justPlayed(before),
-        radioJustPlayed: justPlayed(radio0),
-        strength: before.session?.strength ?? 0,
-        seedNamed: false,
-      });
-      for (let k = 1; k <= PLAYS; k++) {
-        const accepted = await play(s.user, s.artist);
-        let answer: Answer | undefined;
-        let latencyMs: number | null = null;
-        while (performance.now() - accepted < POLL_TIMEOUT_MS) {
-          const a = await get(recPath);
-          const seed = a.session?.seeds.find((x) => x.artistId === s.artist);
-          if (seed && seed.weight >= k - 0.5) {
-            latencyMs = performance.now() - accepted;
-            answer = a;
-            break;
-          }
-          await sleep(10);
-        }
-        if (!answer) {
-          failed++;
-          log(`responsiveness: ${s.user} play ${k} not in an answer after ${POLL_TIMEOUT_MS / 1000} s`);
-          answer = await get(recPath);
-        }
-        const radio = await get(radioPath);
-        steps.push({
-          k,
-          latencyMs,
-          recShare: share(answer, s.neighbourhood),
-          radioShare: share(radio, s.neighbourhood),
-          recJustPlayed: justPlayed(answer),
-          radioJustPlayed: justPlayed(radio),
-          strength: answer.session?.strength ?? 0,
-          seedNamed: answer.session?.seeds.some((x) => x.artistId === s.artist && x.name !== null) === true,
-        });
-      }
-    };
     const started = performance.now();
     let next = 0;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        while (next < sessions.length) await run(sessions[next++]!);
+        while (next < sessions.length) {
+          const r = await playSession(c, sessions[next++]!);
+          steps.push(...r.steps);
+          failed += r.failed;
+        }
       }),
     );
     const sessionSeconds = (performance.now() - started) / 1000;
-
-    const byK = Array.from({ length: PLAYS + 1 }, (_, k) => {
-      const at = steps.filter((x) => x.k === k);
-      const lat = at.map((x) => x.latencyMs).filter((x): x is number => x !== null);
-      return {
-        k,
-        listeners: at.length,
-        recShareMedian: median(at.map((x) => x.recShare)),
-        recShareMean: mean(at.map((x) => x.recShare)),
-        radioShareMedian: median(at.map((x) => x.radioShare)),
-        radioShareMean: mean(at.map((x) => x.radioShare)),
-        recJustPlayedMedian: median(at.map((x) => x.recJustPlayed)),
-        radioJustPlayedMedian: median(at.map((x) => x.radioJustPlayed)),
-        strengthMedian: median(at.map((x) => x.strength ?? 0)),
-        seedNamedShare: mean(at.map((x) => (x.seedNamed ? 1 : 0))),
-        ...(k > 0
-          ? { latencyP50Ms: percentile(lat, 50), latencyP99Ms: percentile(lat, 99), latencyMaxMs: Math.max(...lat) }
-          : {}),
-      };
-    });
-    const allLatencies = steps.map((x) => x.latencyMs).filter((x): x is number => x !== null);
-
-    // Read-path cost with the pipeline idle: every request the read handler makes, counted in-process.
-    await waitUntilDrained(world.pipeline.mappings, { timeoutMs: 120_000, quietChecks: 2, log });
-    const withSession = sessions.map((s) => s.user);
-    // Listeners no session was sampled from (the shuffled order's next ones), and beyond them
-    // as many again for the first answer after a new seed.
-    const without = users.slice(cursor, cursor + withSession.length).map(lastfmUserId);
-    cursor += withSession.length;
-    const c = stores.counter;
-    const readsPer = async (group: string[], path: (u: string) => string) => {
-      const passes: number[] = [];
-      for (let pass = 0; pass < 2; pass++) {
-        c.reset();
-        for (const u of group) await get(path(u));
-        passes.push(c.reads / group.length);
-      }
-      return { firstPass: passes[0]!, secondPass: passes[1]! };
-    };
-    const recs = (u: string) => `/users/${u}/recommendations?kind=artist&limit=${TOP}`;
-    const radios = (u: string) => `/users/${u}/radio?kind=artist&limit=${TOP}`;
-    const warm = {
-      recommendationWithSession: await readsPer(withSession, recs),
-      recommendationWithoutSession: await readsPer(without, recs),
-      radioWithSession: await readsPer(withSession, radios),
-      radioWithoutSession: await readsPer(without, radios),
-    };
-    // Sessions as a listener lives them, counted from their first play: fresh listeners (artists no
-    // answer has seeded yet, so neither their lists nor their names are in the container's caches)
-    // each play 3 plays, and after each play, once the pipeline is idle again, ask for their
-    // recommendations and their radio once.
-    const fresh = await pick(withSession.length);
-    const freshUsers = fresh.map((s) => s.user);
-    const perPlay: { recommendation: number; radio: number }[] = [];
-    let reads = 0;
-    for (let k = 1; k <= 3; k++) {
-      for (const s of fresh) await play(s.user, s.artist);
-      await waitUntilDrained(world.pipeline.mappings, { timeoutMs: 120_000, quietChecks: 2, log });
-      c.reset();
-      for (const u of freshUsers) await get(recs(u));
-      const recReads = c.reads;
-      for (const u of freshUsers) await get(radios(u));
-      reads += c.reads;
-      perPlay.push({ recommendation: recReads / fresh.length, radio: (c.reads - recReads) / fresh.length });
-    }
-    const newSessions = { perPlay, meanPerAnswer: reads / (fresh.length * 2 * 3) };
-    const readRequests = { ...warm, newSessions };
-    const at3 = byK[3]!;
+    const byK = summarize(steps);
+    const latencies = steps.map((x) => x.latencyMs).filter((x): x is number => x !== null);
+    const readRequests = await readCost(
+      c,
+      stores.counter,
+      picker,
+      sessions.map((s) => s.user),
+    );
     return {
       listeners: sessions.length,
       neighbourhoodMedian: median(sessions.map((x) => x.neighbourhood.size)),
@@ -280,11 +335,11 @@ export async function responsivenessBench(quick: boolean, lastfmDir: string | un
       sessionSeconds,
       failedPolls: failed,
       byK,
-      latencyP50Ms: percentile(allLatencies, 50),
-      latencyP99Ms: percentile(allLatencies, 99),
+      latencyP50Ms: percentile(latencies, 50),
+      latencyP99Ms: percentile(latencies, 99),
       after3Plays: {
-        radioInNeighbourhood: at3.radioShareMedian * TOP,
-        recommendationsInNeighbourhood: at3.recShareMedian * TOP,
+        radioInNeighbourhood: byK[3]!.radioShareMedian * TOP,
+        recommendationsInNeighbourhood: byK[3]!.recShareMedian * TOP,
       },
       readRequests,
     };
@@ -293,5 +348,3 @@ export async function responsivenessBench(quick: boolean, lastfmDir: string | un
     await world.stop();
   }
 }
-
-const mean = (xs: readonly number[]) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
