@@ -7,13 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openApiRoute } from '../tools/openapi.ts';
-import { LOCAL_STACK_FILE } from '../tools/users.ts';
+import { buildDashboard } from './dashboard/site.ts';
 import { loadDemo } from './demo-loader.ts';
 import { onShutdown, provisionTopology, startInfrastructure } from './infra/index.ts';
 import { PrerequisiteError } from './infra/jvm.ts';
+import { openApiRoute } from './openapi-route.ts';
 import { startLocalPipeline } from './pipeline.ts';
-import { buildDashboard } from './stats.ts';
+import { writeLocalStack } from './stack-file.ts';
 
 const USAGE = `Usage: npm start [-- options]
 
@@ -97,10 +97,7 @@ async function main(): Promise<void> {
   stopPipeline = pipeline.stop;
   const url = pipeline.url;
   // Where `npm run users` finds this stack's tables.
-  writeFileSync(
-    resolve(LOCAL_STACK_FILE),
-    `${JSON.stringify({ url, dynamodbEndpoint: infra.dynamodbEndpoint, kafkaBrokers: infra.kafkaBrokers, prefix: '' })}\n`,
-  );
+  writeLocalStack({ url, dynamodbEndpoint: infra.dynamodbEndpoint, kafkaBrokers: infra.kafkaBrokers, prefix: '' });
   const auth = { authorization: `Bearer ${token}` };
 
   if (!values['no-demo']) {

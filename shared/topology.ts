@@ -8,6 +8,7 @@
  * Pure data: no AWS or Kafka imports. One file on purpose (~670 lines, nearly all declarations):
  * its point is that the whole deployment reads top to bottom in one place.
  */
+import { DAY_MS } from './domain/events.ts';
 import { ConfigurationError } from './errors.ts';
 
 export type FunctionName =
@@ -124,8 +125,6 @@ export interface FunctionSpec {
    */
   readonly localHandler?: string;
 }
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const topics = {
   listenEvents: {
@@ -314,7 +313,7 @@ export const functions = {
   'dashboard-stats': {
     name: 'dashboard-stats',
     description:
-      'GET /api/stats and /api/stream in the cloud: CloudWatch metrics (rates, consumer lag, errors) and the newest archived events for the dashboard.',
+      'GET /api/stats and /api/stream for the dashboard: CloudWatch metrics (rates, consumer lag, errors) and the newest archived events in the cloud; the local runtime runs it over its own consumer and counters.',
     memoryMb: 256,
     timeoutSeconds: 10,
     producesTo: [],
@@ -445,10 +444,11 @@ export const routes = [
 ] as const satisfies readonly RouteSpec[];
 
 /**
- * The live dashboard's read-only endpoints. In the cloud they are API routes like the ones above
- * (same authorizer as the read routes), served by `dashboard-stats` from CloudWatch and the event
- * archive; the local runtime serves the same paths from its own Kafka consumer (local/stats.ts).
- * Kept apart from `routes` because only the cloud maps them to a function.
+ * The live dashboard's read-only endpoints, API routes like the ones above (same authorizer as the
+ * read routes) served by `dashboard-stats`: in the cloud over CloudWatch and the event archive,
+ * locally over the runtime's own Kafka consumer and counters (local/dashboard/). Kept apart from
+ * `routes` because the local runtime serves them only with the dashboard (`dashboard: true`), and
+ * the OpenAPI document and the fuzzing leave them out.
  */
 export const dashboardRoutes = [
   {
@@ -568,7 +568,8 @@ export const settings = {
   PROFILE_TOP_TRACKS: 100,
   /**
    * The session kept in each profile (`recent`): this many newest listening events. 20 covers an
-   * hour or more of listening at 4–6 bytes a listen (its ids and fingerprint are references into
+   * hour or more of listening (the ranking's SESSION_WINDOW_MINUTES; 10 would cover ~40 minutes
+   * of 4-minute tracks) at 4–6 bytes a listen (its ids and fingerprint are references into
    * the same item): on Last.fm's profiles +76–112 bytes, 1.875 → 1.904–1.917 write units per
    * profile write (10 would save 0.01–0.015 of them).
    */

@@ -12,6 +12,9 @@
  * Locally the same schedule runs local/batch/item-model-job.ts: the same SQL on DuckDB, the same
  * loader. A build is a pure function of the archive and the catalog: a repeated run finds every
  * list unchanged and writes nothing.
+ *
+ * @producesTo profile-updates
+ * @schedule every-60-minutes
  */
 import type { Context } from 'aws-lambda';
 import { BATCH_PREFIXES, clearPrefix, putText, readParquetPrefix } from '../../shared/adapters/batch-bucket.ts';

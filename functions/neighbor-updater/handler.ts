@@ -9,6 +9,9 @@
  * the index gets is decided by `planRefreshes`: a user is refreshed only when the profile moved
  * enough and not more often than the configured interval. Where cheap, the refreshed user is also
  * inserted into its neighbours' lists.
+ *
+ * @triggeredBy profile-updates
+ * @producesTo dead-letters
  */
 import type { Context, MSKEvent } from 'aws-lambda';
 import {

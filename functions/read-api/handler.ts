@@ -2,6 +2,8 @@
  * The read routes: recommendations and radio (answers.ts), similar items (similar.ts), profile,
  * neighbours, one track, the genre vocabulary. One function for all GET routes keeps them warm
  * together; each route is a small function.
+ *
+ * @routes GET /users/{userId}/recommendations, GET /users/{userId}/profile, GET /users/{userId}/neighbors, GET /users/{userId}/radio, GET /tracks/{trackId}, GET /tracks/{trackId}/similar, GET /artists/{artistId}/similar, GET /genres
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';

@@ -179,61 +179,22 @@ export function applyRecords<E extends ProfileEvent>(
   records: readonly ProfileRecord<E>[],
   ctx: ApplyContext<E> = {},
 ): ApplyResult {
-  const recentCap = ctx.recentEventIdsCapacity ?? DEFAULT_PROFILE_PARAMS.recentEventIdsCapacity;
-  const storedOffsets = profile.offsets;
-  // Few records (the common per-user case): scanning the short list beats building a Set.
-  const recent: { has(fp: number): boolean; add(fp: number): unknown } =
-    records.length > 8 ? new Set(profile.recentEventIds) : new SmallSet(profile.recentEventIds);
-  const accepted: ProfileRecord<E>[] = [];
-  const acceptedFps: number[] = [];
-  let skippedDuplicates = 0;
-  let maxTs = Number.NEGATIVE_INFINITY;
-
-  for (const rec of records) {
-    if (rec.topicPartition !== undefined && rec.offset !== undefined) {
-      const stored = storedOffsets[rec.topicPartition];
-      if (stored !== undefined && rec.offset <= stored) {
-        skippedDuplicates++;
-        continue;
-      }
-    }
-    const fp = fingerprintEventId(rec.event.eventId);
-    if (recent.has(fp)) {
-      skippedDuplicates++;
-      continue;
-    }
-    recent.add(fp);
-    accepted.push(rec);
-    acceptedFps.push(fp);
-    if (rec.event.ts > maxTs) maxTs = rec.event.ts;
-  }
+  const { accepted, fingerprints, skippedDuplicates, maxTs } = acceptNew(profile, records);
   if (accepted.length === 0) return { profile, applied: 0, skippedDuplicates, changed: false };
 
   const inPlace = ctx.inPlace === true;
   const p = inPlace ? profile : shallowCloneProfile(profile);
   const halfLife = ctx.halfLifeMs ?? DEFAULT_PROFILE_PARAMS.halfLifeMs;
+  const rescaled = moveAnchor(p, maxTs, halfLife, inPlace);
+  // The fold: counts, offsets and decayed scores. Copy-on-write: score maps are copied only when
+  // touched (copying is the per-call cost); a rescale or `inPlace` already owns them. The loop
+  // stays here: moved into a function of its own it ran ~6 % slower (microbenchmark, 2026-12-05).
+  const owned = inPlace || rescaled;
   const lambda = Math.LN2 / halfLife;
-
-  // Copy-on-write: score maps are copied only when touched (copying is the per-call cost).
-  let ownGenres = inPlace;
-  let ownMoods = inPlace;
-  let ownArtists = inPlace;
-  let ownTracks = inPlace;
-
-  // The anchor is the start of the half-life window holding the latest event: a function of the
-  // max ts alone (so order independent), and it moves — rescaling everything — at most once per H.
-  const hadEvents = p.counts.events > 0;
-  const target = Math.floor(Math.max(maxTs, p.lastEventTs ?? maxTs) / halfLife) * halfLife;
-  if (!hadEvents) p.anchorTs = target;
-  else if (target > p.anchorTs) {
-    const f = Math.exp(-(target - p.anchorTs) * lambda);
-    p.genres = scaleMap(p.genres, f, ownGenres);
-    p.moods = scaleMap(p.moods, f, ownMoods);
-    p.topArtists = scaleMap(p.topArtists, f, ownArtists);
-    p.topTracks = scaleMap(p.topTracks, f, ownTracks);
-    ownGenres = ownMoods = ownArtists = ownTracks = true;
-    p.anchorTs = target;
-  }
+  let ownGenres = owned;
+  let ownMoods = owned;
+  let ownArtists = owned;
+  let ownTracks = owned;
   const anchor = p.anchorTs;
   const weights = ctx.weights ?? DEFAULT_WEIGHTS;
   const { genresOf, weightOf } = ctx;
@@ -298,15 +259,68 @@ export function applyRecords<E extends ProfileEvent>(
   }
 
   const ids = p.recentEventIds;
-  for (const fp of acceptedFps) ids.push(fp);
+  for (const fp of fingerprints) ids.push(fp);
+  const recentCap = ctx.recentEventIdsCapacity ?? DEFAULT_PROFILE_PARAMS.recentEventIdsCapacity;
   if (ids.length > recentCap) ids.splice(0, ids.length - recentCap);
-  addRecentListens(p.recent, accepted, acceptedFps, ctx.recentCapacity ?? DEFAULT_PROFILE_PARAMS.recentCapacity);
+  addRecentListens(p.recent, accepted, fingerprints, ctx.recentCapacity ?? DEFAULT_PROFILE_PARAMS.recentCapacity);
   if (newArtists > 0)
     p.topArtists = trimToCapacity(p.topArtists, ctx.topArtistsCapacity ?? DEFAULT_PROFILE_PARAMS.topArtistsCapacity);
   if (newTracks > 0)
     p.topTracks = trimToCapacity(p.topTracks, ctx.topTracksCapacity ?? DEFAULT_PROFILE_PARAMS.topTracksCapacity);
   p.version++;
   return { profile: p, applied: accepted.length, skippedDuplicates, changed: true };
+}
+
+/** The records not applied yet: offset beyond the stored one of its partition, eventId not among the recent. */
+function acceptNew<E extends ProfileEvent>(profile: Profile, records: readonly ProfileRecord<E>[]) {
+  const storedOffsets = profile.offsets;
+  // Few records (the common per-user case): scanning the short list beats building a Set.
+  const recent: { has(fp: number): boolean; add(fp: number): unknown } =
+    records.length > 8 ? new Set(profile.recentEventIds) : new SmallSet(profile.recentEventIds);
+  const accepted: ProfileRecord<E>[] = [];
+  const fingerprints: number[] = [];
+  let skippedDuplicates = 0;
+  let maxTs = Number.NEGATIVE_INFINITY;
+  for (const rec of records) {
+    if (rec.topicPartition !== undefined && rec.offset !== undefined) {
+      const stored = storedOffsets[rec.topicPartition];
+      if (stored !== undefined && rec.offset <= stored) {
+        skippedDuplicates++;
+        continue;
+      }
+    }
+    const fp = fingerprintEventId(rec.event.eventId);
+    if (recent.has(fp)) {
+      skippedDuplicates++;
+      continue;
+    }
+    recent.add(fp);
+    accepted.push(rec);
+    fingerprints.push(fp);
+    if (rec.event.ts > maxTs) maxTs = rec.event.ts;
+  }
+  return { accepted, fingerprints, skippedDuplicates, maxTs };
+}
+
+/**
+ * The anchor is the start of the half-life window holding the latest event: a function of the
+ * max ts alone (so order independent), and it moves — rescaling everything — at most once per H.
+ * True when it rescaled (the four score maps are then this profile's own copies).
+ */
+function moveAnchor(p: Profile, maxTs: number, halfLife: number, own: boolean): boolean {
+  const target = Math.floor(Math.max(maxTs, p.lastEventTs ?? maxTs) / halfLife) * halfLife;
+  if (p.counts.events === 0) {
+    p.anchorTs = target;
+    return false;
+  }
+  if (target <= p.anchorTs) return false;
+  const f = Math.exp(-(target - p.anchorTs) * (Math.LN2 / halfLife));
+  p.genres = scaleMap(p.genres, f, own);
+  p.moods = scaleMap(p.moods, f, own);
+  p.topArtists = scaleMap(p.topArtists, f, own);
+  p.topTracks = scaleMap(p.topTracks, f, own);
+  p.anchorTs = target;
+  return true;
 }
 
 /** Batch build from events (offline evaluation, tests). */

@@ -61,8 +61,9 @@ describe('function pool and read-api reads', () => {
         kind: 'track',
         id: `trk${i}`,
         name: `Track ${i}`,
-        artistId: 'ar1',
-        artistName: 'Artist 1',
+        // One artist each: the answer's per-artist cap (2 by default) leaves them all.
+        artistId: `ar${i}`,
+        artistName: `Artist ${i}`,
         genres,
         primaryGenre: 'rock',
         // Only the first three are popular enough to be in the genre's candidates below.

@@ -7,7 +7,8 @@
  * evaluation cannot drift.
  */
 import type { Profile } from '../profile.ts';
-import { blendComponents, buildCandidates } from './components.ts';
+import { blendComponents } from './blend.ts';
+import { buildCandidates } from './components.ts';
 import { finishRanking, type NowPart, openRanking } from './finish.ts';
 import type { RankingParams } from './params.ts';
 import type {

@@ -3,7 +3,7 @@
  * the read-time normalizer, survives a few fresh plays that exclude the top items), then by
  * blended score. Used by the build (`buildCandidates`) and to fit a set into one write unit.
  */
-import { blendComponents, byId } from './components.ts';
+import { blendComponents, byId } from './blend.ts';
 import { DEFAULT_RANKING, type RankingParams } from './params.ts';
 import type { CandidateList } from './types.ts';
 

@@ -21,7 +21,7 @@ import {
   type TestEnv,
 } from '../support/infra.ts';
 
-const USER = 'session-listener';
+const USER = 'recent-listener';
 const MIN = 60_000;
 const NOW = Date.now();
 
@@ -48,7 +48,7 @@ describe('the session in the profile', () => {
   let pipeline: LocalPipeline;
 
   beforeAll(async () => {
-    t = await provisionedTestEnv('session-state');
+    t = await provisionedTestEnv('recent-listens');
     pipeline = await startTestPipeline(t);
     const res = await api(pipeline, 'POST', '/tracks', { tracks: [...TRACKS, ARTIST] });
     expect(res.status).toBe(202);
