@@ -16,6 +16,7 @@ import { costPerMillionEvents, PRICES, sig } from './lib.ts';
 import { pipelineBench } from './pipeline-bench.ts';
 import { endToEnd, profilePath } from './profile-path.ts';
 import { refreshRate } from './refresh-rate.ts';
+import { responsivenessBench } from './responsiveness.ts';
 import { startBench } from './start-time.ts';
 
 const NAMES = [
@@ -31,6 +32,7 @@ const NAMES = [
   'batch',
   'batchDrift',
   'start',
+  'responsiveness',
 ] as const;
 type Name = (typeof NAMES)[number];
 
@@ -44,7 +46,11 @@ Names: ${NAMES.join(', ')}
    batch: the item model's SQL on DuckDB over a generated archive, BATCH_BENCH_EVENTS sizes;
    batchDrift: lists a build rewrites after 1 % new events, by the loader's tolerance;
    start: \`npm start\` ready time, quiet and beside CPU-bound processes — START_BENCH_RUNS
-   (default 10, --quick 2) of each, START_BENCH_BURNERS busy processes (default 1); not in the default set)
+   (default 10, --quick 2) of each, START_BENCH_BURNERS busy processes (default 1); not in the default set;
+   responsiveness: on the Last.fm world (--lastfm) through the pipeline, listeners play a session of
+   1…5 plays of an artist from genres they do not play: the share of the top 10 recommendations and
+   radio from its neighbourhood, play → answer latency, DynamoDB requests per answer with a session
+   (60 listeners, --quick 12; several minutes); not in the default set, best run on its own)
 
 Options:
   --quick          smoke run, about two minutes (index stops at 100k profiles)
@@ -73,15 +79,18 @@ async function main(): Promise<void> {
   }
   const unknown = positionals.filter((p) => !(NAMES as readonly string[]).includes(p));
   if (unknown.length > 0) throw new Error(`unknown benchmark(s) ${unknown.join(', ')} (see --help)`);
-  // `start` runs whole `npm start`s for many minutes: only when asked for.
-  const want = new Set<Name>(positionals.length > 0 ? (positionals as Name[]) : NAMES.filter((n) => n !== 'start'));
+  // `start` runs whole `npm start`s for many minutes, `responsiveness` a Last.fm world: only when asked for.
+  const want = new Set<Name>(
+    positionals.length > 0 ? (positionals as Name[]) : NAMES.filter((n) => n !== 'start' && n !== 'responsiveness'),
+  );
   // Derived figures need their inputs.
   if (want.has('cost')) for (const n of ['profilePath', 'dynamodb', 'refreshRate'] as const) want.add(n);
   if (want.has('dynamodb')) want.add('profilePath');
   const quick = values.quick;
   const defaultLastfm = resolve('../shared/datasets/lastfm-hetrec2011');
   const lastfm = values.lastfm ?? (existsSync(defaultLastfm) ? defaultLastfm : undefined);
-  if (!lastfm && want.has('index')) log(`index: no Last.fm dataset at ${defaultLastfm}; Last.fm part skipped`);
+  if (!lastfm && (want.has('index') || want.has('responsiveness')))
+    log(`no Last.fm dataset at ${defaultLastfm}: index skips its Last.fm part, responsiveness is skipped`);
 
   onShutdown(stopInfrastructure);
   const started = performance.now();
@@ -102,6 +111,7 @@ async function main(): Promise<void> {
   if (want.has('batchDrift')) figures.batchDrift = await batchDriftBench(quick);
   if (want.has('endToEnd')) figures.endToEnd = await endToEnd(quick);
   if (want.has('start')) figures.start = await startBench(quick);
+  if (want.has('responsiveness')) figures.responsiveness = await responsivenessBench(quick, lastfm);
   if (want.has('freshness') || want.has('api') || want.has('dynamodb')) {
     const p = await pipelineBench(quick, {
       freshness: want.has('freshness'),
@@ -189,6 +199,23 @@ function cost(f: Figures) {
   };
 }
 
+type ResponsivenessByK = {
+  k: number;
+  recShareMedian: number;
+  radioShareMedian: number;
+  recJustPlayedMedian: number;
+  latencyP50Ms?: number;
+  latencyP99Ms?: number;
+}[];
+
+/** One line per number of session plays: the shares of the top 10 and the latency. */
+function responsivenessLines(byK: ResponsivenessByK | undefined): string[] {
+  return (byK ?? []).map(
+    (r) =>
+      `responsiveness k=${r.k}: top 10 from the neighbourhood, median: recommendations ${sig(r.recShareMedian * 10)}, radio ${sig(r.radioShareMedian * 10)} ("just played" ${sig(r.recJustPlayedMedian * 10)})${r.latencyP50Ms !== undefined ? `; play → answer p50 / p99 ${sig(r.latencyP50Ms)} / ${sig(r.latencyP99Ms!)} ms` : ''}`,
+  );
+}
+
 function table(f: Figures): string {
   const get = (path: string): unknown =>
     path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], f);
@@ -233,6 +260,17 @@ function table(f: Figures): string {
     ['start.loaded.readyP50Seconds', '', 'beside START_BENCH_BURNERS CPU-bound processes'],
     ['start.loaded.readyP95Seconds', '≤ 30', ''],
     ['start.loaded.ready', '= starts', `of ${get('start.loaded.starts') ?? '?'} loaded starts`],
+    ['responsiveness.after3Plays.radioInNeighbourhood', '≥ 5', 'of the top 10 radio, median, after 3 plays'],
+    ['responsiveness.after3Plays.recommendationsInNeighbourhood', '≥ 3', 'of the top 10 recommendations, median'],
+    ['responsiveness.latencyP50Ms', '', 'play 202 → an answer with it in the session'],
+    ['responsiveness.latencyP99Ms', '≤ 1500', ''],
+    ['responsiveness.readRequests.recommendationWithSession.secondPass', '', 'DynamoDB requests per recommendation'],
+    ['responsiveness.readRequests.recommendationWithoutSession.secondPass', '', 'the same world, no session'],
+    [
+      'responsiveness.readRequests.newSessions.meanPerAnswer',
+      '≤ 1.5',
+      'new sessions: a recommendation and a radio per play',
+    ],
     ['cost.usdPerMillionEvents', '≤ 0.50', 'Lambda + DynamoDB; MSK apart'],
     ['cost.upperBound.usdPerMillionEvents', '', 'if every profile write refreshed neighbours'],
     ['cost.mskUsdPerMonth3Brokers', '', 'fixed'],
@@ -266,6 +304,7 @@ function table(f: Figures): string {
       `index Last.fm (${lf.users} users): recall@10 ${sig(lf.recallAt10!)} reading ${sig(lf.fractionRead! * 100)}%; HNSW ${sig(lf.hnsw?.recallAt10 ?? Number.NaN)}`,
     );
   else if (lf?.skipped) lines.push(`index Last.fm: skipped (${lf.skipped})`);
+  lines.push(...responsivenessLines(get('responsiveness.byK') as ResponsivenessByK | undefined));
   const pp = get('profilePath.byBatchSize') as
     | {
         batchSize: number;

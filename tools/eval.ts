@@ -18,6 +18,7 @@ import {
   runUserKnn,
 } from './eval/evaluate.ts';
 import { formatItemSizes } from './eval/item-sizes.ts';
+import { type ItemToItemResult, itemToItemCheck, itemToItemTable } from './eval/item-to-item.ts';
 import { EVAL_LOG_DIR, type OnlineResult, runPipelineEval } from './eval/online.ts';
 import type { Metrics } from './eval/protocol.ts';
 import { prepareItemModel } from './eval/sql-model.ts';
@@ -30,6 +31,8 @@ const HELP = `Usage: npm run eval -- --dataset <lastfm-hetrec2011 dir> [options]
 Binarize user_artists.dat, iterative 10-core, seeded per-user 80/20 hold-out, train the
 pipeline's domain code on the training part, rank all artists for every test user and report
 Precision/Recall/nDCG@k and item coverage, with MostPop, UserKNN (cosine, k=100) and RP3beta baselines.
+Also the item-to-item check: seeded by a test user's training artist, the hit rate@k of their
+held-out artists among the product's similar artists and RP3beta's item-item list (EVALUATION.md).
 
 Options:
   --dataset <dir>      Last.fm hetrec-2011 directory (required)
@@ -54,7 +57,7 @@ Options:
   --tune               coordinate search of the parameters on the validation split (implies --validation)
   --check-streaming    verify that shuffled, duplicated streaming replay builds the batch profiles
   --rp3 alpha=a,beta=b,topK=k  RP3beta baseline parameters (default alpha=0.7,beta=0.4,topK=200, tuned on validation)
-  --no-baselines       skip MostPop / UserKNN / RP3beta
+  --no-baselines       skip MostPop / UserKNN / RP3beta and the item-to-item check
   --out <file.json>    write the results as JSON
   --skip-bad           skip (and count) malformed dataset lines instead of failing
   -h, --help           this help`;
@@ -152,13 +155,34 @@ async function main(): Promise<void> {
   ];
   const online = values.pipeline ? await evaluatePipeline(data, log) : undefined;
   if (online) results.push(['system through the pipeline (read API)', online.metrics]);
-  if (!values['no-baselines']) results.push(...baselines(data, values.rp3, log));
+  let itemToItem: ItemToItemResult | undefined;
+  if (!values['no-baselines']) {
+    results.push(...baselines(data, values.rp3, log));
+    itemToItem = itemToItemCheck(data, system.model, rp3Params(values.rp3));
+    log('item-to-item check done');
+  }
   console.log(
     `\nseed ${seed}, ${validation ? 'validation' : 'test'} split, ${system.metrics.users} users, ${data.items.length} artists\n`,
   );
   console.log(table(results, k));
+  if (itemToItem) {
+    console.log(`\nitem to item: similar artists seeded by a training artist, ${itemToItem.users} users\n`);
+    console.log(itemToItemTable(itemToItem));
+  }
   if (values.out) {
-    const out = resultsJson({ split, values, seed, validation, k, core, system, online, results, started });
+    const out = resultsJson({
+      split,
+      values,
+      seed,
+      validation,
+      k,
+      core,
+      system,
+      online,
+      results,
+      itemToItem,
+      started,
+    });
     writeFileSync(values.out, `${JSON.stringify(out, null, 2)}\n`);
     log(`wrote ${values.out}`);
   }
@@ -202,12 +226,12 @@ async function evaluateSystem(data: Split['data'], values: Values, log: Log) {
     log('note: --neighbors index uses the deployed artist sketch (exponent 1); featureExponent is ignored');
   const t0 = performance.now();
   const cache = {};
-  await prepareItemModel(data, params, cache);
+  const model = await prepareItemModel(data, params, cache);
   log(`item model (SQL on DuckDB) built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const metrics = runSystem(data, params, cache, mode).metrics;
   const seconds = (performance.now() - t0) / 1000;
   log(`system done in ${seconds.toFixed(1)} s`);
-  return { mode, params, metrics, seconds };
+  return { mode, params, metrics, seconds, model };
 }
 
 /** The same evaluation through the product (Kafka, the triggers, the read API). */
@@ -222,6 +246,8 @@ async function evaluatePipeline(data: Split['data'], log: Log): Promise<OnlineRe
   return online;
 }
 
+const rp3Params = (option: string | undefined): Rp3betaParams => ({ ...DEFAULT_RP3BETA, ...parseRp3(option) });
+
 /** MostPop, UserKNN and RP3beta in the same harness, in this order. */
 function baselines(data: Split['data'], rp3Option: string | undefined, log: Log): [string, Metrics][] {
   const out: [string, Metrics][] = [];
@@ -229,7 +255,7 @@ function baselines(data: Split['data'], rp3Option: string | undefined, log: Log)
   log('MostPop done');
   out.push(['UserKNN (cosine, k=100)', runUserKnn(data, 100)]);
   log('UserKNN done');
-  const rp3 = { ...DEFAULT_RP3BETA, ...parseRp3(rp3Option) };
+  const rp3 = rp3Params(rp3Option);
   out.push([`RP3beta (α=${rp3.alpha}, β=${rp3.beta}, k=${rp3.topK})`, runRp3beta(data, rp3)]);
   log('RP3beta done');
   return out;
@@ -246,6 +272,7 @@ function resultsJson(r: {
   system: Awaited<ReturnType<typeof evaluateSystem>>;
   online: OnlineResult | undefined;
   results: [string, Metrics][];
+  itemToItem: ItemToItemResult | undefined;
   started: number;
 }) {
   const { split, values, k, online, results } = r;
@@ -286,6 +313,7 @@ function resultsJson(r: {
           userknn: asJson(results[results.length - 2]![1], k),
           rp3beta: asJson(results[results.length - 1]![1], k),
         },
+    ...(r.itemToItem ? { itemToItem: r.itemToItem } : {}),
     seconds: { system: r.system.seconds, total: (performance.now() - r.started) / 1000 },
   };
 }

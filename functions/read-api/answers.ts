@@ -96,32 +96,54 @@ interface Answer {
   strategy: RecommendStrategy;
   items: Recommendation[];
   catalog: Map<string, CatalogItem>;
+  /** The session's or seed's items, by id (their names). */
+  seedItems: Map<string, CatalogItem>;
 }
+
+/** Items named ahead per answered item, within one BatchGet's 100 keys (with the seeds). */
+const NAMES_AHEAD = 2;
+const BATCH_GET_KEYS = 100;
 
 const recentOf = (profile: Profile | undefined): readonly RecentListen[] => profile?.recent ?? [];
 
 /** The one ranking with the session's part, the exclusions and the artist cap; items with their catalog entries. */
 async function answer(input: AnswerInput): Promise<Answer> {
   const { stores, kind, profile, now } = input;
-  const catalog = await popularOf(stores, kind, candidateGenres(input.genre, profile));
+  const hasSession = now.strength > 0 && now.seeds.size > 0;
+  // The popular items and the seeds' item-model lists do not depend on each other.
+  const [catalog, lists] = await Promise.all([
+    popularOf(stores, kind, candidateGenres(input.genre, profile)),
+    hasSession ? itemModel.lists(stores, itemKindOf(kind), [...now.seeds.keys()]) : undefined,
+  ]);
   const exclude = new Set([...input.exclude, ...now.avoid]);
+  const seedItems = new Map<string, CatalogItem>();
   let nowPart: NowPart | undefined;
-  if (now.strength > 0 && now.seeds.size > 0) {
-    const lists = await itemModel.lists(stores, itemKindOf(kind), [...now.seeds.keys()]);
+  if (lists) {
     const scores = nowScores(
       now.seeds,
       (id) => lists.get(id),
       DEFAULT_RANKING,
       (id) => exclude.has(id),
     );
-    const seedItems = await itemCache.get(
+    // One catalog request names the seeds and the items the session most likely brings into the
+    // answer (its best now scores, not yet cached after a new seed), so that the answer's own
+    // lookup of its items' names afterwards finds them in the container's cache.
+    const likely = [...scores]
+      .sort((x, y) => y[1].score - x[1].score)
+      .slice(0, Math.max(0, Math.min(NAMES_AHEAD * input.limit, BATCH_GET_KEYS - now.seeds.size)))
+      .map(([id]) => id);
+    const named = await itemCache.get(
       stores,
-      [...now.seeds.keys()].map((id) => catalogItemId(kind, id)),
+      [...now.seeds.keys(), ...likely].map((id) => catalogItemId(kind, id)),
     );
+    for (const id of now.seeds.keys()) {
+      const item = named.get(catalogItemId(kind, id));
+      if (item) seedItems.set(id, item);
+    }
     nowPart = {
       scores,
       strength: now.strength,
-      seedLabel: (id) => labelOf(seedItems.get(catalogItemId(kind, id)), id),
+      seedLabel: (id) => labelOf(seedItems.get(id), id),
     };
   }
   const capped = kind === 'track' && input.maxPerArtist < input.limit;
@@ -144,7 +166,7 @@ async function answer(input: AnswerInput): Promise<Answer> {
   const artistOf = (id: string) => (kind === 'track' ? catalog.get(id)?.artistId : undefined);
   let items = capped ? capPerArtist(ranked.items, artistOf, input.maxPerArtist, input.limit) : ranked.items;
   if (input.spread) items = spreadArtists(items, artistOf);
-  return { strategy: ranked.strategy, items, catalog };
+  return { strategy: ranked.strategy, items, catalog, seedItems };
 }
 
 function itemsJson(kind: CatalogKind, a: Answer) {
@@ -161,7 +183,7 @@ function sessionJson(kind: CatalogKind, now: NowSeeds, a: Answer) {
     strength: Math.round(now.strength * 1e4) / 1e4,
     seeds: [...now.seeds].map(([id, weight]) => ({
       ...(kind === 'track' ? { trackId: id } : { artistId: id }),
-      name: a.catalog.get(id)?.name ?? null,
+      name: (a.seedItems.get(id) ?? a.catalog.get(id))?.name ?? null,
       weight: Math.round(weight * 1e4) / 1e4,
     })),
   };

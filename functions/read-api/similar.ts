@@ -1,7 +1,7 @@
 /**
  * `GET /tracks/{trackId}/similar` and `GET /artists/{artistId}/similar`: the item's neighbours in
- * the item model — co-listening ("played by the same listeners") and content ("tagged alike"),
- * blended as the ranking blends them (shared/domain/ranking/similar.ts). An id neither the catalog
+ * the item model — co-listening ("played by the same listeners") first, then what only content
+ * ("tagged alike") adds (shared/domain/ranking/similar.ts). An id neither the catalog
  * nor the item model knows is a 404; a known item without lists (too new for the last build)
  * answers an empty list.
  */
@@ -9,7 +9,6 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import type { Stores } from '../../shared/adapters/dynamodb/stores.ts';
 import { type CatalogItem, type CatalogKind, catalogItemId, itemKindOf } from '../../shared/domain/catalog.ts';
-import { DEFAULT_RANKING } from '../../shared/domain/ranking/params.ts';
 import { similarItems } from '../../shared/domain/ranking/similar.ts';
 import { type HttpResult, json, parseQuery, pathParam, problem } from '../../shared/handlers/http.ts';
 import { catalogOf, describe, itemCache, itemModel, labelOf, limitParam, settings } from './catalog-view.ts';
@@ -29,7 +28,7 @@ export function similarRoute(kind: CatalogKind) {
     const item: CatalogItem | undefined = known.get(catalogItemId(kind, id));
     const own = lists.get(id);
     if (!item && !own) return problem(404, `no ${kind} ${id} in the catalog or the item model`);
-    const similar = similarItems(id, own, DEFAULT_RANKING, limit);
+    const similar = similarItems(id, own, limit);
     const catalog = await catalogOf(
       stores,
       kind,

@@ -111,9 +111,11 @@ describe('answers that follow the session', () => {
     // The very next request: no refresh, no rebuild in between.
     const after = await api(pipeline, 'GET', '/users/demo-ana/recommendations?limit=10');
     expect(after.status).toBe(200);
-    const session = after.body.session as { strength: number; seeds: { trackId: string }[] };
+    const session = after.body.session as { strength: number; seeds: { trackId: string; name: string | null }[] };
     expect(session.strength).toBeGreaterThan(0.5);
     expect(session.seeds.map((s) => s.trackId).sort()).toEqual(plays.map((p) => p.trackId).sort());
+    // Named from the catalog (the seeds' own lookup, not only the popular lists the answer read).
+    expect(session.seeds.every((s) => s.name !== null)).toBe(true);
     const items = after.body.items as Item[];
     expect(items).toHaveLength(10);
     expect(items.filter(fromSession).length).toBeGreaterThanOrEqual(Math.max(3, jazzBefore + 1));

@@ -13,12 +13,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioners } from 'kafkajs';
-import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
-import { startLocalPipeline, waitUntilDrained } from '../../local/pipeline.ts';
+import { type Infrastructure, onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
+import { type LocalPipeline, startLocalPipeline, waitUntilDrained } from '../../local/pipeline.ts';
 import { createStores, type Stores } from '../../shared/adapters/dynamodb/stores.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
 import type { ListenEventV1 } from '../../shared/domain/events.ts';
-import { triggers } from '../../shared/topology.ts';
+import { type ResolvedTopology, triggers } from '../../shared/topology.ts';
 import { artistUpserts } from '../loaders/lastfm.ts';
 import { kafkaSender } from '../replay.ts';
 import { type EvalData, groupByUser } from './evaluate.ts';
@@ -26,8 +26,9 @@ import { type ItemSizeReport, itemSizeReport } from './item-sizes.ts';
 import { evaluateLists, type Metrics } from './protocol.ts';
 
 const TS = Date.UTC(2011, 0, 1);
-const userId = (u: string) => `lastfm-${u}`;
-const artistId = (a: string) => `lastfm-a${a}`;
+/** The product's ids for the data set's users and artists (the Last.fm loader's). */
+export const lastfmUserId = (u: string) => `lastfm-${u}`;
+export const lastfmArtistId = (a: string) => `lastfm-a${a}`;
 const DRAIN_TIMEOUT_MS = 900_000;
 
 export interface OnlineResult {
@@ -42,20 +43,47 @@ export interface OnlineResult {
 /** The JVMs' logs (and, under `npm run eval`, kafkajs's) of a pipeline evaluation. */
 export const EVAL_LOG_DIR = '.data/eval-logs';
 
-export async function runPipelineEval(data: EvalData, log: (line: string) => void): Promise<OnlineResult> {
-  const t0 = performance.now();
-  const infra = await startInfrastructure({ log: (l) => log(`[infra] ${l}`), logDir: EVAL_LOG_DIR });
+/** The Last.fm world running in the product: the local pipeline after the feed, drain and item model build. */
+export interface LastfmWorld {
+  pipeline: LocalPipeline;
+  topology: ResolvedTopology;
+  dynamodbEndpoint: string;
+  /** Training events fed (one play per user–artist pair). */
+  events: number;
+  seconds: { feed: number; drain: number; itemModel: number };
+  /** Stops the pipeline, and the infrastructure if this started it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local pipeline (on `opts.infra`, else on infrastructure started here) with the
+ * topology's real settings, feeds the catalog and the training split through Kafka as listen
+ * events (one play per user–artist pair at `opts.ts`, default 2011-01-01: one timestamp, so no
+ * decay), drains every trigger, runs one item model build and waits until its announcement has
+ * rebuilt the users' candidate sets.
+ */
+export async function startLastfmWorld(
+  data: EvalData,
+  log: (line: string) => void,
+  opts: { infra?: Infrastructure; ts?: number } = {},
+): Promise<LastfmWorld> {
+  const ts = opts.ts ?? TS;
+  const infra = opts.infra ?? (await startInfrastructure({ log: (l) => log(`[infra] ${l}`), logDir: EVAL_LOG_DIR }));
   let stopPipeline: (() => Promise<void>) | undefined;
+  let archiveDir: string | undefined;
+  let stopped = false;
   const stop = async () => {
+    if (stopped) return;
+    stopped = true;
     await stopPipeline?.();
-    await infra.stop();
+    if (archiveDir) rmSync(archiveDir, { recursive: true, force: true });
+    if (!opts.infra) await infra.stop();
   };
   onShutdown(stop);
   try {
     const topology = await provisionTopology(infra, `eval${randomBytes(3).toString('hex')}-`);
     // The run's own event archive: the item model build (SQL on DuckDB) reads it, and only it.
-    const archiveDir = mkdtempSync(join(tmpdir(), 'tunestream-eval-'));
-    onShutdown(async () => rmSync(archiveDir, { recursive: true, force: true }));
+    archiveDir = mkdtempSync(join(tmpdir(), 'tunestream-eval-'));
     const pipeline = await startLocalPipeline({
       env: { ARCHIVE_DIR: archiveDir },
       topology,
@@ -82,9 +110,9 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
     await waitUntilDrained([catalogMapping], { timeoutMs: DRAIN_TIMEOUT_MS, quietChecks: 2, log });
     const events: ListenEventV1[] = data.train.map((r) => ({
       eventId: `eval-${r.user}-${r.item}`,
-      userId: userId(r.user),
-      artistId: artistId(r.item),
-      ts: TS,
+      userId: lastfmUserId(r.user),
+      artistId: lastfmArtistId(r.item),
+      ts,
       type: 'play',
     }));
     const fed = performance.now();
@@ -103,7 +131,25 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
     // users' candidate sets with it, as a deployment is between builds.
     await waitUntilDrained(pipeline.mappings, { timeoutMs: DRAIN_TIMEOUT_MS, quietChecks: 2, log });
     const itemModelSeconds = (performance.now() - built) / 1000;
+    return {
+      pipeline,
+      topology,
+      dynamodbEndpoint: infra.dynamodbEndpoint,
+      events: events.length,
+      seconds: { feed: feedSeconds, drain: drainSeconds, itemModel: itemModelSeconds },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
 
+export async function runPipelineEval(data: EvalData, log: (line: string) => void): Promise<OnlineResult> {
+  const t0 = performance.now();
+  const world = await startLastfmWorld(data, log);
+  const { pipeline } = world;
+  try {
     const tests = new Map<string, Set<string>>();
     for (const [u, items] of groupByUser(data.test)) tests.set(u, new Set(items.keys()));
     const lists = new Map<string, string[]>();
@@ -115,7 +161,7 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
       Array.from({ length: 8 }, async () => {
         while (next < users.length) {
           const u = users[next++]!;
-          const url = `${pipeline.url}/users/${userId(u)}/recommendations?kind=artist&limit=${data.k}`;
+          const url = `${pipeline.url}/users/${lastfmUserId(u)}/recommendations?kind=artist&limit=${data.k}`;
           const res = await fetch(url, { headers: { authorization: 'Bearer eval' } }).catch((err: Error) => {
             throw new Error(`GET ${url}: ${err.message} (${String((err as { cause?: unknown }).cause ?? '')})`);
           });
@@ -133,23 +179,24 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
       }),
     );
     const querySeconds = (performance.now() - queried) / 1000;
-    const stores: Stores = createStores({ endpoint: infra.dynamodbEndpoint, region: 'us-east-1' }, topology.tableNames);
+    const stores: Stores = createStores(
+      { endpoint: world.dynamodbEndpoint, region: 'us-east-1' },
+      world.topology.tableNames,
+    );
     const itemSizes = await itemSizeReport(stores);
     stores.client.destroy();
     return {
       itemSizes,
       metrics: evaluateLists(lists, tests, data.k, data.items.length),
       seconds: {
-        feed: feedSeconds,
-        drain: drainSeconds,
-        itemModel: itemModelSeconds,
+        ...world.seconds,
         queries: querySeconds,
         total: (performance.now() - t0) / 1000,
       },
-      events: events.length,
+      events: world.events,
       failedQueries: failed,
     };
   } finally {
-    await stop();
+    await world.stop();
   }
 }

@@ -18,15 +18,11 @@
  * over. Without a session (nothing within the window) s = 0 and the answer is exactly the
  * long-term one (`rankCandidates` does not even compute this part).
  */
+import type { RecentListen } from '../profile.ts';
 import type { PreparedItems } from './types.ts';
 
-/** One recent listening event as the profile keeps it (`Profile.recent`, newest first). */
-export interface RecentListen {
-  trackId?: string | undefined;
-  artistId?: string | undefined;
-  ts: number;
-  type: 'play' | 'skip' | 'like' | 'dislike';
-}
+/** What the session is made of: the profile's recent list (`Profile.recent`, newest first). */
+export type { RecentListen };
 
 export interface SessionParams {
   /** A session play's weight halves every this long. */

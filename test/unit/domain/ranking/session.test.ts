@@ -164,28 +164,34 @@ describe('diversity', () => {
 });
 
 describe('similarItems', () => {
-  it('ranks an item list by the blend and says why each is there', () => {
-    const out = similarItems(
-      'x',
-      {
-        similar: list([
-          ['a', 4],
-          ['b', 2],
-        ]),
-        content: list([
-          ['b', 1],
-          ['c', 0.5],
-        ]),
-      },
-      { itemBlend: 0.6, contentBlend: 0.2 },
-      10,
-    );
-    // a: 0.75 · 4/4; b: 0.75 · 2/4 + 0.25 · 1/1; c: 0.25 · 0.5/1 — then over a's 0.75.
-    expect(out.map((s) => s.id)).toEqual(['a', 'b', 'c']);
+  it('answers the co-listening list in its order, then what only the content list adds, and says why', () => {
+    const lists = {
+      similar: list([
+        ['a', 4],
+        ['b', 2],
+        ['x', 1],
+      ]),
+      content: list([
+        ['c', 1],
+        ['b', 0.9],
+        ['d', 0.5],
+      ]),
+    };
+    const out = similarItems('x', lists, 10);
+    // The item itself never; c is tagged more alike than b but was never played with x.
+    expect(out.map((s) => s.id)).toEqual(['a', 'b', 'c', 'd']);
     expect(out[0]).toMatchObject({ together: true, tagged: false, score: 1 });
-    expect(out[1]).toMatchObject({ together: true, tagged: true });
-    expect(out[1]!.score).toBeCloseTo(0.625 / 0.75, 9);
-    expect(out[2]).toMatchObject({ together: false, tagged: true });
-    expect(similarItems('x', undefined, { itemBlend: 0.6, contentBlend: 0.2 }, 10)).toEqual([]);
+    expect(out[1]).toMatchObject({ together: true, tagged: true, score: 0.5 });
+    // Content-only items score below the last co-listened one: their cosine over the top one's, scaled.
+    expect(out[2]).toMatchObject({ together: false, tagged: true, score: 0.5 });
+    expect(out[3]).toMatchObject({ together: false, tagged: true, score: 0.25 });
+    expect(similarItems('x', lists, 1).map((s) => s.id)).toEqual(['a']);
+    expect(similarItems('x', lists, 10, (id) => id === 'a' || id === 'c').map((s) => s.id)).toEqual(['b', 'd']);
+    // Without co-listening (an item too new for it), content alone answers.
+    expect(similarItems('x', { content: lists.content }, 2).map((s) => [s.id, s.score])).toEqual([
+      ['c', 1],
+      ['b', 0.9],
+    ]);
+    expect(similarItems('x', undefined, 10)).toEqual([]);
   });
 });
