@@ -67,14 +67,32 @@ export async function loadListsPass(ctx: PassContext, source: BuildSource, field
   ctx.log(`loader: ${field}: ${written} items written`);
 }
 
+/** Requests of a chunk in flight at once (BatchGets of 100 keys, BatchWrites of 25 items). */
+const PARALLEL = 4;
+
+/** `items` in slices of `size`, `PARALLEL` slices at a time (one slice's requests in order). */
+async function inSlices<T, R>(items: readonly T[], size: number, f: (slice: T[]) => Promise<R>): Promise<R[]> {
+  const slices: T[][] = [];
+  for (let i = 0; i < items.length; i += size) slices.push(items.slice(i, i + size));
+  const out: R[] = [];
+  for (let i = 0; i < slices.length; i += PARALLEL)
+    out.push(...(await Promise.all(slices.slice(i, i + PARALLEL).map(f))));
+  return out;
+}
+
+async function storedListsOf(ctx: PassContext, itemIds: readonly string[]): Promise<Map<string, StoredLists>> {
+  const maps = await inSlices(itemIds, 100, (ids) => getStoredLists(ctx.stores, ids));
+  return new Map(maps.flatMap((m) => [...m]));
+}
+
 async function writeChunk(
   ctx: PassContext,
   field: Field,
   chunk: readonly { itemId: string; kind: ItemKind; list: PackedList }[],
 ): Promise<number> {
   if (chunk.length === 0) return 0;
-  const stored = await getStoredLists(
-    ctx.stores,
+  const stored = await storedListsOf(
+    ctx,
     chunk.map((c) => c.itemId),
   );
   const other: Field = field === 'similar' ? 'content' : 'similar';
@@ -91,7 +109,7 @@ async function writeChunk(
       ...(old?.[other] ? { [other]: old[other] } : {}),
     });
   }
-  await writeItemModelLists(ctx.stores, puts, []);
+  await inSlices(puts, 25, (slice) => writeItemModelLists(ctx.stores, slice, []));
   return puts.length;
 }
 
@@ -127,7 +145,8 @@ export async function cleanUpLists(ctx: PassContext, stored: KeySpill): Promise<
         if (kind) ctx.kinds[kind].listsDeleted++;
       } else trims.push({ itemId, keep });
     }
-    await writeItemModelLists(ctx.stores, await trimmed(ctx, trims), deletes);
+    await inSlices(await trimmed(ctx, trims), 25, (slice) => writeItemModelLists(ctx.stores, slice, []));
+    await inSlices(deletes, 25, (slice) => writeItemModelLists(ctx.stores, [], slice));
   }
 }
 
@@ -136,8 +155,8 @@ async function trimmed(ctx: PassContext, trims: readonly { itemId: string; keep:
   const puts: ListsWrite[] = [];
   for (let i = 0; i < trims.length; i += 100) {
     const slice = trims.slice(i, i + 100);
-    const stored = await getStoredLists(
-      ctx.stores,
+    const stored = await storedListsOf(
+      ctx,
       slice.map((t) => t.itemId),
     );
     for (const t of slice) {
