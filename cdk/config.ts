@@ -4,12 +4,9 @@
  * comes from shared/topology.ts.
  */
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-
-const DEFAULT_DASHBOARD_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dashboard/dist');
 
 export type Stage = 'dev' | 'prod';
 export type MskMode = 'serverless' | 'provisioned';
@@ -41,8 +38,11 @@ export interface TunestreamConfig {
   readonly topicReplicationFactor: number;
   /** Optional e-mail subscription on the alarm topic. */
   readonly alarmEmail?: string;
-  /** The dashboard build uploaded to the site bucket (`npm run dashboard:build`). */
-  readonly dashboardDist: string;
+  /**
+   * A prebuilt dashboard to upload (`-c dashboardDist=<dir>`). Absent: synthesis builds it from
+   * dashboard/ (vite, as asset bundling), so a fresh checkout deploys after `npm ci`.
+   */
+  readonly dashboardDist?: string;
   readonly removalPolicy: RemovalPolicy;
   readonly logRetention: RetentionDays;
   readonly deletionProtection: boolean;
@@ -112,7 +112,7 @@ export function configFromContext(node: Node): TunestreamConfig {
     azCount,
     topicReplicationFactor: msk === 'provisioned' ? Math.min(3, azCount) : -1,
     alarmEmail: str(node, 'alarmEmail'),
-    dashboardDist: path.resolve(str(node, 'dashboardDist') ?? DEFAULT_DASHBOARD_DIST),
+    ...(str(node, 'dashboardDist') ? { dashboardDist: path.resolve(str(node, 'dashboardDist')!) } : {}),
     removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     logRetention: prod ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
     deletionProtection: prod,
