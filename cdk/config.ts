@@ -10,6 +10,7 @@ import type { Node } from 'constructs';
 
 export type Stage = 'dev' | 'prod';
 export type MskMode = 'serverless' | 'provisioned';
+export type CapacityMode = 'on-demand' | 'provisioned';
 
 export interface JwtConfig {
   readonly issuer: string;
@@ -19,6 +20,11 @@ export interface JwtConfig {
 export interface TunestreamConfig {
   readonly stage: Stage;
   readonly msk: MskMode;
+  /**
+   * DynamoDB capacity: on-demand (default), or provisioned with auto scaling for the tables whose
+   * load follows the event stream (`provisionedCapacity` in shared/topology.ts).
+   */
+  readonly capacity: CapacityMode;
   /** Optional JWT authorizer for the `access: 'read'` routes (writes stay IAM-only). */
   readonly jwt?: JwtConfig;
   /** Provisioned MSK only. */
@@ -56,6 +62,7 @@ export interface TunestreamConfig {
 export const CONTEXT_KEYS = [
   'stage',
   'msk',
+  'capacity',
   'jwtIssuer',
   'jwtAudience',
   'mskBrokerType',
@@ -78,6 +85,9 @@ export function configFromContext(node: Node): TunestreamConfig {
   const msk = (str(node, 'msk') ?? 'serverless') as MskMode;
   if (msk !== 'serverless' && msk !== 'provisioned')
     throw new Error(`-c msk must be serverless or provisioned, got ${msk}`);
+  const capacity = (str(node, 'capacity') ?? 'on-demand') as CapacityMode;
+  if (capacity !== 'on-demand' && capacity !== 'provisioned')
+    throw new Error(`-c capacity must be on-demand or provisioned, got ${capacity}`);
 
   const jwtIssuer = str(node, 'jwtIssuer');
   const jwtAudience = str(node, 'jwtAudience');
@@ -104,6 +114,7 @@ export function configFromContext(node: Node): TunestreamConfig {
   return {
     stage,
     msk,
+    capacity,
     jwt,
     // t3.small is the cheapest broker that supports IAM auth; fine for dev, not for sustained load.
     mskBrokerType: str(node, 'mskBrokerType') ?? (prod ? 'kafka.m7g.large' : 'kafka.t3.small'),

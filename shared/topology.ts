@@ -230,6 +230,35 @@ export const tables = {
 
 export type TableKey = keyof typeof tables;
 
+export interface CapacityBounds {
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * DynamoDB capacity with `-c capacity=provisioned` (the default is on-demand): the tables whose
+ * load follows the event stream get provisioned read and write capacity (their indexes too) with
+ * target-tracking auto scaling between these bounds; at a steady load a provisioned unit at 70 %
+ * utilization costs ~40 % of the on-demand request (docs/deploy.md, "Rough monthly cost"). The
+ * item model stays on demand: its loader writes in hourly bursts that auto scaling (minutes to
+ * react) would throttle. Minimums are what an idle stack pays for; maximums cap a runaway bill
+ * (throttling alarms fire first: cdk/constructs/observability.ts).
+ */
+export const provisionedCapacity = {
+  targetUtilizationPercent: 70,
+  tables: {
+    profiles: { read: { min: 5, max: 4000 }, write: { min: 5, max: 4000 } },
+    neighbors: { read: { min: 5, max: 4000 }, write: { min: 5, max: 4000 } },
+    neighborIndex: { read: { min: 5, max: 4000 }, write: { min: 5, max: 4000 } },
+    candidates: { read: { min: 5, max: 4000 }, write: { min: 5, max: 4000 } },
+    catalog: { read: { min: 2, max: 4000 }, write: { min: 2, max: 4000 } },
+    users: { read: { min: 1, max: 500 }, write: { min: 1, max: 500 } },
+  },
+} as const satisfies {
+  targetUtilizationPercent: number;
+  tables: Partial<Record<TableKey, { read: CapacityBounds; write: CapacityBounds }>>;
+};
+
 export const functions = {
   'ingest-events': {
     name: 'ingest-events',

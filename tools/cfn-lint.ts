@@ -40,6 +40,7 @@ export const DEPLOY_VARIANTS: Record<string, Record<string, string>> = {
   'prod-provisioned-jwt': {
     stage: 'prod',
     msk: 'provisioned',
+    capacity: 'provisioned',
     jwtIssuer: 'https://issuer.example.com/',
     jwtAudience: 'tunestream-api,tunestream-web',
     alarmEmail: 'oncall@example.com',

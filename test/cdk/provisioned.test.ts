@@ -1,9 +1,19 @@
 /**
- * `-c stage=prod -c msk=provisioned -c jwtIssuer=… -c jwtAudience=…`: provisioned MSK, prod removal
- * policies and retention, JWT authorizer on the read routes. One synthesis for the whole file.
+ * `-c stage=prod -c msk=provisioned -c capacity=provisioned -c jwtIssuer=… -c jwtAudience=…`:
+ * provisioned MSK, provisioned DynamoDB capacity with auto scaling, prod removal policies and
+ * retention, JWT authorizer on the read routes. One synthesis for the whole file.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dashboardRoutes, routes, tables, triggers } from '../../shared/topology.ts';
+import {
+  type CapacityBounds,
+  dashboardRoutes,
+  provisionedCapacity,
+  routes,
+  type TableKey,
+  type TableSpec,
+  tables,
+  triggers,
+} from '../../shared/topology.ts';
 import { only, resourcesOf, type Synthesized, synthesize } from './synth.ts';
 
 const ISSUER = 'https://auth.example.com/';
@@ -11,7 +21,13 @@ const AUDIENCE = 'tunestream-api,tunestream-web';
 let s: Synthesized;
 
 beforeAll(() => {
-  s = synthesize({ stage: 'prod', msk: 'provisioned', jwtIssuer: ISSUER, jwtAudience: AUDIENCE });
+  s = synthesize({
+    stage: 'prod',
+    msk: 'provisioned',
+    capacity: 'provisioned',
+    jwtIssuer: ISSUER,
+    jwtAudience: AUDIENCE,
+  });
   if (s.synthError) throw s.synthError;
 });
 
@@ -122,5 +138,58 @@ describe('prod stage (-c stage=prod)', () => {
     const fn = s.template.toJSON().Resources[s.logicalId(s.stack.functions.byName['read-api'])];
     expect(fn.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL).toBe('INFO');
     expect(fn.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe('tunestream/prod');
+  });
+});
+
+describe('provisioned DynamoDB capacity (-c capacity=provisioned)', () => {
+  type Bounds = { read: CapacityBounds; write: CapacityBounds };
+  const bounds = provisionedCapacity.tables as Partial<Record<TableKey, Bounds>>;
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are untyped JSON
+  const resource = (key: TableKey): any => s.template.toJSON().Resources[s.logicalId(s.stack.tables.byKey[key])];
+
+  it("the stream's tables provisioned at their minimums (indexes too); the item model on demand", () => {
+    for (const key of Object.keys(tables) as TableKey[]) {
+      const t = resource(key).Properties;
+      const b = bounds[key];
+      if (!b) {
+        expect(t.BillingMode, key).toBe('PAY_PER_REQUEST');
+        continue;
+      }
+      expect(t.BillingMode ?? 'PROVISIONED', key).toBe('PROVISIONED');
+      const throughput = { ReadCapacityUnits: b.read.min, WriteCapacityUnits: b.write.min };
+      expect(t.ProvisionedThroughput, key).toEqual(throughput);
+      for (const gsi of t.GlobalSecondaryIndexes ?? []) expect(gsi.ProvisionedThroughput, key).toEqual(throughput);
+    }
+    expect(bounds.itemModel).toBeUndefined();
+  });
+
+  it('target tracking at the topology utilization, between the bounds, on every read and write dimension', () => {
+    const targets = resourcesOf(s.template, 'AWS::ApplicationAutoScaling::ScalableTarget');
+    const policies = resourcesOf(s.template, 'AWS::ApplicationAutoScaling::ScalingPolicy');
+    let expected = 0;
+    for (const key of Object.keys(bounds) as TableKey[]) {
+      const b = bounds[key]!;
+      const id = s.logicalId(s.stack.tables.byKey[key]);
+      const gsis = ((tables[key] as TableSpec).globalSecondaryIndexes ?? []).map((g) => g.name);
+      const mine = targets.filter(([, t]) => JSON.stringify(t.Properties.ResourceId).includes(id));
+      expect(mine, key).toHaveLength(2 * (1 + gsis.length));
+      expected += mine.length;
+      for (const [, t] of mine) {
+        const read = String(t.Properties.ScalableDimension).endsWith('ReadCapacityUnits');
+        expect(t.Properties, key).toMatchObject({
+          ServiceNamespace: 'dynamodb',
+          MinCapacity: (read ? b.read : b.write).min,
+          MaxCapacity: (read ? b.read : b.write).max,
+        });
+      }
+      for (const g of gsis)
+        expect(mine.some(([, t]) => JSON.stringify(t.Properties.ResourceId).includes(`/index/${g}`))).toBe(true);
+    }
+    expect(targets).toHaveLength(expected);
+    expect(policies).toHaveLength(expected);
+    for (const [, p] of policies)
+      expect((p.Properties.TargetTrackingScalingPolicyConfiguration as { TargetValue: number }).TargetValue).toBe(
+        provisionedCapacity.targetUtilizationPercent,
+      );
   });
 });

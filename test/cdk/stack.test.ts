@@ -567,6 +567,8 @@ describe('DynamoDB', () => {
       expect(t.Properties.SSESpecification).toEqual({ SSEEnabled: true });
       expect(t.Properties.DeletionProtectionEnabled).toBe(false);
     }
+    // On-demand by default: no capacity to scale.
+    s.template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 0);
   });
 });
 

@@ -21,7 +21,14 @@ const config = (context: Record<string, string>) => configFromContext(new App({ 
 
 describe('context', () => {
   it('defaults to dev + MSK Serverless, no JWT', () => {
-    expect(config({})).toMatchObject({ stage: 'dev', msk: 'serverless', jwt: undefined, deletionProtection: false });
+    expect(config({})).toMatchObject({
+      stage: 'dev',
+      msk: 'serverless',
+      capacity: 'on-demand',
+      jwt: undefined,
+      deletionProtection: false,
+    });
+    expect(config({ capacity: 'provisioned' }).capacity).toBe('provisioned');
   });
 
   it('prod, provisioned, JWT', () => {
@@ -46,6 +53,7 @@ describe('context', () => {
   it('rejects unknown values and half a JWT configuration', () => {
     expect(() => config({ stage: 'staging' })).toThrow(/stage/);
     expect(() => config({ msk: 'express' })).toThrow(/msk/);
+    expect(() => config({ capacity: 'reserved' })).toThrow(/capacity/);
     expect(() => config({ jwtIssuer: 'https://issuer.example/' })).toThrow(/jwtAudience/);
     expect(() => config({ jwtIssuer: 'http://insecure', jwtAudience: 'a' })).toThrow(/https/);
   });
