@@ -96,10 +96,10 @@ async function main(): Promise<void> {
   });
   stopPipeline = pipeline.stop;
   const url = pipeline.url;
-  // Where `npm run users` finds this stack's tables.
+  // Where `npm run users` and `npm run smoke -- --local` find this stack.
   writeFileSync(
     resolve(LOCAL_STACK_FILE),
-    `${JSON.stringify({ url, dynamodbEndpoint: infra.dynamodbEndpoint, kafkaBrokers: infra.kafkaBrokers, prefix: '' })}\n`,
+    `${JSON.stringify({ url, dynamodbEndpoint: infra.dynamodbEndpoint, kafkaBrokers: infra.kafkaBrokers, prefix: '', archiveDir: resolve(process.env.ARCHIVE_DIR || '.data/archive') })}\n`,
   );
   const auth = { authorization: `Bearer ${token}` };
 
