@@ -194,9 +194,16 @@ export async function loadBuild(stores: Stores, source: BuildSource, opts: LoadO
     };
     // Content first: its lists follow the catalog's tags and rarely change, so the similar pass
     // (whose lists move with every build) writes each item once, keeping the stored content.
-    for (const field of ['content', 'similar'] as const) await loadListsPass(ctx, source, field);
+    const t0 = performance.now();
+    const phase = (what: string) => log(`loader: ${what} after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    for (const field of ['content', 'similar'] as const) {
+      await loadListsPass(ctx, source, field);
+      phase(`${field} pass done`);
+    }
     await cleanUpLists(ctx, new KeySpill(dir, 'stored', buckets));
+    phase(`clean-up done (${buckets} key buckets)`);
     const published = await publishBuild(ctx, source, manifests, now, opts.retireAfterSeconds ?? 3600);
+    phase('counts and manifests done');
     const summary: LoadSummary = {
       modelId: published ? modelId : current,
       published,
