@@ -245,15 +245,20 @@ export async function batchBench(quick: boolean): Promise<Record<string, unknown
 }
 
 /**
- * `npm run bench -- batchDrift`: how many lists a build rewrites after 1 % new events, by the
- * loader's tolerance (ITEM_MODEL_LIST_TOLERANCE). Two builds (rows, DuckDB) — the archive, and
+ * `npm run bench -- batchDrift`: how many lists a build rewrites after 1 % new events
+ * (BATCH_DRIFT_ADDED), by the loader's tolerance (ITEM_MODEL_LIST_TOLERANCE). Two builds (rows, DuckDB) — the archive, and
  * the archive plus 1 % plays copied from random archived lines an hour after the newest — then
  * the loader's own diff (`diffLists`) of the second against the first as stored.
  */
 export async function batchDriftBench(quick: boolean): Promise<Record<string, unknown>> {
   const events = quick ? 100_000 : 500_000;
+  // BATCH_DRIFT_ADDED: the share of new events (default 0.01); an hourly build at a steady load
+  // sees 1 / (24 × window days) of its window new, ~0.0007 at 61 days.
+  const share = Number(process.env.BATCH_DRIFT_ADDED ?? 0.01);
+  if (!(share > 0 && share < 1))
+    throw new Error(`BATCH_DRIFT_ADDED=${process.env.BATCH_DRIFT_ADDED} must be in (0, 1)`);
   const base = generateArchive(events);
-  const plus = join(base, '..', `${events}-plus-1pct`);
+  const plus = join(base, '..', `${events}-plus-${share}`);
   if (!existsSync(join(plus, '.complete'))) {
     rmSync(plus, { recursive: true, force: true });
     cpSync(base, plus, { recursive: true });
@@ -261,7 +266,7 @@ export async function batchDriftBench(quick: boolean): Promise<Record<string, un
     const random = rng(events + 1);
     const newest = lines.reduce((m, l) => Math.max(m, (JSON.parse(l) as { ts: number }).ts), 0);
     const added: string[] = [];
-    for (let i = 0; i < Math.round(events / 100); i++) {
+    for (let i = 0; i < Math.round(events * share); i++) {
       const e = JSON.parse(lines[Math.floor(random() * lines.length)]!) as Record<string, unknown>;
       added.push(JSON.stringify({ ...e, eventId: `plus-${i}`, ts: newest + 3_600_000 + i, type: 'play', _offset: i }));
     }
@@ -305,7 +310,7 @@ export async function batchDriftBench(quick: boolean): Promise<Record<string, un
     byTolerance[String(tolerance)] = kinds;
     log(`batchDrift: tolerance ${tolerance}: ${JSON.stringify(kinds)}`);
   }
-  return { events, added: Math.round(events / 100), byTolerance };
+  return { events, added: Math.round(events * share), byTolerance };
 }
 
 /** Every archived line, in the archive's time order (the replay loader's walk). */

@@ -4,6 +4,7 @@
  * retention, JWT authorizer on the read routes. One synthesis for the whole file.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PROD_PROVISIONED_MSK } from '../../bench/cost-model.ts';
 import {
   type CapacityBounds,
   dashboardRoutes,
@@ -66,6 +67,8 @@ describe('provisioned MSK (-c msk=provisioned)', () => {
       { 'Fn::GetAtt': [s.logicalId(s.stack.network.clusterSg), 'GroupId'] },
     ]);
     expect(cluster).toMatchObject({ DeletionPolicy: 'Retain' });
+    // Billed per-broker metrics in prod (docs/deploy.md prices them); dev keeps the free DEFAULT level.
+    expect((p as { EnhancedMonitoring?: string }).EnhancedMonitoring).toBe('PER_BROKER');
   });
 
   it('event source mappings, bootstrap brokers and topics point at the provisioned cluster', () => {
@@ -161,6 +164,10 @@ describe('provisioned DynamoDB capacity (-c capacity=provisioned)', () => {
       for (const gsi of t.GlobalSecondaryIndexes ?? []) expect(gsi.ProvisionedThroughput, key).toEqual(throughput);
     }
     expect(bounds.itemModel).toBeUndefined();
+  });
+
+  it("the cost model's prod deployment has this template's alarms (docs/deploy.md prices them)", () => {
+    expect(resourcesOf(s.template, 'AWS::CloudWatch::Alarm')).toHaveLength(PROD_PROVISIONED_MSK.alarms);
   });
 
   it('target tracking at the topology utilization, between the bounds, on every read and write dimension', () => {
