@@ -27,7 +27,7 @@ import { acquireBuildLease, releaseBuildLease } from '../../shared/batch/build-l
 import { parquetSource } from '../../shared/batch/build-source.ts';
 import { type LoadSummary, loadBuild } from '../../shared/batch/item-model-loader.ts';
 import { type RunTimeParam, windowSqlValues } from '../../shared/batch/item-model-sql.ts';
-import { type BuildWindow, chooseWindow, windowLimits } from '../../shared/batch/window.ts';
+import { type ArchiveHour, type BuildWindow, chooseWindow, windowLimits } from '../../shared/batch/window.ts';
 import { ConfigurationError } from '../../shared/errors.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
 import { batchLayer, resolveSettings } from '../../shared/topology.ts';
@@ -52,22 +52,34 @@ function env(name: 'BATCH_BUCKET' | 'ARCHIVE_BUCKET'): string {
   return v;
 }
 
-export async function prepare(execution: string): Promise<PrepareResult> {
+/** What `prepare` does to S3 (the archive's listing, the batch bucket): replaced in tests. */
+export interface PrepareIo {
+  archiveHours(): AsyncIterable<ArchiveHour>;
+  clearOutput(): Promise<number>;
+  putTags(body: string): Promise<void>;
+}
+
+const s3Io = (): PrepareIo => ({
+  archiveHours: () => s3ArchiveHours(s3Client(), env('ARCHIVE_BUCKET')),
+  clearOutput: () => clearPrefix(env('BATCH_BUCKET'), BATCH_PREFIXES.unload),
+  putTags: (body) => putText(env('BATCH_BUCKET'), `${BATCH_PREFIXES.tags}catalog.jsonl`, body),
+});
+
+export async function prepare(execution: string, io: PrepareIo = s3Io(), now = Date.now()): Promise<PrepareResult> {
   const stores = storesFromEnv();
-  if (!(await acquireBuildLease(stores, execution, batchLayer.leaseSeconds))) {
+  // Before anything is touched: an overlapping build would empty the output another is using.
+  if (!(await acquireBuildLease(stores, execution, batchLayer.leaseSeconds, now))) {
     tools.logger.info('another build holds the lease: this one is skipped', { execution });
     return { status: 'busy' };
   }
-  const window = await chooseWindow(
-    s3ArchiveHours(s3Client(), env('ARCHIVE_BUCKET')),
-    windowLimits(resolveSettings(), Date.now()),
-  );
+  const window = await chooseWindow(io.archiveHours(), windowLimits(resolveSettings(), now));
   if (!window) {
+    // The execution ends here (Skipped): nothing else would release the lease.
+    await releaseBuildLease(stores, execution);
     tools.logger.info('the archive is empty: nothing to build');
     return { status: 'empty' };
   }
-  const b = env('BATCH_BUCKET');
-  const cleared = await clearPrefix(b, BATCH_PREFIXES.unload);
+  const cleared = await io.clearOutput();
   const lines: string[] = [];
   let taggedItems = 0;
   await scanCatalogTags(stores, ({ itemId, tags }) => {
@@ -77,7 +89,7 @@ export async function prepare(execution: string): Promise<PrepareResult> {
     for (const tag in tags)
       if (tags[tag]! > 0) lines.push(JSON.stringify({ kind, item_id: id, tag, tag_count: tags[tag] }));
   });
-  await putText(b, `${BATCH_PREFIXES.tags}catalog.jsonl`, lines.length > 0 ? `${lines.join('\n')}\n` : '');
+  await io.putTags(lines.length > 0 ? `${lines.join('\n')}\n` : '');
   tools.logger.info('batch prepared', { window, cleared, taggedItems, tagRows: lines.length });
   return { status: 'ready', window, sql: windowSqlValues(window), cleared, taggedItems };
 }

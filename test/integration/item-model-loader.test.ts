@@ -15,7 +15,7 @@ import {
   type StoredLists,
   scanItemModelLists,
 } from '../../shared/adapters/dynamodb/item-model.ts';
-import { createStores, type Stores } from '../../shared/adapters/dynamodb/stores.ts';
+import { createStores, resetStores, type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import {
   acquireBuildLease,
   holdLease,
@@ -32,11 +32,14 @@ import { provisionedTestEnv, REGION } from '../support/infra.ts';
 
 let stores: Stores;
 let otherStores: Stores;
+let prefixedEnv: Record<string, string>;
 const dirs: string[] = [];
 
 beforeAll(async () => {
   const t = await provisionedTestEnv('loader');
   const u = await provisionedTestEnv('loader2');
+  const v = await provisionedTestEnv('loader3');
+  prefixedEnv = v.env;
   stores = createStores({ endpoint: t.dynamodbEndpoint, region: REGION }, t.topology.tableNames);
   otherStores = createStores({ endpoint: u.dynamodbEndpoint, region: REGION }, u.topology.tableNames);
 });
@@ -112,6 +115,43 @@ describe('build lease', () => {
     const third = await buildItemModelLocally(otherStores, { archiveDir: archive, outDir: out, announce: false });
     expect(third).toMatchObject({ published: true, window: { hours: 1 } });
     expect(third.skipped).toBeUndefined();
+  });
+});
+
+describe("the cloud loader's prepare (the state machine's first step)", () => {
+  it('skips while another build holds the lease, touching nothing; releases it when the archive is empty', async () => {
+    const { prepare } = await import('../../functions/item-model-builder/handler.ts');
+    const touched: string[] = [];
+    const io = (hours: { hour: string; bytes: number }[]) => ({
+      async *archiveHours() {
+        touched.push('list');
+        yield* hours;
+      },
+      clearOutput: async () => {
+        touched.push('clear');
+        return 0;
+      },
+      putTags: async () => {
+        touched.push('tags');
+      },
+    });
+    Object.assign(process.env, prefixedEnv);
+    resetStores();
+    const now = Date.now();
+    expect(await acquireBuildLease(storesFromEnv(), 'arn:exec:running', 600, now)).toBe(true);
+    expect(await prepare('arn:exec:second', io([{ hour: '2026120100', bytes: 10 }]), now)).toEqual({ status: 'busy' });
+    expect(touched).toEqual([]);
+    await releaseBuildLease(storesFromEnv(), 'arn:exec:running');
+    expect(await prepare('arn:exec:empty', io([]), now)).toEqual({ status: 'empty' });
+    // The empty build released its lease: the next one runs.
+    const ready = await prepare('arn:exec:third', io([{ hour: '2026120100', bytes: 10 }]), Date.UTC(2026, 11, 1, 5));
+    expect(ready).toMatchObject({
+      status: 'ready',
+      window: { fromHour: '2026120100', toHour: '2026120100', hours: 1 },
+      sql: { window_from_year: "'2026'", window_to_hour: "'2026120100'" },
+    });
+    expect(touched).toEqual(['list', 'list', 'clear', 'tags']);
+    expect(await releaseBuildLease(storesFromEnv(), 'arn:exec:third')).toBe(true);
   });
 });
 
