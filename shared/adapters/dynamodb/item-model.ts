@@ -59,23 +59,25 @@ export async function getItemModelCounts(s: Stores, kind: ItemKind, m: ItemModel
   });
 }
 
+const LIST_ATTRIBUTES = ['itemId', 'similarIds', 'similarW', 'contentIds', 'contentW'] as const;
+
 /** Items' neighbour lists (absent items have no entry). */
 export async function getItemModelEntries(
   s: Stores,
   itemIds: readonly string[],
 ): Promise<Map<string, { similar?: PackedList; content?: PackedList }>> {
-  const found = await batchGet<Record<string, unknown>>(s, s.tableNames.itemModel, 'itemId', itemIds, false, [
+  const found = await batchGet<Record<string, unknown>>(
+    s,
+    s.tableNames.itemModel,
     'itemId',
-    'similarIds',
-    'similarW',
-    'contentIds',
-    'contentW',
-  ]);
+    itemIds,
+    false,
+    LIST_ATTRIBUTES,
+  );
   const out = new Map<string, { similar?: PackedList; content?: PackedList }>();
   for (const [id, item] of found) {
-    const similar = listOf(item, 'similar');
-    const content = listOf(item, 'content');
-    out.set(id, { ...(similar ? { similar } : {}), ...(content ? { content } : {}) });
+    const { itemId: _, expiresAt: __, ...lists } = storedListsOf(item);
+    out.set(id, lists);
   }
   return out;
 }
@@ -93,7 +95,7 @@ export async function scanItemModelLists(s: Stores, onItem: (item: StoredLists) 
   await scanAll(
     s,
     s.tableNames.itemModel,
-    ['itemId', 'similarIds', 'similarW', 'contentIds', 'contentW', 'expiresAt'],
+    [...LIST_ATTRIBUTES, 'expiresAt'],
     (item) => onItem(storedListsOf(item)),
     segments,
     'begins_with(#p0, :a) OR begins_with(#p0, :t)',
@@ -108,11 +110,7 @@ export async function scanItemModelLists(s: Stores, onItem: (item: StoredLists) 
  */
 export async function getStoredLists(s: Stores, itemIds: readonly string[]): Promise<Map<string, StoredLists>> {
   const found = await batchGet<Record<string, unknown>>(s, s.tableNames.itemModel, 'itemId', itemIds, false, [
-    'itemId',
-    'similarIds',
-    'similarW',
-    'contentIds',
-    'contentW',
+    ...LIST_ATTRIBUTES,
     'expiresAt',
   ]);
   const out = new Map<string, StoredLists>();
