@@ -19,8 +19,8 @@ import type { PackedList } from '../domain/item-model.ts';
 import { type BuildSource, listenerRow, listRow, type Row } from './build-source.ts';
 import { CountShardWriter, CountsDigest, storedCountsDigest } from './counts-stream.ts';
 import type { KindLoad } from './item-model-loader.ts';
-import { sameList } from './item-model-loader.ts';
 import type { KeySpill } from './key-spill.ts';
+import { sameList } from './list-drift.ts';
 
 const KINDS: readonly ItemKind[] = ['a', 't'];
 type Field = 'similar' | 'content';
