@@ -19,6 +19,12 @@ export const BILL_PRICES = {
   /** DynamoDB provisioned capacity, Standard table class (aws.amazon.com/dynamodb/pricing/provisioned/). */
   dynamoUsdPerWcuHour: 0.00065,
   dynamoUsdPerRcuHour: 0.00013,
+  /**
+   * Reserved capacity, 1-year term, per unit-hour with its upfront spread over the year: $150 and
+   * $0.0128/h per 100 WCU, $30 and $0.0025/h per 100 RCU (same page).
+   */
+  dynamoReservedUsdPerWcuHour: (150 / 8760 + 0.0128) / 100,
+  dynamoReservedUsdPerRcuHour: (30 / 8760 + 0.0025) / 100,
   /** HTTP API, first 300 M requests a month. */
   apiUsdPerMillionRequests: 1.0,
   mskServerlessUsdPerClusterHour: 0.75,
@@ -52,7 +58,8 @@ export const BILL_PRICES = {
   gp3UsdPerGbMonth: 0.08,
 } as const;
 
-export type CapacityMode = 'on-demand' | 'provisioned';
+/** `reserved`: provisioned, with the steady capacity bought as 1-year reserved capacity. */
+export type CapacityMode = 'on-demand' | 'provisioned' | 'reserved';
 
 export interface PerEvent {
   lambdaUsdPerMillion: number;
@@ -66,11 +73,14 @@ export interface PerEvent {
  */
 export function perEvent(inputs: CostInputs, capacity: CapacityMode, utilization = 0.7, p = BILL_PRICES): PerEvent {
   const base = costPerMillionEvents(inputs, p);
+  const [wcu, rcu] =
+    capacity === 'reserved'
+      ? [p.dynamoReservedUsdPerWcuHour, p.dynamoReservedUsdPerRcuHour]
+      : [p.dynamoUsdPerWcuHour, p.dynamoUsdPerRcuHour];
   const dynamo =
     capacity === 'on-demand'
       ? base.dynamoWriteUsdPerMillion + base.dynamoReadUsdPerMillion
-      : ((inputs.writeUnitsPerEvent * p.dynamoUsdPerWcuHour + inputs.readUnitsPerEvent * p.dynamoUsdPerRcuHour) * 1e6) /
-        (3600 * utilization);
+      : ((inputs.writeUnitsPerEvent * wcu + inputs.readUnitsPerEvent * rcu) * 1e6) / (3600 * utilization);
   return {
     lambdaUsdPerMillion: base.lambdaUsdPerMillion,
     dynamoUsdPerMillion: dynamo,
@@ -129,7 +139,7 @@ export function idleMonthly(d: Deployment, capacity: CapacityMode, p = BILL_PRIC
     { item: `CloudWatch: dashboard, ${d.alarms} alarms`, usd: p.dashboardUsdPerMonth + d.alarms * p.alarmUsdPerMonth },
     { item: 'KMS key (alarm topic)', usd: p.kmsKeyUsdPerMonth },
   );
-  if (capacity === 'provisioned')
+  if (capacity !== 'on-demand')
     lines.push({
       item: `DynamoDB minimum capacity (${d.minWcu} WCU, ${d.minRcu} RCU)`,
       usd: (d.minWcu * p.dynamoUsdPerWcuHour + d.minRcu * p.dynamoUsdPerRcuHour) * HOURS,
@@ -166,10 +176,11 @@ export function perMillionRecommendations(
   utilization = 0.7,
   p = BILL_PRICES,
 ): number {
+  const rcu = capacity === 'reserved' ? p.dynamoReservedUsdPerRcuHour : p.dynamoUsdPerRcuHour;
   const reads =
     capacity === 'on-demand'
       ? r.readUnits * p.dynamoUsdPerMillionReadUnits
-      : (r.readUnits * p.dynamoUsdPerRcuHour * 1e6) / (3600 * utilization);
+      : (r.readUnits * rcu * 1e6) / (3600 * utilization);
   return (
     p.apiUsdPerMillionRequests +
     p.lambdaUsdPerMillionRequests +
@@ -321,17 +332,29 @@ export const TRAFFIC_DEFAULTS: Omit<Traffic, 'eventsPerDay'> = {
 export const RECOMMENDATION: Recommendation = { lambdaGbSeconds: 0.01, readUnits: 1 };
 
 /**
+ * Share of its lists a build rewrites after `share` of its window is new (tolerance 2 %): measured
+ * 8.8 % at 0.07 % new events and 72 % at 1 % (`npm run bench -- batchDrift`, BATCH_DRIFT_ADDED;
+ * BENCHMARKS.md, batch), log-linear between and beyond, at most all of them.
+ */
+export function rewriteFraction(share: number): number {
+  const [s0, f0, s1, f1] = [0.0007, 0.088, 0.01, 0.72];
+  const f = f0 + ((f1 - f0) * Math.log(share / s0)) / Math.log(s1 / s0);
+  return Math.min(1, Math.max(0, f));
+}
+
+/**
  * The batch layer at a steady load: the window is 90 days capped at 10 GB (ITEM_MODEL_WINDOW_*),
- * lists ≈ 0.044 per event in the window and 72 % rewritten per build (the benchmark world's
- * figures, BENCHMARKS.md batch: an upper estimate for hourly builds), 4 write units each.
+ * lists ≈ 0.044 per event in the window (the benchmark world's: 220k at 5 M events, 2.1 M at 50 M),
+ * the rewritten share by how much of the window is new since the last build, 4 write units each.
  */
 export function batchAt(eventsPerDay: number, buildsPerMonth: number): BatchLayer {
   const windowEvents = Math.min(90 * eventsPerDay, 10e9 / TRAFFIC_DEFAULTS.archiveBytesPerEvent);
+  const newShare = Math.min(1, (eventsPerDay * DAYS) / buildsPerMonth / windowEvents);
   return {
     buildsPerMonth,
     windowBytes: windowEvents * TRAFFIC_DEFAULTS.archiveBytesPerEvent,
     scansPerBuild: 4,
-    listsRewrittenPerBuild: 0.72 * 0.044 * windowEvents,
+    listsRewrittenPerBuild: rewriteFraction(newShare) * 0.044 * windowEvents,
     writeUnitsPerList: 4,
   };
 }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { type ScheduleSpec, schedules } from '../shared/topology.ts';
 
 export type Stage = 'dev' | 'prod';
 export type MskMode = 'serverless' | 'provisioned';
@@ -45,6 +46,12 @@ export interface TunestreamConfig {
   /** Optional e-mail subscription on the alarm topic. */
   readonly alarmEmail?: string;
   /**
+   * Minutes between item model builds in the cloud (`-c batchEveryMinutes`; default the topology's
+   * schedule, hourly). At 10 M events a day and more an hourly build rewrites most lists each time:
+   * daily costs a fraction (docs/deploy.md, "Rough monthly cost").
+   */
+  readonly batchEveryMinutes: number;
+  /**
    * A prebuilt dashboard to upload (`-c dashboardDist=<dir>`). Absent: synthesis builds it from
    * dashboard/ (vite, as asset bundling), so a fresh checkout deploys after `npm ci`.
    */
@@ -71,6 +78,7 @@ export const CONTEXT_KEYS = [
   'azs',
   'alarmEmail',
   'dashboardDist',
+  'batchEveryMinutes',
 ] as const;
 
 function str(node: Node, key: string): string | undefined {
@@ -109,6 +117,12 @@ export function configFromContext(node: Node): TunestreamConfig {
   const prod = stage === 'prod';
   const volume = Number(str(node, 'mskBrokerVolumeGiB') ?? (prod ? 100 : 20));
   if (!Number.isInteger(volume) || volume < 1) throw new Error(`-c mskBrokerVolumeGiB must be a positive integer`);
+  const batchSchedule = schedules.find((x: ScheduleSpec) => x.cloudStateMachine);
+  const batchEveryMinutes = Number(str(node, 'batchEveryMinutes') ?? batchSchedule?.everyMinutes ?? 60);
+  if (!Number.isInteger(batchEveryMinutes) || batchEveryMinutes < 60 || batchEveryMinutes > 10_080)
+    throw new Error(
+      `-c batchEveryMinutes must be whole minutes from 60 (hourly) to 10080 (weekly), got ${batchEveryMinutes}`,
+    );
   const azCount = Number(str(node, 'azs') ?? (prod ? 3 : 2));
   if (azCount !== 2 && azCount !== 3) throw new Error(`-c azs must be 2 or 3, got ${azCount}`);
   return {
@@ -123,6 +137,7 @@ export function configFromContext(node: Node): TunestreamConfig {
     azCount,
     topicReplicationFactor: msk === 'provisioned' ? Math.min(3, azCount) : -1,
     alarmEmail: str(node, 'alarmEmail'),
+    batchEveryMinutes,
     ...(str(node, 'dashboardDist') ? { dashboardDist: path.resolve(str(node, 'dashboardDist')!) } : {}),
     removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     logRetention: prod ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,

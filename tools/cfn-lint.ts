@@ -41,6 +41,7 @@ export const DEPLOY_VARIANTS: Record<string, Record<string, string>> = {
     stage: 'prod',
     msk: 'provisioned',
     capacity: 'provisioned',
+    batchEveryMinutes: '1440',
     jwtIssuer: 'https://issuer.example.com/',
     jwtAudience: 'tunestream-api,tunestream-web',
     alarmEmail: 'oncall@example.com',

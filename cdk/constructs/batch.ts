@@ -187,7 +187,7 @@ export class BatchLayer extends Construct {
     this.grantLoader(loader, archiveBucket);
     this.rule = new events.Rule(this, 'Schedule', {
       description: schedule.description,
-      schedule: events.Schedule.rate(Duration.minutes(schedule.everyMinutes)),
+      schedule: events.Schedule.rate(Duration.minutes(config.batchEveryMinutes)),
       targets: [new targets.SfnStateMachine(this.stateMachine, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
     });
   }

@@ -47,8 +47,15 @@ export interface ObservabilityProps {
 
 /** Offset lag (records) above which a consumer is considered behind. */
 export const OFFSET_LAG_ALARM_THRESHOLD = 10_000;
-/** Hours without a successful item model build (skipped builds count as successes) before alarming. */
-export const BATCH_SILENCE_HOURS = 3;
+/**
+ * How long without a successful item model build (skipped ones count) before alarming: three
+ * hourly builds, or two of a longer schedule (a period of at most a day: CloudWatch's limit).
+ */
+export function batchSilence(everyMinutes: number): { periodHours: number; periods: number } {
+  return everyMinutes <= 60
+    ? { periodHours: 1, periods: 3 }
+    : { periodHours: Math.min(24, Math.ceil(everyMinutes / 60)), periods: 2 };
+}
 
 const FIVE_MINUTES = Duration.minutes(5);
 
@@ -367,11 +374,12 @@ export class Observability extends Construct {
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     });
+    const silence = batchSilence(this.props.config.batchEveryMinutes);
     this.alarm('item-model-silent', {
-      alarmDescription: `Item model build: no successful execution for ${BATCH_SILENCE_HOURS} hours (schedule, permissions, or every build failing)`,
-      metric: sm.metricSucceeded({ period: hour }),
+      alarmDescription: `Item model build: no successful execution for ${silence.periodHours * silence.periods} hours (schedule, permissions, or every build failing)`,
+      metric: sm.metricSucceeded({ period: Duration.hours(silence.periodHours) }),
       threshold: 1,
-      evaluationPeriods: BATCH_SILENCE_HOURS,
+      evaluationPeriods: silence.periods,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });

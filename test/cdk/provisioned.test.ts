@@ -1,7 +1,8 @@
 /**
- * `-c stage=prod -c msk=provisioned -c capacity=provisioned -c jwtIssuer=… -c jwtAudience=…`:
- * provisioned MSK, provisioned DynamoDB capacity with auto scaling, prod removal policies and
- * retention, JWT authorizer on the read routes. One synthesis for the whole file.
+ * `-c stage=prod -c msk=provisioned -c capacity=provisioned -c batchEveryMinutes=1440 -c jwtIssuer=…
+ * -c jwtAudience=…`: provisioned MSK, provisioned DynamoDB capacity with auto scaling, daily item
+ * model builds, prod removal policies and retention, JWT authorizer on the read routes. One
+ * synthesis for the whole file.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROD_PROVISIONED_MSK } from '../../bench/cost-model.ts';
@@ -26,6 +27,7 @@ beforeAll(() => {
     stage: 'prod',
     msk: 'provisioned',
     capacity: 'provisioned',
+    batchEveryMinutes: '1440',
     jwtIssuer: ISSUER,
     jwtAudience: AUDIENCE,
   });
@@ -164,6 +166,21 @@ describe('provisioned DynamoDB capacity (-c capacity=provisioned)', () => {
       for (const gsi of t.GlobalSecondaryIndexes ?? []) expect(gsi.ProvisionedThroughput, key).toEqual(throughput);
     }
     expect(bounds.itemModel).toBeUndefined();
+  });
+
+  it('daily item model builds (-c batchEveryMinutes=1440): the rule, and a silence alarm of two missed builds', () => {
+    const rule = resourcesOf(s.template, 'AWS::Events::Rule').find(([, r]) =>
+      JSON.stringify(r.Properties.Targets).includes(s.logicalId(s.stack.batch.stateMachine)),
+    );
+    expect(rule?.[1].Properties.ScheduleExpression).toBe('rate(1 day)');
+    const silent = resourcesOf(s.template, 'AWS::CloudWatch::Alarm').find(
+      ([, a]) => a.Properties.MetricName === 'ExecutionsSucceeded',
+    );
+    expect(silent?.[1].Properties).toMatchObject({
+      Period: 86_400,
+      EvaluationPeriods: 2,
+      TreatMissingData: 'breaching',
+    });
   });
 
   it("the cost model's prod deployment has this template's alarms (docs/deploy.md prices them)", () => {

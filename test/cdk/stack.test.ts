@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiPathPatterns, CONTENT_SECURITY_POLICY } from '../../cdk/constructs/dashboard-site.ts';
-import { BATCH_SILENCE_HOURS, OFFSET_LAG_ALARM_THRESHOLD } from '../../cdk/constructs/observability.ts';
+import { batchSilence, OFFSET_LAG_ALARM_THRESHOLD } from '../../cdk/constructs/observability.ts';
 import {
   dashboardRoutes,
   type FunctionName,
@@ -738,8 +738,11 @@ describe('observability', () => {
     expect(byMetric.ExecutionsSucceeded).toMatchObject({
       TreatMissingData: 'breaching',
       ComparisonOperator: 'LessThanThreshold',
-      EvaluationPeriods: BATCH_SILENCE_HOURS,
+      EvaluationPeriods: 3,
+      Period: 3600,
     });
+    // A daily schedule (-c batchEveryMinutes=1440) waits two missed builds, not three hours.
+    expect(batchSilence(1440)).toEqual({ periodHours: 24, periods: 2 });
   });
 });
 

@@ -54,6 +54,9 @@ describe('context', () => {
     expect(() => config({ stage: 'staging' })).toThrow(/stage/);
     expect(() => config({ msk: 'express' })).toThrow(/msk/);
     expect(() => config({ capacity: 'reserved' })).toThrow(/capacity/);
+    expect(() => config({ batchEveryMinutes: '5' })).toThrow(/batchEveryMinutes/);
+    expect(config({}).batchEveryMinutes).toBe(60);
+    expect(config({ batchEveryMinutes: '1440' }).batchEveryMinutes).toBe(1440);
     expect(() => config({ jwtIssuer: 'https://issuer.example/' })).toThrow(/jwtAudience/);
     expect(() => config({ jwtIssuer: 'http://insecure', jwtAudience: 'a' })).toThrow(/https/);
   });

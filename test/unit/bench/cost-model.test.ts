@@ -11,6 +11,7 @@ import {
   PROD_PROVISIONED_MSK,
   perEvent,
   personalizeTpsUsd,
+  rewriteFraction,
 } from '../../../bench/cost-model.ts';
 import { provisionedCapacity, type TableKey, type TableSpec, tables, topics } from '../../../shared/topology.ts';
 
@@ -28,12 +29,26 @@ describe('cost model', () => {
     expect(pr.dynamoUsdPerMillion).toBeCloseTo(((0.00065 + 0.00013) * 1e6) / 2520);
     expect(pr.lambdaUsdPerMillion).toBe(od.lambdaUsdPerMillion);
     expect(pr.usdPerMillionEvents).toBeLessThan(od.usdPerMillionEvents / 2);
+    // 1-year reserved capacity: its upfront spread over the year, ~54 % below provisioned.
+    const rs = perEvent(inputs, 'reserved');
+    expect(rs.dynamoUsdPerMillion).toBeCloseTo(
+      (((150 / 8760 + 0.0128) / 100 + (30 / 8760 + 0.0025) / 100) * 1e6) / 2520,
+    );
+    expect(rs.dynamoUsdPerMillion).toBeLessThan(pr.dynamoUsdPerMillion * 0.5);
   });
 
   it("Personalize's real-time TPS-hours through the tiers: 1 TPS for a month is $146", () => {
     expect(personalizeTpsUsd(730)).toBeCloseTo(146);
     expect(personalizeTpsUsd(30_000)).toBeCloseTo(20_000 * 0.2 + 10_000 * 0.1);
     expect(personalizeTpsUsd(300_000)).toBeCloseTo(20_000 * 0.2 + 180_000 * 0.1 + 100_000 * 0.05);
+  });
+
+  it('a build rewrites the measured share of its lists: 8.8 % after 0.07 % new events, 72 % after 1 %, at most all', () => {
+    expect(rewriteFraction(0.0007)).toBeCloseTo(0.088);
+    expect(rewriteFraction(0.01)).toBeCloseTo(0.72);
+    expect(rewriteFraction(0.5)).toBe(1);
+    // Hourly at 1 M a day (a 61-day window) rewrites less than daily does.
+    expect(batchAt(1e6, 730).listsRewrittenPerBuild).toBeLessThan(batchAt(1e6, 30.4).listsRewrittenPerBuild);
   });
 
   it('the batch layer reads at most the 10 GB window, whatever the traffic', () => {
