@@ -18,6 +18,7 @@ import { costPerMillionEvents, PRICES, sig } from './lib.ts';
 import { pipelineBench } from './pipeline-bench.ts';
 import { endToEnd, profilePath } from './profile-path.ts';
 import { refreshRate } from './refresh-rate.ts';
+import { startBench } from './start-time.ts';
 
 const NAMES = [
   'profilePath',
@@ -31,6 +32,7 @@ const NAMES = [
   'codec',
   'batch',
   'batchDrift',
+  'start',
 ] as const;
 type Name = (typeof NAMES)[number];
 
@@ -42,7 +44,9 @@ Names: ${NAMES.join(', ')}
   (dynamodb needs profilePath's figures and a populated pipeline; cost needs profilePath, dynamodb
    and refreshRate: they are run when asked for; codec is pure: the profile codec against msgpackr;
    batch: the item model's SQL on DuckDB over a generated archive, BATCH_BENCH_EVENTS sizes;
-   batchDrift: lists a build rewrites after 1 % new events, by the loader's tolerance)
+   batchDrift: lists a build rewrites after 1 % new events, by the loader's tolerance;
+   start: \`npm start\` ready time, quiet and beside CPU-bound processes — START_BENCH_RUNS
+   (default 10, --quick 2) of each, START_BENCH_BURNERS busy processes (default 1); not in the default set)
 
 Options:
   --quick          smoke run, about two minutes (index stops at 100k profiles)
@@ -71,7 +75,8 @@ async function main(): Promise<void> {
   }
   const unknown = positionals.filter((p) => !(NAMES as readonly string[]).includes(p));
   if (unknown.length > 0) throw new Error(`unknown benchmark(s) ${unknown.join(', ')} (see --help)`);
-  const want = new Set<Name>(positionals.length > 0 ? (positionals as Name[]) : NAMES);
+  // `start` runs whole `npm start`s for many minutes: only when asked for.
+  const want = new Set<Name>(positionals.length > 0 ? (positionals as Name[]) : NAMES.filter((n) => n !== 'start'));
   // Derived figures need their inputs.
   if (want.has('cost')) for (const n of ['profilePath', 'dynamodb', 'refreshRate'] as const) want.add(n);
   if (want.has('dynamodb')) want.add('profilePath');
@@ -98,6 +103,7 @@ async function main(): Promise<void> {
   if (want.has('batch')) figures.batch = await batchBench(quick);
   if (want.has('batchDrift')) figures.batchDrift = await batchDriftBench(quick);
   if (want.has('endToEnd')) figures.endToEnd = await endToEnd(quick);
+  if (want.has('start')) figures.start = await startBench(quick);
   if (want.has('freshness') || want.has('api') || want.has('dynamodb')) {
     const p = await pipelineBench(quick, {
       freshness: want.has('freshness'),
@@ -229,6 +235,11 @@ function table(f: Figures): string {
     ['api.itemModelBuild.seconds', '', 'item model build (scan + lists + writes)'],
     ['api.itemModelBuild.itemsWritten', '', 'item model items written per build'],
     ['api.itemModelBuild.writeUnits', '', 'item model write units per build (by item size)'],
+    ['start.quiet.readyP50Seconds', '', '`npm start` ready, quiet machine'],
+    ['start.quiet.readyP95Seconds', '≤ 20', ''],
+    ['start.loaded.readyP50Seconds', '', 'beside START_BENCH_BURNERS CPU-bound processes'],
+    ['start.loaded.readyP95Seconds', '≤ 30', ''],
+    ['start.loaded.ready', '= starts', `of ${get('start.loaded.starts') ?? '?'} loaded starts`],
     ['cost.usdPerMillionEvents', '', 'Lambda + DynamoDB on demand; MSK apart'],
     ['cost.byCapacity.provisioned.usdPerMillionEvents', '≤ 0.50', 'Lambda + DynamoDB provisioned (70 % utilization)'],
     ['cost.upperBound.usdPerMillionEvents', '', 'if every profile write refreshed neighbours'],

@@ -8,6 +8,7 @@ import { storesFromEnv } from '../shared/adapters/dynamodb/stores.ts';
 import { disconnectProducer } from '../shared/adapters/kafka.ts';
 import { createKafka } from '../shared/adapters/kafka-client.ts';
 import {
+  dashboardRoutes,
   type FunctionName,
   type ResolvedTopology,
   resolveSettings,
@@ -15,13 +16,13 @@ import {
   schedules,
   triggers,
 } from '../shared/topology.ts';
+import { type LocalDashboard, startLocalDashboard } from './dashboard/sources.ts';
 import { type CounterDelta, type FunctionPool, poolSizeFromEnv, startFunctionPool } from './runtime/function-pool.ts';
 import { applyFunctionEnv, functionEnv, invokeFunction, loadHandler } from './runtime/functions.ts';
 import { type ExtraRoute, startHttpApi } from './runtime/http-api.ts';
 import { type EventSourceMapping, startEventSourceMapping } from './runtime/kafka-esm.ts';
 import type { LogLine } from './runtime/log.ts';
 import { type Schedules, startSchedules } from './runtime/scheduler.ts';
-import { dashboardRoutes, type StatsModule, startStats } from './stats.ts';
 
 export interface LocalPipelineOptions {
   topology: ResolvedTopology;
@@ -32,7 +33,10 @@ export interface LocalPipelineOptions {
   host?: string;
   authToken?: string;
   extraRoutes?: readonly ExtraRoute[];
-  /** Serve the dashboard build at / and its authenticated /api/stream and /api/stats. */
+  /**
+   * Serve the dashboard build at / and its authenticated /api/stream and /api/stats (the
+   * dashboard-stats function over the runtime's own sources, local/dashboard/).
+   */
   dashboard?: boolean;
   /** Override batching windows (tests use short ones). */
   batchingWindowMs?: number;
@@ -81,7 +85,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
   });
   const kafka = createKafka({ brokers: opts.kafkaBrokers, auth: 'none', clientId: 'tunestream-local-esm' });
   const mappings: EventSourceMapping[] = [];
-  let stats: StatsModule | undefined;
+  let dashboard: LocalDashboard | undefined;
   const pools = new Map<FunctionName, FunctionPool>();
   const envSeconds = process.env.LOCAL_SCHEDULE_SECONDS;
   if (envSeconds && !(Number(envSeconds) >= 0))
@@ -99,7 +103,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
   const stopAll = async () => {
     await scheduled.stop();
     await Promise.allSettled([...pools.values()].map((p) => p.close()));
-    await stats?.stop();
+    await dashboard?.stop();
     await Promise.allSettled(mappings.map((m) => m.stop()));
     await disconnectProducer();
   };
@@ -121,7 +125,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
       );
     }
     if (opts.dashboard) {
-      stats = await startStats({
+      dashboard = await startLocalDashboard({
         kafka,
         topology: opts.topology,
         dynamodbEndpoint: opts.dynamodbEndpoint,
@@ -141,11 +145,14 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
       // for the import. A failed import is retried by the next invocation.
       else void loadHandler(fn).catch(() => {});
     }
+    const local = dashboard;
     const api = await startHttpApi({
-      routes,
+      routes: local ? [...routes, ...dashboardRoutes] : routes,
       invoke: (fn, event: APIGatewayProxyEventV2) =>
-        pools.get(fn)?.invoke(event, { log: opts.invocationLog }) ??
-        invokeFunction(fn, event, { log: opts.invocationLog }),
+        local && fn === 'dashboard-stats'
+          ? local.invoke(event, { log: opts.invocationLog })
+          : (pools.get(fn)?.invoke(event, { log: opts.invocationLog }) ??
+            invokeFunction(fn, event, { log: opts.invocationLog })),
       port: opts.port,
       host: opts.host ?? '127.0.0.1',
       authToken: opts.authToken,
@@ -153,7 +160,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
         opts.userTokenCacheSeconds ?? resolveSettings(process.env).USER_TOKEN_CACHE_SECONDS,
         opts.invocationLog,
       ),
-      extraRoutes: [...(opts.extraRoutes ?? []), ...(stats ? [...stats.routes, ...dashboardRoutes()] : [])],
+      extraRoutes: [...(opts.extraRoutes ?? []), ...(local?.siteRoutes ?? [])],
       log: opts.log,
     });
     return {

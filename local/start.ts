@@ -7,13 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openApiRoute } from '../tools/openapi.ts';
-import { LOCAL_STACK_FILE } from '../tools/users.ts';
-import { DEMO_LISTENERS, demoCatalog, demoEvents } from './demo.ts';
+import { buildDashboard } from './dashboard/site.ts';
+import { loadDemo } from './demo-loader.ts';
 import { onShutdown, provisionTopology, startInfrastructure } from './infra/index.ts';
 import { PrerequisiteError } from './infra/jvm.ts';
+import { openApiRoute } from './openapi-route.ts';
 import { startLocalPipeline } from './pipeline.ts';
-import { buildDashboard } from './stats.ts';
+import { writeLocalStack } from './stack-file.ts';
 
 const USAGE = `Usage: npm start [-- options]
 
@@ -97,17 +97,20 @@ async function main(): Promise<void> {
   stopPipeline = pipeline.stop;
   const url = pipeline.url;
   // Where `npm run users` and `npm run smoke -- --local` find this stack.
-  writeFileSync(
-    resolve(LOCAL_STACK_FILE),
-    `${JSON.stringify({ url, dynamodbEndpoint: infra.dynamodbEndpoint, kafkaBrokers: infra.kafkaBrokers, prefix: '', archiveDir: resolve(process.env.ARCHIVE_DIR || '.data/archive') })}\n`,
-  );
+  writeLocalStack({
+    url,
+    dynamodbEndpoint: infra.dynamodbEndpoint,
+    kafkaBrokers: infra.kafkaBrokers,
+    prefix: '',
+    archiveDir: resolve(process.env.ARCHIVE_DIR || '.data/archive'),
+  });
   const auth = { authorization: `Bearer ${token}` };
 
   if (!values['no-demo']) {
-    await loadDemo(url, auth, log);
-    // The item model (co-listening and tag lists, listener counts) comes from a scheduled build;
-    // one now, so the demo's recommendations use it from the first request.
-    await pipeline.schedules.runNow('item-model-builder');
+    const { loaded } = await loadDemo({ url, headers: auth, pipeline, log });
+    // The item model comes from a scheduled build; the demo loader ran one (its announcement is
+    // what refreshes the demo's neighbours), otherwise one now so the first request uses it.
+    if (!loaded) await pipeline.schedules.runNow('item-model-builder');
   }
 
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -133,45 +136,6 @@ Try:
 
 Ctrl-C to stop.
 `);
-}
-
-/** Posts the demo catalog and listening history through the API, then waits for the neighbours. */
-async function loadDemo(url: string, auth: Record<string, string>, log: (line: string) => void): Promise<void> {
-  const get = (path: string) => fetch(`${url}${path}`, { headers: auth });
-  const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (res.status !== 202) throw new Error(`POST ${path} → ${res.status}: ${await res.text()}`);
-  };
-  if ((await get('/users/demo-ana/profile')).status === 200) {
-    log('demo data already present (external services): not loading it again');
-    return;
-  }
-  const catalog = demoCatalog();
-  log(`loading the demo catalog (${catalog.length} tracks)…`);
-  await post('/tracks', { tracks: catalog });
-  const last = catalog.at(-1)!.trackId;
-  await waitFor(async () => (await get(`/tracks/${last}`)).status === 200, 'catalog');
-  const events = demoEvents(Date.now());
-  log(`posting ${events.length} listen events for ${Object.keys(DEMO_LISTENERS).length} demo listeners…`);
-  for (let i = 0; i < events.length; i += 500) await post('/events', { events: events.slice(i, i + 500) });
-  await waitFor(async () => {
-    const res = await get('/users/demo-ana/neighbors');
-    return res.status === 200 && ((await res.json()) as { neighbors: unknown[] }).neighbors.length > 0;
-  }, 'neighbours');
-  log('demo listeners have profiles and neighbours.');
-}
-
-async function waitFor(probe: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`demo ${what} not ready after ${timeoutMs / 1000} s`);
 }
 
 main().catch((err) => {

@@ -8,6 +8,7 @@
  * Pure data: no AWS or Kafka imports. One file on purpose (~670 lines, nearly all declarations):
  * its point is that the whole deployment reads top to bottom in one place.
  */
+import { DAY_MS } from './domain/events.ts';
 import { ConfigurationError } from './errors.ts';
 
 export type FunctionName =
@@ -124,8 +125,6 @@ export interface FunctionSpec {
    */
   readonly localHandler?: string;
 }
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const topics = {
   listenEvents: {
@@ -343,7 +342,7 @@ export const functions = {
   'dashboard-stats': {
     name: 'dashboard-stats',
     description:
-      'GET /api/stats and /api/stream in the cloud: CloudWatch metrics (rates, consumer lag, errors) and the newest archived events for the dashboard.',
+      'GET /api/stats and /api/stream for the dashboard: CloudWatch metrics (rates, consumer lag, errors) and the newest archived events in the cloud; the local runtime runs it over its own consumer and counters.',
     memoryMb: 256,
     timeoutSeconds: 10,
     producesTo: [],
@@ -417,7 +416,28 @@ export const routes = [
     access: 'read',
     description: 'Nearest neighbours (similar listeners).',
   },
+  {
+    method: 'GET',
+    path: '/users/{userId}/radio',
+    function: 'read-api',
+    access: 'read',
+    description: 'Up next: seeded by an item, else the session, else the favourites; artist-diverse.',
+  },
   { method: 'GET', path: '/tracks/{trackId}', function: 'read-api', access: 'read', description: 'One catalog track.' },
+  {
+    method: 'GET',
+    path: '/tracks/{trackId}/similar',
+    function: 'read-api',
+    access: 'read',
+    description: 'Tracks similar to a track (co-listening and tags).',
+  },
+  {
+    method: 'GET',
+    path: '/artists/{artistId}/similar',
+    function: 'read-api',
+    access: 'read',
+    description: 'Artists similar to an artist (co-listening and tags).',
+  },
   { method: 'GET', path: '/genres', function: 'read-api', access: 'read', description: 'The genre vocabulary.' },
   {
     method: 'DELETE',
@@ -453,10 +473,11 @@ export const routes = [
 ] as const satisfies readonly RouteSpec[];
 
 /**
- * The live dashboard's read-only endpoints. In the cloud they are API routes like the ones above
- * (same authorizer as the read routes), served by `dashboard-stats` from CloudWatch and the event
- * archive; the local runtime serves the same paths from its own Kafka consumer (local/stats.ts).
- * Kept apart from `routes` because only the cloud maps them to a function.
+ * The live dashboard's read-only endpoints, API routes like the ones above (same authorizer as the
+ * read routes) served by `dashboard-stats`: in the cloud over CloudWatch and the event archive,
+ * locally over the runtime's own Kafka consumer and counters (local/dashboard/). Kept apart from
+ * `routes` because the local runtime serves them only with the dashboard (`dashboard: true`), and
+ * the OpenAPI document and the fuzzing leave them out.
  */
 export const dashboardRoutes = [
   {
@@ -586,6 +607,14 @@ export const settings = {
   PROFILE_TOP_ARTISTS: 100,
   PROFILE_TOP_TRACKS: 100,
   /**
+   * The session kept in each profile (`recent`): this many newest listening events. 20 covers an
+   * hour or more of listening (the ranking's SESSION_WINDOW_MINUTES; 10 would cover ~40 minutes
+   * of 4-minute tracks) at 4–6 bytes a listen (its ids and fingerprint are references into
+   * the same item): on Last.fm's profiles +76–112 bytes, 1.875 → 1.904–1.917 write units per
+   * profile write (10 would save 0.01–0.015 of them).
+   */
+  PROFILE_RECENT_LISTENS: 20,
+  /**
    * Neighbours kept per user (and ranked from). 50 through the product on the validation split:
    * nDCG@10 0.2081 / 0.2137 / 0.2125 at 20 / 50 / 100 (`npm run eval -- … --pipeline`,
    * EVALUATION.md); a list is ~2–3 KB, one BatchGet of the user + 50 neighbours per recommendation.
@@ -666,8 +695,6 @@ export const settings = {
    * build's serves the same recommendations (BENCHMARKS.md, "batch").
    */
   ITEM_MODEL_LIST_TOLERANCE: 0.02,
-  /** A user's own items whose item-model lists a recommendation reads (their strongest first). */
-  ITEM_MODEL_LOOKUPS: 50,
   /**
    * Candidates kept per kind in a user's precomputed set (what read-time ranking chooses from,
    * after excluding what the user just played and filtering by genre). 75 keeps a set of both
@@ -678,6 +705,25 @@ export const settings = {
   USER_TOKEN_CACHE_SECONDS: 60,
   RECOMMENDATIONS_DEFAULT_LIMIT: 20,
   RECOMMENDATIONS_MAX_LIMIT: 100,
+  /** Items of one artist in an answer (recommendations, radio), unless `maxPerArtist` says otherwise. */
+  RECOMMENDATIONS_MAX_PER_ARTIST: 2,
+  /** Ids an `exclude` query parameter may name. */
+  EXCLUDE_MAX_IDS: 100,
+  /**
+   * The session ("now") part of the ranking (shared/domain/ranking/session.ts): a play's weight
+   * halves every SESSION_HALF_LIFE_MINUTES, plays older than SESSION_WINDOW_MINUTES are not part of
+   * it, and it takes at most SESSION_MAX_STRENGTH of the answer (reached as Σ weights passes
+   * SESSION_SATURATION; one fresh play ≈ 0.44, three ≈ 0.67). A like weighs SESSION_LIKE_WEIGHT plays.
+   */
+  SESSION_HALF_LIFE_MINUTES: 15,
+  SESSION_WINDOW_MINUTES: 60,
+  SESSION_MAX_STRENGTH: 0.7,
+  SESSION_SATURATION: 1,
+  SESSION_LIKE_WEIGHT: 1.5,
+  /** Radio: the share of the answer its seed (or session) takes; the long-term taste keeps the rest. */
+  RADIO_SEED_STRENGTH: 0.8,
+  /** Radio without a seed or a session: seeded by the listener's this many favourite items. */
+  RADIO_FAVOURITE_SEEDS: 5,
 } as const;
 
 export type ResolvedSettings = Settings;

@@ -89,27 +89,30 @@ const asJson = (m: Metrics, k: number) => ({
   users: m.users,
 });
 
+const OPTIONS = {
+  dataset: { type: 'string' },
+  seed: { type: 'string', default: '42' },
+  k: { type: 'string', default: '10' },
+  core: { type: 'string', default: '10' },
+  validation: { type: 'boolean', default: false },
+  set: { type: 'string' },
+  rp3: { type: 'string' },
+  neighbors: { type: 'string', default: 'exact' },
+  tags: { type: 'string', default: 'heldout-free' },
+  tune: { type: 'boolean', default: false },
+  'check-streaming': { type: 'boolean', default: false },
+  'no-baselines': { type: 'boolean', default: false },
+  pipeline: { type: 'boolean', default: false },
+  out: { type: 'string' },
+  'skip-bad': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+type Log = (m: string) => void;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      dataset: { type: 'string' },
-      seed: { type: 'string', default: '42' },
-      k: { type: 'string', default: '10' },
-      core: { type: 'string', default: '10' },
-      validation: { type: 'boolean', default: false },
-      set: { type: 'string' },
-      rp3: { type: 'string' },
-      neighbors: { type: 'string', default: 'exact' },
-      tags: { type: 'string', default: 'heldout-free' },
-      tune: { type: 'boolean', default: false },
-      'check-streaming': { type: 'boolean', default: false },
-      'no-baselines': { type: 'boolean', default: false },
-      pipeline: { type: 'boolean', default: false },
-      out: { type: 'string' },
-      'skip-bad': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const { values } = parseArgs({ options: OPTIONS });
   if (values.help) return void console.log(HELP);
   if (!values.dataset) throw new Error('--dataset <dir> is required (see --help)');
   const seed = Number(values.seed);
@@ -129,17 +132,8 @@ async function main(): Promise<void> {
   if (values.tags !== 'heldout-free' && values.tags !== 'all') throw new Error('--tags must be heldout-free or all');
   const validation = values.validation || values.tune;
   const split = splitData(ds, { seed, k, core, validation, tags: values.tags });
+  logSplit(split, { ratings: ds.userArtists.length, core, seed, validation, tags: values.tags }, log);
   const { data } = split;
-  const { items, train, test } = data;
-  log(
-    `${ds.userArtists.length} pairs → ${core}-core: ${split.interactions} pairs, ${split.users} users, ${items.length} artists`,
-  );
-  log(
-    `tags: ${split.leakedTagRows} of ${split.tagRows} tag rows are a user's tags on a held-out artist of theirs — ${values.tags === 'all' ? 'KEPT (--tags all)' : 'left out of artist genres and tag content'}`,
-  );
-  log(
-    `split (seed ${seed}${validation ? ', VALIDATION inside training' : ''}): ${train.length} train, ${test.length} held out`,
-  );
 
   if (values.tune) {
     const best = await tune(data, log);
@@ -151,6 +145,45 @@ async function main(): Promise<void> {
     console.log(table([['system (tuned, validation)', best.metrics]], k));
     return;
   }
+  const system = await evaluateSystem(data, values, log);
+  const results: [string, Metrics][] = [
+    [system.mode === 'index' ? 'system (index neighbours)' : 'system', system.metrics],
+  ];
+  const online = values.pipeline ? await evaluatePipeline(data, log) : undefined;
+  if (online) results.push(['system through the pipeline (read API)', online.metrics]);
+  if (!values['no-baselines']) results.push(...baselines(data, values.rp3, log));
+  console.log(
+    `\nseed ${seed}, ${validation ? 'validation' : 'test'} split, ${system.metrics.users} users, ${data.items.length} artists\n`,
+  );
+  console.log(table(results, k));
+  if (values.out) {
+    const out = resultsJson({ split, values, seed, validation, k, core, system, online, results, started });
+    writeFileSync(values.out, `${JSON.stringify(out, null, 2)}\n`);
+    log(`wrote ${values.out}`);
+  }
+}
+
+type Split = ReturnType<typeof splitData>;
+
+function logSplit(
+  split: Split,
+  o: { ratings: number; core: number; seed: number; validation: boolean; tags: string },
+  log: Log,
+): void {
+  const { items, train, test } = split.data;
+  log(
+    `${o.ratings} pairs → ${o.core}-core: ${split.interactions} pairs, ${split.users} users, ${items.length} artists`,
+  );
+  log(
+    `tags: ${split.leakedTagRows} of ${split.tagRows} tag rows are a user's tags on a held-out artist of theirs — ${o.tags === 'all' ? 'KEPT (--tags all)' : 'left out of artist genres and tag content'}`,
+  );
+  log(
+    `split (seed ${o.seed}${o.validation ? ', VALIDATION inside training' : ''}): ${train.length} train, ${test.length} held out`,
+  );
+}
+
+/** The system offline: its parameters (the deployed neighbour settings in index mode), the item model's SQL, the ranking. */
+async function evaluateSystem(data: Split['data'], values: Values, log: Log) {
   const mode = values.neighbors;
   // Index mode is the product path: the neighbour updater's settings, not the exact search's.
   const deployed =
@@ -170,76 +203,89 @@ async function main(): Promise<void> {
   const cache = {};
   await prepareItemModel(data, params, cache);
   log(`item model (SQL on DuckDB) built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const sys = runSystem(data, params, cache, mode).metrics;
-  const sysSeconds = (performance.now() - t0) / 1000;
-  log(`system done in ${sysSeconds.toFixed(1)} s`);
-  const results: [string, Metrics][] = [[mode === 'index' ? 'system (index neighbours)' : 'system', sys]];
-  let online: OnlineResult | undefined;
-  if (values.pipeline) {
-    log('pipeline: starting the local infrastructure and pipeline…');
-    online = await runPipelineEval(data, log);
-    log(
-      `pipeline: ${online.events} events fed in ${online.seconds.feed.toFixed(1)} s, drained in ${online.seconds.drain.toFixed(1)} s, item model ${online.seconds.itemModel.toFixed(1)} s, ${online.metrics.users} queries in ${online.seconds.queries.toFixed(1)} s (${online.failedQueries} failed)`,
-    );
-    for (const line of formatItemSizes(online.itemSizes)) log(`pipeline: item sizes: ${line}`);
-    results.push(['system through the pipeline (read API)', online.metrics]);
-  }
-  if (!values['no-baselines']) {
-    results.push(['MostPop', runMostPop(data)]);
-    log('MostPop done');
-    results.push(['UserKNN (cosine, k=100)', runUserKnn(data, 100)]);
-    log('UserKNN done');
-    const rp3 = { ...DEFAULT_RP3BETA, ...parseRp3(values.rp3) };
-    results.push([`RP3beta (α=${rp3.alpha}, β=${rp3.beta}, k=${rp3.topK})`, runRp3beta(data, rp3)]);
-    log('RP3beta done');
-  }
-  console.log(
-    `\nseed ${seed}, ${validation ? 'validation' : 'test'} split, ${sys.users} users, ${items.length} artists\n`,
+  const metrics = runSystem(data, params, cache, mode).metrics;
+  const seconds = (performance.now() - t0) / 1000;
+  log(`system done in ${seconds.toFixed(1)} s`);
+  return { mode, params, metrics, seconds };
+}
+
+/** The same evaluation through the product (Kafka, the triggers, the read API). */
+async function evaluatePipeline(data: Split['data'], log: Log): Promise<OnlineResult> {
+  log('pipeline: starting the local infrastructure and pipeline…');
+  const online = await runPipelineEval(data, log);
+  log(
+    `pipeline: ${online.events} events fed in ${online.seconds.feed.toFixed(1)} s, drained in ${online.seconds.drain.toFixed(1)} s, item model ${online.seconds.itemModel.toFixed(1)} s, ${online.metrics.users} queries in ${online.seconds.queries.toFixed(1)} s (${online.failedQueries} failed)`,
   );
-  console.log(table(results, k));
-  if (values.out) {
-    const out = {
-      protocol: {
-        dataset: 'lastfm-hetrec2011 user_artists.dat',
-        binarized: true,
-        kCore: core,
-        split: 'per-user random hold-out 80/20 (mulberry32, seeded Fisher-Yates)',
-        seed,
-        validation,
-        k,
-        ranking: 'full ranking over all artists, training items excluded',
-        tags: values.tags,
-        users: split.users,
-        items: items.length,
-        interactions: split.interactions,
-        train: train.length,
-        heldOut: test.length,
-      },
-      params,
-      neighbors: mode,
-      system: asJson(sys, k),
-      ...(online
-        ? {
-            pipeline: {
-              ...asJson(online.metrics, k),
-              seconds: online.seconds,
-              failedQueries: online.failedQueries,
-              itemSizes: online.itemSizes,
-            },
-          }
-        : {}),
-      baselines: values['no-baselines']
-        ? {}
-        : {
-            mostpop: asJson(results[results.length - 3]![1], k),
-            userknn: asJson(results[results.length - 2]![1], k),
-            rp3beta: asJson(results[results.length - 1]![1], k),
+  for (const line of formatItemSizes(online.itemSizes)) log(`pipeline: item sizes: ${line}`);
+  return online;
+}
+
+/** MostPop, UserKNN and RP3beta in the same harness, in this order. */
+function baselines(data: Split['data'], rp3Option: string | undefined, log: Log): [string, Metrics][] {
+  const out: [string, Metrics][] = [];
+  out.push(['MostPop', runMostPop(data)]);
+  log('MostPop done');
+  out.push(['UserKNN (cosine, k=100)', runUserKnn(data, 100)]);
+  log('UserKNN done');
+  const rp3 = { ...DEFAULT_RP3BETA, ...parseRp3(rp3Option) };
+  out.push([`RP3beta (α=${rp3.alpha}, β=${rp3.beta}, k=${rp3.topK})`, runRp3beta(data, rp3)]);
+  log('RP3beta done');
+  return out;
+}
+
+/** What --out writes: the protocol, the parameters and every model's metrics. */
+function resultsJson(r: {
+  split: Split;
+  values: Values;
+  seed: number;
+  validation: boolean;
+  k: number;
+  core: number;
+  system: Awaited<ReturnType<typeof evaluateSystem>>;
+  online: OnlineResult | undefined;
+  results: [string, Metrics][];
+  started: number;
+}) {
+  const { split, values, k, online, results } = r;
+  return {
+    protocol: {
+      dataset: 'lastfm-hetrec2011 user_artists.dat',
+      binarized: true,
+      kCore: r.core,
+      split: 'per-user random hold-out 80/20 (mulberry32, seeded Fisher-Yates)',
+      seed: r.seed,
+      validation: r.validation,
+      k,
+      ranking: 'full ranking over all artists, training items excluded',
+      tags: values.tags,
+      users: split.users,
+      items: split.data.items.length,
+      interactions: split.interactions,
+      train: split.data.train.length,
+      heldOut: split.data.test.length,
+    },
+    params: r.system.params,
+    neighbors: r.system.mode,
+    system: asJson(r.system.metrics, k),
+    ...(online
+      ? {
+          pipeline: {
+            ...asJson(online.metrics, k),
+            seconds: online.seconds,
+            failedQueries: online.failedQueries,
+            itemSizes: online.itemSizes,
           },
-      seconds: { system: sysSeconds, total: (performance.now() - started) / 1000 },
-    };
-    writeFileSync(values.out, `${JSON.stringify(out, null, 2)}\n`);
-    log(`wrote ${values.out}`);
-  }
+        }
+      : {}),
+    baselines: values['no-baselines']
+      ? {}
+      : {
+          mostpop: asJson(results[results.length - 3]![1], k),
+          userknn: asJson(results[results.length - 2]![1], k),
+          rp3beta: asJson(results[results.length - 1]![1], k),
+        },
+    seconds: { system: r.system.seconds, total: (performance.now() - r.started) / 1000 },
+  };
 }
 
 process.on('SIGINT', () => {

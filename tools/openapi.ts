@@ -9,8 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import type { ExtraRoute } from '../local/runtime/http-api.ts';
-import { ListenEventInput, TrackUpsertInput } from '../shared/domain/events.ts';
+import { LISTEN_EVENT_TYPES, ListenEventInput, TrackUpsertInput } from '../shared/domain/events.ts';
 import { GENRES, MOODS } from '../shared/domain/genres.ts';
 import { LB_LISTEN_MINIMUM_TS, LB_MAX_LISTEN_SIZE, LB_MAX_LISTENS_PER_REQUEST } from '../shared/domain/listenbrainz.ts';
 import { type RouteSpec, routes, settings } from '../shared/topology.ts';
@@ -59,7 +58,26 @@ const lbListen = (timed: boolean) =>
       })
     : z.strictObject({ track_metadata: lbTrackMetadata });
 
-const schemas = {
+const trackItem = z.object({
+  trackId: z.string(),
+  title: nullableString,
+  artistId: nullableString,
+  artistName: nullableString,
+  genres: weights,
+  score: z.number(),
+  reasons: z.array(z.string()),
+});
+const artistItem = z.object({
+  artistId: z.string(),
+  name: nullableString,
+  genres: weights,
+  score: z.number(),
+  reasons: z.array(z.string()),
+});
+const rankedItems = z.array(z.union([trackItem, artistItem]));
+
+/** The request and response schemas (exported so tests can hold a route's answer to its documented shape). */
+export const schemas = {
   Problem,
   ListenEventInput,
   TrackUpsertInput,
@@ -75,28 +93,36 @@ const schemas = {
   Recommendations: z.object({
     userId: z.string(),
     kind: z.enum(['track', 'artist']),
-    strategy: z.string(),
-    items: z.array(
-      z.union([
-        z.object({
-          trackId: z.string(),
-          title: nullableString,
-          artistId: nullableString,
-          artistName: nullableString,
-          genres: weights,
-          score: z.number(),
-          reasons: z.array(z.string()),
-        }),
-        z.object({
-          artistId: z.string(),
-          name: nullableString,
-          genres: weights,
-          score: z.number(),
-          reasons: z.array(z.string()),
-        }),
-      ]),
-    ),
+    strategy: z.enum(['collaborative', 'genre', 'popular']),
+    /** The session's part of this answer (null without plays in the last hour). */
+    session: z
+      .object({
+        strength: z.number().min(0).max(1),
+        seeds: z.array(
+          z.object({
+            trackId: z.string().optional(),
+            artistId: z.string().optional(),
+            name: nullableString,
+            weight: z.number(),
+          }),
+        ),
+      })
+      .nullable(),
+    items: rankedItems,
   }),
+  Radio: z.object({
+    userId: z.string(),
+    kind: z.enum(['track', 'artist']),
+    /** What seeds it: the `seed` item, else the session's plays, else the listener's favourites. */
+    basis: z.enum(['seed', 'session', 'favourites']),
+    seed: z
+      .object({ trackId: z.string().optional(), artistId: z.string().optional(), name: nullableString })
+      .nullable(),
+    strategy: z.enum(['collaborative', 'genre', 'popular']),
+    items: rankedItems,
+  }),
+  SimilarTracks: z.object({ trackId: z.string(), name: nullableString, items: z.array(trackItem) }),
+  SimilarArtists: z.object({ artistId: z.string(), name: nullableString, items: z.array(artistItem) }),
   Profile: z.object({
     userId: z.string(),
     version: z.int(),
@@ -105,6 +131,17 @@ const schemas = {
     topArtists: z.array(z.object({ artistId: z.string(), name: nullableString, weight: z.number() })),
     topTracks: z.array(
       z.object({ trackId: z.string(), title: nullableString, artistName: nullableString, weight: z.number() }),
+    ),
+    /** The session: the newest listening events (PROFILE_RECENT_LISTENS), newest first. */
+    recent: z.array(
+      z.object({
+        trackId: nullableString,
+        artistId: nullableString,
+        title: nullableString,
+        artistName: nullableString,
+        ts: z.int(),
+        type: z.enum(LISTEN_EVENT_TYPES),
+      }),
     ),
     counts: z.object({
       plays: z.int(),
@@ -210,153 +247,30 @@ function ingestBody(item: SchemaName, listKey: string, max: number) {
   };
 }
 
+const kindParam = {
+  name: 'kind',
+  in: 'query',
+  required: false,
+  schema: { type: 'string', enum: ['track', 'artist'], default: 'track' },
+};
+const maxPerArtistParam = {
+  name: 'maxPerArtist',
+  in: 'query',
+  required: false,
+  schema: { type: 'integer', minimum: 1, maximum: 100, default: settings.RECOMMENDATIONS_MAX_PER_ARTIST },
+  description: 'At most this many items of one artist.',
+};
+const excludeParam = {
+  name: 'exclude',
+  in: 'query',
+  required: false,
+  schema: { type: 'string' },
+  description: `Comma-separated ids never to answer (at most ${settings.EXCLUDE_MAX_IDS}).`,
+};
+
 const common = {
   '401': problem('Missing or wrong credentials (locally: bearer token; in AWS: IAM or JWT).'),
 };
-
-function operation(r: RouteSpec): Record<string, unknown> {
-  const params = [...r.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
-    name,
-    in: 'path',
-    required: true,
-    schema: { type: 'string', minLength: 1, maxLength: 128 },
-  }));
-  const op: Record<string, unknown> = {
-    operationId: `${r.method.toLowerCase()}${r.path
-      .replace(/[{}]/g, '')
-      .replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())
-      .replace(/[^A-Za-z]/g, '')}`,
-    summary: r.description,
-    security: [{ bearer: [] }],
-    parameters: params,
-  };
-  const limit = (max: number, fallback: number) => ({
-    name: 'limit',
-    in: 'query',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: max, default: fallback },
-  });
-  switch (`${r.method} ${r.path}`) {
-    case 'POST /events':
-      return {
-        ...op,
-        requestBody: ingestBody('ListenEventInput', 'events', settings.INGEST_MAX_EVENTS),
-        responses: {
-          '202': { description: 'Accepted (valid items are on Kafka).', content: jsonContent(ref('EventsAccepted')) },
-          '400': {
-            description: 'Malformed body, or no valid item.',
-            content: jsonContent({ oneOf: [ref('Problem'), ref('Rejected')] }),
-          },
-          ...common,
-          '413': problem('Too many items or bytes.'),
-          '415': problem('Content type is not JSON.'),
-          '503': problem('Kafka unavailable; retry with the same eventIds.'),
-        },
-      };
-    case 'POST /tracks':
-      return {
-        ...op,
-        requestBody: ingestBody('TrackUpsertInput', 'tracks', settings.INGEST_MAX_EVENTS),
-        responses: {
-          '202': { description: 'Accepted.', content: jsonContent(ref('TracksAccepted')) },
-          '400': {
-            description: 'Malformed body, or no valid item.',
-            content: jsonContent({ oneOf: [ref('Problem'), ref('Rejected')] }),
-          },
-          ...common,
-          '413': problem('Too many items or bytes.'),
-          '415': problem('Content type is not JSON.'),
-          '503': problem('Kafka unavailable; retry.'),
-        },
-      };
-    case 'GET /users/{userId}/recommendations':
-      op.parameters = [
-        ...params,
-        limit(settings.RECOMMENDATIONS_MAX_LIMIT, settings.RECOMMENDATIONS_DEFAULT_LIMIT),
-        {
-          name: 'genre',
-          in: 'query',
-          required: false,
-          schema: { type: 'string' },
-          description: 'A genre or genre-like tag (see GET /genres).',
-        },
-        {
-          name: 'kind',
-          in: 'query',
-          required: false,
-          schema: { type: 'string', enum: ['track', 'artist'], default: 'track' },
-        },
-      ];
-      return { ...op, responses: { '200': ok('Recommendations'), '400': problem('Invalid query.'), ...common } };
-    case 'GET /users/{userId}/profile':
-      return {
-        ...op,
-        responses: {
-          '200': ok('Profile'),
-          '400': problem('Invalid path.'),
-          ...common,
-          '404': problem('No profile yet.'),
-        },
-      };
-    case 'GET /users/{userId}/neighbors':
-      op.parameters = [...params, limit(100, Math.min(20, settings.NEIGHBORS_K))];
-      return {
-        ...op,
-        responses: {
-          '200': ok('Neighbors'),
-          '400': problem('Invalid query.'),
-          ...common,
-          '404': problem('No profile yet.'),
-        },
-      };
-    case 'GET /tracks/{trackId}':
-      return {
-        ...op,
-        responses: { '200': ok('Track'), '400': problem('Invalid path.'), ...common, '404': problem('Unknown track.') },
-      };
-    case 'GET /genres':
-      return { ...op, responses: { '200': ok('Genres'), ...common } };
-    case 'DELETE /users/{userId}':
-      return {
-        ...op,
-        responses: {
-          '200': ok('Forgotten'),
-          '400': problem('Invalid path.'),
-          ...common,
-          '503': problem('Not everything could be deleted; retry (idempotent).'),
-        },
-      };
-    case 'POST /1/submit-listens':
-    case 'POST /1/feedback/recording-feedback':
-      return {
-        ...op,
-        security: [{ userToken: [] }],
-        requestBody: {
-          required: true,
-          description:
-            r.path === '/1/submit-listens'
-              ? `ListenBrainz listens: single and playing_now carry one listen, import up to ${LB_MAX_LISTENS_PER_REQUEST}; at most ${LB_MAX_LISTEN_SIZE} bytes per listen.`
-              : 'Love (1), hate (-1) or withdraw (0) a recording, by MusicBrainz id (or MessyBrainz id).',
-          content: jsonContent(ref(r.path === '/1/submit-listens' ? 'LbSubmitListens' : 'LbRecordingFeedback')),
-        },
-        responses: {
-          '200': ok('LbOk'),
-          '400': lbProblem('Invalid payload: `error` names the field and the reason.'),
-          ...lbCommon,
-          '413': problem("Body over API Gateway's 10 MB."),
-          '503': lbProblem('Kafka unavailable; retry.'),
-        },
-      };
-    case 'GET /1/validate-token':
-      return {
-        ...op,
-        security: [{ userToken: [] }],
-        responses: { '200': ok('LbValidateToken'), ...lbCommon },
-      };
-    default:
-      throw new Error(`no OpenAPI description for ${r.method} ${r.path}`);
-  }
-}
 
 const lbProblem = (description: string) => ({ description, content: jsonContent(ref('LbError')) });
 /** No Authorization header: API Gateway's own 401; a wrong token: ListenBrainz's. */
@@ -369,6 +283,178 @@ const lbCommon = {
 
 function ok(name: SchemaName) {
   return { description: 'OK', content: jsonContent(ref(name)) };
+}
+
+const limit = (max: number, fallback: number) => ({
+  name: 'limit',
+  in: 'query',
+  required: false,
+  schema: { type: 'integer', minimum: 1, maximum: max, default: fallback },
+});
+const recommendationsLimit = () => limit(settings.RECOMMENDATIONS_MAX_LIMIT, settings.RECOMMENDATIONS_DEFAULT_LIMIT);
+
+/** What each route adds to its operation: query parameters, a body, its responses; a user-token route its security. */
+interface RouteDoc {
+  security?: unknown[];
+  query?: unknown[];
+  requestBody?: unknown;
+  responses: Record<string, unknown>;
+}
+
+const ingestResponses = (accepted: { description: string; schema: SchemaName }, unavailable: string) => ({
+  '202': { description: accepted.description, content: jsonContent(ref(accepted.schema)) },
+  '400': {
+    description: 'Malformed body, or no valid item.',
+    content: jsonContent({ oneOf: [ref('Problem'), ref('Rejected')] }),
+  },
+  ...common,
+  '413': problem('Too many items or bytes.'),
+  '415': problem('Content type is not JSON.'),
+  '503': problem(unavailable),
+});
+
+const lbBody = (r: RouteSpec): RouteDoc => ({
+  security: [{ userToken: [] }],
+  requestBody: {
+    required: true,
+    description:
+      r.path === '/1/submit-listens'
+        ? `ListenBrainz listens: single and playing_now carry one listen, import up to ${LB_MAX_LISTENS_PER_REQUEST}; at most ${LB_MAX_LISTEN_SIZE} bytes per listen.`
+        : 'Love (1), hate (-1) or withdraw (0) a recording, by MusicBrainz id (or MessyBrainz id).',
+    content: jsonContent(ref(r.path === '/1/submit-listens' ? 'LbSubmitListens' : 'LbRecordingFeedback')),
+  },
+  responses: {
+    '200': ok('LbOk'),
+    '400': lbProblem('Invalid payload: `error` names the field and the reason.'),
+    ...lbCommon,
+    '413': problem("Body over API Gateway's 10 MB."),
+    '503': lbProblem('Kafka unavailable; retry.'),
+  },
+});
+
+const similar = (r: RouteSpec): RouteDoc => ({
+  query: [recommendationsLimit()],
+  responses: {
+    '200': ok(r.path.startsWith('/tracks') ? 'SimilarTracks' : 'SimilarArtists'),
+    '400': problem('Invalid query.'),
+    ...common,
+    '404': problem('Neither the catalog nor the item model knows the item.'),
+  },
+});
+
+/** Every route's description, by route key; a route without one fails the generator (and its test). */
+const ROUTE_DOCS: Record<string, (r: RouteSpec) => RouteDoc> = {
+  'POST /events': () => ({
+    requestBody: ingestBody('ListenEventInput', 'events', settings.INGEST_MAX_EVENTS),
+    responses: ingestResponses(
+      { description: 'Accepted (valid items are on Kafka).', schema: 'EventsAccepted' },
+      'Kafka unavailable; retry with the same eventIds.',
+    ),
+  }),
+  'POST /tracks': () => ({
+    requestBody: ingestBody('TrackUpsertInput', 'tracks', settings.INGEST_MAX_EVENTS),
+    responses: ingestResponses({ description: 'Accepted.', schema: 'TracksAccepted' }, 'Kafka unavailable; retry.'),
+  }),
+  'GET /users/{userId}/recommendations': () => ({
+    query: [
+      recommendationsLimit(),
+      {
+        name: 'genre',
+        in: 'query',
+        required: false,
+        schema: { type: 'string' },
+        description: 'A genre or genre-like tag (see GET /genres).',
+      },
+      kindParam,
+      maxPerArtistParam,
+      excludeParam,
+    ],
+    responses: { '200': ok('Recommendations'), '400': problem('Invalid query.'), ...common },
+  }),
+  'GET /users/{userId}/radio': () => ({
+    query: [
+      recommendationsLimit(),
+      {
+        name: 'seed',
+        in: 'query',
+        required: false,
+        schema: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\s]+$' },
+        description:
+          "A track or artist id to start from (its kind is the radio's); without it, the session, else the favourites.",
+      },
+      {
+        name: 'seedKind',
+        in: 'query',
+        required: false,
+        schema: { type: 'string', enum: ['track', 'artist'] },
+        description: 'Which catalog the seed is looked up in (default: tracks, then artists).',
+      },
+      { ...kindParam, description: 'The kind of a radio without a seed.' },
+      maxPerArtistParam,
+      excludeParam,
+    ],
+    responses: {
+      '200': ok('Radio'),
+      '400': problem('Invalid query: `errors` names the parameter.'),
+      ...common,
+      '404': problem('Unknown seed, or no profile and no seed.'),
+    },
+  }),
+  'GET /tracks/{trackId}/similar': similar,
+  'GET /artists/{artistId}/similar': similar,
+  'GET /users/{userId}/profile': () => ({
+    responses: { '200': ok('Profile'), '400': problem('Invalid path.'), ...common, '404': problem('No profile yet.') },
+  }),
+  'GET /users/{userId}/neighbors': () => ({
+    query: [limit(100, Math.min(20, settings.NEIGHBORS_K))],
+    responses: {
+      '200': ok('Neighbors'),
+      '400': problem('Invalid query.'),
+      ...common,
+      '404': problem('No profile yet.'),
+    },
+  }),
+  'GET /tracks/{trackId}': () => ({
+    responses: { '200': ok('Track'), '400': problem('Invalid path.'), ...common, '404': problem('Unknown track.') },
+  }),
+  'GET /genres': () => ({ responses: { '200': ok('Genres'), ...common } }),
+  'DELETE /users/{userId}': () => ({
+    responses: {
+      '200': ok('Forgotten'),
+      '400': problem('Invalid path.'),
+      ...common,
+      '503': problem('Not everything could be deleted; retry (idempotent).'),
+    },
+  }),
+  'POST /1/submit-listens': lbBody,
+  'POST /1/feedback/recording-feedback': lbBody,
+  'GET /1/validate-token': () => ({
+    security: [{ userToken: [] }],
+    responses: { '200': ok('LbValidateToken'), ...lbCommon },
+  }),
+};
+
+function operation(r: RouteSpec): Record<string, unknown> {
+  const describe = ROUTE_DOCS[`${r.method} ${r.path}`];
+  if (!describe) throw new Error(`no OpenAPI description for ${r.method} ${r.path}`);
+  const { security, query, requestBody, responses } = describe(r);
+  const params = [...r.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: { type: 'string', minLength: 1, maxLength: 128 },
+  }));
+  return {
+    operationId: `${r.method.toLowerCase()}${r.path
+      .replace(/[{}]/g, '')
+      .replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())
+      .replace(/[^A-Za-z]/g, '')}`,
+    summary: r.description,
+    security: security ?? [{ bearer: [] }],
+    parameters: [...params, ...(query ?? [])],
+    ...(requestBody ? { requestBody } : {}),
+    responses,
+  };
 }
 
 export function openApiDocument(): Record<string, unknown> {
@@ -405,18 +491,6 @@ export function openApiDocument(): Record<string, unknown> {
 
 export const OPENAPI_FILE = resolve(import.meta.dirname, '..', 'openapi.json');
 export const renderOpenApi = (): string => `${JSON.stringify(openApiDocument(), null, 2)}\n`;
-
-/** GET /openapi.json for the local HTTP API (public, like API docs usually are). */
-export function openApiRoute(): ExtraRoute {
-  const body = Buffer.from(renderOpenApi());
-  return {
-    path: '/openapi.json',
-    handler: (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
-      res.end(body);
-    },
-  };
-}
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({

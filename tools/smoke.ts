@@ -7,10 +7,10 @@
  * pipeline (`npm start`). Prints a report; exits 1 naming the failed step, 2 on bad arguments.
  */
 import { parseArgs } from 'node:util';
+import { LOCAL_STACK_FILE } from '../local/stack-file.ts';
 import { cloudTarget } from './smoke/cloud.ts';
-import { localTarget, readLocalStack } from './smoke/local.ts';
+import { localTarget, readSmokeStack } from './smoke/local.ts';
 import { formatReport, runSmoke, type SmokeTarget } from './smoke/steps.ts';
-import { LOCAL_STACK_FILE } from './users.ts';
 
 const USAGE = `Usage: npm run smoke -- <where> [options]
 
@@ -69,7 +69,7 @@ async function main(): Promise<number> {
   const region = values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   const log = (line: string) => process.stderr.write(`[smoke] ${line}\n`);
   let target: SmokeTarget;
-  if (local) target = localTarget(readLocalStack(values['local-stack'] ?? LOCAL_STACK_FILE), region ?? 'us-east-1');
+  if (local) target = localTarget(readSmokeStack(values['local-stack'] ?? LOCAL_STACK_FILE), region ?? 'us-east-1');
   else {
     if (!region) throw new UsageError('--region (or AWS_REGION) is needed for a deployed stack');
     target = await cloudTarget({

@@ -2,14 +2,11 @@
  * `npm run users -- create|revoke|list <userId>`: listeners' API tokens (ListenBrainz-style user
  * tokens for the /1/ routes). See --help.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { LOCAL_STACK_FILE, readLocalStack } from '../local/stack-file.ts';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
 import { countTokens, createToken, revokeTokens, type UsersStore } from '../shared/adapters/dynamodb/users.ts';
 import { resolveTopology, tableEnvVar } from '../shared/topology.ts';
-
-export const LOCAL_STACK_FILE = '.data/local-stack.json';
 
 const HELP = `Usage: npm run users -- <create|revoke|list> <userId> [options]
 
@@ -37,10 +34,9 @@ function storeFrom(values: { endpoint?: string; prefix?: string; cloud?: boolean
   let endpoint = values.endpoint ?? process.env.DYNAMODB_ENDPOINT;
   let prefix = values.prefix ?? '';
   if (!endpoint) {
-    const file = resolve(LOCAL_STACK_FILE);
-    if (!existsSync(file))
+    const stack = readLocalStack();
+    if (!stack?.dynamodbEndpoint)
       throw new Error(`no local stack found (${LOCAL_STACK_FILE}): run npm start, or pass --endpoint`);
-    const stack = JSON.parse(readFileSync(file, 'utf8')) as { dynamodbEndpoint: string; prefix?: string };
     endpoint = stack.dynamodbEndpoint;
     prefix = values.prefix ?? stack.prefix ?? '';
   }

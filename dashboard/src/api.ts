@@ -30,59 +30,30 @@ export async function get<T>(path: string): Promise<T | undefined> {
   return (await res.json()) as T;
 }
 
-export interface StreamEvent {
-  seq: number;
-  receivedAt: number;
-  userId: string;
-  trackId: string | null;
-  title: string | null;
-  artistName: string | null;
-  genre: string | null;
-  type: string;
-  ts: number;
-  platform: string | null;
-  country: string | null;
-}
-
-export interface Stats {
-  totalEvents: number;
-  eventsPerSecond: number;
-  rateSeries: number[];
-  genreWindowSeconds: number;
-  genres: {
-    genre: string;
-    count: number;
-    topTracks: { trackId: string; title: string | null; artistName: string | null; plays: number }[];
-  }[];
-  triggers: {
-    function: string;
-    topic: string;
-    lag: Record<string, number>;
-    totalLag: number;
-    failures: number;
-    deadLettered: number;
-  }[];
-  deadLetters: {
-    count: number;
-    byReason: Record<string, number>;
-    latest: { reason: string; sourceTopic: string; partition: number; offset: number; failedAt: number }[];
-  };
-  errors: { at: number; source: string; message: string }[];
-  facets: { platforms: string[]; countries: string[] };
-}
+// The stats endpoints' answers: the dashboard-stats function's own types (cloud and local alike).
+export type { Stats, StreamEvent, StreamPage } from '../../functions/dashboard-stats/types.ts';
 
 export interface Profile {
   userId: string;
   genres: { genre: string; label: string; share: number }[];
   counts: Record<string, number>;
   lastEventTs?: number;
+  /** The newest listening events (the session), newest first. */
+  recent?: {
+    trackId?: string;
+    artistId?: string;
+    title: string | null;
+    artistName: string | null;
+    ts: number;
+    type: string;
+  }[];
 }
 
 export interface Neighbors {
   neighbors: { userId: string; similarity: number }[];
 }
 
-export interface Recommendations {
+export interface RankedItems {
   strategy: string;
   items: {
     trackId: string;
@@ -92,4 +63,13 @@ export interface Recommendations {
     score: number;
     reasons: string[];
   }[];
+}
+
+export interface Recommendations extends RankedItems {
+  /** The session's share of the answer (null without plays in the last hour). */
+  session: { strength: number } | null;
+}
+
+export interface Radio extends RankedItems {
+  basis: 'seed' | 'session' | 'favourites';
 }

@@ -9,9 +9,12 @@ import {
   hasToken,
   type Neighbors,
   type Profile,
+  type Radio,
+  type RankedItems,
   type Recommendations,
   type Stats,
   type StreamEvent,
+  type StreamPage,
   setToken,
   takeTokenFromUrl,
 } from './api.ts';
@@ -82,7 +85,7 @@ async function pollStream(): Promise<void> {
   const q = filterQuery();
   q.set('since', String(cursor));
   const asked = generation;
-  const body = await get<{ cursor: number; events: StreamEvent[] }>(`/api/stream?${q}`);
+  const body = await get<StreamPage>(`/api/stream?${q}`);
   if (!body || asked !== generation) return;
   cursor = body.cursor;
   if (body.events.length > 0) {
@@ -188,11 +191,11 @@ let listener: string | undefined;
 
 async function loadListener(userId: string): Promise<void> {
   const id = encodeURIComponent(userId);
-  const [profile, neighbors, recs, plays] = await Promise.all([
+  const [profile, neighbors, recs, radio] = await Promise.all([
     get<Profile>(`/users/${id}/profile`),
     get<Neighbors>(`/users/${id}/neighbors`),
     get<Recommendations>(`/users/${id}/recommendations?limit=10`),
-    get<{ events: StreamEvent[] }>(`/api/stream?user=${id}&limit=30`),
+    get<Radio>(`/users/${id}/radio?limit=10`),
   ]);
   if (listener !== userId) return; // navigated away meanwhile
   byId('listener-title').textContent = `Listener ${userId}`;
@@ -218,34 +221,48 @@ async function loadListener(userId: string): Promise<void> {
           ),
         )),
   );
-  const items = recs?.items ?? [];
-  byId('recs').replaceChildren(
-    ...(items.length === 0
-      ? [h('li', { class: 'empty' }, 'no recommendations yet')]
-      : items.map((r) =>
-          h(
-            'li',
-            {},
-            h('div', {}, h('b', {}, r.title ?? r.trackId), r.artistName ? ` — ${r.artistName}` : ''),
-            h('div', {}, ...Object.keys(r.genres).map((g) => h('span', { class: 'chip' }, genreLabel(g)))),
-            h('div', { class: 'why' }, r.reasons.join(' · ')),
-          ),
-        )),
-  );
-  const recent = plays?.events ?? [];
+  byId('recs').replaceChildren(...rankedList(recs?.items ?? [], 'no recommendations yet'));
+  byId('radio').replaceChildren(...rankedList(radio?.items ?? [], 'no radio yet'));
+  byId('radio-basis').textContent = radio ? `from ${radio.basis === 'seed' ? 'a seed' : `your ${radio.basis}`}` : '';
+  const strength = recs?.session?.strength ?? 0;
+  byId('session-strength').textContent =
+    strength > 0 ? `steers ${Math.round(strength * 100)} % of the recommendations` : 'no plays in the last hour';
+  const recent = profile?.recent ?? [];
   byId('plays').replaceChildren(
     ...(recent.length === 0
-      ? [h('li', { class: 'empty' }, 'no plays seen since the dashboard started')]
+      ? [h('li', { class: 'empty' }, 'no listening yet')]
       : recent.map((e) =>
           h(
             'li',
             {},
             h('span', { class: `badge ${e.type}` }, e.type),
-            ` ${e.title ?? e.trackId ?? '—'}${e.artistName ? ` — ${e.artistName}` : ''} `,
-            h('span', { class: 'chip' }, genreLabel(e.genre)),
+            ` ${e.title ?? e.trackId ?? e.artistId ?? '—'}${e.artistName ? ` — ${e.artistName}` : ''} `,
+            h('span', { class: 'muted' }, ago(e.ts)),
           ),
         )),
   );
+}
+
+/** Recommendations and radio: title and artist, genres, and why. */
+function rankedList(items: RankedItems['items'], empty: string): HTMLElement[] {
+  if (items.length === 0) return [h('li', { class: 'empty' }, empty)];
+  return items.map((r) =>
+    h(
+      'li',
+      {},
+      h('div', {}, h('b', {}, r.title ?? r.trackId), r.artistName ? ` — ${r.artistName}` : ''),
+      h('div', {}, ...Object.keys(r.genres).map((g) => h('span', { class: 'chip' }, genreLabel(g)))),
+      h('div', { class: 'why' }, r.reasons.join(' · ')),
+    ),
+  );
+}
+
+function ago(ts: number): string {
+  const minutes = Math.round((Date.now() - ts) / 60_000);
+  if (minutes < 1) return 'just now';
+  if (minutes < 90) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h ago` : new Date(ts).toLocaleDateString();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,9 @@
  * Trigger on `tracks` → catalog table. Upserts are last-writer-wins by `updatedAt`, enforced by a
  * condition on the write, so replays and out-of-order arrivals converge to the same catalog. A
  * track also seeds its artist's item (genres from the track) when that artist is not yet known.
+ *
+ * @triggeredBy tracks
+ * @producesTo dead-letters
  */
 import type { Context, MSKEvent } from 'aws-lambda';
 import { putCatalogItemIfNewer } from '../../shared/adapters/dynamodb/catalog.ts';

@@ -3,6 +3,9 @@
  * grouped by (event-time hour partition, topic-partition) and written as one JSON-lines object per
  * group, named by its first and last offset: a redelivered batch rewrites the same keys instead of
  * duplicating events. Invalid records are dead-lettered by runTrigger, never archived.
+ *
+ * @triggeredBy listen-events
+ * @producesTo dead-letters
  */
 import type { Context, MSKEvent } from 'aws-lambda';
 import { archiveFromEnv } from '../../shared/adapters/archive.ts';

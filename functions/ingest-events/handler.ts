@@ -2,6 +2,9 @@
  * POST /events — one listen event or {"events": [...]} (≤ 500 events, ≤ 1 MB). Each event is
  * validated on its own; the valid ones are produced to listen-events keyed by userId (acks=all),
  * so a user's events stay in order on one partition. 202 with what was accepted and rejected.
+ *
+ * @producesTo listen-events
+ * @routes POST /events
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';

@@ -3,6 +3,9 @@
  * trackId is a track (title, artist, genres or tags, duration); an item with only an artistId and
  * a name is an artist (Last.fm data is artist-level). Valid items go to the tracks topic keyed by
  * their id, stamped with `updatedAt` (the last-writer-wins key) when the client gave none.
+ *
+ * @producesTo tracks
+ * @routes POST /tracks
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';

@@ -16,6 +16,9 @@
  *
  * Locally the same schedule runs local/batch/item-model-job.ts: the same SQL on DuckDB, the same
  * window, lease and loader.
+ *
+ * @producesTo profile-updates
+ * @schedule every-60-minutes
  */
 import type { Context } from 'aws-lambda';
 import { s3ArchiveHours } from '../../shared/adapters/archive-hours.ts';

@@ -10,6 +10,9 @@
  * only submit its own listens. Listens are resolved to the catalog by name (as POST /events does)
  * and go to listen-events; playing_now goes to now-playing (shown live, not counted as a play).
  * Errors use ListenBrainz's shape: `{"code": 400, "error": "..."}` (plus the `field`).
+ *
+ * @producesTo listen-events now-playing
+ * @routes POST /1/submit-listens, GET /1/validate-token, POST /1/feedback/recording-feedback
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { getCatalogItems } from '../../shared/adapters/dynamodb/catalog.ts';

@@ -9,6 +9,9 @@
  * the index gets is decided by `planRefreshes`: a user is refreshed only when the profile moved
  * enough and not more often than the configured interval. Where cheap, the refreshed user is also
  * inserted into its neighbours' lists.
+ *
+ * @triggeredBy profile-updates
+ * @producesTo dead-letters
  */
 import type { Context, MSKEvent } from 'aws-lambda';
 import {
@@ -76,6 +79,7 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
         policy: {
           minIntervalMs: settings.NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS * 1000,
           minDrift: settings.NEIGHBOR_REFRESH_MIN_DRIFT,
+          fullList: settings.NEIGHBORS_K,
         },
         indexMinDrift: settings.NEIGHBOR_INDEX_MIN_DRIFT,
         artistWeight,

@@ -7,6 +7,9 @@
  * eventId fingerprints), so a redelivered record is skipped. A batch's events for a user are
  * folded in memory and written with ONE conditional write on `version` (optimistic concurrency),
  * 25 users per request: a concurrent writer makes the condition fail and we re-read and re-apply.
+ *
+ * @triggeredBy listen-events
+ * @producesTo profile-updates dead-letters
  */
 import type { Context, MSKEvent } from 'aws-lambda';
 import { CatalogGenreCache } from '../../shared/adapters/catalog-cache.ts';
@@ -108,6 +111,7 @@ export function applyContext(settings: ResolvedSettings): ApplyContext<Listen> {
     halfLifeMs: settings.PROFILE_HALF_LIFE_DAYS * DAY_MS,
     topArtistsCapacity: settings.PROFILE_TOP_ARTISTS,
     topTracksCapacity: settings.PROFILE_TOP_TRACKS,
+    recentCapacity: settings.PROFILE_RECENT_LISTENS,
     genresOf: catalog.genresOf,
   };
 }

@@ -9,6 +9,8 @@
  *
  * Listens for the user that arrive after the deletion start a new profile (a listener who comes
  * back); clients stop that by not sending them (its tokens are revoked here).
+ *
+ * @routes DELETE /users/{userId}
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { archiveFromEnv } from '../../shared/adapters/archive.ts';

@@ -72,100 +72,7 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
 export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? silentLog;
-  const maxBody = opts.maxBodyBytes ?? HTTP_API_MAX_BODY_BYTES;
-  const match = createRouter(opts.routes);
-  const extras = opts.extraRoutes ?? [];
-  const tokenBuf = opts.authToken ? Buffer.from(opts.authToken) : undefined;
-
-  /** API Gateway's JWT-authorizer-style answer, with the reason spelled out for local debugging. */
-  const authFailure = (req: IncomingMessage): string | undefined => {
-    if (!tokenBuf) return undefined;
-    const header = req.headers.authorization;
-    if (!header) return 'missing authorization header (expected "Bearer <token>")';
-    const m = /^Bearer\s+(.+)$/i.exec(header.trim());
-    if (!m) return 'authorization header is not a bearer token';
-    const given = Buffer.from(m[1]!);
-    if (given.length !== tokenBuf.length || !timingSafeEqual(given, tokenBuf)) return 'bearer token does not match';
-    return undefined;
-  };
-
-  const handle = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    requestId: string,
-    access: Partial<AccessLogEntry>,
-  ) => {
-    res.setHeader('apigw-requestid', requestId);
-    const method = (req.method ?? 'GET').toUpperCase();
-    const { rawPath } = splitTarget(req.url ?? '/');
-    const hit = match(method, rawPath);
-
-    if (hit.kind === 'not-found') {
-      const extra = extras.find((e) => (e.prefix ? rawPath.startsWith(e.path) : rawPath === e.path));
-      if (!extra) return json(res, 404, { message: 'Not Found' });
-      if (method !== 'GET' && method !== 'HEAD')
-        return json(res, 405, { message: 'Method Not Allowed' }, { allow: 'GET, HEAD' });
-      if (extra.requireAuth) {
-        const reason = authFailure(req);
-        if (reason) return json(res, 401, { message: 'Unauthorized', reason }, { 'www-authenticate': 'Bearer' });
-      }
-      return extra.handler(req, res);
-    }
-    if (hit.kind === 'method-not-allowed') {
-      return json(res, 405, { message: 'Method Not Allowed' }, { allow: hit.allow.join(', ') });
-    }
-    access.routeKey = `${hit.route.method} ${hit.route.path}`;
-
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxBody) return tooLarge(req, res);
-    let authorizerContext: Record<string, unknown> | undefined;
-    if (hit.route.auth === 'user-token') {
-      const header = req.headers.authorization;
-      if (!header || !opts.authorizeUserToken) return json(res, 401, { message: 'Unauthorized' });
-      let answer: Awaited<ReturnType<NonNullable<HttpApiOptions['authorizeUserToken']>>>;
-      try {
-        answer = await opts.authorizeUserToken(header);
-      } catch (err) {
-        log(`[http] authorizer failed (${requestId}): ${(err as Error)?.stack ?? err}`);
-        return json(res, 500, { message: 'Internal Server Error' });
-      }
-      if (!answer.isAuthorized) return json(res, 403, { message: 'Forbidden' });
-      authorizerContext = answer.context ?? {};
-    } else {
-      const reason = authFailure(req);
-      if (reason) return json(res, 401, { message: 'Unauthorized', reason }, { 'www-authenticate': 'Bearer' });
-    }
-    const body = await readBody(req, maxBody);
-    if (!body) return tooLarge(req, res);
-
-    const event = buildHttpApiEvent(
-      {
-        method,
-        url: req.url ?? '/',
-        rawHeaders: req.rawHeaders,
-        body,
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-        protocol: `HTTP/${req.httpVersion}`,
-      },
-      hit.route,
-      hit.pathParameters,
-      { accountId: opts.accountId ?? '000000000000', apiId: opts.apiId ?? 'local', stage: '$default', requestId },
-    );
-    if (authorizerContext)
-      (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: authorizerContext };
-    let out: ReturnType<typeof toHttpResponse>;
-    try {
-      out = toHttpResponse(await opts.invoke(hit.route.function, event));
-    } catch (err) {
-      log(`[http] ${access.routeKey} → ${hit.route.function} failed (${requestId}): ${(err as Error)?.stack ?? err}`);
-      return json(res, 500, { message: 'Internal Server Error' });
-    }
-    const headers: Record<string, string | string[] | number> = { ...out.headers, 'content-length': out.body.length };
-    if (out.cookies.length > 0) headers['set-cookie'] = out.cookies;
-    res.writeHead(out.statusCode, headers);
-    res.end(method === 'HEAD' ? undefined : out.body);
-  };
-
+  const handle = requestHandler(opts, log);
   const server = createServer((req, res) => {
     const started = performance.now();
     const requestId = randomUUID();
@@ -210,6 +117,138 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
         setTimeout(() => server.closeAllConnections(), 2000).unref();
       }),
   };
+}
+
+/** One request the way API Gateway answers it: route, auth, body limit, payload 2.0, the function's answer. */
+function requestHandler(opts: HttpApiOptions, log: LogLine) {
+  const maxBody = opts.maxBodyBytes ?? HTTP_API_MAX_BODY_BYTES;
+  const match = createRouter(opts.routes);
+  const bearer = bearerCheck(opts.authToken);
+  return async (req: IncomingMessage, res: ServerResponse, requestId: string, access: Partial<AccessLogEntry>) => {
+    res.setHeader('apigw-requestid', requestId);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const { rawPath } = splitTarget(req.url ?? '/');
+    const hit = match(method, rawPath);
+    if (hit.kind === 'not-found') return serveExtra(opts.extraRoutes ?? [], bearer, req, res, method, rawPath);
+    if (hit.kind === 'method-not-allowed') {
+      return json(res, 405, { message: 'Method Not Allowed' }, { allow: hit.allow.join(', ') });
+    }
+    access.routeKey = `${hit.route.method} ${hit.route.path}`;
+
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > maxBody) return tooLarge(req, res);
+    const auth = await authorize(hit.route, req, bearer, opts.authorizeUserToken, requestId, log);
+    if (!auth.ok) return json(res, auth.status, auth.body, auth.headers);
+    const body = await readBody(req, maxBody);
+    if (!body) return tooLarge(req, res);
+
+    const event = buildHttpApiEvent(
+      {
+        method,
+        url: req.url ?? '/',
+        rawHeaders: req.rawHeaders,
+        body,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        protocol: `HTTP/${req.httpVersion}`,
+      },
+      hit.route,
+      hit.pathParameters,
+      { accountId: opts.accountId ?? '000000000000', apiId: opts.apiId ?? 'local', stage: '$default', requestId },
+    );
+    if (auth.context) (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: auth.context };
+    let out: ReturnType<typeof toHttpResponse>;
+    try {
+      out = toHttpResponse(await opts.invoke(hit.route.function, event));
+    } catch (err) {
+      log(`[http] ${access.routeKey} → ${hit.route.function} failed (${requestId}): ${(err as Error)?.stack ?? err}`);
+      return json(res, 500, { message: 'Internal Server Error' });
+    }
+    const headers: Record<string, string | string[] | number> = { ...out.headers, 'content-length': out.body.length };
+    if (out.cookies.length > 0) headers['set-cookie'] = out.cookies;
+    res.writeHead(out.statusCode, headers);
+    res.end(method === 'HEAD' ? undefined : out.body);
+  };
+}
+
+/** Why a request fails the bearer token (the API's default auth locally), or undefined when it passes or none is set. */
+type BearerCheck = (req: IncomingMessage) => string | undefined;
+
+/** API Gateway's JWT-authorizer-style check, with the reason spelled out for local debugging. */
+function bearerCheck(authToken: string | undefined): BearerCheck {
+  const tokenBuf = authToken ? Buffer.from(authToken) : undefined;
+  return (req) => {
+    if (!tokenBuf) return undefined;
+    const header = req.headers.authorization;
+    if (!header) return 'missing authorization header (expected "Bearer <token>")';
+    const m = /^Bearer\s+(.+)$/i.exec(header.trim());
+    if (!m) return 'authorization header is not a bearer token';
+    const given = Buffer.from(m[1]!);
+    if (given.length !== tokenBuf.length || !timingSafeEqual(given, tokenBuf)) return 'bearer token does not match';
+    return undefined;
+  };
+}
+
+const unauthorized = (reason: string) => ({
+  ok: false as const,
+  status: 401,
+  body: { message: 'Unauthorized', reason },
+  headers: { 'www-authenticate': 'Bearer' },
+});
+
+/** A path no API route has: an extra route (GET/HEAD only; public unless it asks for the token) or 404. */
+function serveExtra(
+  extras: readonly ExtraRoute[],
+  bearer: BearerCheck,
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  rawPath: string,
+) {
+  const extra = extras.find((e) => (e.prefix ? rawPath.startsWith(e.path) : rawPath === e.path));
+  if (!extra) return json(res, 404, { message: 'Not Found' });
+  if (method !== 'GET' && method !== 'HEAD')
+    return json(res, 405, { message: 'Method Not Allowed' }, { allow: 'GET, HEAD' });
+  if (extra.requireAuth) {
+    const reason = bearer(req);
+    if (reason) {
+      const denied = unauthorized(reason);
+      return json(res, denied.status, denied.body, denied.headers);
+    }
+  }
+  return extra.handler(req, res);
+}
+
+type AuthResult =
+  | { ok: true; context?: Record<string, unknown> }
+  | { ok: false; status: number; body: unknown; headers?: Record<string, string> };
+
+/**
+ * A route's auth: `user-token` routes ask the Lambda request authorizer (a missing header is API
+ * Gateway's 401, a denial its 403, the context reaches the function); the others need the bearer token.
+ */
+async function authorize(
+  route: RouteLike,
+  req: IncomingMessage,
+  bearer: BearerCheck,
+  authorizeUserToken: HttpApiOptions['authorizeUserToken'],
+  requestId: string,
+  log: LogLine,
+): Promise<AuthResult> {
+  if (route.auth !== 'user-token') {
+    const reason = bearer(req);
+    return reason ? unauthorized(reason) : { ok: true };
+  }
+  const header = req.headers.authorization;
+  if (!header || !authorizeUserToken) return { ok: false, status: 401, body: { message: 'Unauthorized' } };
+  let answer: Awaited<ReturnType<NonNullable<HttpApiOptions['authorizeUserToken']>>>;
+  try {
+    answer = await authorizeUserToken(header);
+  } catch (err) {
+    log(`[http] authorizer failed (${requestId}): ${(err as Error)?.stack ?? err}`);
+    return { ok: false, status: 500, body: { message: 'Internal Server Error' } };
+  }
+  if (!answer.isAuthorized) return { ok: false, status: 403, body: { message: 'Forbidden' } };
+  return { ok: true, context: answer.context ?? {} };
 }
 
 /** The body, or undefined once it exceeds `limit` (the rest is drained so the 413 reaches the client). */

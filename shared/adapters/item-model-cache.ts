@@ -7,7 +7,7 @@
 
 import { type ItemKind, itemKey } from '../domain/catalog.ts';
 import { unpackCounts, unpackList } from '../domain/item-model.ts';
-import type { PreparedItems } from '../domain/recommend.ts';
+import type { PreparedItems } from '../domain/ranking/types.ts';
 import {
   getItemModelCounts,
   getItemModelEntries,

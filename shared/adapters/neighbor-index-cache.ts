@@ -43,6 +43,18 @@ function candidateOf(e: IndexEntry, artistWeight: ArtistWeight): IndexCandidate 
 
 export class NeighborIndexCache {
   private directory: { cells: Set<string>; loadedAt: number } | undefined;
+  /** One directory read at a time: concurrent batches (parallel partitions) share it. */
+  private directoryLoad: Promise<Set<string>> | undefined;
+  /**
+   * Every cell this container has put entries into. A directory read that started before one of
+   * these writes does not hold its cell; without this set, replacing the directory with that read
+   * lost the cell for a whole `directoryTtlMs`, and every refresh in that time was blind to its
+   * users (issue #27: the demo's shoegaze listeners found only hip-hop neighbours under load, and
+   * kept them until the next scheduled build).
+   */
+  private readonly written = new Set<string>();
+  /** Per cell, how many writes this container made to it: a query overlapping a write is not cached. */
+  private readonly cellWrites = new Map<string, number>();
   private readonly cells = new Map<string, { at: number; entries: Map<string, IndexCandidate> }>();
   private items = 0;
 
@@ -58,10 +70,24 @@ export class NeighborIndexCache {
   }
 
   private async directorySet(stores: Stores, now: number): Promise<Set<string>> {
-    if (!this.directory || now - this.directory.loadedAt > this.directoryTtlMs) {
-      this.directory = { cells: await readOccupiedCells(stores), loadedAt: now };
+    if (this.directory && now - this.directory.loadedAt <= this.directoryTtlMs) return this.directory.cells;
+    if (!this.directoryLoad) {
+      const load = readOccupiedCells(stores).then((cells) => {
+        for (const c of this.written) cells.add(c);
+        this.directory = { cells, loadedAt: now };
+        return cells;
+      });
+      this.directoryLoad = load;
+      load.then(
+        () => {
+          if (this.directoryLoad === load) this.directoryLoad = undefined;
+        },
+        () => {
+          if (this.directoryLoad === load) this.directoryLoad = undefined;
+        },
+      );
     }
-    return this.directory.cells;
+    return this.directoryLoad;
   }
 
   /** Forgets the cached cells (the directory stays): a cold container, for benchmarks and tests. */
@@ -82,8 +108,10 @@ export class NeighborIndexCache {
     artistWeight: ArtistWeight,
   ): Promise<void> {
     const occupied = await this.directorySet(stores, now);
-    const newCells = puts.map((e) => e.cell).filter((c) => !occupied.has(c));
+    const newCells = [...new Set(puts.map((e) => e.cell).filter((c) => !occupied.has(c)))];
+    for (const { cell } of [...puts, ...deletes]) this.cellWrites.set(cell, (this.cellWrites.get(cell) ?? 0) + 1);
     await writeIndexEntries(stores, [...puts, ...directoryMarkers(newCells)], deletes);
+    for (const e of puts) this.written.add(e.cell);
     for (const d of deletes) {
       const cached = this.cells.get(d.cell);
       if (cached?.entries.delete(d.userId)) this.items--;
@@ -94,7 +122,9 @@ export class NeighborIndexCache {
       if (!cached.entries.has(e.userId)) this.items++;
       cached.entries.set(e.userId, candidateOf(e, artistWeight));
     }
-    for (const c of newCells) occupied.add(c);
+    // The directory now in use (a reload may have replaced the one read above).
+    const current = this.directory?.cells ?? occupied;
+    for (const e of puts) current.add(e.cell);
   }
 
   /** A reader for one batch: cells decoded with `artistWeight`, fresh cached ones served from memory. */
@@ -105,9 +135,12 @@ export class NeighborIndexCache {
         return cached && now - cached.at < this.cellTtlMs ? cached.entries : undefined;
       },
       async (cell) => {
+        const writesBefore = this.cellWrites.get(cell) ?? 0;
         const byUser = new Map<string, IndexCandidate>();
         for (const e of await queryCell(stores, cell)) byUser.set(e.userId, candidateOf(e, artistWeight));
-        this.remember(cell, byUser, now);
+        // A write of this container overlapped the query: its result may miss that write (which
+        // found no cached cell to apply itself to), so it serves this search only.
+        if ((this.cellWrites.get(cell) ?? 0) === writesBefore) this.remember(cell, byUser, now);
         return byUser;
       },
     );

@@ -7,8 +7,8 @@
 import { getProfiles } from '../adapters/dynamodb/profiles.ts';
 import type { Stores } from '../adapters/dynamodb/stores.ts';
 import { produce, TRIGGER_PRODUCE_DEADLINE_MS, topicsFromEnv } from '../adapters/kafka.ts';
-import { candidatesModelKey } from '../domain/candidates.ts';
 import { profileUpdateOf } from '../domain/profile.ts';
+import { candidatesModelKey } from '../domain/ranking/candidate-codec.ts';
 import type { BuildSource } from './build-source.ts';
 
 export async function announceBuild(stores: Stores, userIds: readonly string[], modelId: string): Promise<number> {

@@ -4,7 +4,7 @@
  * parts' rows (`readItemModelResult`), whichever engine produced them; read by the loader. Pure.
  */
 import type { ItemKind } from '../domain/catalog.ts';
-import type { PreparedItems } from '../domain/recommend.ts';
+import type { PreparedItems } from '../domain/ranking/types.ts';
 import type { OutputPart } from './item-model-sql.ts';
 
 export interface KindModel {

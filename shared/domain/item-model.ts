@@ -15,7 +15,7 @@
  */
 import { CodecError } from '../errors.ts';
 import type { ItemGraphParams } from './item-neighbors.ts';
-import type { PreparedItems } from './recommend.ts';
+import type { PreparedItems } from './ranking/types.ts';
 
 export interface ItemModelParams extends ItemGraphParams {
   /** Content (tag) neighbours kept per item. */

@@ -1,6 +1,6 @@
 /**
- * Item–item neighbours (RP3beta-style transition probabilities, Paudel et al.) and the
- * item-based part of the ranking.
+ * Item–item neighbours (RP3beta-style transition probabilities, Paudel et al.) and content (tag)
+ * neighbours: how the item model's lists are built (the ranking scores with them in ranking/item-lists.ts).
  *
  * For users' item sets on the binarized interaction graph:
  *
@@ -13,13 +13,11 @@
  * periodic job over the users' artist sets (the same profiles the neighbour updater reads); see
  * EVALUATION.md for the cost.
  */
+
+import type { PreparedItems } from './ranking/types.ts';
 import type { SparseVector } from './similarity.ts';
 
-/** Items already transformed (^γ) and normalized, see `prepareItems`: a neighbour's top items or an item's list. */
-export interface PreparedItems {
-  readonly ids: readonly string[];
-  readonly weights: Float64Array;
-}
+export type { PreparedItems };
 
 export interface ItemGraphParams {
   /** Damping exponent α on both transition probabilities (1 = plain probabilities). */
@@ -72,29 +70,6 @@ export function itemNeighborLists(
     entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const top = entries.slice(0, Math.max(0, p.topK));
     out.set(ids[i]!, { ids: top.map((e) => e[0]), weights: Float64Array.from(top, (e) => e[1]) });
-  }
-  return out;
-}
-
-/**
- * Item-based scores for a user: Σ over the user's own items i of W[i, j], for every j not
- * excluded. `neighborsOf` returns an item's list (undefined when unknown).
- */
-export function scoreItemNeighbors(
-  ownItems: Iterable<string>,
-  neighborsOf: (id: string) => PreparedItems | undefined,
-  exclude?: (id: string) => boolean,
-  out: Map<string, number> = new Map(),
-): Map<string, number> {
-  for (const i of ownItems) {
-    const l = neighborsOf(i);
-    if (!l) continue;
-    for (let t = 0; t < l.ids.length; t++) {
-      const j = l.ids[t]!;
-      const w = l.weights[t]!;
-      if (!(w > 0) || exclude?.(j)) continue;
-      out.set(j, (out.get(j) ?? 0) + w);
-    }
   }
   return out;
 }

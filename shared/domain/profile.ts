@@ -11,6 +11,10 @@
  * Negative weights (skips, dislikes) are summed raw, so a score may go below zero; that keeps
  * order independence (clamping on write would not). Readers clamp at read time.
  *
+ * `recent` (the session) is the `recentCapacity` newest applied events by (ts, fingerprint): the top
+ * N of a set that only grows, so it is exact for any arrival order and batch split, and an entry
+ * whose fingerprint is already there is never added twice.
+ *
  * `topArtists` / `topTracks` are bounded: exact while the number of distinct ids stays within
  * capacity; beyond it, after each applied batch the lowest-scored ids are evicted (an evicted id
  * that comes back starts again from its new events, so results then depend on batching).
@@ -34,6 +38,20 @@ export interface ProfileCounts {
   events: number;
 }
 
+/** One of the listener's most recent listening events (`Profile.recent`). */
+export interface RecentListen {
+  trackId?: string;
+  artistId?: string;
+  ts: number;
+  type: 'play' | 'skip' | 'like' | 'dislike';
+  /**
+   * The event's eventId fingerprint (`fingerprintEventId`): orders listens with the same ts and
+   * keeps one event from appearing twice. Every entry the fold writes has it; optional so that
+   * readers and hand-made fixtures can ignore it.
+   */
+  fp?: number;
+}
+
 /** Plain JSON-able object; stored in DynamoDB as is. */
 export interface Profile {
   userId: string;
@@ -54,6 +72,11 @@ export interface Profile {
   offsets: Record<string, number>;
   /** Fingerprints (`fingerprintEventId`) of the most recent eventIds, oldest first. */
   recentEventIds: number[];
+  /**
+   * The session: the `recentCapacity` newest applied events, newest first (ts descending, then
+   * fingerprint descending). Entries are never mutated, so copies may share them.
+   */
+  recent: RecentListen[];
 }
 
 export interface ProfileParams {
@@ -61,6 +84,8 @@ export interface ProfileParams {
   topArtistsCapacity: number;
   topTracksCapacity: number;
   recentEventIdsCapacity: number;
+  /** Listens kept in `recent` (0 keeps none). */
+  recentCapacity: number;
 }
 
 export const DEFAULT_PROFILE_PARAMS: Readonly<ProfileParams> = Object.freeze({
@@ -68,6 +93,7 @@ export const DEFAULT_PROFILE_PARAMS: Readonly<ProfileParams> = Object.freeze({
   topArtistsCapacity: 100,
   topTracksCapacity: 100,
   recentEventIdsCapacity: 64,
+  recentCapacity: 20,
 });
 
 /** The event fields the profile uses (a ListenEventV1 fits). */
@@ -124,6 +150,7 @@ export function emptyProfile(userId: string): Profile {
     lastEventTs: null,
     offsets: {},
     recentEventIds: [],
+    recent: [],
   };
 }
 
@@ -152,61 +179,22 @@ export function applyRecords<E extends ProfileEvent>(
   records: readonly ProfileRecord<E>[],
   ctx: ApplyContext<E> = {},
 ): ApplyResult {
-  const recentCap = ctx.recentEventIdsCapacity ?? DEFAULT_PROFILE_PARAMS.recentEventIdsCapacity;
-  const storedOffsets = profile.offsets;
-  // Few records (the common per-user case): scanning the short list beats building a Set.
-  const recent: { has(fp: number): boolean; add(fp: number): unknown } =
-    records.length > 8 ? new Set(profile.recentEventIds) : new SmallSet(profile.recentEventIds);
-  const accepted: ProfileRecord<E>[] = [];
-  const acceptedFps: number[] = [];
-  let skippedDuplicates = 0;
-  let maxTs = Number.NEGATIVE_INFINITY;
-
-  for (const rec of records) {
-    if (rec.topicPartition !== undefined && rec.offset !== undefined) {
-      const stored = storedOffsets[rec.topicPartition];
-      if (stored !== undefined && rec.offset <= stored) {
-        skippedDuplicates++;
-        continue;
-      }
-    }
-    const fp = fingerprintEventId(rec.event.eventId);
-    if (recent.has(fp)) {
-      skippedDuplicates++;
-      continue;
-    }
-    recent.add(fp);
-    accepted.push(rec);
-    acceptedFps.push(fp);
-    if (rec.event.ts > maxTs) maxTs = rec.event.ts;
-  }
+  const { accepted, fingerprints, skippedDuplicates, maxTs } = acceptNew(profile, records);
   if (accepted.length === 0) return { profile, applied: 0, skippedDuplicates, changed: false };
 
   const inPlace = ctx.inPlace === true;
   const p = inPlace ? profile : shallowCloneProfile(profile);
   const halfLife = ctx.halfLifeMs ?? DEFAULT_PROFILE_PARAMS.halfLifeMs;
+  const rescaled = moveAnchor(p, maxTs, halfLife, inPlace);
+  // The fold: counts, offsets and decayed scores. Copy-on-write: score maps are copied only when
+  // touched (copying is the per-call cost); a rescale or `inPlace` already owns them. The loop
+  // stays here: moved into a function of its own it ran ~6 % slower (microbenchmark, 2026-12-05).
+  const owned = inPlace || rescaled;
   const lambda = Math.LN2 / halfLife;
-
-  // Copy-on-write: score maps are copied only when touched (copying is the per-call cost).
-  let ownGenres = inPlace;
-  let ownMoods = inPlace;
-  let ownArtists = inPlace;
-  let ownTracks = inPlace;
-
-  // The anchor is the start of the half-life window holding the latest event: a function of the
-  // max ts alone (so order independent), and it moves — rescaling everything — at most once per H.
-  const hadEvents = p.counts.events > 0;
-  const target = Math.floor(Math.max(maxTs, p.lastEventTs ?? maxTs) / halfLife) * halfLife;
-  if (!hadEvents) p.anchorTs = target;
-  else if (target > p.anchorTs) {
-    const f = Math.exp(-(target - p.anchorTs) * lambda);
-    p.genres = scaleMap(p.genres, f, ownGenres);
-    p.moods = scaleMap(p.moods, f, ownMoods);
-    p.topArtists = scaleMap(p.topArtists, f, ownArtists);
-    p.topTracks = scaleMap(p.topTracks, f, ownTracks);
-    ownGenres = ownMoods = ownArtists = ownTracks = true;
-    p.anchorTs = target;
-  }
+  let ownGenres = owned;
+  let ownMoods = owned;
+  let ownArtists = owned;
+  let ownTracks = owned;
   const anchor = p.anchorTs;
   const weights = ctx.weights ?? DEFAULT_WEIGHTS;
   const { genresOf, weightOf } = ctx;
@@ -271,14 +259,68 @@ export function applyRecords<E extends ProfileEvent>(
   }
 
   const ids = p.recentEventIds;
-  for (const fp of acceptedFps) ids.push(fp);
+  for (const fp of fingerprints) ids.push(fp);
+  const recentCap = ctx.recentEventIdsCapacity ?? DEFAULT_PROFILE_PARAMS.recentEventIdsCapacity;
   if (ids.length > recentCap) ids.splice(0, ids.length - recentCap);
+  addRecentListens(p.recent, accepted, fingerprints, ctx.recentCapacity ?? DEFAULT_PROFILE_PARAMS.recentCapacity);
   if (newArtists > 0)
     p.topArtists = trimToCapacity(p.topArtists, ctx.topArtistsCapacity ?? DEFAULT_PROFILE_PARAMS.topArtistsCapacity);
   if (newTracks > 0)
     p.topTracks = trimToCapacity(p.topTracks, ctx.topTracksCapacity ?? DEFAULT_PROFILE_PARAMS.topTracksCapacity);
   p.version++;
   return { profile: p, applied: accepted.length, skippedDuplicates, changed: true };
+}
+
+/** The records not applied yet: offset beyond the stored one of its partition, eventId not among the recent. */
+function acceptNew<E extends ProfileEvent>(profile: Profile, records: readonly ProfileRecord<E>[]) {
+  const storedOffsets = profile.offsets;
+  // Few records (the common per-user case): scanning the short list beats building a Set.
+  const recent: { has(fp: number): boolean; add(fp: number): unknown } =
+    records.length > 8 ? new Set(profile.recentEventIds) : new SmallSet(profile.recentEventIds);
+  const accepted: ProfileRecord<E>[] = [];
+  const fingerprints: number[] = [];
+  let skippedDuplicates = 0;
+  let maxTs = Number.NEGATIVE_INFINITY;
+  for (const rec of records) {
+    if (rec.topicPartition !== undefined && rec.offset !== undefined) {
+      const stored = storedOffsets[rec.topicPartition];
+      if (stored !== undefined && rec.offset <= stored) {
+        skippedDuplicates++;
+        continue;
+      }
+    }
+    const fp = fingerprintEventId(rec.event.eventId);
+    if (recent.has(fp)) {
+      skippedDuplicates++;
+      continue;
+    }
+    recent.add(fp);
+    accepted.push(rec);
+    fingerprints.push(fp);
+    if (rec.event.ts > maxTs) maxTs = rec.event.ts;
+  }
+  return { accepted, fingerprints, skippedDuplicates, maxTs };
+}
+
+/**
+ * The anchor is the start of the half-life window holding the latest event: a function of the
+ * max ts alone (so order independent), and it moves — rescaling everything — at most once per H.
+ * True when it rescaled (the four score maps are then this profile's own copies).
+ */
+function moveAnchor(p: Profile, maxTs: number, halfLife: number, own: boolean): boolean {
+  const target = Math.floor(Math.max(maxTs, p.lastEventTs ?? maxTs) / halfLife) * halfLife;
+  if (p.counts.events === 0) {
+    p.anchorTs = target;
+    return false;
+  }
+  if (target <= p.anchorTs) return false;
+  const f = Math.exp(-(target - p.anchorTs) * (Math.LN2 / halfLife));
+  p.genres = scaleMap(p.genres, f, own);
+  p.moods = scaleMap(p.moods, f, own);
+  p.topArtists = scaleMap(p.topArtists, f, own);
+  p.topTracks = scaleMap(p.topTracks, f, own);
+  p.anchorTs = target;
+  return true;
 }
 
 /** Batch build from events (offline evaluation, tests). */
@@ -292,6 +334,62 @@ export function buildProfile<E extends ProfileEvent>(
     events.map((event) => ({ event })),
     { ...ctx, inPlace: true },
   ).profile;
+}
+
+/** True when listen `a` comes before `b` in `recent`: newer, or as new with the larger fingerprint. */
+function newerListen(aTs: number, aFp: number, b: RecentListen): boolean {
+  return aTs > b.ts || (aTs === b.ts && aFp > (b.fp ?? 0));
+}
+
+/**
+ * Merges the accepted events into `recent` (which the caller owns), keeping the `capacity` newest.
+ * A listen that is not newer than the last kept one is dropped at once: with events arriving
+ * roughly in time order, most insert at or near the front of a ~20-entry array.
+ */
+function addRecentListens(
+  recent: RecentListen[],
+  accepted: readonly ProfileRecord[],
+  fps: readonly number[],
+  capacity: number,
+): void {
+  if (recent.length > capacity) recent.length = capacity; // the setting was lowered
+  for (let i = 0; i < accepted.length && capacity > 0; i++) {
+    const e = accepted[i]!.event;
+    const fp = fps[i]!;
+    const n = recent.length;
+    if (n >= capacity && !newerListen(e.ts, fp, recent[n - 1]!)) continue;
+    // The whole list is searched for the fingerprint: a producer may reuse an eventId with another ts.
+    let at = n;
+    let duplicate = false;
+    for (let j = 0; j < n; j++) {
+      const r = recent[j]!;
+      if (r.fp === fp) {
+        duplicate = true;
+        break;
+      }
+      if (at === n && newerListen(e.ts, fp, r)) at = j;
+    }
+    if (duplicate) continue;
+    const entry: RecentListen = { ts: e.ts, type: e.type, fp };
+    if (e.trackId !== undefined) entry.trackId = e.trackId;
+    if (e.artistId !== undefined) entry.artistId = e.artistId;
+    recent.splice(at, 0, entry);
+    if (recent.length > capacity) recent.pop();
+  }
+}
+
+/**
+ * The listener's recent listens, newest first; with `sinceTs`, only those at or after it (the
+ * current session). Tolerates profiles read from items that predate `recent`.
+ */
+export function recentListens(
+  profile: { readonly recent?: readonly RecentListen[] | undefined },
+  sinceTs = Number.NEGATIVE_INFINITY,
+): readonly RecentListen[] {
+  const recent = profile.recent ?? [];
+  let n = 0;
+  while (n < recent.length && recent[n]!.ts >= sinceTs) n++;
+  return n === recent.length ? recent : recent.slice(0, n);
 }
 
 /** Copies everything but the four score maps (shared until written). */
@@ -309,6 +407,7 @@ function shallowCloneProfile(p: Profile): Profile {
     lastEventTs: p.lastEventTs,
     offsets: { ...p.offsets },
     recentEventIds: p.recentEventIds.slice(),
+    recent: p.recent.slice(),
   };
 }
 
@@ -326,6 +425,7 @@ export function cloneProfile(p: Profile): Profile {
     lastEventTs: p.lastEventTs,
     offsets: { ...p.offsets },
     recentEventIds: p.recentEventIds.slice(),
+    recent: p.recent.slice(),
   };
 }
 

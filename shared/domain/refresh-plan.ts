@@ -61,7 +61,8 @@ export function newestPerUser(updates: Iterable<ProfileUpdateV1>): Map<string, P
 /**
  * Who is refreshed and what the index gets: an older update changes nothing, the same version is
  * refreshed again only to rebuild candidates under a new item model; otherwise a refresh is due
- * when `shouldRefresh` says so or the item model changed. Of the refreshed users, only entries
+ * when `shouldRefresh` says so (a list shorter than `policy.fullList` is not held back by the
+ * interval) or the item model changed. Of the refreshed users, only entries
  * that moved materially are rewritten: others rank the user by the entry, and a small drift
  * changes nobody's list.
  */
@@ -89,6 +90,7 @@ export function planRefreshes(
       previous?.refreshedAt,
       ctx.now,
       ctx.policy,
+      previous?.neighbors.length,
     );
     // A new item model also rebuilds the user's candidates (with a refresh) on their next update.
     if (!due && !modelChanged) continue;

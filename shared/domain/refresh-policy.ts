@@ -9,18 +9,31 @@ export interface RefreshPolicy {
   minIntervalMs: number;
   /** 1 − cosine(last snapshot, current) at or above which a refresh is due. */
   minDrift: number;
+  /**
+   * A list holding fewer neighbours than this (K) is not finished: the interval does not hold its
+   * next refresh back (the drift still must be reached). A first refresh that ran while the index
+   * was nearly empty — a new deployment, or refreshes racing in parallel partitions that cannot
+   * see each other's entries yet — otherwise kept its near-empty list for a whole interval, and
+   * longer when no further update came (issue #27). Unset: the interval always holds.
+   */
+  fullList?: number | undefined;
 }
 
-/** Whether a user's neighbours should be recomputed now. */
+/**
+ * Whether a user's neighbours should be recomputed now. `listSize`: neighbours in the stored list
+ * (matters only with `policy.fullList`).
+ */
 export function shouldRefresh(
   lastSnapshotVector: ArrayLike<number> | undefined,
   currentVector: ArrayLike<number>,
   lastRefreshTs: number | undefined,
   now: number,
   policy: RefreshPolicy,
+  listSize = Number.POSITIVE_INFINITY,
 ): boolean {
   if (lastSnapshotVector === undefined || lastRefreshTs === undefined) return true;
-  if (now - lastRefreshTs < policy.minIntervalMs) return false;
+  const unfinished = policy.fullList !== undefined && listSize < policy.fullList;
+  if (!unfinished && now - lastRefreshTs < policy.minIntervalMs) return false;
   const a = normalized(lastSnapshotVector);
   const b = normalized(currentVector);
   const za = a.every((x) => x === 0);

@@ -8,7 +8,7 @@
  * str rest of id, u16 weight), ids sorted (front-coded).
  */
 import { ByteReader, ByteWriter, CodecError } from './binary.ts';
-import type { PreparedItems } from './recommend.ts';
+import type { PreparedItems } from './ranking/types.ts';
 
 export const TOP_ITEMS_CODEC_VERSION = 1;
 

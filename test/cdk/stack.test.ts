@@ -808,7 +808,7 @@ describe('dashboard in the cloud (S3 + CloudFront, the HTTP API as second origin
   it('the API is the second origin for every GET route of the topology: HTTPS, uncached, Authorization forwarded, no writes', () => {
     const d = distribution();
     expect(d.CacheBehaviors.map((b) => b.PathPattern).sort()).toEqual(apiPathPatterns());
-    expect(apiPathPatterns()).toEqual(['/api/stats', '/api/stream', '/genres', '/tracks/*', '/users/*']);
+    expect(apiPathPatterns()).toEqual(['/api/stats', '/api/stream', '/artists/*', '/genres', '/tracks/*', '/users/*']);
     const apiOrigin = d.Origins.find((o) => 'CustomOriginConfig' in o)!;
     expect(apiOrigin.CustomOriginConfig).toMatchObject({
       OriginProtocolPolicy: 'https-only',

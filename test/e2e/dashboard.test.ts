@@ -77,8 +77,9 @@ describe('dashboard', () => {
     expect((await fetch(`${pipeline.url}/api/stream`)).status).toBe(401);
     const bad = await api('/api/stream?since=-3&type=scrobble');
     expect(bad.status).toBe(400);
-    const body = (await bad.json()) as { issues: { path: string }[] };
-    expect(body.issues.map((i) => i.path).sort()).toEqual(['since', 'type']);
+    // The API's error shape (the dashboard-stats function answers, locally as in the cloud).
+    const body = (await bad.json()) as { errors: { path: string }[] };
+    expect(body.errors.map((i) => i.path).sort()).toEqual(['since', 'type']);
     expect((await api('/api/stream?color=red')).status).toBe(400);
 
     const page = await fetch(`${pipeline.url}/`);
@@ -148,7 +149,8 @@ describe('dashboard', () => {
     await page.waitForTimeout(2500); // a few more polls for the layout-shift measure
     await page.screenshot({ path: `${ARTIFACTS}/overview-1280x800.png` });
 
-    // The listener page: genre profile chart, neighbours, recommendations with reasons, plays.
+    // The listener page: genre profile chart, neighbours, recommendations with reasons, the session
+    // (the profile's recent listens) and the radio beside them.
     await page.fill('#user-search input', 'demo-ana');
     await page.press('#user-search input', 'Enter');
     await expect.poll(() => page.locator('#listener-title').textContent()).toBe('Listener demo-ana');
@@ -160,6 +162,7 @@ describe('dashboard', () => {
     await expect.poll(() => recs.count()).toBeGreaterThan(0);
     expect((await recs.locator('.why').first().textContent())?.length).toBeGreaterThan(5);
     await expect.poll(() => page.locator('[data-testid=recent-plays] .badge').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('[data-testid=radio] .why').count()).toBeGreaterThan(0);
     expect(await recs.locator('.chip').first().textContent()).not.toBe('');
     await page.screenshot({ path: `${ARTIFACTS}/listener-1280x800.png` });
 

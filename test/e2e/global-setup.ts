@@ -4,7 +4,7 @@
  * global setups per project; two JVM pairs on two cores would only add contention).
  */
 import type { TestProject } from 'vitest/node';
-import { buildDashboard } from '../../local/stats.ts';
+import { buildDashboard } from '../../local/dashboard/site.ts';
 import startIntegrationInfra from '../integration/global-setup.ts';
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {

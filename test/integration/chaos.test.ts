@@ -9,7 +9,7 @@ import { runChaos } from '../../tools/chaos/run.ts';
 import { compareProfiles, generateWorkload, referenceProfiles } from '../../tools/chaos/workload.ts';
 
 describe('chaos: kills and redelivery', () => {
-  it('the comparison catches a double-applied or lost event', () => {
+  it('the comparison catches a double-applied or lost event, and a wrong session', () => {
     const { events } = generateWorkload({ events: 200, users: 5, seed: 7 });
     const ref = referenceProfiles(events, { genresOf: () => ({ rock: 1 }) });
     const [userId, want] = [...ref.entries()][0]!;
@@ -20,6 +20,13 @@ describe('chaos: kills and redelivery', () => {
     expect(compareProfiles(twice, want).length).toBeGreaterThan(0);
     expect(compareProfiles(emptyProfile(userId), want).length).toBeGreaterThan(0);
     expect(compareProfiles(structuredClone(want), want)).toEqual([]);
+    // The session is compared listen by listen: order, and a missing listen.
+    expect(want.recent.length).toBeGreaterThan(1);
+    const swapped = structuredClone(want);
+    [swapped.recent[0], swapped.recent[1]] = [swapped.recent[1]!, swapped.recent[0]!];
+    expect(compareProfiles(swapped, want)).toEqual([expect.stringMatching(/^recent\[0\] /)]);
+    const shorter = { ...structuredClone(want), recent: want.recent.slice(1) };
+    expect(compareProfiles(shorter, want)[0]).toMatch(/^recent: \d+ listens ≠ \d+/);
   });
 
   it('every profile equals the batch reference after 2 SIGKILLs and 1 rewind', { timeout: 240_000 }, async () => {

@@ -96,6 +96,7 @@ describe('concurrent writers on one profile', () => {
       halfLifeMs: settings.PROFILE_HALF_LIFE_DAYS * DAY_MS,
       topArtistsCapacity: settings.PROFILE_TOP_ARTISTS,
       topTracksCapacity: settings.PROFILE_TOP_TRACKS,
+      recentCapacity: settings.PROFILE_RECENT_LISTENS,
       genresOf: (e) => ARTISTS[e.artistId!],
     }).get(USER)!;
     const got = await getProfile(stores, USER);

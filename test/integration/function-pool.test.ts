@@ -2,8 +2,8 @@
  * The local runtime's worker-thread pool (warm containers for HTTP functions) on DynamoDB Local:
  * the same answers as the in-process path, invocations spread over the workers, the workers'
  * DynamoDB requests reported back, handler errors propagated, a clean close; and the read API's
- * recommendation reads (one GetItem for the neighbour list, one BatchGet for the user and the
- * neighbours, catalog names from the per-container cache).
+ * recommendation reads (one BatchGet for the profile and the candidate set, catalog names from
+ * the per-container cache).
  */
 import { readFileSync } from 'node:fs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -15,8 +15,9 @@ import { CatalogItemCache } from '../../shared/adapters/catalog-cache.ts';
 import { putCandidateSets } from '../../shared/adapters/dynamodb/candidates.ts';
 import { putProfilesIfUnchanged } from '../../shared/adapters/dynamodb/profiles.ts';
 import { resetStores, type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
-import { buildCandidates, packCandidateSet } from '../../shared/domain/candidates.ts';
 import type { Profile } from '../../shared/domain/profile.ts';
+import { packCandidateSet } from '../../shared/domain/ranking/candidate-codec.ts';
+import { buildCandidates } from '../../shared/domain/ranking/components.ts';
 import { tableEnvVar } from '../../shared/topology.ts';
 import { provisionedTestEnv, type TestEnv } from '../support/infra.ts';
 
@@ -60,8 +61,9 @@ describe('function pool and read-api reads', () => {
         kind: 'track',
         id: `trk${i}`,
         name: `Track ${i}`,
-        artistId: 'ar1',
-        artistName: 'Artist 1',
+        // One artist each: the answer's per-artist cap (2 by default) leaves them all.
+        artistId: `ar${i}`,
+        artistName: `Artist ${i}`,
         genres,
         primaryGenre: 'rock',
         // Only the first three are popular enough to be in the genre's candidates below.
@@ -83,6 +85,7 @@ describe('function pool and read-api reads', () => {
       lastEventTs: now,
       offsets: {},
       recentEventIds: [],
+      recent: [],
     });
     // Through the adapter's own write path, whatever its item encoding.
     await putProfilesIfUnchanged(stores, [
@@ -90,18 +93,21 @@ describe('function pool and read-api reads', () => {
       { profile: profile('ben', ['trk0', 'trk4', 'trk5']), readVersion: 0 },
       { profile: profile('cy', ['trk3', 'trk4']), readVersion: 0 },
     ]);
-    await put(stores.tableNames.neighbors, {
-      userId: 'ana',
+    // ana's candidate set, as the neighbour updater builds it from ben's and cy's top tracks.
+    const track = buildCandidates({
+      kind: 'track',
+      ownItems: { trk0: 3 },
       neighbors: [
-        { userId: 'ben', similarity: 0.9 },
-        { userId: 'cy', similarity: 0.8 },
+        { userId: 'ben', similarity: 0.9, topItems: { trk0: 3, trk4: 2, trk5: 1 } },
+        { userId: 'cy', similarity: 0.8, topItems: { trk3: 2, trk4: 1 } },
       ],
-      refreshedAt: now,
-      snapshot: '',
-      profileVersion: 1,
-      cell: 'c',
-      rev: 1,
-    });
+    }).list;
+    const state = packCandidateSet({ track, builtAt: Date.now(), profileVersion: 1 });
+    expect(
+      await putCandidateSets(stores, [
+        { userId: 'ana', profileVersion: 1, builtAt: Date.now(), state, existed: false },
+      ]),
+    ).toEqual(new Set());
     pool = startFunctionPool({
       name: 'read-api',
       size: 2,
@@ -137,7 +143,7 @@ describe('function pool and read-api reads', () => {
   });
 
   it('rejects with the handler error, and refuses invocations once closed', async () => {
-    const table = tableEnvVar('neighbors');
+    const table = tableEnvVar('candidates');
     const saved = process.env[table];
     process.env[table] = `${t.prefix}no-such-table`; // workers copy the env when they start
     const broken = startFunctionPool({ name: 'read-api', size: 1 });
@@ -154,21 +160,6 @@ describe('function pool and read-api reads', () => {
   });
 
   it('reads a recommendation with one request (profile + candidate set) once popular lists and names are cached', async () => {
-    // ana's candidate set, as the neighbour updater builds it from ben's and cy's top tracks.
-    const track = buildCandidates({
-      kind: 'track',
-      ownItems: { trk0: 3 },
-      neighbors: [
-        { userId: 'ben', similarity: 0.9, topItems: { trk0: 3, trk4: 2, trk5: 1 } },
-        { userId: 'cy', similarity: 0.8, topItems: { trk3: 2, trk4: 1 } },
-      ],
-    }).list;
-    const state = packCandidateSet({ track, builtAt: Date.now(), profileVersion: 1 });
-    expect(
-      await putCandidateSets(stores, [
-        { userId: 'ana', profileVersion: 1, builtAt: Date.now(), state, existed: false },
-      ]),
-    ).toEqual(new Set());
     const event = withUser(sample('read-api-recommendations.json'), 'ana');
     await invokeFunction('read-api', event); // warm: popular-by-genre and names cached
     stores.counter.reset();

@@ -135,6 +135,23 @@ describe('neighbour updater cell cache', () => {
       expect(cold.cellsRead).toBe(1);
     });
 
+    it('keeps every cell it wrote in its directory when batches write in parallel (#27)', async () => {
+      // Two batches of different partitions, as Lambda runs them, each into a cell nobody occupied:
+      // both read the directory at once. Each read misses the other's new cell; the directory the
+      // container keeps must still hold both, or the next refreshes cannot see those users.
+      const cache = new NeighborIndexCache();
+      const now = Date.now();
+      const cellOfTaste = (genres: Record<string, number>) => cellOf(genreVector(genres));
+      const rare = [
+        { cell: cellOfTaste({ gospel: 1, children: 0.2 }), userId: 'ic-p1' },
+        { cell: cellOfTaste({ children: 1, gospel: 0.2 }), userId: 'ic-p2' },
+      ].map((e) => ({ ...e, vec: encodeVector(genreVector({ gospel: 1 })), profileVersion: 1 }));
+      expect(rare[0]!.cell).not.toBe(rare[1]!.cell);
+      await Promise.all(rare.map((e) => cache.write(stores, [e], [], now, undefined)));
+      const occupied = await cache.occupiedCells(stores, now + 1_000);
+      expect(rare.filter((e) => !occupied.has(e.cell)).map((e) => e.cell)).toEqual([]);
+    });
+
     it('decodes artists with the weights the reader is given', async () => {
       const cache = new NeighborIndexCache();
       const now = Date.now();

@@ -8,7 +8,7 @@ import { demoCatalog, demoEvents } from '../../local/demo.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { invokeFunction } from '../../local/runtime/functions.ts';
 import { buildMskEvent, toMskRecord } from '../../local/runtime/msk-event.ts';
-import { unpackCandidateSet } from '../../shared/domain/candidates.ts';
+import { unpackCandidateSet } from '../../shared/domain/ranking/candidate-codec.ts';
 import { readTopic } from '../../tools/chaos/topic-reader.ts';
 import {
   apiRequest as api,

@@ -88,6 +88,12 @@ describe('events/ samples', () => {
       title: 'Alison',
       genres: { shoegaze: 0.5, indie: 0.5 },
     });
+    const radio = await invoke('read-api', 'read-api-radio.json');
+    expect(radio.statusCode).toBe(200);
+    expect(JSON.parse(radio.body as string)).toMatchObject({ basis: 'seed', seed: { trackId: 'trk-shoegaze-1' } });
+    const similar = await invoke('read-api', 'read-api-similar-tracks.json');
+    expect(similar.statusCode).toBe(200);
+    expect(JSON.parse(similar.body as string)).toMatchObject({ trackId: 'trk-shoegaze-1', name: 'Alison' });
     const genres = JSON.parse((await invoke('read-api', 'read-api-genres.json')).body as string).genres;
     expect(genres.length).toBeGreaterThanOrEqual(30);
   });

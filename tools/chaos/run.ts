@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { provisionTopology } from '../../local/infra/index.ts';
 import { getCatalogItems, putCatalogItemIfNewer } from '../../shared/adapters/dynamodb/catalog.ts';
 import { getProfiles } from '../../shared/adapters/dynamodb/profiles.ts';
@@ -71,8 +71,72 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const topology = await provisionTopology(opts, prefix, 'us-east-1');
   const stores: Stores = createStores({ endpoint: opts.dynamodbEndpoint, region: 'us-east-1' }, topology.tableNames);
   const work = generateWorkload({ events: opts.events, users, seed });
-
   // Catalog first, so every genre lookup (pipeline and reference alike) sees the same data.
+  await seedCatalog(stores, work);
+
+  const kafka = createKafka({ brokers: opts.kafkaBrokers, auth: 'none', clientId: 'chaos' });
+  const admin = kafka.admin();
+  await admin.connect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const trigger = triggers.find((t) => t.function === 'profile-updater')!;
+  const target: Target = {
+    admin,
+    groupId: `${prefix}${trigger.consumerGroupId}`,
+    topic: topology.topicNames.listenEvents,
+  };
+  mkdirSync(resolve('.data/chaos-logs'), { recursive: true });
+  const childLog = createWriteStream(opts.logFile ?? resolve(`.data/chaos-logs/${prefix}log`), { flags: 'a' });
+  const child = new PipelineChild(prefix, opts, childLog);
+
+  let faults: FaultCounts;
+  try {
+    await child.start();
+    faults = await produceWithFaults(work.events, producer, child, target, seed, opts, log);
+    await producer.disconnect();
+    log('all produced; waiting for the profile-updater to catch up…');
+    await waitForCatchUp(target, Date.now() + 120_000 + opts.events * 20, opts.signal, log);
+  } finally {
+    await child.stop('SIGTERM');
+    childLog.end();
+    await producer.disconnect().catch(() => {});
+  }
+
+  log('comparing every profile with the batch reference…');
+  const compared = await compareWithReference(stores, work);
+  // The event-archiver also consumes the topic and dead-letters the same bad records as its own.
+  const deadLettered = (await readDeadLetters(kafka, topology.topicNames.deadLetters, target.topic)).filter(
+    (l) => l.function === trigger.function,
+  ).length;
+  await admin.disconnect();
+  stores.client.destroy();
+  return {
+    events: work.events.length,
+    uniqueEvents: compared.uniqueEvents,
+    clientDuplicates: work.duplicates,
+    users: compared.users,
+    ...faults,
+    deadLettered,
+    mismatches: compared.mismatches,
+    lost: compared.lost,
+    overCounted: compared.overCounted,
+    examples: compared.examples,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+}
+
+type Workload = ReturnType<typeof generateWorkload>;
+
+/** The profile-updater's group on listen-events, whose offsets the faults move. */
+interface Target {
+  admin: Admin;
+  groupId: string;
+  topic: string;
+}
+
+type FaultCounts = Pick<ChaosResult, 'kills' | 'killsWithLag' | 'redeliveries' | 'redeliveredRecords'>;
+
+async function seedCatalog(stores: Stores, work: Workload): Promise<void> {
   for (const a of work.artists) {
     // The catalog-updater's own mapping, so the items are exactly what the pipeline would store.
     for (const item of catalogItemsOf({
@@ -84,46 +148,62 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     }))
       await putCatalogItemIfNewer(stores, item);
   }
+}
 
-  const kafka = createKafka({ brokers: opts.kafkaBrokers, auth: 'none', clientId: 'chaos' });
-  const admin = kafka.admin();
-  await admin.connect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const topic = topology.topicNames.listenEvents;
-  const trigger = triggers.find((t) => t.function === 'profile-updater')!;
-  const groupId = `${prefix}${trigger.consumerGroupId}`;
-  mkdirSync(resolve('.data/chaos-logs'), { recursive: true });
-  const childLog = createWriteStream(opts.logFile ?? resolve(`.data/chaos-logs/${prefix}log`), { flags: 'a' });
+/** The pipeline in a child process (pipeline-child.ts), started and killed at will. */
+class PipelineChild {
+  private child: ChildProcess | undefined;
 
-  let child: ChildProcess | undefined;
-  const startChild = async () => {
+  constructor(
+    private readonly prefix: string,
+    private readonly opts: Pick<ChaosOptions, 'kafkaBrokers' | 'dynamodbEndpoint'>,
+    private readonly childLog: NodeJS.WritableStream,
+  ) {}
+
+  /** Spawns the child and waits until it says READY. */
+  async start(): Promise<void> {
     const c = spawn(process.execPath, ['--import', 'tsx', CHILD], {
       env: {
         ...process.env,
-        CHAOS_PREFIX: prefix,
-        KAFKA_BROKERS: opts.kafkaBrokers.join(','),
-        DYNAMODB_ENDPOINT: opts.dynamodbEndpoint,
+        CHAOS_PREFIX: this.prefix,
+        KAFKA_BROKERS: this.opts.kafkaBrokers.join(','),
+        DYNAMODB_ENDPOINT: this.opts.dynamodbEndpoint,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    c.stderr!.pipe(childLog, { end: false });
+    c.stderr!.pipe(this.childLog, { end: false });
     await new Promise<void>((ok, fail) => {
       c.once('exit', (code) => fail(new Error(`pipeline child exited (${code}) before it was ready`)));
       c.stdout!.on('data', (d: Buffer) => d.toString().includes('READY') && ok());
     });
     c.removeAllListeners('exit');
-    child = c;
-  };
-  const stopChild = async (signal: NodeJS.Signals) => {
-    const c = child;
-    child = undefined;
+    this.child = c;
+  }
+
+  async stop(signal: NodeJS.Signals): Promise<void> {
+    const c = this.child;
+    this.child = undefined;
     if (!c || c.exitCode !== null) return;
     const exited = new Promise((r) => c.once('exit', r));
     c.kill(signal);
     await exited;
-  };
+  }
+}
 
+/**
+ * Produces the workload in segments; after some segments (chosen by the seed, each at most once)
+ * SIGKILLs and restarts the child, or stops it and rewinds the group's offsets (redelivery).
+ */
+async function produceWithFaults(
+  events: readonly ListenEventV1[],
+  producer: Producer,
+  child: PipelineChild,
+  target: Target,
+  seed: number,
+  opts: ChaosOptions,
+  log: (line: string) => void,
+): Promise<FaultCounts> {
+  const { admin, groupId, topic } = target;
   const rand = rng(seed ^ 0x5eed);
   const segments = Math.max(10, (opts.kills + opts.redeliveries) * 2 + 2);
   // Faults go after segments 1..segments-1, each at most once.
@@ -131,61 +211,61 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const killAt = new Set(slots.slice(0, opts.kills));
   const rewindAt = new Set(slots.slice(opts.kills, opts.kills + opts.redeliveries));
   const result = { kills: 0, killsWithLag: 0, redeliveries: 0, redeliveredRecords: 0 };
-
-  try {
-    await startChild();
-    const per = Math.ceil(work.events.length / segments);
-    for (let s = 0; s < segments; s++) {
-      opts.signal?.throwIfAborted();
-      const chunk = work.events.slice(s * per, (s + 1) * per);
-      for (let i = 0; i < chunk.length; i += 500) {
-        await producer.send({
-          topic,
-          acks: -1,
-          messages: chunk.slice(i, i + 500).map((e) => ({ key: e.userId, value: JSON.stringify(e) })),
-        });
-      }
-      log(`produced ${Math.min((s + 1) * per, work.events.length)}/${work.events.length}`);
-      if (killAt.has(s)) {
-        await sleep(rand() * 400); // somewhere in the middle of fetching, applying or committing
-        if ((await totalLag(admin, groupId, topic)) > 0) result.killsWithLag++;
-        await stopChild('SIGKILL');
-        result.kills++;
-        log(`kill ${result.kills}/${opts.kills}: SIGKILLed the pipeline; restarting`);
-        await startChild();
-      }
-      if (rewindAt.has(s)) {
-        await sleep(rand() * 400);
-        await stopChild('SIGTERM'); // the group must be empty to move its offsets
-        result.redeliveredRecords += await rewind(admin, groupId, topic, rand);
-        result.redeliveries++;
-        log(
-          `redelivery ${result.redeliveries}/${opts.redeliveries}: rewound ${groupId} (${result.redeliveredRecords} records so far)`,
-        );
-        await startChild();
-      }
+  const per = Math.ceil(events.length / segments);
+  for (let s = 0; s < segments; s++) {
+    opts.signal?.throwIfAborted();
+    const chunk = events.slice(s * per, (s + 1) * per);
+    for (let i = 0; i < chunk.length; i += 500) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: chunk.slice(i, i + 500).map((e) => ({ key: e.userId, value: JSON.stringify(e) })),
+      });
     }
-    await producer.disconnect();
-    log('all produced; waiting for the profile-updater to catch up…');
-    const deadline = Date.now() + 120_000 + opts.events * 20;
-    let lastReport = Date.now();
-    for (let lag = -1; lag !== 0; ) {
-      opts.signal?.throwIfAborted();
-      if (Date.now() > deadline) throw new Error(`profile-updater still ${lag} records behind`);
-      await sleep(500);
-      lag = await totalLag(admin, groupId, topic);
-      if (Date.now() - lastReport > 10_000) {
-        log(`profile-updater lag: ${lag} records`);
-        lastReport = Date.now();
-      }
+    log(`produced ${Math.min((s + 1) * per, events.length)}/${events.length}`);
+    if (killAt.has(s)) {
+      await sleep(rand() * 400); // somewhere in the middle of fetching, applying or committing
+      if ((await totalLag(admin, groupId, topic)) > 0) result.killsWithLag++;
+      await child.stop('SIGKILL');
+      result.kills++;
+      log(`kill ${result.kills}/${opts.kills}: SIGKILLed the pipeline; restarting`);
+      await child.start();
     }
-  } finally {
-    await stopChild('SIGTERM');
-    childLog.end();
-    await producer.disconnect().catch(() => {});
+    if (rewindAt.has(s)) {
+      await sleep(rand() * 400);
+      await child.stop('SIGTERM'); // the group must be empty to move its offsets
+      result.redeliveredRecords += await rewind(admin, groupId, topic, rand);
+      result.redeliveries++;
+      log(
+        `redelivery ${result.redeliveries}/${opts.redeliveries}: rewound ${groupId} (${result.redeliveredRecords} records so far)`,
+      );
+      await child.start();
+    }
   }
+  return result;
+}
 
-  log('comparing every profile with the batch reference…');
+async function waitForCatchUp(
+  { admin, groupId, topic }: Target,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  log: (line: string) => void,
+): Promise<void> {
+  let lastReport = Date.now();
+  for (let lag = -1; lag !== 0; ) {
+    signal?.throwIfAborted();
+    if (Date.now() > deadline) throw new Error(`profile-updater still ${lag} records behind`);
+    await sleep(500);
+    lag = await totalLag(admin, groupId, topic);
+    if (Date.now() - lastReport > 10_000) {
+      log(`profile-updater lag: ${lag} records`);
+      lastReport = Date.now();
+    }
+  }
+}
+
+/** Every stored profile against the batch reference (buildProfile over the deduplicated events). */
+async function compareWithReference(stores: Stores, work: Workload) {
   const catalog = await getCatalogItems(
     stores,
     work.artists.map((a) => artistItemId(a.artistId)),
@@ -194,47 +274,32 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     halfLifeMs: settings.PROFILE_HALF_LIFE_DAYS * DAY_MS,
     topArtistsCapacity: settings.PROFILE_TOP_ARTISTS,
     topTracksCapacity: settings.PROFILE_TOP_TRACKS,
+    recentCapacity: settings.PROFILE_RECENT_LISTENS,
     // What the profile-updater's catalog cache answers: no track items, so the artist's genres.
     genresOf: (e: ListenEventV1) => (e.artistId ? catalog.get(artistItemId(e.artistId))?.genres : undefined),
   });
   const stored = await getProfiles(stores, [...reference.keys()]);
-  let mismatches = 0;
-  let lost = 0;
-  let overCounted = 0;
-  let uniqueEvents = 0;
-  const examples: string[] = [];
+  const out = {
+    users: reference.size,
+    uniqueEvents: 0,
+    mismatches: 0,
+    lost: 0,
+    overCounted: 0,
+    examples: [] as string[],
+  };
   for (const [userId, want] of reference) {
-    uniqueEvents += want.counts.events;
+    out.uniqueEvents += want.counts.events;
     const got = stored.get(userId);
     const diff = compareProfiles(got, want);
     const delta = (got?.counts.events ?? 0) - want.counts.events;
-    if (delta < 0) lost -= delta;
-    else overCounted += delta;
+    if (delta < 0) out.lost -= delta;
+    else out.overCounted += delta;
     if (diff.length > 0) {
-      mismatches++;
-      if (examples.length < 5) examples.push(`${userId}: ${diff.slice(0, 3).join('; ')}`);
+      out.mismatches++;
+      if (out.examples.length < 5) out.examples.push(`${userId}: ${diff.slice(0, 3).join('; ')}`);
     }
   }
-  // The event-archiver also consumes the topic and dead-letters the same bad records as its own.
-  const deadLettered = (await readDeadLetters(kafka, topology.topicNames.deadLetters, topic)).filter(
-    (l) => l.function === trigger.function,
-  ).length;
-  await admin.disconnect();
-  stores.client.destroy();
-  return {
-    events: work.events.length,
-    uniqueEvents,
-    clientDuplicates: work.duplicates,
-    users: reference.size,
-    ...result,
-    redeliveries: result.redeliveries,
-    deadLettered,
-    mismatches,
-    lost,
-    overCounted,
-    examples,
-    seconds: Math.round((performance.now() - started) / 100) / 10,
-  };
+  return out;
 }
 
 async function committedAndHigh(admin: Admin, groupId: string, topic: string) {

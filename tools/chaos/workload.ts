@@ -2,11 +2,18 @@
  * The chaos workload and its batch reference: a catalog of artists with artist-level genres,
  * listeners with Zipf-distributed activity and small personal tastes (so top-artist/track lists
  * stay within capacity and stay exact), shuffled timestamps and client-duplicated eventIds.
+ * The reference includes each listener's session (`recent`), compared listen by listen.
  * Deterministic for a seed.
  */
 import type { ListenEventV1 } from '../../shared/domain/events.ts';
 import { GENRES, type GenreWeights, MOODS, normalizeGenreWeights } from '../../shared/domain/genres.ts';
-import { type ApplyContext, buildProfile, DAY_MS, type Profile } from '../../shared/domain/profile.ts';
+import {
+  type ApplyContext,
+  buildProfile,
+  DAY_MS,
+  type Profile,
+  type RecentListen,
+} from '../../shared/domain/profile.ts';
 import { rng, zipf } from '../../shared/random.ts';
 
 export { rng };
@@ -116,5 +123,12 @@ export function compareProfiles(got: Profile | undefined, want: Profile, rel = 1
       }
     }
   }
+  // The session is exact: the same listens (fingerprint and ts) in the same order.
+  const listen = (l: RecentListen) => `${l.type} ${l.trackId ?? '-'} ${l.artistId ?? '-'} @${l.ts} #${l.fp ?? '-'}`;
+  const gotRecent = (got.recent ?? []).map(listen);
+  const wantRecent = want.recent.map(listen);
+  if (gotRecent.length !== wantRecent.length) diffs.push(`recent: ${gotRecent.length} listens ≠ ${wantRecent.length}`);
+  const at = wantRecent.findIndex((l, i) => gotRecent[i] !== l);
+  if (at >= 0) diffs.push(`recent[${at}] ${gotRecent[at] ?? 'missing'} ≠ ${wantRecent[at]}`);
   return diffs;
 }

@@ -18,15 +18,10 @@ import {
   type SearchBudget,
 } from '../../shared/domain/neighbor-search.ts';
 import { buildProfile, type Profile, profileUpdateOf } from '../../shared/domain/profile.ts';
-import {
-  type CandidateItem,
-  DEFAULT_RANKING,
-  type NeighborItems,
-  type PreparedItems,
-  prepareItems,
-  type RankingParams,
-  recommend,
-} from '../../shared/domain/recommend.ts';
+import { DEFAULT_RANKING, type RankingParams } from '../../shared/domain/ranking/params.ts';
+import { recommend } from '../../shared/domain/ranking/rank.ts';
+import type { CandidateItem, NeighborItems, PreparedItems } from '../../shared/domain/ranking/types.ts';
+import { prepareItems } from '../../shared/domain/ranking/user-neighbors.ts';
 import {
   DEFAULT_SIMILARITY_WEIGHTS,
   genreVector,

@@ -9,10 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { onShutdown, provisionTopology, startInfrastructure } from '../../local/infra/index.ts';
+import { openApiRoute } from '../../local/openapi-route.ts';
 import { startLocalPipeline } from '../../local/pipeline.ts';
 import { createDocumentClient } from '../../shared/adapters/dynamodb/client.ts';
 import { registerToken } from '../../shared/adapters/dynamodb/users.ts';
-import { openApiRoute } from '../openapi.ts';
 import { ensurePythonPackages, PYTHON_PACKAGES, venvBin } from '../python/venv.ts';
 
 const SCHEMATHESIS = PYTHON_PACKAGES.schemathesis;

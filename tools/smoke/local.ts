@@ -9,25 +9,22 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { OFFSET_LAG_ALARM_THRESHOLD } from '../../cdk/constructs/observability.ts';
 import { applyFunctionEnv, functionEnv } from '../../local/runtime/functions.ts';
+import type { LocalStack } from '../../local/stack-file.ts';
 import { createDocumentClient } from '../../shared/adapters/dynamodb/client.ts';
 import { resetStores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { createToken, revokeTokens, type UsersStore } from '../../shared/adapters/dynamodb/users.ts';
 import { resolveTopology } from '../../shared/topology.ts';
 import type { SmokeResponse, SmokeTarget } from './steps.ts';
 
-/** What `npm start` writes to .data/local-stack.json (and a test writes for its own pipeline). */
-export interface LocalStack {
-  url: string;
-  dynamodbEndpoint: string;
-  kafkaBrokers: string[];
+/** What `npm start` records (local/stack-file.ts), and the API's token (a test writes its own). */
+export type SmokeStack = Omit<LocalStack, 'prefix'> & {
   prefix?: string;
-  archiveDir?: string;
   /** The API's bearer token (else API_TOKEN, else .data/api-token). */
   token?: string;
-}
+};
 
-export function readLocalStack(file: string): LocalStack {
-  const stack = JSON.parse(readFileSync(resolve(file), 'utf8')) as LocalStack;
+export function readSmokeStack(file: string): SmokeStack {
+  const stack = JSON.parse(readFileSync(resolve(file), 'utf8')) as SmokeStack;
   const token = stack.token ?? process.env.API_TOKEN ?? readFileSync(resolve('.data/api-token'), 'utf8').trim();
   return { ...stack, token };
 }
@@ -38,7 +35,7 @@ interface LocalStats {
   errors?: { at: number; source: string; message: string }[];
 }
 
-export function localTarget(stack: LocalStack, region = 'us-east-1'): SmokeTarget {
+export function localTarget(stack: SmokeStack, region = 'us-east-1'): SmokeTarget {
   const topology = resolveTopology(stack.prefix ?? '');
   const users: UsersStore = {
     client: createDocumentClient({ endpoint: stack.dynamodbEndpoint, region }),

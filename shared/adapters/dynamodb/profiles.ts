@@ -50,6 +50,8 @@ export function profileFromItem(item: Record<string, unknown>): Profile {
     recentEventIds: ((legacy.recentEventIds ?? []) as (number | string)[]).map((fp) =>
       typeof fp === 'string' ? Number.parseInt(fp, 36) : fp,
     ),
+    // The wide format predates the session: it starts with the next applied event.
+    recent: [],
   };
 }
 
@@ -71,17 +73,11 @@ export async function getProfiles(
   return profilesFromItems(await batchGet(s, s.tableNames.profiles, 'userId', userIds, consistent));
 }
 
-/** What ranking reads of a profile: its own and its neighbours' (recommendations). */
-export type RankingProfile = Pick<Profile, 'userId' | 'genres' | 'topArtists' | 'topTracks'>;
-const RANKING_ATTRIBUTES = ['userId', 'version', 'state', 'genres', 'topArtists', 'topTracks'] as const;
-
 /**
- * Profiles projected to what ranking uses (eventually consistent). With the compact item the
- * projection is the whole state; it still skips a legacy item's counts, offsets and fingerprints.
+ * What ranking reads of a profile: its own and its neighbours' (recommendations). `recent` (the
+ * session) is in the same binary state, so it costs no extra request or read unit.
  */
-export async function getRankingProfiles(s: Stores, userIds: readonly string[]): Promise<Map<string, RankingProfile>> {
-  return profilesFromItems(await batchGet(s, s.tableNames.profiles, 'userId', userIds, false, RANKING_ATTRIBUTES));
-}
+export type RankingProfile = Pick<Profile, 'userId' | 'genres' | 'topArtists' | 'topTracks' | 'recent'>;
 
 export async function getProfile(s: Stores, userId: string): Promise<Profile | undefined> {
   const res = await s.client.send(new GetCommand({ TableName: s.tableNames.profiles, Key: { userId } }));

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  contentNeighborLists,
-  itemNeighborLists,
-  scoreItemNeighbors,
-  tagVectors,
-} from '../../../shared/domain/item-neighbors.ts';
+import { contentNeighborLists, itemNeighborLists, tagVectors } from '../../../shared/domain/item-neighbors.ts';
 import { emptyProfile, type Profile } from '../../../shared/domain/profile.ts';
-import { recommend } from '../../../shared/domain/recommend.ts';
+import { scoreItemNeighbors } from '../../../shared/domain/ranking/item-lists.ts';
+import { recommend } from '../../../shared/domain/ranking/rank.ts';
 import { idfWeight, similarity, tagProfile, tasteFeatures } from '../../../shared/domain/similarity.ts';
 
 const users = [

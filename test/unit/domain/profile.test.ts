@@ -6,9 +6,12 @@ import {
   buildProfile,
   DAY_MS,
   emptyProfile,
+  fingerprintEventId,
   type Profile,
   type ProfileRecord,
   profileUpdateOf,
+  type RecentListen,
+  recentListens,
   scoresAt,
 } from '../../../shared/domain/profile.ts';
 import { rng } from '../../../shared/random.ts';
@@ -66,6 +69,45 @@ function expectSameProfile(a: Profile, b: Profile) {
   expectMapsClose(a.moods, b.moods);
   expectMapsClose(a.topArtists, b.topArtists);
   expectMapsClose(a.topTracks, b.topTracks);
+  // The session is exact, not merely close: the same entries in the same order.
+  expect(a.recent).toEqual(b.recent);
+}
+
+/** The oracle: the `n` newest distinct events by (ts, fingerprint), computed from scratch. */
+function newestListens(records: readonly ProfileRecord<ListenEventV1>[], n = 20): RecentListen[] {
+  const byFp = new Map<number, ListenEventV1>();
+  for (const { event } of records) {
+    const fp = fingerprintEventId(event.eventId);
+    if (!byFp.has(fp)) byFp.set(fp, event);
+  }
+  return [...byFp]
+    .sort(([fa, a], [fb, b]) => b.ts - a.ts || fb - fa)
+    .slice(0, n)
+    .map(([fp, e]) => ({ trackId: e.trackId, artistId: e.artistId, ts: e.ts, type: e.type, fp }));
+}
+
+/** Applies `records` shuffled, in random batch sizes, with `redeliver` of them delivered twice. */
+function replayShuffled(
+  records: readonly ProfileRecord<ListenEventV1>[],
+  r: () => number,
+  opts: { redeliver?: number; recentEventIdsCapacity?: number; recentCapacity?: number } = {},
+): Profile {
+  const stream = shuffle([...records], r);
+  for (let k = 0; k < (opts.redeliver ?? 0); k++) {
+    // Delivered again a little later (within the 64 remembered eventIds, as a retry comes).
+    const at = Math.floor(r() * stream.length);
+    stream.splice(Math.min(stream.length, at + 1 + Math.floor(r() * 30)), 0, stream[at]!);
+  }
+  let p = emptyProfile('u1');
+  let i = 0;
+  while (i < stream.length) {
+    const size = 1 + Math.floor(r() * 40);
+    // A redelivered event comes at a new offset (a producer's retry), so only its eventId stops it.
+    const batch = stream.slice(i, i + size).map((rec, j) => ({ ...rec, offset: i + j }));
+    p = applyRecords(p, batch, { ...ctx, ...opts }).profile;
+    i += size;
+  }
+  return p;
 }
 
 describe('applyRecords: decay', () => {
@@ -186,6 +228,100 @@ describe('applyRecords: idempotency', () => {
     expect(p.topTracks['zz']).toBeGreaterThan(0);
     expect(p.topArtists['aa']).toBeGreaterThan(0);
     expect(p.counts).toEqual({ plays: 1, skips: 0, likes: 0, dislikes: 0, events: 1 });
+  });
+});
+
+describe('recent listens (the session)', () => {
+  it('are the 20 newest events by ts then fingerprint, newest first, whatever the order, split or redelivery', () => {
+    const r = rng(23);
+    for (const [n, spreadMs] of [
+      [300, 120 * DAY_MS], // distinct times
+      [200, 30_000], // many listens in the same second: the fingerprint orders them
+      [15, 10 * 60_000], // fewer than the capacity
+    ] as const) {
+      const records = makeRecords(n, 100 + n).map((rec) => ({
+        ...rec,
+        event: { ...rec.event, ts: T0 + Math.floor((r() * spreadMs) / 1000) * 1000 },
+      }));
+      const want = newestListens(records);
+      expect(want).toHaveLength(Math.min(20, n));
+      for (let trial = 0; trial < 15; trial++) {
+        const p = replayShuffled(records, r, { redeliver: 10 });
+        expect(p.recent).toEqual(want);
+        expect(p.counts.events).toBe(n);
+      }
+    }
+  });
+
+  it('never list an event twice, even one redelivered after the idempotency window forgot it', () => {
+    const records = makeRecords(120, 31);
+    // 200: a session longer than the history, so no duplicate could hide at the evicted end.
+    for (const recentCapacity of [20, 200]) {
+      const r = rng(5);
+      const want = newestListens(records, recentCapacity);
+      // With 4 remembered eventIds, an event delivered again 5–30 events later is counted again (a
+      // known limit of the window), but the session still holds it once.
+      const opts = { redeliver: 60, recentEventIdsCapacity: 4, recentCapacity };
+      const p = replayShuffled(records, r, opts);
+      expect(p.counts.events).toBeGreaterThan(120);
+      expect(p.recent).toEqual(want);
+      // The newest event itself, sent again with another offset long after.
+      const newest = records.find((rec) => rec.event.ts === want[0]!.ts)!;
+      const again = applyRecords(p, [{ ...newest, offset: 10_000 }], { ...ctx, ...opts }).profile;
+      expect(again.counts.events).toBe(p.counts.events + 1);
+      expect(again.recent).toEqual(want);
+    }
+  });
+
+  it('hold the event as given: no undefined ids, every type', () => {
+    const p = buildProfile('u', [
+      { eventId: 'a', artistId: 'art', ts: T0, type: 'like' as const },
+      { eventId: 'b', trackId: 'trk', ts: T0 + 1, type: 'skip' as const },
+      { eventId: 'c', trackId: 'trk', artistId: 'art', ts: T0 + 2, type: 'dislike' as const },
+    ]);
+    expect(p.recent).toEqual([
+      { trackId: 'trk', artistId: 'art', ts: T0 + 2, type: 'dislike', fp: fingerprintEventId('c') },
+      { trackId: 'trk', ts: T0 + 1, type: 'skip', fp: fingerprintEventId('b') },
+      { artistId: 'art', ts: T0, type: 'like', fp: fingerprintEventId('a') },
+    ]);
+    expect(Object.keys(p.recent[1]!)).not.toContain('artistId');
+  });
+
+  it('follow recentCapacity: 0 keeps none, a lowered capacity trims on the next change', () => {
+    const records = makeRecords(50, 8);
+    expect(applyRecords(emptyProfile('u1'), records, { ...ctx, recentCapacity: 0 }).profile.recent).toEqual([]);
+    const p = applyRecords(emptyProfile('u1'), records.slice(0, 40), ctx).profile;
+    expect(p.recent).toHaveLength(20);
+    const q = applyRecords(p, records.slice(40), { ...ctx, recentCapacity: 5 }).profile;
+    expect(q.recent).toEqual(newestListens(records, 5));
+  });
+
+  it('leave the input profile untouched', () => {
+    const p = applyRecords(emptyProfile('u1'), makeRecords(30, 12), ctx).profile;
+    const before = structuredClone(p);
+    const later = makeRecords(30, 13).map((rec) => ({
+      ...rec,
+      offset: rec.offset! + 1000,
+      event: { ...rec.event, eventId: `later-${rec.event.eventId}`, ts: rec.event.ts + 200 * DAY_MS },
+    }));
+    const q = applyRecords(p, later, ctx).profile;
+    expect(p).toEqual(before);
+    expect(q.recent[0]!.ts).toBeGreaterThan(before.recent[0]!.ts);
+  });
+
+  it('recentListens: newest first, from a time on, and [] for a profile stored before the session', () => {
+    const p = buildProfile(
+      'u',
+      [0, 5, 10, 30].map((min) => ({ eventId: `m${min}`, trackId: 't', ts: T0 + min * 60_000, type: 'play' as const })),
+    );
+    expect(recentListens(p).map((l) => l.ts)).toEqual([30, 10, 5, 0].map((min) => T0 + min * 60_000));
+    expect(recentListens(p, T0 + 5 * 60_000).map((l) => l.ts)).toEqual([
+      T0 + 30 * 60_000,
+      T0 + 10 * 60_000,
+      T0 + 5 * 60_000,
+    ]);
+    expect(recentListens(p, T0 + 31 * 60_000)).toEqual([]);
+    expect(recentListens({})).toEqual([]);
   });
 });
 

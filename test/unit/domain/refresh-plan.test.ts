@@ -127,6 +127,19 @@ describe('planRefreshes', () => {
     expect(p.stale).toBe(0);
   });
 
+  it('does not hold a short list back by the interval: a first refresh that found few neighbours is not done (#27)', () => {
+    const withK = { ...ctx, policy: { ...ctx.policy, fullList: 3 } };
+    const moved = update('a', 3, { genres: { jazz: 0.8, blues: 0.6, soul: 0.3 } });
+    const few = [{ userId: 'x', similarity: 0.5 }];
+    // One neighbour of three, refreshed a second ago: refreshed again.
+    expect(plan([moved], [stored(update('a', 2), 1000, { neighbors: few })], withK).refreshes).toHaveLength(1);
+    // A full list waits for the interval, as before…
+    const full = ['x', 'y', 'z'].map((userId) => ({ userId, similarity: 0.5 }));
+    expect(plan([moved], [stored(update('a', 2), 1000, { neighbors: full })], withK).refreshes).toEqual([]);
+    // …and a short one still needs the drift: an update that did not move the taste refreshes nothing.
+    expect(plan([update('a', 3)], [stored(update('a', 2), 1000, { neighbors: few })], withK).refreshes).toEqual([]);
+  });
+
   it('moves an entry that changed cell: puts the new one, deletes the old', () => {
     const before = update('a', 2);
     const after = update('a', 3, { genres: { rock: 1, indie: 0.5 } });

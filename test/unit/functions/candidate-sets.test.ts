@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { packWithinBudget, stateBudget } from '../../../functions/neighbor-updater/candidate-sets.ts';
-import {
-  buildCandidates,
-  type CandidateKind,
-  type CandidateList,
-  rankCandidates,
-  unpackCandidateSet,
-} from '../../../shared/domain/candidates.ts';
-import type { NeighborItems } from '../../../shared/domain/recommend.ts';
+import { unpackCandidateSet } from '../../../shared/domain/ranking/candidate-codec.ts';
+import { buildCandidates } from '../../../shared/domain/ranking/components.ts';
+import { rankCandidates } from '../../../shared/domain/ranking/rank.ts';
+import type { CandidateKind, CandidateList, NeighborItems } from '../../../shared/domain/ranking/types.ts';
 import { rng } from '../../../shared/random.ts';
 
 /** Lists of `size` per kind from 50 random neighbours over ids made by `idOf`. */

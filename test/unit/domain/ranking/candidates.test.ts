@@ -1,29 +1,29 @@
 import { describe, expect, it } from 'vitest';
+import { contentNeighborLists, itemNeighborLists } from '../../../../shared/domain/item-neighbors.ts';
+import { emptyProfile, type Profile } from '../../../../shared/domain/profile.ts';
+import {
+  packCandidateSet,
+  packCandidates,
+  unpackCandidateSet,
+  unpackCandidates,
+} from '../../../../shared/domain/ranking/candidate-codec.ts';
 import {
   type BuildCandidatesInput,
   buildCandidates,
-  type CandidateKind,
-  type CandidateList,
   DEFAULT_CANDIDATE_SIZE,
-  packCandidateSet,
-  packCandidates,
-  rankCandidates,
-  unpackCandidateSet,
-  unpackCandidates,
-} from '../../../shared/domain/candidates.ts';
-import { contentNeighborLists, itemNeighborLists } from '../../../shared/domain/item-neighbors.ts';
-import { emptyProfile, type Profile } from '../../../shared/domain/profile.ts';
-import {
-  type CandidateItem,
-  itemHasGenre,
-  type NeighborItems,
-  type PreparedItems,
-  type RankingParams,
-  type RecommendInput,
-  type RecommendResult,
-  recommend,
-} from '../../../shared/domain/recommend.ts';
-import { rng, zipf } from '../../../shared/random.ts';
+} from '../../../../shared/domain/ranking/components.ts';
+import { itemHasGenre } from '../../../../shared/domain/ranking/finish.ts';
+import type { RankingParams } from '../../../../shared/domain/ranking/params.ts';
+import { type RecommendInput, rankCandidates, recommend } from '../../../../shared/domain/ranking/rank.ts';
+import type {
+  CandidateItem,
+  CandidateKind,
+  CandidateList,
+  NeighborItems,
+  PreparedItems,
+  RecommendResult,
+} from '../../../../shared/domain/ranking/types.ts';
+import { rng, zipf } from '../../../../shared/random.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Seeded random worlds: zipf-popular items, users with top lists, the item model's lists, a

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { emptyProfile, type Profile } from '../../../shared/domain/profile.ts';
-import {
-  type CandidateItem,
-  type NeighborItems,
-  prepareItems,
-  recommend,
-  scoreCandidates,
-  topN,
-} from '../../../shared/domain/recommend.ts';
+import { emptyProfile, type Profile } from '../../../../shared/domain/profile.ts';
+import { recommend } from '../../../../shared/domain/ranking/rank.ts';
+import type { CandidateItem, NeighborItems } from '../../../../shared/domain/ranking/types.ts';
+import { prepareItems, scoreCandidates, topN } from '../../../../shared/domain/ranking/user-neighbors.ts';
 
 const user: Profile = {
   ...emptyProfile('me'),

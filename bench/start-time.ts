@@ -1,0 +1,137 @@
+/**
+ * `npm run bench -- start`: how long the README's first command takes to be ready, and whether it
+ * ever fails. Runs `npm start` (JVMs, topics and tables, the demo, the first item model build)
+ * START_BENCH_RUNS times on a quiet machine and as many times beside CPU-bound neighbour processes
+ * (START_BENCH_BURNERS of them, each a busy loop in its own process), alternating quiet and loaded
+ * so that both see the same drift of a shared machine. Each run stops with SIGINT and must exit 0.
+ *
+ * Ready = the time `npm start` prints in "tunestream is running (ready in X s)"; the wall time from
+ * spawn to that line (npm and tsx start-up included) is reported beside it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { log } from './env.ts';
+import { percentile } from './lib.ts';
+
+interface StartRun {
+  mode: 'quiet' | 'loaded';
+  ok: boolean;
+  readySeconds?: number;
+  wallSeconds?: number;
+  /** The error line (or the last lines of stderr) of a failed start. */
+  failure?: string;
+  cleanExit?: boolean;
+}
+
+const READY = /tunestream is running \(ready in ([\d.]+) s\)/;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** A CPU-bound neighbour: a busy loop in its own Node process. */
+function burner(): ChildProcess {
+  return spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
+}
+
+async function oneStart(mode: StartRun['mode'], timeoutMs: number): Promise<StartRun> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn('npm', ['start', '--silent', '--', '--port', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOCAL_SCHEDULE_SECONDS: '60' },
+    detached: true,
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const outcome = await new Promise<{ ready?: number; wall?: number; failure?: string }>((resolve) => {
+    const timer = setTimeout(() => resolve({ failure: `not ready within ${timeoutMs / 1000} s` }), timeoutMs);
+    const check = setInterval(() => {
+      const m = READY.exec(out);
+      if (m) {
+        clearInterval(check);
+        clearTimeout(timer);
+        resolve({ ready: Number(m[1]), wall: (performance.now() - started) / 1000 });
+      }
+    }, 100);
+    exited.then((code) => {
+      if (READY.test(out)) return;
+      clearInterval(check);
+      clearTimeout(timer);
+      const lines = err.trim().split('\n');
+      resolve({ failure: `exited ${code}: ${lines.slice(-3).join(' | ')}` });
+    });
+  });
+  // Ctrl-C, as a user stops it; the whole process group, since npm runs tsx runs node.
+  if (child.exitCode === null) {
+    try {
+      process.kill(-child.pid!, 'SIGINT');
+    } catch {}
+  }
+  const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]);
+  if (code === 'hung') {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {}
+  }
+  return {
+    mode,
+    ok: outcome.failure === undefined,
+    ...(outcome.ready !== undefined ? { readySeconds: outcome.ready, wallSeconds: outcome.wall } : {}),
+    ...(outcome.failure ? { failure: outcome.failure } : {}),
+    cleanExit: code === 0,
+  };
+}
+
+export async function startBench(quick: boolean) {
+  const runs = Number(process.env.START_BENCH_RUNS ?? (quick ? 2 : 10));
+  const burners = Number(process.env.START_BENCH_BURNERS ?? 1);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`START_BENCH_RUNS must be a positive integer`);
+  if (!Number.isInteger(burners) || burners < 0) throw new Error(`START_BENCH_BURNERS must be a whole number`);
+  const timeoutMs = 180_000;
+  const results: StartRun[] = [];
+  for (let i = 0; i < runs; i++) {
+    for (const mode of ['quiet', 'loaded'] as const) {
+      const neighbours = mode === 'loaded' ? Array.from({ length: burners }, burner) : [];
+      try {
+        const r = await oneStart(mode, timeoutMs);
+        results.push(r);
+        log(
+          `start ${i + 1}/${runs} ${mode}: ${r.ok ? `ready in ${r.readySeconds} s (wall ${r.wallSeconds?.toFixed(1)} s)` : `FAILED ${r.failure}`}${r.cleanExit ? '' : ', did not exit 0 on SIGINT'}`,
+        );
+      } finally {
+        for (const b of neighbours) b.kill('SIGKILL');
+      }
+    }
+  }
+  const summary = (mode: StartRun['mode']) => {
+    const mine = results.filter((r) => r.mode === mode);
+    const ready = mine.filter((r) => r.ok).map((r) => r.readySeconds!);
+    const wall = mine.filter((r) => r.ok).map((r) => r.wallSeconds!);
+    return {
+      starts: mine.length,
+      ready: ready.length,
+      failures: mine.filter((r) => !r.ok).map((r) => r.failure),
+      uncleanExits: mine.filter((r) => !r.cleanExit).length,
+      readyP50Seconds: percentile(ready, 50),
+      readyP95Seconds: percentile(ready, 95),
+      readyMaxSeconds: Math.max(...ready),
+      wallP50Seconds: percentile(wall, 50),
+    };
+  };
+  return { burners, quiet: summary('quiet'), loaded: summary('loaded') };
+}

@@ -1,0 +1,50 @@
+/**
+ * `GET /tracks/{trackId}/similar` and `GET /artists/{artistId}/similar`: the item's neighbours in
+ * the item model — co-listening ("played by the same listeners") and content ("tagged alike"),
+ * blended as the ranking blends them (shared/domain/ranking/similar.ts). An id neither the catalog
+ * nor the item model knows is a 404; a known item without lists (too new for the last build)
+ * answers an empty list.
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { z } from 'zod';
+import type { Stores } from '../../shared/adapters/dynamodb/stores.ts';
+import { type CatalogItem, type CatalogKind, catalogItemId, itemKindOf } from '../../shared/domain/catalog.ts';
+import { DEFAULT_RANKING } from '../../shared/domain/ranking/params.ts';
+import { similarItems } from '../../shared/domain/ranking/similar.ts';
+import { type HttpResult, json, parseQuery, pathParam, problem } from '../../shared/handlers/http.ts';
+import { catalogOf, describe, itemCache, itemModel, labelOf, limitParam, settings } from './catalog-view.ts';
+
+const SimilarQuery = z.object({
+  limit: limitParam(settings.RECOMMENDATIONS_MAX_LIMIT, settings.RECOMMENDATIONS_DEFAULT_LIMIT),
+});
+
+export function similarRoute(kind: CatalogKind) {
+  return async (stores: Stores, event: APIGatewayProxyEventV2): Promise<HttpResult> => {
+    const id = pathParam(event, kind === 'track' ? 'trackId' : 'artistId');
+    const { limit } = parseQuery(event, SimilarQuery);
+    const [lists, known] = await Promise.all([
+      itemModel.lists(stores, itemKindOf(kind), [id]),
+      itemCache.get(stores, [catalogItemId(kind, id)]),
+    ]);
+    const item: CatalogItem | undefined = known.get(catalogItemId(kind, id));
+    const own = lists.get(id);
+    if (!item && !own) return problem(404, `no ${kind} ${id} in the catalog or the item model`);
+    const similar = similarItems(id, own, DEFAULT_RANKING, limit);
+    const catalog = await catalogOf(
+      stores,
+      kind,
+      new Map(),
+      similar.map((s) => s.id),
+    );
+    const name = labelOf(item, id);
+    return json(200, {
+      ...(kind === 'track' ? { trackId: id } : { artistId: id }),
+      name: item?.name ?? null,
+      items: similar.map((s) => ({
+        ...describe(kind, catalog.get(s.id), s.id),
+        score: Math.round(s.score * 1e4) / 1e4,
+        reasons: [...(s.together ? [`often played with ${name}`] : []), ...(s.tagged ? [`tagged like ${name}`] : [])],
+      })),
+    });
+  };
+}
