@@ -9,16 +9,16 @@ const sum = (lines: readonly Line[]) => lines.reduce((a, l) => a + l.usd, 0);
 
 export function billMarkdown(rows: readonly BillRow[]): string {
   const out = [
-    '| events / day | idle | per-event (on-demand) | per-event (provisioned) | recommendations (on-demand / provisioned) | archive, API, MSK data | batch layer hourly (daily) | **total on-demand** | **total provisioned** | Personalize | Gorse VM |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| events / day | idle | per-event, on-demand | per-event, provisioned | recommendations | archive, API | batch layer, hourly | batch layer, daily | **total: on-demand, hourly builds** | **total: provisioned, daily builds** | Personalize | Gorse VM |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
     const od = r.onDemand;
     const pr = r.provisioned;
-    const batch = od.batch.athena + od.batch.dynamo;
+    const hourly = od.batch.athena + od.batch.dynamo;
     const daily = r.batchDaily.athena + r.batchDaily.dynamo;
     out.push(
-      `| ${r.eventsPerDay / 1e6} M | ${usd(od.idle)} (${usd(pr.idle)} provisioned) | ${usd(od.perEvent)} ($${od.perEventUsdPerMillion.toFixed(2)}/M) | ${usd(pr.perEvent)} ($${pr.perEventUsdPerMillion.toFixed(2)}/M) | ${usd(od.recommendations)} / ${usd(pr.recommendations)} | ${usd(sum(od.other))} | ${usd(batch)} (${usd(daily)}) | **${usd(od.total)}** | **${usd(pr.total)}** | ${usd(sum(r.personalize))} | ${usd(r.gorse.usd)} |`,
+      `| ${r.eventsPerDay / 1e6} M | ${usd(od.idle)} / ${usd(pr.idle)} | ${usd(od.perEvent)} ($${od.perEventUsdPerMillion.toFixed(2)}/M) | ${usd(pr.perEvent)} ($${pr.perEventUsdPerMillion.toFixed(2)}/M) | ${usd(od.recommendations)} / ${usd(pr.recommendations)} | ${usd(sum(od.other))} | ${usd(hourly)} | ${usd(daily)} | **${usd(od.total)}** | **${usd(pr.total - hourly + daily)}** | ${usd(sum(r.personalize))} | ${usd(r.gorse.usd)} |`,
     );
   }
   return out.join('\n');
