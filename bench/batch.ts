@@ -5,7 +5,9 @@
  * .data/bench-batch/<N>/ (kept for reruns), then runs `npm run item-model` on it in a fresh
  * process, writing the parts as Parquet beside it: build time, peak memory (RSS, DuckDB included),
  * bytes read (the archive's size: JSON lines are read whole), pair rows and buckets, Parquet
- * written, and Athena's price for the same build. Sizes: BATCH_BENCH_EVENTS (comma-separated,
+ * written, and Athena's price for the same build. Then the streaming loader alone on that
+ * Parquet, twice, each in a fresh process against DynamoDB Local: into empty tables, and the
+ * same build again (nothing to write): its time and peak RSS, which must not grow with the build. Sizes: BATCH_BENCH_EVENTS (comma-separated,
  * default 500000; --quick 100000), 50 events per listener; 5,000,000 takes ~30 min on a loaded
  * 2-core box (BENCHMARKS.md, "batch").
  */
@@ -23,7 +25,7 @@ import { packList } from '../shared/domain/item-model.ts';
 import { rng, zipf } from '../shared/random.ts';
 import { resolveSettings } from '../shared/topology.ts';
 import { archiveFiles } from '../tools/loaders/archive.ts';
-import { log } from './env.ts';
+import { infrastructure, log } from './env.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 10, 1);
@@ -114,27 +116,22 @@ interface RunFigures {
   };
 }
 
-function runItemModel(dir: string, events: number): Promise<RunFigures> {
-  const out = join(dir, '..', `result-${Date.now()}.json`);
+/** `npm run item-model` in a fresh process (its own peak RSS), with `args`; its JSON summary. */
+function itemModelProcess<T>(args: string[], env: NodeJS.ProcessEnv = process.env, heapMb = 12288): Promise<T> {
+  const out = resolve('.data/bench-batch', `result-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   return new Promise((ok, fail) => {
     const child = spawn(
       process.execPath,
       [
-        '--max-old-space-size=12288',
+        `--max-old-space-size=${heapMb}`,
         '--import',
         'tsx',
         resolve(import.meta.dirname, '../tools/item-model.ts'),
-        '--archive',
-        dir,
+        ...args,
         '--json',
         out,
-        '--out',
-        join(dir, '..', `parquet-${events}`),
-        // A bound DuckDB spills beyond (its default is 80 % of RAM).
-        '--memory-limit',
-        process.env.BATCH_BENCH_MEMORY_LIMIT ?? '6GB',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      { stdio: ['ignore', 'ignore', 'pipe'], env },
     );
     child.stderr.on('data', (d: Buffer) => {
       for (const line of d.toString().split('\n').filter(Boolean)) log(`batch: ${line}`);
@@ -142,11 +139,56 @@ function runItemModel(dir: string, events: number): Promise<RunFigures> {
     child.on('error', fail);
     child.on('exit', (code) => {
       if (code !== 0) return fail(new Error(`item-model exited with ${code}`));
-      const figures = JSON.parse(readFileSync(out, 'utf8')) as RunFigures;
+      const figures = JSON.parse(readFileSync(out, 'utf8')) as T;
       rmSync(out, { force: true });
       ok(figures);
     });
   });
+}
+
+/** The SQL over the archive, the parts written as Parquet under `parquet`. */
+function runItemModel(dir: string, parquet: string): Promise<RunFigures> {
+  // A bound DuckDB spills beyond (its default is 80 % of RAM).
+  return itemModelProcess<RunFigures>([
+    '--archive',
+    dir,
+    '--out',
+    parquet,
+    '--memory-limit',
+    process.env.BATCH_BENCH_MEMORY_LIMIT ?? '6GB',
+  ]);
+}
+
+const loaderHeapMb = () => Number(process.env.BATCH_BENCH_LOADER_HEAP_MB ?? 384);
+
+interface LoadFigures {
+  seconds: number;
+  peakRssMb: number;
+  peakHeapMb: number;
+  load: { itemsWritten: number; published: boolean; kinds: Record<string, { items: number; listsWritten: number }> };
+  requests: { reads: number; writes: number; readUnits: number; itemsWritten: number };
+}
+
+/**
+ * The streaming loader alone on the build's Parquet, in a fresh process against the bench's
+ * DynamoDB Local (tables of their own): first into empty tables (every list written), then the
+ * same build again (every list read and compared, nothing written). Peak RSS is the process's.
+ */
+async function runLoader(parquet: string): Promise<{ first: LoadFigures; again: LoadFigures }> {
+  const infra = await infrastructure();
+  const env = {
+    ...process.env,
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    DYNAMODB_ENDPOINT: infra.dynamodbEndpoint,
+  };
+  const prefix = `b${Date.now().toString(36)}-load-`;
+  const args = ['--load', '--parquet', parquet, '--env-prefix', prefix];
+  // V8's heap capped (BATCH_BENCH_LOADER_HEAP_MB, default 384): a loader that held the build
+  // would fail here, not just show a larger RSS.
+  const heap = loaderHeapMb();
+  const first = await itemModelProcess<LoadFigures>(args, env, heap);
+  const again = await itemModelProcess<LoadFigures>(args, env, heap);
+  return { first, again };
 }
 
 export async function batchBench(quick: boolean): Promise<Record<string, unknown>> {
@@ -159,7 +201,9 @@ export async function batchBench(quick: boolean): Promise<Record<string, unknown
     const t0 = performance.now();
     const dir = generateArchive(events);
     log(`batch: archive of ${events} events ready in ${((performance.now() - t0) / 1000).toFixed(0)} s: ${dir}`);
-    const f = await runItemModel(dir, events);
+    const parquet = join(dir, '..', `parquet-${events}`);
+    const f = await runItemModel(dir, parquet);
+    const loader = await runLoader(parquet);
     const tbScanned = f.archive.bytes / 1e12;
     runs.push({
       events,
@@ -176,24 +220,45 @@ export async function batchBench(quick: boolean): Promise<Record<string, unknown
       parquetBytesWritten: Object.values(f.sql.parquetBytes).reduce((a, b) => a + b, 0),
       // Athena bills bytes scanned: JSON lines are read whole by each scan of `events`.
       athenaUsdPerBuildAt5PerTb: +(5 * tbScanned * ATHENA_ARCHIVE_SCANS).toFixed(4),
+      loader: {
+        heapLimitMb: loaderHeapMb(),
+        first: {
+          seconds: loader.first.seconds,
+          peakRssMb: loader.first.peakRssMb,
+          peakHeapMb: loader.first.peakHeapMb,
+          itemsWritten: loader.first.load.itemsWritten,
+        },
+        again: {
+          seconds: loader.again.seconds,
+          peakRssMb: loader.again.peakRssMb,
+          peakHeapMb: loader.again.peakHeapMb,
+          itemsWritten: loader.again.load.itemsWritten,
+          readUnits: loader.again.requests.readUnits,
+        },
+      },
     });
     log(
-      `batch: ${events} events: ${f.seconds.toFixed(1)} s, peak RSS ${f.peakRssMb} MB, ${(f.archive.bytes / 1e6).toFixed(0)} MB read`,
+      `batch: ${events} events: SQL ${f.seconds.toFixed(1)} s, peak RSS ${f.peakRssMb} MB, ${(f.archive.bytes / 1e6).toFixed(0)} MB read; loader ${loader.first.seconds.toFixed(0)} s at ${loader.first.peakRssMb} MB peak RSS / ${loader.first.peakHeapMb} MB heap (${loader.first.load.itemsWritten} items written), again ${loader.again.seconds.toFixed(0)} s at ${loader.again.peakRssMb} / ${loader.again.peakHeapMb} MB (${loader.again.load.itemsWritten} written)`,
     );
   }
   return { runs };
 }
 
 /**
- * `npm run bench -- batchDrift`: how many lists a build rewrites after 1 % new events, by the
- * loader's tolerance (ITEM_MODEL_LIST_TOLERANCE). Two builds (rows, DuckDB) — the archive, and
+ * `npm run bench -- batchDrift`: how many lists a build rewrites after 1 % new events
+ * (BATCH_DRIFT_ADDED), by the loader's tolerance (ITEM_MODEL_LIST_TOLERANCE). Two builds (rows, DuckDB) — the archive, and
  * the archive plus 1 % plays copied from random archived lines an hour after the newest — then
  * the loader's own diff (`diffLists`) of the second against the first as stored.
  */
 export async function batchDriftBench(quick: boolean): Promise<Record<string, unknown>> {
   const events = quick ? 100_000 : 500_000;
+  // BATCH_DRIFT_ADDED: the share of new events (default 0.01); an hourly build at a steady load
+  // sees 1 / (24 × window days) of its window new, ~0.0007 at 61 days.
+  const share = Number(process.env.BATCH_DRIFT_ADDED ?? 0.01);
+  if (!(share > 0 && share < 1))
+    throw new Error(`BATCH_DRIFT_ADDED=${process.env.BATCH_DRIFT_ADDED} must be in (0, 1)`);
   const base = generateArchive(events);
-  const plus = join(base, '..', `${events}-plus-1pct`);
+  const plus = join(base, '..', `${events}-plus-${share}`);
   if (!existsSync(join(plus, '.complete'))) {
     rmSync(plus, { recursive: true, force: true });
     cpSync(base, plus, { recursive: true });
@@ -201,7 +266,7 @@ export async function batchDriftBench(quick: boolean): Promise<Record<string, un
     const random = rng(events + 1);
     const newest = lines.reduce((m, l) => Math.max(m, (JSON.parse(l) as { ts: number }).ts), 0);
     const added: string[] = [];
-    for (let i = 0; i < Math.round(events / 100); i++) {
+    for (let i = 0; i < Math.round(events * share); i++) {
       const e = JSON.parse(lines[Math.floor(random() * lines.length)]!) as Record<string, unknown>;
       added.push(JSON.stringify({ ...e, eventId: `plus-${i}`, ts: newest + 3_600_000 + i, type: 'play', _offset: i }));
     }
@@ -245,7 +310,7 @@ export async function batchDriftBench(quick: boolean): Promise<Record<string, un
     byTolerance[String(tolerance)] = kinds;
     log(`batchDrift: tolerance ${tolerance}: ${JSON.stringify(kinds)}`);
   }
-  return { events, added: Math.round(events / 100), byTolerance };
+  return { events, added: Math.round(events * share), byTolerance };
 }
 
 /** Every archived line, in the archive's time order (the replay loader's walk). */

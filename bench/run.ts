@@ -9,7 +9,9 @@ import { parseArgs } from 'node:util';
 import { onShutdown } from '../local/infra/index.ts';
 import { functions, triggers } from '../shared/topology.ts';
 import { batchBench, batchDriftBench } from './batch.ts';
+import { billMarkdown } from './bill-table.ts';
 import { codecBench } from './codec.ts';
+import { billRows, perEvent } from './cost-model.ts';
 import { log, stopInfrastructure } from './env.ts';
 import { indexBench } from './index-recall.ts';
 import { costPerMillionEvents, PRICES, sig } from './lib.ts';
@@ -185,8 +187,13 @@ function cost(f: Figures) {
   });
   const inputs = inputsAt(rr.refreshesPerEvent);
   const upperInputs = inputsAt(at.usersPerEvent);
+  const monthly = billRows(inputs);
+  log(`cost: the monthly bill (docs/deploy.md)\n${billMarkdown(monthly)}`);
   return {
     ...costPerMillionEvents(inputs),
+    // Lambda + DynamoDB per million events by capacity mode (provisioned at 70 % utilization).
+    byCapacity: { onDemand: perEvent(inputs, 'on-demand'), provisioned: perEvent(inputs, 'provisioned') },
+    monthly,
     inputs,
     refreshesPerEventSteadyState: rr.refreshesPerEvent,
     upperBound: {
@@ -271,7 +278,8 @@ function table(f: Figures): string {
       '≤ 1.5',
       'new sessions: a recommendation and a radio per play',
     ],
-    ['cost.usdPerMillionEvents', '≤ 0.50', 'Lambda + DynamoDB; MSK apart'],
+    ['cost.usdPerMillionEvents', '', 'Lambda + DynamoDB on demand; MSK apart'],
+    ['cost.byCapacity.provisioned.usdPerMillionEvents', '≤ 0.50', 'Lambda + DynamoDB provisioned (70 % utilization)'],
     ['cost.upperBound.usdPerMillionEvents', '', 'if every profile write refreshed neighbours'],
     ['cost.mskUsdPerMonth3Brokers', '', 'fixed'],
   ];

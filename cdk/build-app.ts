@@ -18,7 +18,7 @@ export function buildApp(props?: AppProps): TunestreamApp {
   const config = configFromContext(app.node);
   const stack = new TunestreamStack(app, `tunestream-${config.stage}`, {
     config,
-    description: `tunestream real-time music recommendations (${config.stage}, MSK ${config.msk})`,
+    description: `tunestream real-time music recommendations (${config.stage}, MSK ${config.msk}, DynamoDB ${config.capacity})`,
     // Env-agnostic on purpose: no lookups, synth works without credentials. Deploy-time account and
     // region come from the CLI profile.
   });

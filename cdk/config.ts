@@ -4,15 +4,14 @@
  * comes from shared/topology.ts.
  */
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-
-const DEFAULT_DASHBOARD_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dashboard/dist');
+import { type ScheduleSpec, schedules } from '../shared/topology.ts';
 
 export type Stage = 'dev' | 'prod';
 export type MskMode = 'serverless' | 'provisioned';
+export type CapacityMode = 'on-demand' | 'provisioned';
 
 export interface JwtConfig {
   readonly issuer: string;
@@ -22,6 +21,11 @@ export interface JwtConfig {
 export interface TunestreamConfig {
   readonly stage: Stage;
   readonly msk: MskMode;
+  /**
+   * DynamoDB capacity: on-demand (default), or provisioned with auto scaling for the tables whose
+   * load follows the event stream (`provisionedCapacity` in shared/topology.ts).
+   */
+  readonly capacity: CapacityMode;
   /** Optional JWT authorizer for the `access: 'read'` routes (writes stay IAM-only). */
   readonly jwt?: JwtConfig;
   /** Provisioned MSK only. */
@@ -41,8 +45,17 @@ export interface TunestreamConfig {
   readonly topicReplicationFactor: number;
   /** Optional e-mail subscription on the alarm topic. */
   readonly alarmEmail?: string;
-  /** The dashboard build uploaded to the site bucket (`npm run dashboard:build`). */
-  readonly dashboardDist: string;
+  /**
+   * Minutes between item model builds in the cloud (`-c batchEveryMinutes`; default the topology's
+   * schedule, hourly). At 10 M events a day and more an hourly build rewrites most lists each time:
+   * daily costs a fraction (docs/deploy.md, "Rough monthly cost").
+   */
+  readonly batchEveryMinutes: number;
+  /**
+   * A prebuilt dashboard to upload (`-c dashboardDist=<dir>`). Absent: synthesis builds it from
+   * dashboard/ (vite, as asset bundling), so a fresh checkout deploys after `npm ci`.
+   */
+  readonly dashboardDist?: string;
   readonly removalPolicy: RemovalPolicy;
   readonly logRetention: RetentionDays;
   readonly deletionProtection: boolean;
@@ -56,6 +69,7 @@ export interface TunestreamConfig {
 export const CONTEXT_KEYS = [
   'stage',
   'msk',
+  'capacity',
   'jwtIssuer',
   'jwtAudience',
   'mskBrokerType',
@@ -64,6 +78,7 @@ export const CONTEXT_KEYS = [
   'azs',
   'alarmEmail',
   'dashboardDist',
+  'batchEveryMinutes',
 ] as const;
 
 function str(node: Node, key: string): string | undefined {
@@ -78,6 +93,9 @@ export function configFromContext(node: Node): TunestreamConfig {
   const msk = (str(node, 'msk') ?? 'serverless') as MskMode;
   if (msk !== 'serverless' && msk !== 'provisioned')
     throw new Error(`-c msk must be serverless or provisioned, got ${msk}`);
+  const capacity = (str(node, 'capacity') ?? 'on-demand') as CapacityMode;
+  if (capacity !== 'on-demand' && capacity !== 'provisioned')
+    throw new Error(`-c capacity must be on-demand or provisioned, got ${capacity}`);
 
   const jwtIssuer = str(node, 'jwtIssuer');
   const jwtAudience = str(node, 'jwtAudience');
@@ -99,11 +117,18 @@ export function configFromContext(node: Node): TunestreamConfig {
   const prod = stage === 'prod';
   const volume = Number(str(node, 'mskBrokerVolumeGiB') ?? (prod ? 100 : 20));
   if (!Number.isInteger(volume) || volume < 1) throw new Error(`-c mskBrokerVolumeGiB must be a positive integer`);
+  const batchSchedule = schedules.find((x: ScheduleSpec) => x.cloudStateMachine);
+  const batchEveryMinutes = Number(str(node, 'batchEveryMinutes') ?? batchSchedule?.everyMinutes ?? 60);
+  if (!Number.isInteger(batchEveryMinutes) || batchEveryMinutes < 60 || batchEveryMinutes > 10_080)
+    throw new Error(
+      `-c batchEveryMinutes must be whole minutes from 60 (hourly) to 10080 (weekly), got ${batchEveryMinutes}`,
+    );
   const azCount = Number(str(node, 'azs') ?? (prod ? 3 : 2));
   if (azCount !== 2 && azCount !== 3) throw new Error(`-c azs must be 2 or 3, got ${azCount}`);
   return {
     stage,
     msk,
+    capacity,
     jwt,
     // t3.small is the cheapest broker that supports IAM auth; fine for dev, not for sustained load.
     mskBrokerType: str(node, 'mskBrokerType') ?? (prod ? 'kafka.m7g.large' : 'kafka.t3.small'),
@@ -112,7 +137,8 @@ export function configFromContext(node: Node): TunestreamConfig {
     azCount,
     topicReplicationFactor: msk === 'provisioned' ? Math.min(3, azCount) : -1,
     alarmEmail: str(node, 'alarmEmail'),
-    dashboardDist: path.resolve(str(node, 'dashboardDist') ?? DEFAULT_DASHBOARD_DIST),
+    batchEveryMinutes,
+    ...(str(node, 'dashboardDist') ? { dashboardDist: path.resolve(str(node, 'dashboardDist')!) } : {}),
     removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     logRetention: prod ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
     deletionProtection: prod,

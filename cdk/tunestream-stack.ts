@@ -14,6 +14,7 @@ import { Kafka } from './constructs/kafka.ts';
 import { acknowledgeFindings } from './constructs/nag.ts';
 import { Network } from './constructs/network.ts';
 import { Observability } from './constructs/observability.ts';
+import { giveProviderFunctionsLogGroups } from './constructs/provider-logs.ts';
 import { Tables } from './constructs/tables.ts';
 
 export interface TunestreamStackProps extends StackProps {
@@ -82,6 +83,9 @@ export class TunestreamStack extends Stack {
     this.observability = new Observability(this, 'Observability', {
       config,
       functions: this.functions.byName,
+      mappings: this.functions.mappings,
+      tables: this.tables.byKey,
+      batchStateMachine: this.batch.stateMachine,
       api: this.api,
       onFailureBucket: this.functions.onFailureBucket,
       metricsNamespace,
@@ -124,6 +128,7 @@ export class TunestreamStack extends Stack {
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.alarmTopic.topicArn });
 
+    giveProviderFunctionsLogGroups(this, config);
     acknowledgeFindings(this);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Where `npm start` records the running stack (its URL, endpoints and table prefix), so the tools
- * that talk to it find it without flags (`npm run users`).
+ * that talk to it find it without flags (`npm run users`, `npm run smoke -- --local`).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -12,6 +12,8 @@ export interface LocalStack {
   dynamodbEndpoint: string;
   kafkaBrokers: string[];
   prefix: string;
+  /** The archive the pipeline's archiver writes (the smoke test's local batch build reads it). */
+  archiveDir?: string;
 }
 
 export function writeLocalStack(stack: LocalStack): void {

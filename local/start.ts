@@ -97,8 +97,14 @@ async function main(): Promise<void> {
   });
   stopPipeline = pipeline.stop;
   const url = pipeline.url;
-  // Where `npm run users` finds this stack's tables.
-  writeLocalStack({ url, dynamodbEndpoint: infra.dynamodbEndpoint, kafkaBrokers: infra.kafkaBrokers, prefix: '' });
+  // Where `npm run users` and `npm run smoke -- --local` find this stack.
+  writeLocalStack({
+    url,
+    dynamodbEndpoint: infra.dynamodbEndpoint,
+    kafkaBrokers: infra.kafkaBrokers,
+    prefix: '',
+    archiveDir: resolve(process.env.ARCHIVE_DIR || '.data/archive'),
+  });
   const auth = { authorization: `Bearer ${token}` };
 
   if (!values['no-demo']) {

@@ -229,6 +229,35 @@ export const tables = {
 
 export type TableKey = keyof typeof tables;
 
+export interface CapacityBounds {
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * DynamoDB capacity with `-c capacity=provisioned` (the default is on-demand): the tables whose
+ * load follows the event stream get provisioned read and write capacity (their indexes too) with
+ * target-tracking auto scaling between these bounds; at a steady load a provisioned unit at 70 %
+ * utilization costs ~40 % of the on-demand request (docs/deploy.md, "Rough monthly cost"). The
+ * item model stays on demand: its loader writes in hourly bursts that auto scaling (minutes to
+ * react) would throttle. Minimums are what an idle stack pays for; maximums cap a runaway bill
+ * (throttling alarms fire first: cdk/constructs/observability.ts).
+ */
+export const provisionedCapacity = {
+  targetUtilizationPercent: 70,
+  tables: {
+    profiles: { read: { min: 5, max: 4000 }, write: { min: 5, max: 4000 } },
+    neighbors: { read: { min: 5, max: 4000 }, write: { min: 5, max: 4000 } },
+    neighborIndex: { read: { min: 5, max: 4000 }, write: { min: 5, max: 4000 } },
+    candidates: { read: { min: 5, max: 4000 }, write: { min: 5, max: 4000 } },
+    catalog: { read: { min: 2, max: 4000 }, write: { min: 2, max: 4000 } },
+    users: { read: { min: 1, max: 500 }, write: { min: 1, max: 500 } },
+  },
+} as const satisfies {
+  targetUtilizationPercent: number;
+  tables: Partial<Record<TableKey, { read: CapacityBounds; write: CapacityBounds }>>;
+};
+
 export const functions = {
   'ingest-events': {
     name: 'ingest-events',
@@ -555,8 +584,19 @@ export const batchLayer = {
   resultsExpireDays: 7,
   /** The whole build (queries and load) must finish within this. */
   timeoutMinutes: 120,
-  /** Partition projection bounds of the archive's year= partitions. */
-  projectionYears: [2000, 2099],
+  /**
+   * Partition projection bounds of the archive's year= partitions: what the archive can hold
+   * (event time; ListenBrainz accepts listens from 2002-10-01 on, ingest nothing more than a day
+   * ahead). Builds never enumerate this range: they filter on year and the hour key of their
+   * window (shared/batch/window.ts), so Athena projects only the window's hours.
+   */
+  projectionYears: [2002, 2099],
+  /**
+   * How long a build holds its lease (the item-model table's `build#lease`): the state machine's
+   * timeout and a margin, so a build that dies without releasing it blocks the next ones at most
+   * this long. Overlapping builds would empty each other's output.
+   */
+  leaseSeconds: 125 * 60,
 } as const;
 
 /** Tunable behaviour shared by the functions; each can be overridden by an env var of the same name. */
@@ -624,6 +664,18 @@ export const settings = {
    */
   ITEM_MODEL_ANNOUNCE_ACTIVE_DAYS: 30,
   ITEM_MODEL_ANNOUNCE_MAX_USERS: 200_000,
+  /**
+   * A build reads the archive's newest hours, back at most this many days… Decay (half-life
+   * PROFILE_HALF_LIFE_DAYS) leaves an event 90 days old 1/8 of a fresh one's weight; the profiles
+   * keep the whole history, the item model the recent co-listening.
+   */
+  ITEM_MODEL_WINDOW_DAYS: 90,
+  /**
+   * …and at most this many GB of archive (JSON lines: what each Athena scan of `events` reads).
+   * Bounds a build's bytes scanned, time and cost whatever the traffic: 10 GB is ~61 M events
+   * (163 B each), the size of the 50 M-event benchmark world (BENCHMARKS.md, batch).
+   */
+  ITEM_MODEL_WINDOW_GB: 10,
   /** Neighbours kept per item in the item model: co-listening and tag content. */
   ITEM_MODEL_SIMILAR_K: 200,
   ITEM_MODEL_CONTENT_K: 30,

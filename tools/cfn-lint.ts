@@ -9,7 +9,7 @@
  *   npm run cfn-lint -- --install    # only install cfn-lint (CI does this before the tests)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,8 @@ export const DEPLOY_VARIANTS: Record<string, Record<string, string>> = {
   'prod-provisioned-jwt': {
     stage: 'prod',
     msk: 'provisioned',
+    capacity: 'provisioned',
+    batchEveryMinutes: '1440',
     jwtIssuer: 'https://issuer.example.com/',
     jwtAudience: 'tunestream-api,tunestream-web',
     alarmEmail: 'oncall@example.com',
@@ -47,17 +49,12 @@ export const DEPLOY_VARIANTS: Record<string, Record<string, string>> = {
 };
 
 /**
- * Cloud assembly context from cdk.json plus `extra`, with bundling skipped for every stack. The
- * dashboard build only becomes an asset hash in the template: without one, a placeholder does.
+ * Cloud assembly context from cdk.json plus `extra`, with bundling skipped for every stack (the
+ * functions' and the dashboard's: neither changes the template beyond an asset hash).
  */
 function contextFor(extra: Record<string, string>): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
-  let dashboardDist = join(REPO_ROOT, 'dashboard/dist');
-  if (!existsSync(join(dashboardDist, 'index.html'))) {
-    dashboardDist = mkdtempSync(join(tmpdir(), 'tunestream-dashboard-placeholder-'));
-    writeFileSync(join(dashboardDist, 'index.html'), '<!doctype html><title>placeholder</title>\n');
-  }
-  return { ...cdkJson.context, dashboardDist, ...extra, 'aws:cdk:bundling-stacks': [] };
+  return { ...cdkJson.context, ...extra, 'aws:cdk:bundling-stacks': [] };
 }
 
 /** Synthesizes one variant into a fresh directory; returns the template file. Throws on cdk-nag findings. */

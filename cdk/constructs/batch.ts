@@ -8,14 +8,17 @@
  *   (Parquet a build's first UNLOADs write) — the names the SQL files use, the columns DuckDB sees.
  * - An Athena workgroup (engine v3) that enforces its settings: results encrypted (SSE-S3) in the
  *   batch bucket, a bytes-scanned limit per query, CloudWatch metrics.
- * - A Step Functions state machine on the topology's schedule: the loader's `prepare`, the staged
- *   parts in order, then the output parts in parallel — each an UNLOAD to Parquet (.sync) — and the
- *   loader's `load`. Staging is DuckDB's materialization in Athena's terms: without it every part
- *   would inline user_items (Trino expands a WITH clause at each reference) and the co-listening
- *   part alone would scan the archive 20 times.
+ * - A Step Functions state machine on the topology's schedule: the loader's `prepare` (the build
+ *   lease, the window of archive hours, the output emptied, the tags exported), then — unless
+ *   another build holds the lease or the archive is empty — the staged parts in order, the output
+ *   parts in parallel, each an UNLOAD to Parquet (.sync) with the window as execution parameters,
+ *   and the loader's `load`. A failure releases the lease before the execution fails. Staging is
+ *   DuckDB's materialization in Athena's terms: without it every part would inline user_items
+ *   (Trino expands a WITH clause at each reference) and the co-listening part alone would scan
+ *   the archive 20 times.
  * - Least privilege: the state machine may run queries in this workgroup only, read these tables
  *   and the archive, and write under the batch bucket's two prefixes; the loader reads the UNLOAD
- *   output and writes the tags export.
+ *   output, lists the archive's partitions and writes the tags export.
  */
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
@@ -35,6 +38,7 @@ import {
   itemModelSqlParams,
   OUTPUT_PARTS,
   partQuery,
+  partRunParams,
   STAGED_PARTS,
   type StagedPart,
 } from '../../shared/batch/item-model-sql.ts';
@@ -86,6 +90,35 @@ function jsonTable(
       serdeInfo: JSON_SERDE,
     },
   };
+}
+
+/**
+ * The archive's JSON lines with partition projection over `year=/month=/day=/hour=` (the layout
+ * the archiver writes; no crawler, no partitions to add). The year range is what the archive can
+ * hold (`batchLayer.projectionYears`); builds never enumerate it, they filter on the year range
+ * and hour key of their window (sql/item-model/user_items.sql), so Athena lists only those hours.
+ * Ad-hoc queries should filter on `year` (and `month`) the same way.
+ */
+export function eventsTableInput(archiveRoot: string): glue.CfnTable.TableInputProperty {
+  const [fromYear, toYear] = batchLayer.projectionYears;
+  return jsonTable(archiveRoot, EVENT_TABLE_COLUMNS, {
+    partitionKeys: ['year', 'month', 'day', 'hour'].map((name) => ({ name, type: 'string' })),
+    parameters: {
+      'projection.enabled': 'true',
+      'projection.year.type': 'integer',
+      'projection.year.range': `${fromYear},${toYear}`,
+      'projection.month.type': 'integer',
+      'projection.month.range': '1,12',
+      'projection.month.digits': '2',
+      'projection.day.type': 'integer',
+      'projection.day.range': '1,31',
+      'projection.day.digits': '2',
+      'projection.hour.type': 'integer',
+      'projection.hour.range': '0,23',
+      'projection.hour.digits': '2',
+      'storage.location.template': `${archiveRoot}year=\${year}/month=\${month}/day=\${day}/hour=\${hour}/`,
+    },
+  });
 }
 
 /** The staged parts' columns (what their UNLOADs write; the later parts read them by name). */
@@ -143,11 +176,24 @@ export class BatchLayer extends Construct {
   constructor(scope: Construct, id: string, props: BatchLayerProps) {
     super(scope, id);
     const { config, archiveBucket, loader } = props;
-    const stack = Stack.of(this);
     const schedule = schedules.find((s: ScheduleSpec) => s.cloudStateMachine);
     if (!schedule) throw new Error('no schedule runs the batch layer');
+    this.bucket = this.createBucket(config);
+    this.databaseName = `tunestream_${config.stage}`;
+    this.tables = this.createCatalog(archiveBucket);
+    this.workGroup = this.createWorkGroup(config);
+    this.stateMachine = this.createStateMachine(config, loader);
+    this.grantQueries(this.stateMachine.role, archiveBucket, this.workGroup.name);
+    this.grantLoader(loader, archiveBucket);
+    this.rule = new events.Rule(this, 'Schedule', {
+      description: schedule.description,
+      schedule: events.Schedule.rate(Duration.minutes(config.batchEveryMinutes)),
+      targets: [new targets.SfnStateMachine(this.stateMachine, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+    });
+  }
 
-    this.bucket = new s3.Bucket(this, 'Bucket', {
+  private createBucket(config: TunestreamConfig): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -170,14 +216,19 @@ export class BatchLayer extends Construct {
         },
       ],
     });
-    Validations.of(this.bucket).acknowledge({
+    Validations.of(bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
         'Batch bucket holds derived data only (query output, UNLOAD Parquet, the tags export), written by the state machine and the loader; object-level access is audited through CloudTrail data events, as for the archive bucket.',
     });
+    return bucket;
+  }
 
-    // --- Glue Data Catalog -------------------------------------------------------------------
-    this.databaseName = `tunestream_${config.stage}`;
+  /** Glue database and tables: the names the SQL files use, the columns DuckDB sees. */
+  private createCatalog(
+    archiveBucket: s3.IBucket,
+  ): Record<'events' | 'deletions' | 'item_tags' | StagedPart, glue.CfnTable> {
+    const stack = Stack.of(this);
     const database = new glue.CfnDatabase(this, 'Database', {
       catalogId: stack.account,
       databaseInput: {
@@ -186,8 +237,6 @@ export class BatchLayer extends Construct {
       },
     });
     const archiveRoot = `s3://${archiveBucket.bucketName}/`;
-    const [fromYear, toYear] = batchLayer.projectionYears;
-    const partition = (name: string) => ({ name, type: 'string' });
     const table = (tid: string, name: string, input: glue.CfnTable.TableInputProperty) => {
       const t = new glue.CfnTable(this, tid, {
         catalogId: stack.account,
@@ -197,29 +246,8 @@ export class BatchLayer extends Construct {
       t.addDependency(database);
       return t;
     };
-    this.tables = {
-      events: table(
-        'EventsTable',
-        'events',
-        jsonTable(archiveRoot, EVENT_TABLE_COLUMNS, {
-          partitionKeys: ['year', 'month', 'day', 'hour'].map(partition),
-          parameters: {
-            'projection.enabled': 'true',
-            'projection.year.type': 'integer',
-            'projection.year.range': `${fromYear},${toYear}`,
-            'projection.month.type': 'integer',
-            'projection.month.range': '1,12',
-            'projection.month.digits': '2',
-            'projection.day.type': 'integer',
-            'projection.day.range': '1,31',
-            'projection.day.digits': '2',
-            'projection.hour.type': 'integer',
-            'projection.hour.range': '0,23',
-            'projection.hour.digits': '2',
-            'storage.location.template': `${archiveRoot}year=\${year}/month=\${month}/day=\${day}/hour=\${hour}/`,
-          },
-        }),
-      ),
+    return {
+      events: table('EventsTable', 'events', eventsTableInput(archiveRoot)),
       deletions: table(
         'DeletionsTable',
         'deletions',
@@ -249,11 +277,11 @@ export class BatchLayer extends Construct {
         ]),
       ) as Record<StagedPart, glue.CfnTable>),
     };
+  }
 
-    // --- Athena workgroup ---------------------------------------------------------------------
-    const workGroupName = `tunestream-${config.stage}-batch`;
-    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
-      name: workGroupName,
+  private createWorkGroup(config: TunestreamConfig): athena.CfnWorkGroup {
+    return new athena.CfnWorkGroup(this, 'WorkGroup', {
+      name: `tunestream-${config.stage}-batch`,
       description: 'tunestream batch layer: the item model from the event archive',
       state: 'ENABLED',
       recursiveDeleteOption: true,
@@ -268,60 +296,58 @@ export class BatchLayer extends Construct {
         },
       },
     });
+  }
 
-    // --- State machine ------------------------------------------------------------------------
-    const params = itemModelSqlParams(resolveSettings());
-    const invoke = (action: 'prepare' | 'load') =>
-      new tasks.LambdaInvoke(this, action === 'prepare' ? 'Prepare' : 'Load', {
+  /**
+   * prepare → (busy or empty: skipped) → the queries → load; a failure after prepare releases the
+   * lease, then fails the execution (what the failed-executions alarm counts).
+   */
+  private createStateMachine(config: TunestreamConfig, loader: lambda.Function): sfn.StateMachine {
+    const invoke = (id: string, action: 'prepare' | 'load' | 'release', resultPath: string) =>
+      new tasks.LambdaInvoke(this, id, {
         lambdaFunction: loader,
-        payload: sfn.TaskInput.fromObject({ action }),
+        payload: sfn.TaskInput.fromObject({ action, execution: sfn.JsonPath.stringAt('$$.Execution.Id') }),
         payloadResponseOnly: true,
-        resultPath: action === 'prepare' ? sfn.JsonPath.DISCARD : '$.load',
+        resultPath,
         retryOnServiceExceptions: true,
       });
-    // A raw .sync task (not tasks.AthenaStartQueryExecution, whose generated policy grants Glue
-    // writes on the whole catalog): the role below has exactly what these queries need.
-    const query = (part: ItemModelPart) =>
-      new sfn.CustomState(this, `Query ${part}`, {
-        stateJson: {
-          Type: 'Task',
-          Resource: `arn:${stack.partition}:states:::athena:startQueryExecution.sync`,
-          Parameters: {
-            QueryString: unloadStatement(part, this.bucket.bucketName, partQuery(part, params)),
-            WorkGroup: workGroupName,
-            QueryExecutionContext: { Database: this.databaseName, Catalog: 'AwsDataCatalog' },
-          },
-          ResultPath: null,
-          Retry: [
-            {
-              ErrorEquals: ['Athena.TooManyRequestsException', 'Athena.InternalServerException'],
-              IntervalSeconds: 30,
-              MaxAttempts: 4,
-              BackoffRate: 2,
-            },
-          ],
-        },
-      });
-    const [firstStage, ...laterStages] = STAGED_PARTS.map(query);
-    const stages = laterStages.reduce<sfn.Chain>((chain, q) => chain.next(q), sfn.Chain.start(firstStage!));
+    const release = invoke('Release', 'release', '$.release').next(
+      new sfn.Fail(this, 'Failed', { error: 'BuildFailed', causePath: '$.error.Cause' }),
+    );
+    const queries = new sfn.Parallel(this, 'Queries', { resultPath: sfn.JsonPath.DISCARD });
+    const [firstStage, ...laterStages] = STAGED_PARTS.map((part) => this.queryState(part));
     const outputs = new sfn.Parallel(this, 'Outputs', { resultPath: sfn.JsonPath.DISCARD });
-    for (const part of OUTPUT_PARTS) outputs.branch(query(part));
+    for (const part of OUTPUT_PARTS) outputs.branch(this.queryState(part));
+    queries.branch(laterStages.reduce<sfn.Chain>((c, q) => c.next(q), sfn.Chain.start(firstStage!)).next(outputs));
+    queries.addCatch(release, { resultPath: '$.error' });
+    const load = invoke('Load', 'load', '$.load').addCatch(release, { resultPath: '$.error' });
+    const prepare = invoke('Prepare', 'prepare', '$.build').addCatch(release, { resultPath: '$.error' });
+    const skipped = new sfn.Succeed(this, 'Skipped', {
+      comment: 'Another build holds the lease, or the archive is empty',
+    });
+    const ready = new sfn.Choice(this, 'Ready?')
+      .when(
+        sfn.Condition.stringEquals('$.build.status', 'ready'),
+        queries.next(load).next(new sfn.Succeed(this, 'Built')),
+      )
+      .otherwise(skipped);
+    // Under /aws/vendedlogs/: Step Functions then needs no CloudWatch Logs resource policy (whose
+    // 5,120-character limit per account and region can fail a deploy in a busy account).
     const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      logGroupName: `/aws/vendedlogs/states/tunestream-${config.stage}-item-model`,
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    const stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment:
-        'tunestream item model: prepare, the staged SQL parts, the output parts (UNLOADs to Parquet on Athena), load',
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        invoke('prepare').next(stages).next(outputs).next(invoke('load')),
-      ),
+        'tunestream item model: prepare (lease, window), the staged SQL parts, the output parts (UNLOADs to Parquet on Athena), load',
+      definitionBody: sfn.DefinitionBody.fromChainable(prepare.next(ready)),
       timeout: Duration.minutes(batchLayer.timeoutMinutes),
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
-    this.grantQueries(this.stateMachine.role, archiveBucket, workGroupName);
-    Validations.of(this.stateMachine).acknowledge(
+    const stack = Stack.of(this);
+    Validations.of(stateMachine).acknowledge(
       {
         id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(loader.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
         reason:
@@ -333,9 +359,50 @@ export class BatchLayer extends Construct {
           'X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs delivery (logs:CreateLogDelivery, …) support no resource-level permissions; added by aws-cdk-lib for tracing and logging.',
       },
     );
+    return stateMachine;
+  }
 
-    // The loader: reads the UNLOAD output, clears it before a build, writes the tags export.
+  /**
+   * One part's UNLOAD as a raw .sync task (not tasks.AthenaStartQueryExecution, whose generated
+   * policy grants Glue writes on the whole catalog). The window's values (from prepare) are the
+   * query's execution parameters, in the order of its `?`.
+   */
+  private queryState(part: ItemModelPart): sfn.CustomState {
+    const stack = Stack.of(this);
+    const params = partRunParams(part);
+    return new sfn.CustomState(this, `Query ${part}`, {
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${stack.partition}:states:::athena:startQueryExecution.sync`,
+        Parameters: {
+          QueryString: unloadStatement(
+            part,
+            this.bucket.bucketName,
+            partQuery(part, itemModelSqlParams(resolveSettings())),
+          ),
+          WorkGroup: this.workGroup.name,
+          QueryExecutionContext: { Database: this.databaseName, Catalog: 'AwsDataCatalog' },
+          ...(params.length > 0
+            ? { 'ExecutionParameters.$': `States.Array(${params.map((p) => `$.build.sql.${p}`).join(', ')})` }
+            : {}),
+        },
+        ResultPath: null,
+        Retry: [
+          {
+            ErrorEquals: ['Athena.TooManyRequestsException', 'Athena.InternalServerException'],
+            IntervalSeconds: 30,
+            MaxAttempts: 4,
+            BackoffRate: 2,
+          },
+        ],
+      },
+    });
+  }
+
+  /** The loader: reads and clears the UNLOAD output, lists the archive's partitions, writes the tags export. */
+  private grantLoader(loader: lambda.Function, archiveBucket: s3.IBucket): void {
     loader.addEnvironment('BATCH_BUCKET', this.bucket.bucketName);
+    loader.addEnvironment('ARCHIVE_BUCKET', archiveBucket.bucketName);
     loader.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'BatchList',
@@ -358,7 +425,15 @@ export class BatchLayer extends Construct {
         resources: [this.bucket.arnForObjects(`${BATCH_PREFIXES.tags}*`)],
       }),
     );
-    const bucketId = stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
+    // The window: the archive's hour partitions and their sizes (keys only, no object read).
+    loader.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ArchivePartitions',
+        actions: ['s3:ListBucket'],
+        resources: [archiveBucket.bucketArn],
+      }),
+    );
+    const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
     Validations.of(loader).acknowledge(
       {
         id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${BATCH_PREFIXES.unload}*]`,
@@ -370,13 +445,6 @@ export class BatchLayer extends Construct {
         reason: 'The loader writes the catalog tags export (tags/catalog.jsonl): PutObject under tags/ only.',
       },
     );
-
-    // --- Schedule -----------------------------------------------------------------------------
-    this.rule = new events.Rule(this, 'Schedule', {
-      description: schedule.description,
-      schedule: events.Schedule.rate(Duration.minutes(schedule.everyMinutes)),
-      targets: [new targets.SfnStateMachine(this.stateMachine, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
-    });
   }
 
   /** What the UNLOADs need: this workgroup, these tables, the archive (read) and the batch bucket. */
@@ -390,6 +458,19 @@ export class BatchLayer extends Construct {
           sid: 'AthenaQueries',
           actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
           resources: [arn('athena', `workgroup/${workGroupName}`)],
+        }),
+        // Both in the policy Step Functions generates for athena:startQueryExecution.sync: the
+        // catalog a query names, and — where Lake Formation governs the Glue catalog — the
+        // temporary credentials for the tables' data (without it such accounts are denied).
+        new iam.PolicyStatement({
+          sid: 'AthenaCatalog',
+          actions: ['athena:GetDataCatalog'],
+          resources: [arn('athena', 'datacatalog/AwsDataCatalog')],
+        }),
+        new iam.PolicyStatement({
+          sid: 'LakeFormationData',
+          actions: ['lakeformation:GetDataAccess'],
+          resources: ['*'],
         }),
         new iam.PolicyStatement({
           sid: 'GlueTables',
@@ -425,6 +506,11 @@ export class BatchLayer extends Construct {
     const bucketId = stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
     const archiveId = stack.getLogicalId(archiveBucket.node.defaultChild as s3.CfnBucket);
     Validations.of(policy).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'lakeformation:GetDataAccess supports no resource-level permissions (AWS service authorization reference); Lake Formation itself decides which tables the role may read.',
+      },
       {
         id: `AwsSolutions-IAM5[Resource::<${archiveId}.Arn>/*]`,
         reason:

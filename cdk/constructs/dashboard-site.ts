@@ -6,8 +6,10 @@
  * forwarded so API Gateway's authorizer (JWT for reads, see docs/deploy.md) decides, as for any
  * client. The page and its API share one origin: no CORS.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import * as cdk from 'aws-cdk-lib';
 import { Duration, Fn, Validations } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -18,6 +20,7 @@ import { Construct } from 'constructs';
 import { dashboardRoutes, routes } from '../../shared/topology.ts';
 import type { TunestreamConfig } from '../config.ts';
 import type { Api } from './api.ts';
+import { REPO_ROOT } from './function-defaults.ts';
 
 export interface DashboardSiteProps {
   readonly config: TunestreamConfig;
@@ -53,12 +56,57 @@ export const CONTENT_SECURITY_POLICY = [
   "form-action 'self'",
 ].join('; ');
 
-/** Synthesis stops here, before any bundling, when there is no build to upload. */
-export function assertDashboardBuild(dist: string): void {
-  if (!existsSync(path.join(dist, 'index.html')))
+/** A named prebuilt dashboard (-c dashboardDist) must be one: synthesis stops here, before any bundling. */
+export function assertDashboardBuild(dist: string | undefined): void {
+  if (dist !== undefined && !existsSync(path.join(dist, 'index.html')))
     throw new Error(
-      `The dashboard build is missing (${dist}/index.html). Run \`npm run dashboard:build\` before \`cdk synth\`/\`cdk deploy\`, or point -c dashboardDist=<dir> at a build.`,
+      `-c dashboardDist=${dist} holds no dashboard build (index.html). Run \`npm run dashboard:build\` and point it at dashboard/dist, or leave -c dashboardDist out: synthesis then builds the dashboard itself.`,
     );
+}
+
+/** The dashboard's sources (what the bundled asset is hashed from). */
+export const DASHBOARD_SOURCE = path.join(REPO_ROOT, 'dashboard');
+
+/**
+ * Local bundling of the dashboard: vite builds dashboard/ into the asset's output directory
+ * during synthesis, in this process's Node (no Docker, no prior `npm run dashboard:build`). CDK
+ * runs it once per source hash (a staged asset is reused) and not at all for stacks whose
+ * bundling is skipped (`cdk synth --exclusively`, the cfn-lint check).
+ */
+export const dashboardBundler: cdk.ILocalBundling = {
+  tryBundle(outputDir: string): boolean {
+    const vite = path.join(REPO_ROOT, 'node_modules/vite/bin/vite.js');
+    const r = spawnSync(
+      process.execPath,
+      [
+        vite,
+        'build',
+        '--config',
+        path.join(DASHBOARD_SOURCE, 'vite.config.ts'),
+        '--outDir',
+        outputDir,
+        '--emptyOutDir',
+        '--logLevel',
+        'warn',
+      ],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    if (r.status !== 0)
+      throw new Error(`building the dashboard (vite) failed: ${r.error?.message ?? `exit ${r.status ?? r.signal}`}`);
+    return true;
+  },
+};
+
+function dashboardAsset(dist: string | undefined): s3deploy.ISource {
+  if (dist !== undefined) return s3deploy.Source.asset(dist);
+  return s3deploy.Source.asset(DASHBOARD_SOURCE, {
+    exclude: ['dist', 'node_modules'],
+    bundling: {
+      local: dashboardBundler,
+      // Never used: the local bundler always succeeds or throws (the project runs without Docker).
+      image: cdk.DockerImage.fromRegistry('public.ecr.aws/docker/library/node:20-slim'),
+    },
+  });
 }
 
 export class DashboardSite extends Construct {
@@ -133,7 +181,7 @@ export class DashboardSite extends Construct {
     // Uploads the build and invalidates the cache on every deploy; no Docker (a zip asset and
     // aws-cdk-lib's AWS CLI layer).
     this.deployment = new s3deploy.BucketDeployment(this, 'Upload', {
-      sources: [s3deploy.Source.asset(dist)],
+      sources: [dashboardAsset(dist)],
       destinationBucket: this.bucket,
       distribution: this.distribution,
       distributionPaths: ['/*'],

@@ -329,6 +329,12 @@ export class Functions extends Construct {
           maximumPollers: topic.partitions,
           pollerGroupName: this.pollerGroupName,
         },
+        // The mapping's own metrics (by EventSourceMappingUUID): PolledEventCount is the heartbeat
+        // the not-polling alarm watches (observability.ts), the on-failure and dropped counts say
+        // when records leave the stream, MaxOffsetLag the mapping's lag.
+        metricsConfig: {
+          metrics: [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT, lambda.MetricType.KAFKA_METRICS],
+        },
       });
       fn.addEventSource(source);
       const mapping = fn.node.children.find(

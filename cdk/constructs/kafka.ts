@@ -81,7 +81,9 @@ export class Kafka extends Construct {
         loggingInfo: {
           brokerLogs: { cloudWatchLogs: { enabled: true, logGroup: brokerLogs.logGroupName } },
         },
-        enhancedMonitoring: 'PER_BROKER',
+        // DEFAULT-level metrics (per broker CPU, disk, bytes in and out, …) are free; PER_BROKER
+        // adds ~20 more per broker at CloudWatch's custom-metric price: for prod only.
+        enhancedMonitoring: config.stage === 'prod' ? 'PER_BROKER' : 'DEFAULT',
       });
     }
     this.cluster.applyRemovalPolicy(config.removalPolicy);

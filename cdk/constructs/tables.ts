@@ -1,6 +1,8 @@
 /**
- * DynamoDB tables from the topology: keys, GSIs and TTL as declared; on-demand, point-in-time
- * recovery, AWS managed KMS encryption (aws/dynamodb), deletion protection in prod.
+ * DynamoDB tables from the topology: keys, GSIs and TTL as declared; point-in-time recovery, AWS
+ * managed KMS encryption (aws/dynamodb), deletion protection in prod. Capacity: on-demand, or
+ * with `-c capacity=provisioned` provisioned read and write capacity with target-tracking auto
+ * scaling for the tables `provisionedCapacity` names (and their indexes), the others on demand.
  *
  * Encryption choice: the AWS managed key gives KMS encryption with CloudTrail-audited key use and no key
  * policy to maintain. A CMK would only pay off for cross-account access or key-policy separation of
@@ -9,7 +11,15 @@
  */
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { type AttributeType, type KeySpec, type TableKey, type TableSpec, tables } from '../../shared/topology.ts';
+import {
+  type AttributeType,
+  type CapacityBounds,
+  type KeySpec,
+  provisionedCapacity,
+  type TableKey,
+  type TableSpec,
+  tables,
+} from '../../shared/topology.ts';
 import type { TunestreamConfig } from '../config.ts';
 
 const ATTRIBUTE_TYPES: Record<AttributeType, dynamodb.AttributeType> = {
@@ -19,6 +29,14 @@ const ATTRIBUTE_TYPES: Record<AttributeType, dynamodb.AttributeType> = {
 };
 const attribute = (k: KeySpec): dynamodb.Attribute => ({ name: k.name, type: ATTRIBUTE_TYPES[k.type] });
 
+type Bounds = { read: CapacityBounds; write: CapacityBounds };
+
+/** A table's provisioned bounds, or undefined when it is on demand in this configuration. */
+export function capacityOf(config: TunestreamConfig, key: TableKey): Bounds | undefined {
+  if (config.capacity !== 'provisioned') return undefined;
+  return (provisionedCapacity.tables as Partial<Record<TableKey, Bounds>>)[key];
+}
+
 export class Tables extends Construct {
   readonly byKey: Record<TableKey, dynamodb.Table>;
 
@@ -26,10 +44,17 @@ export class Tables extends Construct {
     super(scope, id);
     const byKey = {} as Record<TableKey, dynamodb.Table>;
     for (const [key, spec] of Object.entries(tables) as [TableKey, TableSpec][]) {
+      const bounds = capacityOf(config, key);
       const table = new dynamodb.Table(this, key, {
         partitionKey: attribute(spec.partitionKey),
         sortKey: spec.sortKey ? attribute(spec.sortKey) : undefined,
-        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        ...(bounds
+          ? {
+              billingMode: dynamodb.BillingMode.PROVISIONED,
+              readCapacity: bounds.read.min,
+              writeCapacity: bounds.write.min,
+            }
+          : { billingMode: dynamodb.BillingMode.PAY_PER_REQUEST }),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
         deletionProtection: config.deletionProtection,
@@ -48,8 +73,10 @@ export class Tables extends Construct {
           partitionKey: attribute(gsi.partitionKey),
           sortKey: gsi.sortKey ? attribute(gsi.sortKey) : undefined,
           ...projection,
+          ...(bounds ? { readCapacity: bounds.read.min, writeCapacity: bounds.write.min } : {}),
         });
       }
+      if (bounds) autoScale(table, spec, bounds);
       byKey[key] = table;
     }
     this.byKey = byKey;
@@ -60,5 +87,17 @@ export class Tables extends Construct {
     const out = {} as Record<TableKey, string>;
     for (const key of Object.keys(this.byKey) as TableKey[]) out[key] = this.byKey[key].tableName;
     return out;
+  }
+}
+
+/** Target tracking on reads and writes, the table's and each index's. */
+function autoScale(table: dynamodb.Table, spec: TableSpec, bounds: Bounds): void {
+  const target = { targetUtilizationPercent: provisionedCapacity.targetUtilizationPercent };
+  const range = (b: CapacityBounds) => ({ minCapacity: b.min, maxCapacity: b.max });
+  table.autoScaleReadCapacity(range(bounds.read)).scaleOnUtilization(target);
+  table.autoScaleWriteCapacity(range(bounds.write)).scaleOnUtilization(target);
+  for (const gsi of spec.globalSecondaryIndexes ?? []) {
+    table.autoScaleGlobalSecondaryIndexReadCapacity(gsi.name, range(bounds.read)).scaleOnUtilization(target);
+    table.autoScaleGlobalSecondaryIndexWriteCapacity(gsi.name, range(bounds.write)).scaleOnUtilization(target);
   }
 }

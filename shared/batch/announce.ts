@@ -9,6 +9,7 @@ import type { Stores } from '../adapters/dynamodb/stores.ts';
 import { produce, TRIGGER_PRODUCE_DEADLINE_MS, topicsFromEnv } from '../adapters/kafka.ts';
 import { profileUpdateOf } from '../domain/profile.ts';
 import { candidatesModelKey } from '../domain/ranking/candidate-codec.ts';
+import type { BuildSource } from './build-source.ts';
 
 export async function announceBuild(stores: Stores, userIds: readonly string[], modelId: string): Promise<number> {
   const topic = topicsFromEnv().profileUpdates;
@@ -25,5 +26,17 @@ export async function announceBuild(stores: Stores, userIds: readonly string[], 
     );
     sent += updates.length;
   }
+  return sent;
+}
+
+/** The build announced to the `active_users` part's listeners, read a batch at a time. */
+export async function announceFrom(stores: Stores, source: BuildSource, modelId: string): Promise<number> {
+  let sent = 0;
+  for await (const batch of source.batches('active_users'))
+    sent += await announceBuild(
+      stores,
+      batch.map((r) => String(r.user_id)),
+      modelId,
+    );
   return sent;
 }

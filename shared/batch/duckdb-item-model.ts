@@ -81,7 +81,7 @@ export async function unloadItemModelSql(
   const stats = await runParts(db, params, opts, async (part, query, pairs) => {
     const file = join(outDir, part, `part-${String(pairs.bucket).padStart(4, '0')}.parquet`);
     const [copied] = await db.rows<{ Count: number | bigint }>(
-      `COPY (${query}) TO ${quote(file)} (FORMAT parquet, COMPRESSION snappy)`,
+      `COPY (${query}) TO ${quote(file)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${ROW_GROUP_ROWS[part]})`,
     );
     const [size] = await db.rows<{ bytes: number | bigint | null }>(
       `SELECT sum(total_compressed_size) AS bytes FROM parquet_metadata(${quote(file)})`,
@@ -91,6 +91,19 @@ export async function unloadItemModelSql(
   });
   return { ...stats, parquetBytes };
 }
+
+/**
+ * Rows per Parquet row group, the unit the loader decodes at once (parquet.ts): 2,048 lists of
+ * ≤ 200 neighbours is a few tens of MB in JavaScript (DuckDB's default, 122,880 rows, would be
+ * gigabytes); 2,048 is DuckDB's smallest.
+ */
+const ROW_GROUP_ROWS: Record<OutputPart, number> = {
+  similar: 2048,
+  content: 2048,
+  listeners: 65_536,
+  users: 2048,
+  active_users: 65_536,
+};
 
 type Sink = (part: OutputPart, query: string, pairs: Readonly<PairBucket>) => Promise<number>;
 

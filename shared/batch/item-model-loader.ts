@@ -1,27 +1,35 @@
 /**
- * The batch layer's loader: an `ItemModelResult` (from Athena's or DuckDB's run of the same SQL)
- * into the item-model table. Writes only the lists that changed (and deletes the lists of items a
- * build no longer has), then — when anything changed — the build's count shards, then the
- * manifests last, so a reader that follows a manifest finds all it names. An unchanged result
- * writes nothing and publishes no new build. Idempotent: loading the same result again finds
- * every list equal and the counts equal to the current build's.
+ * The batch layer's loader: a build's output parts (Athena's or DuckDB's run of the same SQL) into
+ * the item-model table. Writes only the lists that changed (and removes the lists of items a build
+ * no longer has), then — when anything changed — the build's count shards, then the manifests
+ * last, so a reader that follows a manifest finds all it names. An unchanged build writes nothing
+ * and publishes no new build; an empty one never replaces a model. Idempotent.
+ *
+ * It streams (`loadBuild`): the list parts a row group at a time, each chunk diffed against the
+ * stored lists it names (one BatchGet per 100), the clean-up one bucket of keys at a time
+ * (key-spill.ts), the counts digested and written shard by shard (counts-stream.ts). What it holds
+ * is a chunk, a row group and a bucket of keys, whatever the build's size (BENCHMARKS.md, batch).
+ * `diffLists` is the same rule over whole maps (the benchmark's drift figures).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
-  getItemModelCounts,
   getItemModelManifest,
   type ItemModelManifest,
   type ListsWrite,
-  publishItemModelManifest,
-  putItemModelCounts,
-  retireCounts,
   type StoredLists,
-  scanItemModelLists,
-  writeItemModelLists,
 } from '../adapters/dynamodb/item-model.ts';
 import type { Stores } from '../adapters/dynamodb/stores.ts';
 import { type ItemKind, itemKey, parseItemKey } from '../domain/catalog.ts';
-import { type PackedList, packCounts, packList, unpackCounts, unpackList } from '../domain/item-model.ts';
+import { packList } from '../domain/item-model.ts';
+import { type BuildSource, resultSource } from './build-source.ts';
 import type { ItemModelResult, KindModel } from './item-model-result.ts';
+import { KeySpill } from './key-spill.ts';
+import { sameList } from './list-drift.ts';
+import { cleanUpLists, loadListsPass, type PassContext, publishBuild, readUsers } from './loader-passes.ts';
+
+export { listDrift, sameList } from './list-drift.ts';
 
 export const KINDS: readonly ItemKind[] = ['a', 't'];
 
@@ -41,55 +49,6 @@ export interface LoadSummary {
   published: boolean;
   kinds: Record<ItemKind, KindLoad>;
   itemsWritten: number;
-}
-
-/** Below this, two weights are the same number (float32 storage; the engines' parallel sums). */
-const FLOAT_NOISE = 2 ** -20;
-
-/**
- * How far apart two lists are, as scores see them: the largest change of any neighbour's weight
- * (0 where a list lacks it) relative to the larger top weight. 0 for equal lists; a reordering
- * of near-equal neighbours or a tail neighbour swapped for another is small, a new strong
- * neighbour is large.
- */
-export function listDrift(a: PackedList, b: PackedList): number {
-  if (a.ids === b.ids && a.weights.byteLength === b.weights.byteLength) {
-    const wa = unpackList(a).weights;
-    const wb = unpackList(b).weights;
-    let top = 0;
-    let d = 0;
-    for (let i = 0; i < wa.length; i++) {
-      top = Math.max(top, Math.abs(wa[i]!), Math.abs(wb[i]!));
-      d = Math.max(d, Math.abs(wa[i]! - wb[i]!));
-    }
-    return top > 0 ? d / top : 0;
-  }
-  const la = unpackList(a);
-  const lb = unpackList(b);
-  const w = new Map<string, number>();
-  let top = 0;
-  for (let i = 0; i < la.ids.length; i++) {
-    w.set(la.ids[i]!, la.weights[i]!);
-    top = Math.max(top, Math.abs(la.weights[i]!));
-  }
-  let d = 0;
-  for (let i = 0; i < lb.ids.length; i++) {
-    const x = lb.weights[i]!;
-    top = Math.max(top, Math.abs(x));
-    d = Math.max(d, Math.abs(x - (w.get(lb.ids[i]!) ?? 0)));
-    w.delete(lb.ids[i]!);
-  }
-  for (const x of w.values()) d = Math.max(d, Math.abs(x));
-  return top > 0 ? d / top : 0;
-}
-
-/**
- * Whether a stored list may stay: within `tolerance` (listDrift) of the build's. At tolerance 0
- * only float noise passes.
- */
-export function sameList(a: PackedList | undefined, b: PackedList | undefined, tolerance = 0): boolean {
-  if (!a || !b) return a === b;
-  return listDrift(a, b) <= Math.max(tolerance, FLOAT_NOISE);
 }
 
 /** The list writes and deletes that take the stored lists to the result's (pure). */
@@ -143,95 +102,90 @@ export function diffLists(
   return { puts, deletes, withSimilar, withContent, items: ids.size };
 }
 
-function sameCounts(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, v] of a) if (b.get(k) !== v) return false;
-  return true;
+export interface LoadOptions {
+  now?: number;
+  log?: (line: string) => void;
+  retireAfterSeconds?: number;
+  /** ITEM_MODEL_LIST_TOLERANCE: how far a stored list may be from the build's and stay. */
+  tolerance?: number;
+  /** Where the clean-up spills keys (a temporary directory of its own by default). */
+  tempDir?: string;
+  /** Items diffed per chunk (one BatchGet per 100). */
+  chunkItems?: number;
+  /** Keys per spill bucket: what the clean-up holds at once. */
+  keysPerBucket?: number;
 }
 
-export async function loadItemModel(
-  stores: Stores,
-  result: ItemModelResult,
-  opts: {
-    now?: number;
-    log?: (line: string) => void;
-    retireAfterSeconds?: number;
-    /** ITEM_MODEL_LIST_TOLERANCE: how far a stored list may be from the build's and stay. */
-    tolerance?: number;
-  } = {},
-): Promise<LoadSummary> {
+/** Loads a build read in bounded batches (see the header). */
+export async function loadBuild(stores: Stores, source: BuildSource, opts: LoadOptions = {}): Promise<LoadSummary> {
   const now = opts.now ?? Date.now();
   const log = opts.log ?? (() => {});
   const modelId = new Date(now).toISOString();
   const written = stores.counter.itemsWritten;
-  const stored = new Map<string, StoredLists>();
-  await scanItemModelLists(stores, (item) => stored.set(item.itemId, item));
-  log(`loader: ${stored.size} stored lists`);
-
-  const kinds = {} as Record<ItemKind, KindLoad>;
-  let listsChanged = false;
-  for (const kind of KINDS) {
-    const model = result.kinds[kind];
-    const d = diffLists(kind, model, stored, modelId, opts.tolerance ?? 0);
-    await writeItemModelLists(stores, d.puts, d.deletes);
-    listsChanged ||= d.puts.length > 0 || d.deletes.length > 0;
-    kinds[kind] = {
-      users: model.users,
-      items: d.items,
-      withSimilar: d.withSimilar,
-      withContent: d.withContent,
-      listsWritten: d.puts.length,
-      listsDeleted: d.deletes.length,
+  const users = await readUsers(source);
+  const manifests = new Map<ItemKind, ItemModelManifest | undefined>();
+  for (const kind of KINDS) manifests.set(kind, await getItemModelManifest(stores, kind));
+  const current = manifests.get('a')?.modelId;
+  if (users.a + users.t === 0 && (manifests.get('a') || manifests.get('t'))) {
+    log('loader: the build has no listeners: the current model stays (an empty window never replaces one)');
+    return { modelId: current, published: false, kinds: emptyLoads(users), itemsWritten: 0 };
+  }
+  const dir = mkdtempSync(join(opts.tempDir ?? tmpdir(), 'tunestream-loader-'));
+  try {
+    const rows = Math.max(
+      (await source.rowCount('similar')) + (await source.rowCount('content')),
+      ...KINDS.map((k) => manifests.get(k)?.items ?? 0),
+    );
+    const buckets = Math.min(4096, Math.max(1, Math.ceil(rows / (opts.keysPerBucket ?? 50_000))));
+    const ctx: PassContext = {
+      stores,
+      modelId,
+      tolerance: opts.tolerance ?? 0,
+      chunkItems: opts.chunkItems ?? 500,
+      built: new KeySpill(dir, 'built', buckets),
+      kinds: emptyLoads(users),
+      log,
+    };
+    // Content first: its lists follow the catalog's tags and rarely change, so the similar pass
+    // (whose lists move with every build) writes each item once, keeping the stored content.
+    const t0 = performance.now();
+    const phase = (what: string) => log(`loader: ${what} after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    for (const field of ['content', 'similar'] as const) {
+      await loadListsPass(ctx, source, field);
+      phase(`${field} pass done`);
+    }
+    await cleanUpLists(ctx, new KeySpill(dir, 'stored', buckets));
+    phase(`clean-up done (${buckets} key buckets)`);
+    const published = await publishBuild(ctx, source, manifests, now, opts.retireAfterSeconds ?? 3600);
+    phase('counts and manifests done');
+    const summary: LoadSummary = {
+      modelId: published ? modelId : current,
+      published,
+      kinds: ctx.kinds,
+      itemsWritten: stores.counter.itemsWritten - written,
     };
     log(
-      `loader: ${kind}: ${d.puts.length} lists written, ${d.deletes.length} deleted, ${d.items - d.puts.length} unchanged`,
+      `loader: ${published ? `published ${modelId}` : 'nothing changed: no new build'}, ${summary.itemsWritten} items written`,
     );
+    return summary;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
+}
 
-  // Counts: a new build only when they or any list changed (an unchanged archive writes nothing).
-  const manifests = new Map<ItemKind, ItemModelManifest | undefined>();
-  let countsChanged = false;
-  for (const kind of KINDS) {
-    const m = await getItemModelManifest(stores, kind);
-    manifests.set(kind, m);
-    if (!m) {
-      countsChanged = true;
-      continue;
-    }
-    if (!countsChanged) {
-      const current = unpackCounts(await getItemModelCounts(stores, kind, m));
-      countsChanged = !sameCounts(current, result.kinds[kind].listeners);
-    }
-  }
-  const published = listsChanged || countsChanged;
-  if (published) {
-    const shards = new Map(KINDS.map((k) => [k, packCounts(result.kinds[k].listeners)] as const));
-    for (const kind of KINDS) await putItemModelCounts(stores, kind, modelId, shards.get(kind)!);
-    for (const kind of KINDS) {
-      const model = result.kinds[kind];
-      await publishItemModelManifest(stores, kind, {
-        modelId,
-        builtAt: now,
-        users: model.users,
-        sampledUsers: model.users,
-        items: kinds[kind].items,
-        countShards: shards.get(kind)!.length,
-      });
-    }
-    const retireAt = Math.ceil(now / 1000 + (opts.retireAfterSeconds ?? 3600));
-    for (const kind of KINDS) {
-      const old = manifests.get(kind);
-      if (old && old.modelId !== modelId) await retireCounts(stores, kind, old, retireAt);
-    }
-  }
-  const summary: LoadSummary = {
-    modelId: published ? modelId : manifests.get('a')?.modelId,
-    published,
-    kinds,
-    itemsWritten: stores.counter.itemsWritten - written,
-  };
-  log(
-    `loader: ${published ? `published ${modelId}` : 'nothing changed: no new build'}, ${summary.itemsWritten} items written`,
-  );
-  return summary;
+/** A result already in memory, loaded the same way (tests, small in-process builds). */
+export function loadItemModel(stores: Stores, result: ItemModelResult, opts: LoadOptions = {}): Promise<LoadSummary> {
+  return loadBuild(stores, resultSource(result), opts);
+}
+
+function emptyLoads(users: Record<ItemKind, number>): Record<ItemKind, KindLoad> {
+  const load = (kind: ItemKind): KindLoad => ({
+    users: users[kind],
+    items: 0,
+    withSimilar: 0,
+    withContent: 0,
+    listsWritten: 0,
+    listsDeleted: 0,
+  });
+  return { a: load('a'), t: load('t') };
 }

@@ -16,6 +16,7 @@ import { DEFAULT_ITEM_MODEL } from '../domain/item-model.ts';
 import { DAY_MS } from '../domain/profile.ts';
 import { DEFAULT_WEIGHTS, type WeightConfig } from '../domain/weights.ts';
 import { ConfigurationError } from '../errors.ts';
+import { ALL_HOURS, type BuildWindow } from './window.ts';
 
 export const ITEM_MODEL_PARTS = [
   'user_items',
@@ -66,6 +67,8 @@ export interface ItemModelSqlParams {
   activeDays: number;
   maxActiveUsers: number;
   weights: WeightConfig;
+  /** The archive's hours a build reads (window.ts); every hour when absent. */
+  window?: Readonly<Pick<BuildWindow, 'fromHour' | 'toHour'>>;
 }
 
 export const DEFAULT_ITEM_MODEL_SQL: Readonly<ItemModelSqlParams> = Object.freeze({
@@ -101,6 +104,27 @@ function integer(x: number): string {
   return String(x);
 }
 
+/**
+ * The placeholders a build fills at run time (its window): literals locally, `?` execution
+ * parameters on Athena (the state machine passes the values the loader's `prepare` chose).
+ */
+export const RUN_TIME_PARAMS = ['window_from_year', 'window_to_year', 'window_from_hour', 'window_to_hour'] as const;
+export type RunTimeParam = (typeof RUN_TIME_PARAMS)[number];
+
+/** The window's placeholders as SQL literals (varchar: the partition columns are strings). */
+export function windowSqlValues(
+  window: Readonly<Pick<BuildWindow, 'fromHour' | 'toHour'>>,
+): Record<RunTimeParam, string> {
+  for (const h of [window.fromHour, window.toHour])
+    if (!/^\d{10}$/.test(h)) throw new ConfigurationError(`window hour must be YYYYMMDDHH, got ${JSON.stringify(h)}`);
+  return {
+    window_from_year: `'${window.fromHour.slice(0, 4)}'`,
+    window_to_year: `'${window.toHour.slice(0, 4)}'`,
+    window_from_hour: `'${window.fromHour}'`,
+    window_to_hour: `'${window.toHour}'`,
+  };
+}
+
 /** Placeholder → literal. */
 export function sqlValues(
   p: Readonly<ItemModelSqlParams>,
@@ -132,6 +156,7 @@ export function sqlValues(
     skip: double(w.skip),
     like: double(w.like),
     dislike: double(w.dislike),
+    ...windowSqlValues(p.window ?? ALL_HOURS),
   };
 }
 
@@ -153,9 +178,22 @@ export function itemModelQuery(
   return fillTemplate(sqlTemplate(part), sqlValues(p, pairs)).trim();
 }
 
-/** A part's query as Athena gets it (one statement inside an UNLOAD: no comments, the whole pair pass). */
+/**
+ * A part's query as Athena gets it (one statement inside an UNLOAD: no comments, the whole pair
+ * pass, `?` where the run-time placeholders were, in the order `partRunParams` gives).
+ */
 export function partQuery(part: ItemModelPart, p: Readonly<ItemModelSqlParams> = DEFAULT_ITEM_MODEL_SQL): string {
-  return stripComments(itemModelQuery(part, p));
+  const values: Record<string, string> = sqlValues(p);
+  for (const name of RUN_TIME_PARAMS) values[name] = '?';
+  return stripComments(fillTemplate(sqlTemplate(part), values).trim());
+}
+
+/** The run-time placeholders of a part, in the order its `?` parameters occur. */
+export function partRunParams(part: ItemModelPart): RunTimeParam[] {
+  const text = stripComments(sqlTemplate(part));
+  return [...text.matchAll(/\{\{(\w+)\}\}/g)]
+    .map((m) => m[1]!)
+    .filter((name): name is RunTimeParam => (RUN_TIME_PARAMS as readonly string[]).includes(name));
 }
 
 /** Drops `--` line comments (whole lines only: the files keep comments on their own lines). */

@@ -5,7 +5,15 @@
 -- The event weight is shared/domain/weights.ts's `eventWeight` as one CASE expression; the decay
 -- is relative to the newest archived event, so a listener's ranking does not depend on the run time.
 -- Duplicates (a retried batch archived twice) count once: the first copy per (user, eventId).
-WITH deduped AS (
+-- Only the build's window of hour partitions is read (shared/batch/window.ts): the year range
+-- lets Athena's partition projection prune by column, the hour key selects the window's hours.
+WITH windowed AS (
+  SELECT userId, eventId, artistId, trackId, ts, type, msPlayed, durationMs, rating
+  FROM events
+  WHERE year BETWEEN {{window_from_year}} AND {{window_to_year}}
+    AND concat(year, month, day, hour) BETWEEN {{window_from_hour}} AND {{window_to_hour}}
+),
+deduped AS (
   SELECT
     userId,
     artistId,
@@ -16,11 +24,11 @@ WITH deduped AS (
     durationMs,
     rating,
     ROW_NUMBER() OVER (PARTITION BY userId, eventId ORDER BY ts, artistId, trackId) AS copy
-  FROM events
+  FROM windowed
   WHERE userId IS NOT NULL AND ts IS NOT NULL
 ),
 newest AS (
-  SELECT max(ts) AS ref_ts FROM events
+  SELECT max(ts) AS ref_ts FROM windowed
 ),
 weighted AS (
   SELECT

@@ -8,7 +8,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { STAGED_TABLE_COLUMNS } from '../../cdk/constructs/batch.ts';
 import { BATCH_PREFIXES } from '../../shared/adapters/batch-bucket.ts';
 import { EVENT_COLUMNS } from '../../shared/adapters/duckdb.ts';
-import { itemModelSqlParams, OUTPUT_PARTS, partQuery, STAGED_PARTS } from '../../shared/batch/item-model-sql.ts';
+import {
+  itemModelSqlParams,
+  OUTPUT_PARTS,
+  partQuery,
+  partRunParams,
+  STAGED_PARTS,
+} from '../../shared/batch/item-model-sql.ts';
 import { batchLayer, resolveSettings, schedules } from '../../shared/topology.ts';
 import { resourcesOf, type Synthesized, synthesize } from './synth.ts';
 
@@ -48,7 +54,10 @@ describe('batch layer', () => {
     expect(events.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['year', 'month', 'day', 'hour']);
     expect(events.Parameters).toMatchObject({
       'projection.enabled': 'true',
+      'projection.year.range': batchLayer.projectionYears.join(','),
+      'projection.month.range': '1,12',
       'projection.month.digits': '2',
+      'projection.day.range': '1,31',
       'projection.hour.range': '0,23',
     });
     expect(JSON.stringify(events.Parameters['storage.location.template'])).toContain(
@@ -74,12 +83,16 @@ describe('batch layer', () => {
     expect(JSON.stringify(c.ResultConfiguration.OutputLocation)).toContain(BATCH_PREFIXES.athena);
   });
 
-  it('state machine: prepare, the staged parts in order, the output parts in parallel (the repo SQL, .sync), load', () => {
+  const definition = () => {
     const [[, sm]] = resourcesOf(s.template, 'AWS::StepFunctions::StateMachine') as [[string, { Properties: Cfn }]];
     const parts = (sm.Properties.DefinitionString['Fn::Join'][1] as unknown[])
       .map((p) => (typeof p === 'string' ? p : 'TOKEN'))
       .join('');
-    const def = JSON.parse(parts) as { StartAt: string; States: Cfn };
+    return { sm, def: JSON.parse(parts) as { StartAt: string; States: Cfn } };
+  };
+
+  it('state machine: prepare, the staged parts in order, the output parts in parallel (the repo SQL, .sync, the window as execution parameters), load', () => {
+    const { sm, def } = definition();
     const params = itemModelSqlParams(resolveSettings());
     const expectUnload = (q: Cfn, part: (typeof STAGED_PARTS)[number] | (typeof OUTPUT_PARTS)[number]) => {
       expect(q.Resource).toContain('athena:startQueryExecution.sync');
@@ -87,21 +100,67 @@ describe('batch layer', () => {
       expect(text.startsWith('UNLOAD (\n')).toBe(true);
       expect(text).toContain(partQuery(part, params));
       expect(text).toContain(`/${BATCH_PREFIXES.unload}${part}/' WITH (format = 'PARQUET', compression = 'SNAPPY')`);
+      const run = partRunParams(part);
+      if (run.length === 0) expect(q.Parameters['ExecutionParameters.$']).toBeUndefined();
+      else
+        expect(q.Parameters['ExecutionParameters.$']).toBe(
+          `States.Array(${run.map((r) => `$.build.sql.${r}`).join(', ')})`,
+        );
     };
     expect(def.StartAt).toBe('Prepare');
-    let next = def.States.Prepare.Next as string;
+    expect(def.States.Prepare.Next).toBe('Ready?');
+    const queries = def.States.Queries;
+    expect(def.States['Ready?'].Choices).toEqual([
+      { Variable: '$.build.status', StringEquals: 'ready', Next: 'Queries' },
+    ]);
+    expect(def.States['Ready?'].Default).toBe('Skipped');
+    const branch = queries.Branches[0] as { StartAt: string; States: Cfn };
+    let next = branch.StartAt;
     for (const part of STAGED_PARTS) {
       expect(next).toBe(`Query ${part}`);
-      expectUnload(def.States[next], part);
-      next = def.States[next].Next;
+      expectUnload(branch.States[next], part);
+      next = branch.States[next].Next;
     }
     expect(next).toBe('Outputs');
-    expect(def.States.Outputs.Next).toBe('Load');
-    const branches = def.States.Outputs.Branches as { States: Cfn }[];
-    expect(branches).toHaveLength(OUTPUT_PARTS.length);
-    for (const [i, part] of OUTPUT_PARTS.entries()) expectUnload(branches[i]!.States[`Query ${part}`], part);
+    const outputs = branch.States.Outputs;
+    expect(outputs.Branches).toHaveLength(OUTPUT_PARTS.length);
+    for (const [i, part] of OUTPUT_PARTS.entries()) expectUnload(outputs.Branches[i]!.States[`Query ${part}`], part);
+    expect(queries.Next).toBe('Load');
+    expect(def.States.Load.Next).toBe('Built');
     expect(sm.Properties.LoggingConfiguration.Level).toBe('ALL');
     expect(sm.Properties.TracingConfiguration.Enabled).toBe(true);
+  });
+
+  it('no overlapping builds: prepare takes the lease (busy → skipped); any failure after it releases the lease, then fails', () => {
+    const { def } = definition();
+    const payload = (state: string) => def.States[state].Parameters ?? def.States[state];
+    for (const [state, action] of [
+      ['Prepare', 'prepare'],
+      ['Load', 'load'],
+      ['Release', 'release'],
+    ] as const)
+      expect(JSON.stringify(payload(state))).toContain(`"action":"${action}","execution.$":"$$.Execution.Id"`);
+    expect(def.States.Skipped.Type).toBe('Succeed');
+    for (const state of ['Prepare', 'Queries', 'Load'])
+      expect(def.States[state].Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Release' },
+      ]);
+    expect(def.States.Release.Next).toBe('Failed');
+    expect(def.States.Failed.Type).toBe('Fail');
+    // The lease outlives the state machine's timeout: a timed-out build cannot leave one forever,
+    // nor a running build lose it.
+    expect(batchLayer.leaseSeconds).toBeGreaterThan(batchLayer.timeoutMinutes * 60);
+  });
+
+  it('the state machine logs to a vended log group, with retention', () => {
+    const { sm } = definition();
+    const dest = JSON.stringify(sm.Properties.LoggingConfiguration.Destinations);
+    const [[id, lg]] = resourcesOf(s.template, 'AWS::Logs::LogGroup').filter(([, g]) =>
+      String(g.Properties.LogGroupName ?? '').startsWith('/aws/vendedlogs/states/'),
+    ) as [[string, { Properties: Cfn }]];
+    expect(dest).toContain(id);
+    expect(lg.Properties.LogGroupName).toBe(`/aws/vendedlogs/states/tunestream-${s.stack.config.stage}-item-model`);
+    expect(lg.Properties.RetentionInDays).toBeGreaterThan(0);
   });
 
   it("runs on the topology's schedule; the loader is not invoked by EventBridge", () => {
@@ -130,10 +189,14 @@ describe('batch layer', () => {
       'glue:GetTable',
     ]);
     expect(all.filter((a) => a.startsWith('athena:')).sort()).toEqual([
+      'athena:GetDataCatalog',
       'athena:GetQueryExecution',
       'athena:StartQueryExecution',
       'athena:StopQueryExecution',
     ]);
+    // What Step Functions' own policy for startQueryExecution.sync has: Lake Formation accounts.
+    expect(all).toContain('lakeformation:GetDataAccess');
+    expect(JSON.stringify(st.find((x) => x.Sid === 'AthenaCatalog')!.Resource)).toContain('datacatalog/AwsDataCatalog');
     expect(all.some((a) => a.endsWith(':*') || a === '*')).toBe(false);
     expect(all).not.toContain('s3:DeleteObject');
     const athena = st.find((x) => x.Sid === 'AthenaQueries')!;
@@ -149,5 +212,10 @@ describe('batch layer', () => {
       ['BatchUnloadOutput', ['s3:DeleteObject', 's3:GetObject']],
       ['BatchTagsExport', ['s3:PutObject']],
     ]);
+    // The window: the archive's partitions listed, no object read.
+    const archive = policyStatements((p) => rolesOf(p).includes(loaderRole)).filter(
+      (x) => x.Sid === 'ArchivePartitions',
+    );
+    expect(archive.map((x) => actions(x))).toEqual([['s3:ListBucket']]);
   });
 });

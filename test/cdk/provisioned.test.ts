@@ -1,9 +1,21 @@
 /**
- * `-c stage=prod -c msk=provisioned -c jwtIssuer=… -c jwtAudience=…`: provisioned MSK, prod removal
- * policies and retention, JWT authorizer on the read routes. One synthesis for the whole file.
+ * `-c stage=prod -c msk=provisioned -c capacity=provisioned -c batchEveryMinutes=1440 -c jwtIssuer=…
+ * -c jwtAudience=…`: provisioned MSK, provisioned DynamoDB capacity with auto scaling, daily item
+ * model builds, prod removal policies and retention, JWT authorizer on the read routes. One
+ * synthesis for the whole file.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dashboardRoutes, routes, tables, triggers } from '../../shared/topology.ts';
+import { PROD_PROVISIONED_MSK } from '../../bench/cost-model.ts';
+import {
+  type CapacityBounds,
+  dashboardRoutes,
+  provisionedCapacity,
+  routes,
+  type TableKey,
+  type TableSpec,
+  tables,
+  triggers,
+} from '../../shared/topology.ts';
 import { only, resourcesOf, type Synthesized, synthesize } from './synth.ts';
 
 const ISSUER = 'https://auth.example.com/';
@@ -11,7 +23,14 @@ const AUDIENCE = 'tunestream-api,tunestream-web';
 let s: Synthesized;
 
 beforeAll(() => {
-  s = synthesize({ stage: 'prod', msk: 'provisioned', jwtIssuer: ISSUER, jwtAudience: AUDIENCE });
+  s = synthesize({
+    stage: 'prod',
+    msk: 'provisioned',
+    capacity: 'provisioned',
+    batchEveryMinutes: '1440',
+    jwtIssuer: ISSUER,
+    jwtAudience: AUDIENCE,
+  });
   if (s.synthError) throw s.synthError;
 });
 
@@ -50,6 +69,8 @@ describe('provisioned MSK (-c msk=provisioned)', () => {
       { 'Fn::GetAtt': [s.logicalId(s.stack.network.clusterSg), 'GroupId'] },
     ]);
     expect(cluster).toMatchObject({ DeletionPolicy: 'Retain' });
+    // Billed per-broker metrics in prod (docs/deploy.md prices them); dev keeps the free DEFAULT level.
+    expect((p as { EnhancedMonitoring?: string }).EnhancedMonitoring).toBe('PER_BROKER');
   });
 
   it('event source mappings, bootstrap brokers and topics point at the provisioned cluster', () => {
@@ -122,5 +143,77 @@ describe('prod stage (-c stage=prod)', () => {
     const fn = s.template.toJSON().Resources[s.logicalId(s.stack.functions.byName['read-api'])];
     expect(fn.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL).toBe('INFO');
     expect(fn.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe('tunestream/prod');
+  });
+});
+
+describe('provisioned DynamoDB capacity (-c capacity=provisioned)', () => {
+  type Bounds = { read: CapacityBounds; write: CapacityBounds };
+  const bounds = provisionedCapacity.tables as Partial<Record<TableKey, Bounds>>;
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are untyped JSON
+  const resource = (key: TableKey): any => s.template.toJSON().Resources[s.logicalId(s.stack.tables.byKey[key])];
+
+  it("the stream's tables provisioned at their minimums (indexes too); the item model on demand", () => {
+    for (const key of Object.keys(tables) as TableKey[]) {
+      const t = resource(key).Properties;
+      const b = bounds[key];
+      if (!b) {
+        expect(t.BillingMode, key).toBe('PAY_PER_REQUEST');
+        continue;
+      }
+      expect(t.BillingMode ?? 'PROVISIONED', key).toBe('PROVISIONED');
+      const throughput = { ReadCapacityUnits: b.read.min, WriteCapacityUnits: b.write.min };
+      expect(t.ProvisionedThroughput, key).toEqual(throughput);
+      for (const gsi of t.GlobalSecondaryIndexes ?? []) expect(gsi.ProvisionedThroughput, key).toEqual(throughput);
+    }
+    expect(bounds.itemModel).toBeUndefined();
+  });
+
+  it('daily item model builds (-c batchEveryMinutes=1440): the rule, and a silence alarm of two missed builds', () => {
+    const rule = resourcesOf(s.template, 'AWS::Events::Rule').find(([, r]) =>
+      JSON.stringify(r.Properties.Targets).includes(s.logicalId(s.stack.batch.stateMachine)),
+    );
+    expect(rule?.[1].Properties.ScheduleExpression).toBe('rate(1 day)');
+    const silent = resourcesOf(s.template, 'AWS::CloudWatch::Alarm').find(
+      ([, a]) => a.Properties.MetricName === 'ExecutionsSucceeded',
+    );
+    expect(silent?.[1].Properties).toMatchObject({
+      Period: 86_400,
+      EvaluationPeriods: 2,
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it("the cost model's prod deployment has this template's alarms (docs/deploy.md prices them)", () => {
+    expect(resourcesOf(s.template, 'AWS::CloudWatch::Alarm')).toHaveLength(PROD_PROVISIONED_MSK.alarms);
+  });
+
+  it('target tracking at the topology utilization, between the bounds, on every read and write dimension', () => {
+    const targets = resourcesOf(s.template, 'AWS::ApplicationAutoScaling::ScalableTarget');
+    const policies = resourcesOf(s.template, 'AWS::ApplicationAutoScaling::ScalingPolicy');
+    let expected = 0;
+    for (const key of Object.keys(bounds) as TableKey[]) {
+      const b = bounds[key]!;
+      const id = s.logicalId(s.stack.tables.byKey[key]);
+      const gsis = ((tables[key] as TableSpec).globalSecondaryIndexes ?? []).map((g) => g.name);
+      const mine = targets.filter(([, t]) => JSON.stringify(t.Properties.ResourceId).includes(id));
+      expect(mine, key).toHaveLength(2 * (1 + gsis.length));
+      expected += mine.length;
+      for (const [, t] of mine) {
+        const read = String(t.Properties.ScalableDimension).endsWith('ReadCapacityUnits');
+        expect(t.Properties, key).toMatchObject({
+          ServiceNamespace: 'dynamodb',
+          MinCapacity: (read ? b.read : b.write).min,
+          MaxCapacity: (read ? b.read : b.write).max,
+        });
+      }
+      for (const g of gsis)
+        expect(mine.some(([, t]) => JSON.stringify(t.Properties.ResourceId).includes(`/index/${g}`))).toBe(true);
+    }
+    expect(targets).toHaveLength(expected);
+    expect(policies).toHaveLength(expected);
+    for (const [, p] of policies)
+      expect((p.Properties.TargetTrackingScalingPolicyConfiguration as { TargetValue: number }).TargetValue).toBe(
+        provisionedCapacity.targetUtilizationPercent,
+      );
   });
 });

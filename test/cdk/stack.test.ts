@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiPathPatterns, CONTENT_SECURITY_POLICY } from '../../cdk/constructs/dashboard-site.ts';
-import { OFFSET_LAG_ALARM_THRESHOLD } from '../../cdk/constructs/observability.ts';
+import { batchSilence, OFFSET_LAG_ALARM_THRESHOLD } from '../../cdk/constructs/observability.ts';
 import {
   dashboardRoutes,
   type FunctionName,
@@ -170,6 +170,24 @@ describe('Lambda functions', () => {
       expect(s.template.toJSON().Resources[lg].DeletionPolicy).toBe('Delete');
     }
   });
+
+  it("every Lambda function in the stack logs to a log group of the stack's, and every log group expires", () => {
+    const resources = s.template.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: Record<string, unknown> }
+    >;
+    const fns = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+    // Ours, the custom resource frameworks', and aws-cdk-lib's raw providers (S3 auto-delete, the
+    // VPC's default security group): none may fall back to a never-expiring /aws/lambda/<name>.
+    expect(fns.length).toBeGreaterThan(fnNames.length + 3);
+    for (const [id, fn] of fns) {
+      const lg = (fn.Properties.LoggingConfig as { LogGroup?: { Ref?: string } } | undefined)?.LogGroup?.Ref;
+      expect(lg, id).toBeDefined();
+      expect(resources[lg!]!.Type, id).toBe('AWS::Logs::LogGroup');
+    }
+    for (const [id, lg] of Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Logs::LogGroup'))
+      expect(lg.Properties.RetentionInDays, id).toBe(7);
+  });
 });
 
 describe('Kafka event source mappings', () => {
@@ -293,7 +311,7 @@ describe('event archive', () => {
     });
   });
 
-  it('only the archive writers get ARCHIVE_BUCKET and s3:PutObject on the archive objects (nothing else)', () => {
+  it('only the archive writers get ARCHIVE_BUCKET and s3:PutObject on the archive objects (the loader lists it; nothing else)', () => {
     // user-admin writes the deletion tombstones (deletions/<userId>.json) that archive replays honour.
     expect(archivers).toEqual(['event-archiver', 'user-admin']);
     for (const name of fnNames) {
@@ -305,6 +323,13 @@ describe('event archive', () => {
         // The dashboard's recent events: list and read, never write or delete.
         expect(vars.ARCHIVE_BUCKET, name).toEqual({ Ref: archiveId() });
         expect(onArchive.flatMap(actionsOf).sort(), name).toEqual(['s3:GetObject', 's3:ListBucket']);
+        continue;
+      }
+      if (name === 'item-model-builder') {
+        // The batch layer's loader chooses a build's window from the archive's partitions: it
+        // lists them, and reads or writes no object (cdk/constructs/batch.ts; Athena reads them).
+        expect(vars.ARCHIVE_BUCKET, name).toEqual({ Ref: archiveId() });
+        expect(onArchive.flatMap(actionsOf), name).toEqual(['s3:ListBucket']);
         continue;
       }
       if (!archivers.includes(name)) {
@@ -542,6 +567,8 @@ describe('DynamoDB', () => {
       expect(t.Properties.SSESpecification).toEqual({ SSEEnabled: true });
       expect(t.Properties.DeletionProtectionEnabled).toBe(false);
     }
+    // On-demand by default: no capacity to scale.
+    s.template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 0);
   });
 });
 
@@ -638,17 +665,84 @@ describe('observability', () => {
     for (const t of triggers) expect(body).toContain(fnId(t.function));
   });
 
-  it('alarms notify a KMS-encrypted SNS topic (offset lag per trigger, errors, dead letters, API 5xx)', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are untyped JSON
+  type Alarm = { Properties: any };
+  const alarms = () => resourcesOf(s.template, 'AWS::CloudWatch::Alarm') as unknown as [string, Alarm][];
+  const mappingAlarms = (metricName: string) =>
+    alarms().filter(([, a]) => a.Properties.MetricName === metricName && a.Properties.Namespace === 'AWS/Lambda');
+  const mappingIds = () => s.stack.functions.mappings.map(({ mapping }) => s.logicalId(mapping));
+  const dimensionRef = (a: Alarm) => (a.Properties.Dimensions as { Name: string; Value: { Ref: string } }[])[0]!;
+
+  it('alarms notify a KMS-encrypted SNS topic (errors, throttles, dead letters, API 5xx)', () => {
     const topicId = s.logicalId(s.stack.observability.alarmTopic);
     s.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     s.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
-    const alarms = resourcesOf(s.template, 'AWS::CloudWatch::Alarm');
-    for (const [, a] of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
-    const lag = alarms.filter(([, a]) => a.Properties.MetricName === 'OffsetLag');
+    for (const [, a] of alarms()) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    expect(alarms().some(([, a]) => a.Properties.MetricName === 'DeadLettered')).toBe(true);
+    expect(alarms().some(([, a]) => a.Properties.MetricName === '5xx')).toBe(true);
+  });
+
+  it('the mappings publish their own metrics (MetricsConfig): events, errors, Kafka lag', () => {
+    for (const [, m] of resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping'))
+      expect(m.Properties.MetricsConfig).toEqual({ Metrics: ['EventCount', 'ErrorCount', 'KafkaMetrics'] });
+  });
+
+  it('silence alarms: a mapping that stops polling (missing data breaches), and its lag', () => {
+    const polling = mappingAlarms('PolledEventCount');
+    expect(polling).toHaveLength(triggers.length);
+    for (const [, a] of polling) {
+      expect(a.Properties).toMatchObject({
+        Statistic: 'SampleCount',
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        TreatMissingData: 'breaching',
+      });
+      expect(dimensionRef(a).Name).toBe('EventSourceMappingUUID');
+    }
+    expect(polling.map(([, a]) => dimensionRef(a).Value.Ref).sort()).toEqual(mappingIds().sort());
+    const lag = mappingAlarms('MaxOffsetLag');
     expect(lag).toHaveLength(triggers.length);
     for (const [, a] of lag) expect(a.Properties.Threshold).toBe(OFFSET_LAG_ALARM_THRESHOLD);
-    expect(alarms.some(([, a]) => a.Properties.MetricName === 'DeadLettered')).toBe(true);
-    expect(alarms.some(([, a]) => a.Properties.MetricName === '5xx')).toBe(true);
+  });
+
+  it('records given up on: sent to the on-failure bucket, or dropped, alarm per mapping', () => {
+    for (const metric of ['OnFailureDestinationDeliveredEventCount', 'DroppedEventCount']) {
+      const found = mappingAlarms(metric);
+      expect(found.map(([, a]) => dimensionRef(a).Value.Ref).sort(), metric).toEqual(mappingIds().sort());
+      for (const [, a] of found)
+        expect(a.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    }
+  });
+
+  it('DynamoDB throttles: one alarm per table, over its reads, writes and indexes', () => {
+    const throttles = alarms().filter(([, a]) =>
+      JSON.stringify(a.Properties.Metrics ?? []).includes('WriteThrottleEvents'),
+    );
+    expect(throttles).toHaveLength(Object.keys(tables).length);
+    for (const key of Object.keys(tables) as TableKey[]) {
+      const tableId = s.logicalId(s.stack.tables.byKey[key]);
+      const mine = throttles.filter(([, a]) => JSON.stringify(a.Properties.Metrics).includes(tableId));
+      expect(mine, key).toHaveLength(1);
+      const body = JSON.stringify(mine[0]![1].Properties.Metrics);
+      expect(body).toContain('ReadThrottleEvents');
+      for (const gsi of (tables[key] as TableSpec).globalSecondaryIndexes ?? []) expect(body).toContain(gsi.name);
+    }
+  });
+
+  it('batch builds: failed and timed-out executions alarm; no success for hours alarms (missing data breaches)', () => {
+    const smId = s.logicalId(s.stack.batch.stateMachine);
+    const sfnAlarms = alarms().filter(([, a]) => a.Properties.Namespace === 'AWS/States');
+    const byMetric = Object.fromEntries(sfnAlarms.map(([, a]) => [a.Properties.MetricName as string, a.Properties]));
+    expect(Object.keys(byMetric).sort()).toEqual(['ExecutionsFailed', 'ExecutionsSucceeded', 'ExecutionsTimedOut']);
+    for (const p of Object.values(byMetric)) expect(JSON.stringify(p.Dimensions)).toContain(smId);
+    expect(byMetric.ExecutionsSucceeded).toMatchObject({
+      TreatMissingData: 'breaching',
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 3,
+      Period: 3600,
+    });
+    // A daily schedule (-c batchEveryMinutes=1440) waits two missed builds, not three hours.
+    expect(batchSilence(1440)).toEqual({ periodHours: 24, periods: 2 });
   });
 });
 

@@ -2,15 +2,17 @@
  * Pure pieces of the cdk/ code that need no synthesis: context parsing, batching-window mapping and
  * the topic provisioner's plan/props parsing.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, DockerImage, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/build-app.ts';
 import { configFromContext } from '../../cdk/config.ts';
+import { dashboardBundler } from '../../cdk/constructs/dashboard-site.ts';
 import { batchingWindow } from '../../cdk/constructs/functions.ts';
 import { parseProps, planTopics } from '../../cdk/custom-resources/topic-provisioner.ts';
 import { readViolations } from './synth.ts';
@@ -19,7 +21,14 @@ const config = (context: Record<string, string>) => configFromContext(new App({ 
 
 describe('context', () => {
   it('defaults to dev + MSK Serverless, no JWT', () => {
-    expect(config({})).toMatchObject({ stage: 'dev', msk: 'serverless', jwt: undefined, deletionProtection: false });
+    expect(config({})).toMatchObject({
+      stage: 'dev',
+      msk: 'serverless',
+      capacity: 'on-demand',
+      jwt: undefined,
+      deletionProtection: false,
+    });
+    expect(config({ capacity: 'provisioned' }).capacity).toBe('provisioned');
   });
 
   it('prod, provisioned, JWT', () => {
@@ -44,6 +53,10 @@ describe('context', () => {
   it('rejects unknown values and half a JWT configuration', () => {
     expect(() => config({ stage: 'staging' })).toThrow(/stage/);
     expect(() => config({ msk: 'express' })).toThrow(/msk/);
+    expect(() => config({ capacity: 'reserved' })).toThrow(/capacity/);
+    expect(() => config({ batchEveryMinutes: '5' })).toThrow(/batchEveryMinutes/);
+    expect(config({}).batchEveryMinutes).toBe(60);
+    expect(config({ batchEveryMinutes: '1440' }).batchEveryMinutes).toBe(1440);
     expect(() => config({ jwtIssuer: 'https://issuer.example/' })).toThrow(/jwtAudience/);
     expect(() => config({ jwtIssuer: 'http://insecure', jwtAudience: 'a' })).toThrow(/https/);
   });
@@ -128,8 +141,25 @@ describe('cdk-nag harness (negative control)', () => {
 });
 
 describe('dashboard build at synth time', () => {
-  it('a missing build stops synthesis with the command that makes it', () => {
+  it('a named prebuilt dashboard without a build stops synthesis with the command that makes it', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tunestream-no-dashboard-'));
     expect(() => buildApp({ context: { dashboardDist: dir }, outdir: dir })).toThrow(/npm run dashboard:build/);
   });
+
+  it('without one, the dashboard is an asset bundled from its sources (a fresh checkout synthesizes)', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'tunestream-fresh-'));
+    // Bundling skipped, as `cdk synth --exclusively` of another stack would: no dist is needed.
+    const { app, stack } = buildApp({ context: { 'aws:cdk:bundling-stacks': [] }, outdir });
+    expect(stack.config.dashboardDist).toBeUndefined();
+    app.synth();
+    const [deployment] = Object.values(Template.fromStack(stack).findResources('Custom::CDKBucketDeployment'));
+    expect(deployment?.Properties.SourceObjectKeys).toHaveLength(1);
+  });
+
+  it('the bundler builds the dashboard with vite into the asset directory', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'tunestream-dashboard-asset-'));
+    expect(dashboardBundler.tryBundle(out, { image: DockerImage.fromRegistry('unused') })).toBe(true);
+    expect(readFileSync(path.join(out, 'index.html'), 'utf8')).toMatch(/<script type="module"[^>]*src="\/assets\//);
+    expect(readdirSync(path.join(out, 'assets')).some((f) => f.endsWith('.js'))).toBe(true);
+  }, 180_000);
 });

@@ -21,6 +21,12 @@ export interface ItemModelManifest {
   sampledUsers: number;
   items: number;
   countShards: number;
+  /**
+   * An order-independent digest of the build's listener counts (shared/batch/counts-stream.ts):
+   * the next build compares digests instead of holding both builds' counts. Absent on manifests
+   * written before it existed.
+   */
+  countsDigest?: string;
 }
 
 export const manifestItemId = (kind: ItemKind) => `model#${kind}`;
@@ -53,23 +59,25 @@ export async function getItemModelCounts(s: Stores, kind: ItemKind, m: ItemModel
   });
 }
 
+const LIST_ATTRIBUTES = ['itemId', 'similarIds', 'similarW', 'contentIds', 'contentW'] as const;
+
 /** Items' neighbour lists (absent items have no entry). */
 export async function getItemModelEntries(
   s: Stores,
   itemIds: readonly string[],
 ): Promise<Map<string, { similar?: PackedList; content?: PackedList }>> {
-  const found = await batchGet<Record<string, unknown>>(s, s.tableNames.itemModel, 'itemId', itemIds, false, [
+  const found = await batchGet<Record<string, unknown>>(
+    s,
+    s.tableNames.itemModel,
     'itemId',
-    'similarIds',
-    'similarW',
-    'contentIds',
-    'contentW',
-  ]);
+    itemIds,
+    false,
+    LIST_ATTRIBUTES,
+  );
   const out = new Map<string, { similar?: PackedList; content?: PackedList }>();
   for (const [id, item] of found) {
-    const similar = listOf(item, 'similar');
-    const content = listOf(item, 'content');
-    out.set(id, { ...(similar ? { similar } : {}), ...(content ? { content } : {}) });
+    const { itemId: _, expiresAt: __, ...lists } = storedListsOf(item);
+    out.set(id, lists);
   }
   return out;
 }
@@ -87,17 +95,58 @@ export async function scanItemModelLists(s: Stores, onItem: (item: StoredLists) 
   await scanAll(
     s,
     s.tableNames.itemModel,
-    ['itemId', 'similarIds', 'similarW', 'contentIds', 'contentW', 'expiresAt'],
-    (item) => {
-      const similar = listOf(item, 'similar');
-      const content = listOf(item, 'content');
-      onItem({
-        itemId: item.itemId as string,
-        ...(similar ? { similar } : {}),
-        ...(content ? { content } : {}),
-        ...(typeof item.expiresAt === 'number' ? { expiresAt: item.expiresAt } : {}),
-      });
-    },
+    [...LIST_ATTRIBUTES, 'expiresAt'],
+    (item) => onItem(storedListsOf(item)),
+    segments,
+    'begins_with(#p0, :a) OR begins_with(#p0, :t)',
+    { ':a': itemKey('a', ''), ':t': itemKey('t', '') },
+  );
+}
+
+/**
+ * Stored lists of these items, by item id (absent items have no entry). The loader's read of a
+ * chunk of a build: what it diffs the build's lists against, and the list it keeps when it
+ * rewrites the other.
+ */
+export async function getStoredLists(s: Stores, itemIds: readonly string[]): Promise<Map<string, StoredLists>> {
+  const found = await batchGet<Record<string, unknown>>(s, s.tableNames.itemModel, 'itemId', itemIds, false, [
+    ...LIST_ATTRIBUTES,
+    'expiresAt',
+  ]);
+  const out = new Map<string, StoredLists>();
+  for (const [id, item] of found) out.set(id, storedListsOf(item));
+  return out;
+}
+
+function storedListsOf(item: Record<string, unknown>): StoredLists {
+  const similar = listOf(item, 'similar');
+  const content = listOf(item, 'content');
+  return {
+    itemId: item.itemId as string,
+    ...(similar ? { similar } : {}),
+    ...(content ? { content } : {}),
+    ...(typeof item.expiresAt === 'number' ? { expiresAt: item.expiresAt } : {}),
+  };
+}
+
+/**
+ * Every stored item's key and which lists it holds (the weights are projected: the smaller half
+ * of a list, enough to tell it exists). The loader's clean-up pass, one item at a time.
+ */
+export async function scanItemModelListKeys(
+  s: Stores,
+  onItem: (itemId: string, has: { similar: boolean; content: boolean }) => void,
+  segments = 4,
+): Promise<void> {
+  await scanAll(
+    s,
+    s.tableNames.itemModel,
+    ['itemId', 'similarW', 'contentW'],
+    (item) =>
+      onItem(item.itemId as string, {
+        similar: item.similarW instanceof Uint8Array,
+        content: item.contentW instanceof Uint8Array,
+      }),
     segments,
     'begins_with(#p0, :a) OR begins_with(#p0, :t)',
     { ':a': itemKey('a', ''), ':t': itemKey('t', '') },
@@ -107,7 +156,8 @@ export async function scanItemModelLists(s: Stores, onItem: (item: StoredLists) 
 export interface ListsWrite {
   itemId: string;
   modelId: string;
-  listeners: number;
+  /** Informational (the read path takes listener counts from the count shards). */
+  listeners?: number;
   similar?: PackedList;
   content?: PackedList;
 }
@@ -127,7 +177,7 @@ export async function writeItemModelLists(
         Item: {
           itemId: e.itemId,
           modelId: e.modelId,
-          listeners: e.listeners,
+          ...(e.listeners !== undefined ? { listeners: e.listeners } : {}),
           ...listAttributes('similar', e.similar),
           ...listAttributes('content', e.content),
         },
@@ -151,6 +201,34 @@ export async function putItemModelCounts(
       PutRequest: { Item: { itemId: countsItemId(kind, modelId, n), ids: c.ids, counts: c.counts } },
     })),
   );
+}
+
+/** One count shard of a build (the loader writes them as it streams the listener counts). */
+export async function putItemModelCountShard(
+  s: Stores,
+  kind: ItemKind,
+  modelId: string,
+  shard: number,
+  counts: PackedCounts,
+): Promise<void> {
+  await batchWrite(s, s.tableNames.itemModel, [
+    { PutRequest: { Item: { itemId: countsItemId(kind, modelId, shard), ids: counts.ids, counts: counts.counts } } },
+  ]);
+}
+
+/** One count shard of a build, or an error (a partial build must not pass for a whole one). */
+export async function getItemModelCountShard(
+  s: Stores,
+  kind: ItemKind,
+  m: ItemModelManifest,
+  shard: number,
+): Promise<PackedCounts> {
+  const id = countsItemId(kind, m.modelId, shard);
+  const found = await batchGet<Record<string, unknown>>(s, s.tableNames.itemModel, 'itemId', [id], false);
+  const item = found.get(id);
+  if (!item || typeof item.ids !== 'string' || !(item.counts instanceof Uint8Array))
+    throw new DataIntegrityError(`item model ${m.modelId}: count shard ${id} is missing`);
+  return { ids: item.ids, counts: item.counts };
 }
 
 /** The manifest: written after everything it names. */

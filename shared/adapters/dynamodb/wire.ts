@@ -109,7 +109,7 @@ function bytesOf(data: SourceData): string | Uint8Array {
 }
 
 /** `node:crypto` behind the hash interface the signer takes (what @smithy/hash-node does). */
-class NodeSha256 {
+export class NodeSha256 {
   private readonly hash;
   constructor(secret?: SourceData) {
     this.hash = secret ? createHmac('sha256', bytesOf(secret)) : createHash('sha256');

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dirArchive } from '../../../shared/adapters/archive.ts';
+import { dirArchiveHours } from '../../../shared/adapters/archive-hours.ts';
 import { appendItemTags, openArchiveDb } from '../../../shared/adapters/duckdb.ts';
 import { parquetDirRows } from '../../../shared/adapters/parquet.ts';
 import { runItemModelSql, unloadItemModelSql } from '../../../shared/batch/duckdb-item-model.ts';
@@ -19,6 +20,7 @@ import {
   itemModelQuery,
   partQuery,
 } from '../../../shared/batch/item-model-sql.ts';
+import { chooseWindow, hourKey } from '../../../shared/batch/window.ts';
 import { archiveKey } from '../../../shared/domain/archive.ts';
 import type { ListenEventV1 } from '../../../shared/domain/events.ts';
 import { contentNeighborLists, itemNeighborLists } from '../../../shared/domain/item-neighbors.ts';
@@ -188,6 +190,32 @@ describe('item model SQL on DuckDB', () => {
     const positive = [...expected].filter(([, w]) => w > 0);
     expect(rows.length).toBe(positive.length);
     for (const r of rows) expect(r.weight).toBeCloseTo(expected.get(`${r.kind}|${r.user_id}|${r.item_id}`)!, 10);
+  });
+
+  it("reads only the build's window of hour partitions (the decay reference is the window's newest event)", async () => {
+    const events: ListenEventV1[] = [];
+    for (let u = 0; u < 6; u++) {
+      // Old plays of art-old (60 days before), recent plays of art-new (the last 2 days).
+      events.push({ eventId: `old-${u}`, userId: `u${u}`, artistId: 'art-old', ts: T0 + u * 60_000, type: 'play' });
+      events.push({
+        eventId: `new-${u}`,
+        userId: `u${u}`,
+        artistId: 'art-new',
+        ts: T0 + 60 * DAY_MS + u * 3_600_000,
+        type: 'play',
+      });
+    }
+    events.push({ eventId: 'late', userId: 'u9', artistId: 'art-old', ts: T0 + 10 * DAY_MS, type: 'play' });
+    const dir = await writeArchive(events, 1);
+    const window = await chooseWindow(dirArchiveHours(dir), { now: T0 + 61 * DAY_MS, maxDays: 30, maxBytes: 1e9 });
+    expect(window).toMatchObject({ hours: 6, toHour: hourKey(T0 + 60 * DAY_MS + 5 * 3_600_000) });
+    const db = await openArchiveDb(dir);
+    const { result } = await runItemModelSql(db, { ...DEFAULT_ITEM_MODEL_SQL, window });
+    const all = await runItemModelSql(db);
+    db.close();
+    expect([...result.kinds.a.listeners]).toEqual([['art-new', 6]]);
+    expect(result.activeUsers.sort()).toEqual(['u0', 'u1', 'u2', 'u3', 'u4', 'u5']);
+    expect(all.result.kinds.a.listeners.get('art-old')).toBe(7);
   });
 
   it('an empty archive gives an empty model', async () => {
