@@ -712,7 +712,7 @@ export const settings = {
   /**
    * The session ("now") part of the ranking (shared/domain/ranking/session.ts): a play's weight
    * halves every SESSION_HALF_LIFE_MINUTES, plays older than SESSION_WINDOW_MINUTES are not part of
-   * it, and it takes at most SESSION_MAX_STRENGTH of the answer (reached as Σ weights passes
+   * it, and it takes at most SESSION_MAX_STRENGTH of the answer's positions (reached as Σ weights passes
    * SESSION_SATURATION; one fresh play ≈ 0.44, three ≈ 0.67). A like weighs SESSION_LIKE_WEIGHT plays.
    */
   SESSION_HALF_LIFE_MINUTES: 15,

@@ -4,9 +4,10 @@
  * (shared/domain/ranking) with what just changed:
  * - the profile's items are excluded at once (a track played a second ago is gone);
  * - the session (the profile's recent plays) pulls in its items' co-listening and content
- *   neighbours from the item model (lists cached per container), blended by the session's
- *   strength — recommendations follow a change of mood on the very next request, radio is that
- *   part first (seeded by an item, else by the session, else by the listener's favourites);
+ *   neighbours from the item model (lists cached per container), taking the session's strength
+ *   as its share of the positions — recommendations follow a change of mood on the very next
+ *   request; radio gives that part 80 % (RADIO_SEED_STRENGTH), seeded by an item, else by the
+ *   session, else by the listener's favourites;
  * - at most `maxPerArtist` items of one artist, and `exclude`d ids never.
  * A listener without a candidate set yet gets the genre part (their first refresh follows their
  * first profile write within a second; listeners stored before candidate sets existed get one from

@@ -4,7 +4,8 @@
  *
  *   score(i) = (1 − λ) · collab'(i) / max collab' + λ · ((1 − μ) · genreMatch(i) + μ · pop(i) / max pop)
  *
- * (genreMatch: cosine of the item's genres with the user's genre vector), writes the reasons, and
+ * (genreMatch: cosine of the item's genres with the user's genre vector), gives the session's "now"
+ * part its share of the positions when there is one (`interleaveNow`), writes the reasons, and
  * falls back to the genre part alone ('genre', users without neighbours) or to popular items
  * ('popular', users without taste). Ties break by id.
  */
@@ -184,11 +185,14 @@ export function finishRanking(
       scored.push({ id: c.id, score: popNorm(c), co: undefined, c, genre: null });
     }
   }
-  if (now && now.strength > 0 && now.scores.size > 0) blendNow(scored, now, opened, genreMatch);
-
   // Reasons only for what is returned (ranking the whole catalog offline made them the main cost).
   scored.sort(byScoreThenId);
-  const top = scored.length > limit ? scored.slice(0, limit) : scored;
+  const top =
+    now && now.strength > 0 && now.scores.size > 0
+      ? interleaveNow(scored, now, opened, genreMatch)
+      : scored.length > limit
+        ? scored.slice(0, limit)
+        : scored;
   const reasonsOf = (e: Scored): string[] => {
     const reasons: string[] = [];
     if (e.now && e.now.score >= NOW_REASON_MIN)
@@ -210,28 +214,56 @@ export function finishRanking(
 }
 
 /**
- * (1 − s) · long-term + s · now, in place: items the session reaches that the long-term part did
- * not score join with their now score alone (if allowed).
+ * The session's share of the answer by position: after p positions, round(s · p) of them come
+ * from the now list (best now score first), the rest from the long-term list (best first), an
+ * item in both taken once where it comes first. A blend of scores did not keep that share: the
+ * now scores of one seed sit flat near their maximum while the long-term scores fall away from
+ * theirs, so the list flipped from "the session barely shows" to "the session is the whole list"
+ * within a narrow band of s (BENCHMARKS.md, responsiveness). Each item's score is
+ * (1 − s) · long-term + s · now, capped by the score above it so the answer stays in order.
  */
-function blendNow(
-  scored: Scored[],
+function interleaveNow(
+  longTerm: readonly Scored[],
   now: NowPart,
-  { catalog, allowed }: OpenRanking,
+  { catalog, allowed, limit }: OpenRanking,
   genreMatch: (c: CandidateItem | undefined) => { genre: string | null },
-): void {
+): Scored[] {
   const s = now.strength;
-  const seen = new Set<string>();
-  for (const e of scored) {
-    seen.add(e.id);
-    const n = now.scores.get(e.id);
-    e.score = (1 - s) * e.score + (n ? s * n.score : 0);
-    if (n) e.now = n;
-  }
+  const byId = new Map<string, Scored>();
+  for (const e of longTerm) byId.set(e.id, e);
+  const nowList: Scored[] = [];
   for (const [id, n] of now.scores) {
-    if (seen.has(id) || !allowed(id)) continue;
-    const c = catalog.get(id);
-    scored.push({ id, score: s * n.score, co: undefined, c, genre: genreMatch(c).genre, now: n });
+    if (!allowed(id)) continue;
+    const e = byId.get(id);
+    if (e) nowList.push({ ...e, score: n.score, now: n });
+    else {
+      const c = catalog.get(id);
+      nowList.push({ id, score: n.score, co: undefined, c, genre: genreMatch(c).genre, now: n });
+    }
   }
+  nowList.sort(byScoreThenId);
+  const out: Scored[] = [];
+  const taken = new Set<string>();
+  let i = 0;
+  let j = 0;
+  let fromNow = 0;
+  let cap = Number.POSITIVE_INFINITY;
+  while (out.length < limit) {
+    while (i < longTerm.length && taken.has(longTerm[i]!.id)) i++;
+    while (j < nowList.length && taken.has(nowList[j]!.id)) j++;
+    const longLeft = i < longTerm.length;
+    const nowLeft = j < nowList.length;
+    if (!longLeft && !nowLeft) break;
+    const takeNow = nowLeft && (!longLeft || fromNow < Math.round(s * (out.length + 1)));
+    const picked = takeNow ? nowList[j++]! : longTerm[i++]!;
+    if (takeNow) fromNow++;
+    const n = now.scores.get(picked.id);
+    const longScore = byId.get(picked.id)?.score ?? 0;
+    cap = Math.min(cap, (1 - s) * longScore + s * (n?.score ?? 0));
+    taken.add(picked.id);
+    out.push({ ...picked, score: cap, now: n });
+  }
+  return out;
 }
 
 // Dense copies of catalog genre maps, computed once per map object: offline evaluation ranks the

@@ -1,9 +1,9 @@
 /**
  * The "now" part of the ranking: what the listener played in the last minutes pulls in those
- * items' co-listening and content neighbours (the item model's lists), blended with the long-term
- * part by the session's strength:
+ * items' co-listening and content neighbours (the item model's lists), mixed with the long-term
+ * part by the session's strength s, the share of the answer's positions it takes (after p
+ * positions, round(s · p) come from the now list: finish.ts, `interleaveNow`):
  *
- *   score(i) = (1 − s) · longTerm(i) + s · now(i)
  *   now(i)   = Σ_j w_j · (a · similar_j(i) / max similar_j + b · content_j(i) / max content_j), max-normalized
  *   w_j      = typeWeight · 2^(−age_j / halfLife)   for plays within the window (skips and dislikes: 0, avoided)
  *   s        = maxStrength · (1 − e^(−Σ w_j / saturation))
@@ -14,8 +14,8 @@
  * Why these defaults: a listening session is a few songs to an hour; with a 15-minute half-life a
  * play still counts half a quarter of an hour later and ~6 % after an hour (the window), so a
  * change of mood shows in the next answer and fades by the evening. One fresh play gives s ≈ 0.44,
- * three ≈ 0.67 (the long-term part keeps a third), so a single stray play cannot take the list
- * over. Without a session (nothing within the window) s = 0 and the answer is exactly the
+ * three ≈ 0.67 (the long-term part keeps a third of the list), so a single stray play cannot take
+ * the list over. Without a session (nothing within the window) s = 0 and the answer is exactly the
  * long-term one (`rankCandidates` does not even compute this part).
  */
 import type { RecentListen } from '../profile.ts';

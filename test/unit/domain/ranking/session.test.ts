@@ -132,6 +132,35 @@ describe('the now part in the one ranking', () => {
     const weak = rankCandidates({ ...input, now: nowPart(0.2) });
     expect(weak.items[0]!.id).toBe('p1');
   });
+  it('gives the session round(s · p) of the first p positions, whatever the two parts score', () => {
+    // Long-term scores all near their max (genre match 1, popularity close), the session's too:
+    // a blend of scores gave the list wholly to one part.
+    const many: CandidateItem[] = Array.from({ length: 20 }, (_, i) => ({
+      id: `p${String(i).padStart(2, '0')}`,
+      genres: { shoegaze: 1 },
+      popularity: 90 - i,
+    }));
+    const session = (strength: number) => ({
+      scores: nowScores(
+        new Map([['seed', 1]]),
+        () => ({ similar: list(Array.from({ length: 20 }, (_, i) => [`jazz${i}`, 1 - i / 100] as [string, number])) }),
+        { itemBlend: 1, contentBlend: 0 },
+      ),
+      strength,
+    });
+    for (const [strength, fromSession] of [
+      [0.44, 4],
+      [0.67, 7],
+      [0.2, 2],
+    ] as const) {
+      const r = rankCandidates({ kind: 'track', profile, catalog: many, limit: 10, now: session(strength) });
+      const ids = r.items.map((i) => i.id);
+      expect(ids.filter((id) => id.startsWith('jazz')).length, `s = ${strength}`).toBe(fromSession);
+      // Each part keeps its own order, and the scores read down the list.
+      expect(ids.filter((id) => id.startsWith('p'))).toEqual(many.map((c) => c.id).slice(0, 10 - fromSession));
+      for (let k = 1; k < r.items.length; k++) expect(r.items[k]!.score).toBeLessThanOrEqual(r.items[k - 1]!.score);
+    }
+  });
   it('never answers excluded ids, even from the session', () => {
     const r = rankCandidates({ ...input, exclude: new Set(['jazz1']), now: nowPart(0.6) });
     expect(r.items.map((i) => i.id)).not.toContain('jazz1');
