@@ -10,6 +10,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
 import { log } from './env.ts';
 import { percentile } from './lib.ts';
 
@@ -21,6 +22,8 @@ interface StartRun {
   /** The error line (or the last lines of stderr) of a failed start. */
   failure?: string;
   cleanExit?: boolean;
+  /** The 1-minute load average when the start began (the machine is shared). */
+  loadAtStart?: number;
 }
 
 const READY = /tunestream is running \(ready in ([\d.]+) s\)/;
@@ -43,6 +46,7 @@ function burner(): ChildProcess {
 
 async function oneStart(mode: StartRun['mode'], timeoutMs: number): Promise<StartRun> {
   const port = await freePort();
+  const loadAtStart = loadavg()[0]!;
   const started = performance.now();
   const child = spawn('npm', ['start', '--silent', '--', '--port', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,6 +98,7 @@ async function oneStart(mode: StartRun['mode'], timeoutMs: number): Promise<Star
     ...(outcome.ready !== undefined ? { readySeconds: outcome.ready, wallSeconds: outcome.wall } : {}),
     ...(outcome.failure ? { failure: outcome.failure } : {}),
     cleanExit: code === 0,
+    loadAtStart,
   };
 }
 
@@ -111,7 +116,7 @@ export async function startBench(quick: boolean) {
         const r = await oneStart(mode, timeoutMs);
         results.push(r);
         log(
-          `start ${i + 1}/${runs} ${mode}: ${r.ok ? `ready in ${r.readySeconds} s (wall ${r.wallSeconds?.toFixed(1)} s)` : `FAILED ${r.failure}`}${r.cleanExit ? '' : ', did not exit 0 on SIGINT'}`,
+          `start ${i + 1}/${runs} ${mode} (load ${r.loadAtStart?.toFixed(1)}): ${r.ok ? `ready in ${r.readySeconds} s (wall ${r.wallSeconds?.toFixed(1)} s)` : `FAILED ${r.failure}`}${r.cleanExit ? '' : ', did not exit 0 on SIGINT'}`,
         );
       } finally {
         for (const b of neighbours) b.kill('SIGKILL');
@@ -131,6 +136,10 @@ export async function startBench(quick: boolean) {
       readyP95Seconds: percentile(ready, 95),
       readyMaxSeconds: Math.max(...ready),
       wallP50Seconds: percentile(wall, 50),
+      loadAtStartP50: percentile(
+        mine.map((r) => r.loadAtStart ?? 0),
+        50,
+      ),
     };
   };
   return { burners, quiet: summary('quiet'), loaded: summary('loaded') };
