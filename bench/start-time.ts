@@ -3,12 +3,15 @@
  * ever fails. Runs `npm start` (JVMs, topics and tables, the demo, the first item model build)
  * START_BENCH_RUNS times on a quiet machine and as many times beside CPU-bound neighbour processes
  * (START_BENCH_BURNERS of them, each a busy loop in its own process), alternating quiet and loaded
- * so that both see the same drift of a shared machine. Each run stops with SIGINT and must exit 0.
+ * so that both see the same drift of a shared machine. Each run stops with SIGINT to its process
+ * group (Ctrl-C) and must stop cleanly: "stopped." printed and no process it launched (JVMs
+ * included) left after 30 s.
  *
  * Ready = the time `npm start` prints in "tunestream is running (ready in X s)"; the wall time from
  * spawn to that line (npm and tsx start-up included) is reported beside it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { log } from './env.ts';
@@ -37,6 +40,46 @@ function freePort(): Promise<number> {
     });
     srv.on('error', reject);
   });
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  signalProcess(-pid, signal);
+}
+
+function signalProcess(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every live process below `root` (from /proc's parent links; Linux), `root` included. */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // pid (comm) state ppid …: comm may hold spaces, so read after its closing parenthesis.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {}
+  }
+  const out = [root];
+  for (let k = 0; k < out.length; k++) out.push(...(children.get(out[k]!) ?? []));
+  return out;
+}
+
+/** Whether every process of `pids` has exited within `ms`. */
+async function allGone(pids: readonly number[], ms: number): Promise<boolean> {
+  const until = performance.now() + ms;
+  for (;;) {
+    if (!pids.some((pid) => signalProcess(pid, 0))) return true;
+    if (performance.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** A CPU-bound neighbour: a busy loop in its own Node process. */
@@ -80,24 +123,24 @@ async function oneStart(mode: StartRun['mode'], timeoutMs: number): Promise<Star
       resolve({ failure: `exited ${code}: ${lines.slice(-3).join(' | ')}` });
     });
   });
-  // Ctrl-C, as a user stops it; the whole process group, since npm runs tsx runs node.
-  if (child.exitCode === null) {
-    try {
-      process.kill(-child.pid!, 'SIGINT');
-    } catch {}
-  }
-  const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]);
-  if (code === 'hung') {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {}
-  }
+  // Ctrl-C, as a user stops it: SIGINT to the whole process group (npm, tsx, node), as a terminal
+  // sends it. npm itself dies of the signal (its convention), and the JVMs run in their own groups
+  // (the runtime stops them), so a clean stop is judged by what matters: the runtime says
+  // "stopped." and no process the start launched (its descendants, JVMs included) is left.
+  const launched = descendants(child.pid!);
+  if (child.exitCode === null) signalGroup(child.pid!, 'SIGINT');
+  await exited;
+  const emptied = await allGone(launched, 30_000);
+  if (!emptied) for (const pid of launched) signalProcess(pid, 'SIGKILL');
+  // The last writer is gone: let its last lines drain from the pipe.
+  await Promise.race([new Promise((r) => child.stderr!.once('close', r)), new Promise((r) => setTimeout(r, 2_000))]);
+  const cleanExit = emptied && /^stopped\.$/m.test(err);
   return {
     mode,
     ok: outcome.failure === undefined,
     ...(outcome.ready !== undefined ? { readySeconds: outcome.ready, wallSeconds: outcome.wall } : {}),
     ...(outcome.failure ? { failure: outcome.failure } : {}),
-    cleanExit: code === 0,
+    cleanExit,
     loadAtStart,
   };
 }
@@ -116,7 +159,7 @@ export async function startBench(quick: boolean) {
         const r = await oneStart(mode, timeoutMs);
         results.push(r);
         log(
-          `start ${i + 1}/${runs} ${mode} (load ${r.loadAtStart?.toFixed(1)}): ${r.ok ? `ready in ${r.readySeconds} s (wall ${r.wallSeconds?.toFixed(1)} s)` : `FAILED ${r.failure}`}${r.cleanExit ? '' : ', did not exit 0 on SIGINT'}`,
+          `start ${i + 1}/${runs} ${mode} (load ${r.loadAtStart?.toFixed(1)}): ${r.ok ? `ready in ${r.readySeconds} s (wall ${r.wallSeconds?.toFixed(1)} s)` : `FAILED ${r.failure}`}${r.cleanExit ? '' : ', did not stop cleanly on SIGINT'}`,
         );
       } finally {
         for (const b of neighbours) b.kill('SIGKILL');
