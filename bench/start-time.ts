@@ -82,9 +82,20 @@ async function allGone(pids: readonly number[], ms: number): Promise<boolean> {
   }
 }
 
+/** What runs now, so that a Ctrl-C of the bench stops it too (the start runs in its own group). */
+const live = { start: undefined as number | undefined, burners: new Set<ChildProcess>() };
+
 /** A CPU-bound neighbour: a busy loop in its own Node process. */
 function burner(): ChildProcess {
-  return spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
+  const b = spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
+  live.burners.add(b);
+  b.on('exit', () => live.burners.delete(b));
+  return b;
+}
+
+function stopLive(): void {
+  if (live.start !== undefined) signalGroup(live.start, 'SIGINT');
+  for (const b of live.burners) b.kill('SIGKILL');
 }
 
 async function oneStart(mode: StartRun['mode'], timeoutMs: number): Promise<StartRun> {
@@ -96,6 +107,7 @@ async function oneStart(mode: StartRun['mode'], timeoutMs: number): Promise<Star
     env: { ...process.env, LOCAL_SCHEDULE_SECONDS: '60' },
     detached: true,
   });
+  live.start = child.pid;
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -134,6 +146,7 @@ async function oneStart(mode: StartRun['mode'], timeoutMs: number): Promise<Star
   if (!emptied) for (const pid of launched) signalProcess(pid, 'SIGKILL');
   // The last writer is gone: let its last lines drain from the pipe.
   await Promise.race([new Promise((r) => child.stderr!.once('close', r)), new Promise((r) => setTimeout(r, 2_000))]);
+  live.start = undefined;
   const cleanExit = emptied && /^stopped\.$/m.test(err);
   return {
     mode,
@@ -152,6 +165,7 @@ export async function startBench(quick: boolean) {
   if (!Number.isInteger(burners) || burners < 0) throw new Error(`START_BENCH_BURNERS must be a whole number`);
   const timeoutMs = 180_000;
   const results: StartRun[] = [];
+  process.on('SIGINT', stopLive);
   for (let i = 0; i < runs; i++) {
     for (const mode of ['quiet', 'loaded'] as const) {
       const neighbours = mode === 'loaded' ? Array.from({ length: burners }, burner) : [];
@@ -166,6 +180,7 @@ export async function startBench(quick: boolean) {
       }
     }
   }
+  process.off('SIGINT', stopLive);
   const summary = (mode: StartRun['mode']) => {
     const mine = results.filter((r) => r.mode === mode);
     const ready = mine.filter((r) => r.ok).map((r) => r.readySeconds!);

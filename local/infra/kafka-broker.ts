@@ -1,10 +1,21 @@
 /** A single-node Apache Kafka 4.1 broker in KRaft mode (combined broker + controller), as a JVM process. */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { componentDir, type JvmProcess, launchJvm } from './jvm.ts';
+import { cacheRoot, componentDir, type JvmProcess, launchJvm } from './jvm.ts';
 import { waitUntil } from './wait.ts';
 
 export interface KafkaBrokerOptions {
@@ -92,19 +103,7 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions): Promise<Runnin
     classpath,
   ];
 
-  // KRaft storage must be formatted with a cluster id before the first start.
-  // base64url may start with '-', which kafka-storage's argument parser takes for an option
-  // ("argument --cluster-id/-t: expected one argument"), failing about one start in 64.
-  let clusterId: string;
-  do clusterId = randomBytes(16).toString('base64url');
-  while (clusterId.startsWith('-'));
-  const format = launchJvm(
-    'kafka-storage-format',
-    [...jvmOpts, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
-    join(opts.logDir, 'kafka-format.log'),
-  );
-  const formatCode = await format.exited;
-  if (formatCode !== 0) throw new Error(`Kafka storage format failed (exit ${formatCode}); see ${format.logFile}`);
+  await formattedStorage(dataDir, props, jvmOpts, opts.logDir);
 
   const jvm = launchJvm('kafka', [...jvmOpts, 'kafka.Kafka', props], join(opts.logDir, 'kafka.log'));
   const brokers = [`${host}:${opts.port}`];
@@ -119,6 +118,58 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions): Promise<Runnin
     throw err;
   }
   return { brokers, jvm, stop };
+}
+
+/**
+ * KRaft storage must be formatted with a cluster id before the first start. Formatting is a JVM
+ * start of its own (4–9 s on a loaded 2-core machine, a sixth of `npm start`), and its result does
+ * not depend on the ports (the quorum is static: node 1, `controller.quorum.voters`), so it runs
+ * once per Kafka install and every start copies that formatted directory into its fresh data
+ * directory. One cluster id for every local broker is harmless: each has its own data directory.
+ */
+async function formattedStorage(dataDir: string, props: string, jvmOpts: string[], logDir: string): Promise<void> {
+  // Keyed by the install (its resolved-dependencies digest): a new Kafka formats afresh.
+  const resolved = join(componentDir('kafka'), '.resolved');
+  const install = existsSync(resolved) ? readFileSync(resolved, 'utf8').trim().slice(0, 16) : 'kafka';
+  const template = join(cacheRoot(), 'kafka-storage', install);
+  mkdirSync(dirname(template), { recursive: true });
+  if (!existsSync(join(template, 'meta.properties'))) {
+    // Formatted aside, then renamed into place: concurrent starts (test files) never see half of it.
+    // A start killed while formatting leaves its staging directory: gone after ten minutes.
+    for (const name of readdirSync(dirname(template))) {
+      const path = join(dirname(template), name);
+      if (name.includes('.staging-') && Date.now() - statSync(path).mtimeMs > 600_000)
+        rmSync(path, { recursive: true, force: true });
+    }
+    const staging = mkdtempSync(`${template}.staging-`);
+    const stagingProps = join(staging, 'server.properties');
+    const stagingData = join(staging, 'data');
+    writeFileSync(stagingProps, readFileSync(props, 'utf8').replace(/^log\.dirs=.*$/m, `log.dirs=${stagingData}`));
+    // base64url may start with '-', which kafka-storage's argument parser takes for an option
+    // ("argument --cluster-id/-t: expected one argument"), failing about one format in 64.
+    let clusterId: string;
+    do clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-'));
+    const format = launchJvm(
+      'kafka-storage-format',
+      [...jvmOpts, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', stagingProps],
+      join(logDir, 'kafka-format.log'),
+    );
+    const formatCode = await format.exited;
+    if (formatCode !== 0) {
+      rmSync(staging, { recursive: true, force: true });
+      throw new Error(`Kafka storage format failed (exit ${formatCode}); see ${format.logFile}`);
+    }
+    try {
+      renameSync(stagingData, template);
+    } catch (err) {
+      // Another start formatted it first: use theirs.
+      if (!existsSync(join(template, 'meta.properties'))) throw err;
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  cpSync(template, dataDir, { recursive: true });
 }
 
 /** Ready means the broker answers a metadata request with itself as a live broker, not just an open port. */

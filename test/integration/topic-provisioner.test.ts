@@ -129,7 +129,7 @@ describe('topic provisioner handler on the real broker', () => {
           const got = await describeTopics([name('a'), name('b'), name('c')]);
           return isDeepStrictEqual(got, expected) ? got : undefined;
         },
-        { what: 'topics as desired', timeoutMs: 10_000 },
+        { what: 'topics as desired' },
       );
     expect(await settled()).toEqual(expected);
     await handler(cfnEvent('Update', desired));
