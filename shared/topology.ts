@@ -8,7 +8,7 @@
  * Pure data: no AWS or Kafka imports. One file on purpose (~670 lines, nearly all declarations):
  * its point is that the whole deployment reads top to bottom in one place.
  */
-import { DAY_MS } from './domain/events.ts';
+import { DAY_MS } from './domain/events/events.ts';
 import { ConfigurationError } from './errors.ts';
 
 export type FunctionName =

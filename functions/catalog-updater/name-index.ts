@@ -6,8 +6,8 @@
 
 import { putIndexEntry } from '../../shared/adapters/dynamodb/name-index.ts';
 import type { Stores } from '../../shared/adapters/dynamodb/stores.ts';
-import type { CatalogItem } from '../../shared/domain/catalog.ts';
-import { indexEntriesOf, type NameIndexEntry } from '../../shared/domain/names.ts';
+import type { CatalogItem } from '../../shared/domain/catalog/catalog.ts';
+import { indexEntriesOf, type NameIndexEntry } from '../../shared/domain/catalog/names.ts';
 import { forEachLimit } from '../../shared/handlers/trigger.ts';
 
 export function indexEntriesOfItems(

@@ -1,5 +1,5 @@
 /**
- * Ingest's name resolution (shared/domain/names.ts) over the catalog's name index
+ * Ingest's name resolution (shared/domain/catalog/names.ts) over the catalog's name index
  * (dynamodb/name-index.ts), cached per container as catalog-cache.ts caches catalog items.
  */
 import {
@@ -10,7 +10,7 @@ import {
   type NameOnlyItem,
   type Resolution,
   resolveListen,
-} from '../domain/names.ts';
+} from '../domain/catalog/names.ts';
 import { getIndexEntries, putNameOnlyItem } from './dynamodb/name-index.ts';
 import type { Stores } from './dynamodb/stores.ts';
 

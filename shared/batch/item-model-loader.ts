@@ -21,8 +21,8 @@ import {
   type StoredLists,
 } from '../adapters/dynamodb/item-model.ts';
 import type { Stores } from '../adapters/dynamodb/stores.ts';
-import { type ItemKind, itemKey, parseItemKey } from '../domain/catalog.ts';
-import { packList } from '../domain/item-model.ts';
+import { type ItemKind, itemKey, parseItemKey } from '../domain/catalog/catalog.ts';
+import { packList } from '../domain/item-model/item-model.ts';
 import { type BuildSource, resultSource } from './build-source.ts';
 import type { ItemModelResult, KindModel } from './item-model-result.ts';
 import { KeySpill } from './key-spill.ts';

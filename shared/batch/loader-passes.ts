@@ -14,8 +14,8 @@ import {
   writeItemModelLists,
 } from '../adapters/dynamodb/item-model.ts';
 import type { Stores } from '../adapters/dynamodb/stores.ts';
-import { type ItemKind, itemKey, parseItemKey } from '../domain/catalog.ts';
-import type { PackedList } from '../domain/item-model.ts';
+import { type ItemKind, itemKey, parseItemKey } from '../domain/catalog/catalog.ts';
+import type { PackedList } from '../domain/item-model/item-model.ts';
 import { type BuildSource, listenerRow, listRow, type Row } from './build-source.ts';
 import { CountShardWriter, CountsDigest, storedCountsDigest } from './counts-stream.ts';
 import type { KindLoad } from './item-model-loader.ts';

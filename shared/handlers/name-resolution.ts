@@ -1,14 +1,14 @@
 /**
  * Ingest-side name resolution shared by POST /events and the ListenBrainz routes: listens that
- * arrive by name get the catalog's ids through the name index (shared/domain/names.ts), unknown
+ * arrive by name get the catalog's ids through the name index (shared/domain/catalog/names.ts), unknown
  * names keep name-based ids and are recorded as name-only catalog items (their display names).
  * Resolving at ingest means what goes on listen-events (and into the archive) already carries
  * the ids the profile folds.
  */
 import { storesFromEnv } from '../adapters/dynamodb/stores.ts';
 import { NameResolver } from '../adapters/name-resolver.ts';
-import type { ListenAliases, NamedListen, Resolution, ResolutionCounts } from '../domain/names.ts';
-import { countResolution } from '../domain/names.ts';
+import type { ListenAliases, NamedListen, Resolution, ResolutionCounts } from '../domain/catalog/names.ts';
+import { countResolution } from '../domain/catalog/names.ts';
 
 const resolver = new NameResolver();
 

@@ -9,7 +9,7 @@ import {
   ProfileUpdateV1,
   TrackUpsertInput,
   TrackUpsertV1,
-} from '../../../shared/domain/events.ts';
+} from '../../../shared/domain/events/events.ts';
 import { formatZodIssues } from '../../../shared/handlers/field-issues.ts';
 
 const TS = Date.UTC(2024, 5, 1);

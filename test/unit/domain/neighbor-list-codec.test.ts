@@ -4,10 +4,10 @@ import {
   decodeNeighborListState,
   encodeNeighborListState,
   type NeighborListState,
-} from '../../../shared/domain/neighbor-list-codec.ts';
-import { indexRewriteDue } from '../../../shared/domain/refresh-policy.ts';
+} from '../../../shared/domain/neighbors/neighbor-list-codec.ts';
+import { indexRewriteDue } from '../../../shared/domain/neighbors/refresh-policy.ts';
+import { artistSketchKey, encodeArtistSketch, encodeVector } from '../../../shared/domain/neighbors/taste-codec.ts';
 import { genreVector } from '../../../shared/domain/similarity.ts';
-import { artistSketchKey, encodeArtistSketch, encodeVector } from '../../../shared/domain/taste-codec.ts';
 
 const state = (n: number): NeighborListState => ({
   neighbors: Array.from({ length: n }, (_, i) => ({

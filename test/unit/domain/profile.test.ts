@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ListenEventV1 } from '../../../shared/domain/events.ts';
+import type { ListenEventV1 } from '../../../shared/domain/events/events.ts';
 import type { GenreWeights } from '../../../shared/domain/genres.ts';
 import {
   applyRecords,
@@ -13,7 +13,7 @@ import {
   type RecentListen,
   recentListens,
   scoresAt,
-} from '../../../shared/domain/profile.ts';
+} from '../../../shared/domain/profile/profile.ts';
 import { rng } from '../../../shared/random.ts';
 
 const T0 = Date.UTC(2024, 0, 1);

@@ -7,8 +7,8 @@
  * Pure: no AWS or Kafka imports.
  */
 import { createHash } from 'node:crypto';
+import { artistIdOf, isMbid, type ListenAliases, MBID_ID_PREFIX, spotifyTrackId } from '../catalog/names.ts';
 import type { ListenEventV1 } from './events.ts';
-import { artistIdOf, isMbid, type ListenAliases, MBID_ID_PREFIX, spotifyTrackId } from './names.ts';
 
 /** listenbrainz-server's limits (webserver/views/api_tools.py). */
 export const LB_MAX_LISTEN_SIZE = 10_240;
@@ -314,7 +314,7 @@ export interface FeedbackTarget {
 /**
  * The listen events a feedback change produces. A like / dislike is an event at `nowMs`; taking it
  * back (score 0, or switching) is an event at the original time whose rating weighs exactly the
- * opposite (like +2 → rating 0 = −2; dislike −1.5 → rating 4.375 = +1.5, see weights.ts), so the
+ * opposite (like +2 → rating 0 = −2; dislike −1.5 → rating 4.375 = +1.5, see profile/weights.ts), so the
  * decayed profile returns to where it was. Same score again: nothing.
  */
 export function feedbackEvents(

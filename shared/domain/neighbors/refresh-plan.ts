@@ -5,12 +5,12 @@
  * refreshed user enters (reverse insertions). The handler reads the stored lists and the item model
  * before, and runs the search and the writes around these decisions.
  */
-import type { ProfileUpdateV1 } from './events.ts';
+import type { ProfileUpdateV1 } from '../events/events.ts';
+import { genreVector, type TasteFeatures } from '../similarity.ts';
 import { cellOf } from './neighbor-cells.ts';
 import type { NeighborList } from './neighbor-list-codec.ts';
 import { indexTaste, mergeNeighbors, type Neighbor } from './neighbor-search.ts';
 import { indexRewriteDue, type RefreshPolicy, shouldRefresh } from './refresh-policy.ts';
-import { genreVector, type TasteFeatures } from './similarity.ts';
 import { artistSketchKey, decodeArtistSketch, decodeVector, encodeVector } from './taste-codec.ts';
 import { packTopItems } from './top-items-codec.ts';
 

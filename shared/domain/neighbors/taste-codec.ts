@@ -4,7 +4,7 @@
  * a sketch's strongest ids. No similarity code here, so the profile fold can use the sketch
  * without pulling in the search (no import cycle).
  */
-import { GENRE_COUNT } from './genres.ts';
+import { GENRE_COUNT } from '../genres.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Compact encoding: "12:999,4:490" — genre index : weight relative to the largest, 0–999. The top 16

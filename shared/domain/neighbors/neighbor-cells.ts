@@ -14,7 +14,7 @@
  * x_b = r·t, every other x_c ≤ r·t): q·x ≤ t·(q_a + hi·q_b) + min(√(1 − (1+lo²)t²)·‖q_rest‖₂, hi·t·‖q_rest‖₁),
  * maximized over t in closed form (the right side is concave in t).
  */
-import { GENRE_COUNT, GENRES } from './genres.ts';
+import { GENRE_COUNT, GENRES } from '../genres.ts';
 
 /** Upper edges of the ratio buckets (x₂/x₁); the last bucket ends at 1. */
 export const DEFAULT_RATIO_BUCKETS: readonly number[] = [0.2, 0.4, 0.6, 0.8];

@@ -13,9 +13,9 @@
  * User-side state (profiles, user neighbours) stays real-time; item–item similarity moves slowly
  * and is the part a periodic rebuild serves well. Also the compact codecs the store uses.
  */
-import { CodecError } from '../errors.ts';
+import { CodecError } from '../../errors.ts';
+import type { PreparedItems } from '../ranking/types.ts';
 import type { ItemGraphParams } from './item-neighbors.ts';
-import type { PreparedItems } from './ranking/types.ts';
 
 export interface ItemModelParams extends ItemGraphParams {
   /** Content (tag) neighbours kept per item. */

@@ -3,7 +3,7 @@
  * so producers can add fields without breaking consumers.
  */
 import { z } from 'zod';
-import { tagToGenre } from './genres.ts';
+import { tagToGenre } from '../genres.ts';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 /** Timestamps before this are rejected (epoch ms, 2000-01-01). */

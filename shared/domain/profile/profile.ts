@@ -22,12 +22,12 @@
  * One state and its invariants (~470 lines): the fold, the decay anchor and the bounded lists
  * change together, so they are not split.
  */
-import { DAY_MS, type ProfileUpdateV1 } from './events.ts';
+import { DAY_MS, type ProfileUpdateV1 } from '../events/events.ts';
 
 export { DAY_MS };
 
-import { type GenreWeights, tagToMood } from './genres.ts';
-import { encodeArtistSketch } from './taste-codec.ts';
+import { type GenreWeights, tagToMood } from '../genres.ts';
+import { encodeArtistSketch } from '../neighbors/taste-codec.ts';
 import { DEFAULT_WEIGHTS, eventWeight, type WeightConfig } from './weights.ts';
 
 export interface ProfileCounts {

@@ -3,8 +3,9 @@
  * users ranked by the blended similarity of their index tastes, stopping at a budget or when no
  * unread cell can beat the k-th neighbour; and how fresh candidates merge into a stored list.
  */
+
+import { type SimilarityWeights, similarity, type TasteFeatures } from '../similarity.ts';
 import { type ProbeEntry, probePlan, probePlanWithin } from './neighbor-cells.ts';
-import { type SimilarityWeights, similarity, type TasteFeatures } from './similarity.ts';
 import { decodeArtistSketch } from './taste-codec.ts';
 
 /** What a refresh knows of a user from an index entry (or its own profile update). */

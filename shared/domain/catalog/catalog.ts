@@ -5,8 +5,8 @@
  * `t#<genre>` / `a#<genre>` for the popularity index. Pure: the store is
  * shared/adapters/dynamodb/catalog.ts.
  */
-import type { CatalogRecordV1, TrackUpsertInput } from './events.ts';
-import { type GenreWeights, genreWeightsFromTags, normalizeGenreWeights, primaryGenre } from './genres.ts';
+import type { CatalogRecordV1, TrackUpsertInput } from '../events/events.ts';
+import { type GenreWeights, genreWeightsFromTags, normalizeGenreWeights, primaryGenre } from '../genres.ts';
 
 /** A catalog item's kind, as the API names it. */
 export type CatalogKind = 'track' | 'artist';

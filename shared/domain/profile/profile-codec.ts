@@ -25,7 +25,7 @@
  * Version 1 is the same without the recent listens; it still decodes (with `recent: []`).
  * `userId` and `version` are not inside: they are the item's key and the write condition.
  */
-import { ByteReader, ByteWriter, CodecError } from './binary.ts';
+import { ByteReader, ByteWriter, CodecError } from '../binary.ts';
 import type { Profile, RecentListen } from './profile.ts';
 
 export const PROFILE_CODEC_VERSION = 2;

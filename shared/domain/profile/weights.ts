@@ -9,7 +9,7 @@
  * - rating (0–5), when present, replaces the type weight: `ratingScale · (rating − 2.5) / 2.5`,
  *   so 5★ = +ratingScale, 2.5★ = 0, 0★ = −ratingScale.
  */
-import type { ListenEventV1 } from './events.ts';
+import type { ListenEventV1 } from '../events/events.ts';
 
 export interface WeightConfig {
   playDefault: number;

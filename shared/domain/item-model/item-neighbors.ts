@@ -14,8 +14,8 @@
  * EVALUATION.md for the cost.
  */
 
-import type { PreparedItems } from './ranking/types.ts';
-import type { SparseVector } from './similarity.ts';
+import type { PreparedItems } from '../ranking/types.ts';
+import type { SparseVector } from '../similarity.ts';
 
 export type { PreparedItems };
 

@@ -7,8 +7,8 @@
  * Layout (version 1): u8 1 · tracks · artists, each a list of varint n, n × (u8 shared prefix,
  * str rest of id, u16 weight), ids sorted (front-coded).
  */
-import { ByteReader, ByteWriter, CodecError } from './binary.ts';
-import type { PreparedItems } from './ranking/types.ts';
+import { ByteReader, ByteWriter, CodecError } from '../binary.ts';
+import type { PreparedItems } from '../ranking/types.ts';
 
 export const TOP_ITEMS_CODEC_VERSION = 1;
 

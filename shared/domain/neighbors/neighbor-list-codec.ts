@@ -11,7 +11,7 @@
  * Similarities are rounded to 6 decimals where they are computed, so float32 plus re-rounding
  * gives them back exactly; the list is re-sorted by similarity on decode.
  */
-import { ByteReader, ByteWriter, CodecError } from './binary.ts';
+import { ByteReader, ByteWriter, CodecError } from '../binary.ts';
 import type { Neighbor } from './neighbor-search.ts';
 
 export const NEIGHBOR_LIST_CODEC_VERSION = 1;
