@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_WEIGHTS, eventWeight } from '../../../shared/domain/profile/weights.ts';
+import { DEFAULT_WEIGHTS, eventWeight } from '../../../../shared/domain/profile/weights.ts';
 
 describe('eventWeight', () => {
   it('weights plays by completion', () => {

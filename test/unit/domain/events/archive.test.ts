@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { archiveKey, groupForArchive, hourPartition } from '../../../shared/domain/events/archive.ts';
+import { archiveKey, groupForArchive, hourPartition } from '../../../../shared/domain/events/archive.ts';
 
 describe('archive layout', () => {
   it('hour partitions are UTC and zero-padded', () => {

@@ -10,8 +10,8 @@ import {
   tagCounts,
   trackItemId,
   upsertItemId,
-} from '../../../shared/domain/catalog/catalog.ts';
-import { CatalogRecordV1 } from '../../../shared/domain/events/events.ts';
+} from '../../../../shared/domain/catalog/catalog.ts';
+import { CatalogRecordV1 } from '../../../../shared/domain/events/events.ts';
 
 const TS = Date.UTC(2024, 5, 1);
 

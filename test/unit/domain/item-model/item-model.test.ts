@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packCounts, packList, unpackCounts, unpackList } from '../../../shared/domain/item-model/item-model.ts';
+import { packCounts, packList, unpackCounts, unpackList } from '../../../../shared/domain/item-model/item-model.ts';
 
 describe('packed lists and counts', () => {
   it('round-trips a list (weights at float32 precision)', () => {

@@ -3,11 +3,11 @@ import {
   contentNeighborLists,
   itemNeighborLists,
   tagVectors,
-} from '../../../shared/domain/item-model/item-neighbors.ts';
-import { emptyProfile, type Profile } from '../../../shared/domain/profile/profile.ts';
-import { scoreItemNeighbors } from '../../../shared/domain/ranking/item-lists.ts';
-import { recommend } from '../../../shared/domain/ranking/rank.ts';
-import { idfWeight, similarity, tagProfile, tasteFeatures } from '../../../shared/domain/similarity.ts';
+} from '../../../../shared/domain/item-model/item-neighbors.ts';
+import { emptyProfile, type Profile } from '../../../../shared/domain/profile/profile.ts';
+import { scoreItemNeighbors } from '../../../../shared/domain/ranking/item-lists.ts';
+import { recommend } from '../../../../shared/domain/ranking/rank.ts';
+import { idfWeight, similarity, tagProfile, tasteFeatures } from '../../../../shared/domain/similarity.ts';
 
 const users = [
   ['a', 'b', 'c'],

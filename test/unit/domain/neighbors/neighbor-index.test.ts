@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { exactTopK, InMemoryNeighborIndex } from '../../../bench/in-memory-index.ts';
-import { GENRE_COUNT, GENRE_INDEX } from '../../../shared/domain/genres.ts';
-import { cellOf, probeCells, probePlan, probePlanWithin } from '../../../shared/domain/neighbors/neighbor-cells.ts';
-import { mergeNeighbors } from '../../../shared/domain/neighbors/neighbor-search.ts';
-import { shouldRefresh } from '../../../shared/domain/neighbors/refresh-policy.ts';
-import { decodeVector, encodeVector } from '../../../shared/domain/neighbors/taste-codec.ts';
-import { genreVector } from '../../../shared/domain/similarity.ts';
-import { rng } from '../../../shared/random.ts';
+import { exactTopK, InMemoryNeighborIndex } from '../../../../bench/in-memory-index.ts';
+import { GENRE_COUNT, GENRE_INDEX } from '../../../../shared/domain/genres.ts';
+import { cellOf, probeCells, probePlan, probePlanWithin } from '../../../../shared/domain/neighbors/neighbor-cells.ts';
+import { mergeNeighbors } from '../../../../shared/domain/neighbors/neighbor-search.ts';
+import { shouldRefresh } from '../../../../shared/domain/neighbors/refresh-policy.ts';
+import { decodeVector, encodeVector } from '../../../../shared/domain/neighbors/taste-codec.ts';
+import { genreVector } from '../../../../shared/domain/similarity.ts';
+import { rng } from '../../../../shared/random.ts';
 
 /** Users mixing 1–4 genres drawn from a Zipf popularity, with exponential weights plus sparse noise. */
 function syntheticUsers(n: number, seed: number): [string, Float64Array][] {

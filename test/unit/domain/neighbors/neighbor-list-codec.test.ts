@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CodecError } from '../../../shared/domain/binary.ts';
+import { CodecError } from '../../../../shared/domain/binary.ts';
 import {
   decodeNeighborListState,
   encodeNeighborListState,
   type NeighborListState,
-} from '../../../shared/domain/neighbors/neighbor-list-codec.ts';
-import { indexRewriteDue } from '../../../shared/domain/neighbors/refresh-policy.ts';
-import { artistSketchKey, encodeArtistSketch, encodeVector } from '../../../shared/domain/neighbors/taste-codec.ts';
-import { genreVector } from '../../../shared/domain/similarity.ts';
+} from '../../../../shared/domain/neighbors/neighbor-list-codec.ts';
+import { indexRewriteDue } from '../../../../shared/domain/neighbors/refresh-policy.ts';
+import { artistSketchKey, encodeArtistSketch, encodeVector } from '../../../../shared/domain/neighbors/taste-codec.ts';
+import { genreVector } from '../../../../shared/domain/similarity.ts';
 
 const state = (n: number): NeighborListState => ({
   neighbors: Array.from({ length: n }, (_, i) => ({

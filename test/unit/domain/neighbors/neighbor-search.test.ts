@@ -1,24 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { exactTopK } from '../../../bench/in-memory-index.ts';
-import { ProfileUpdateV1 } from '../../../shared/domain/events/events.ts';
-import { cellOf } from '../../../shared/domain/neighbors/neighbor-cells.ts';
+import { exactTopK } from '../../../../bench/in-memory-index.ts';
+import { ProfileUpdateV1 } from '../../../../shared/domain/events/events.ts';
+import { cellOf } from '../../../../shared/domain/neighbors/neighbor-cells.ts';
 import {
   blendedBound,
   type IndexCandidate,
   indexTaste,
   NeighborSearch,
   neighborScore,
-} from '../../../shared/domain/neighbors/neighbor-search.ts';
+} from '../../../../shared/domain/neighbors/neighbor-search.ts';
 import {
   ARTIST_SKETCH_SIZE,
   decodeArtistSketch,
   decodeVector,
   encodeArtistSketch,
   encodeVector,
-} from '../../../shared/domain/neighbors/taste-codec.ts';
-import { emptyProfile, profileUpdateOf } from '../../../shared/domain/profile/profile.ts';
-import { genreVector, idfWeight, similarity } from '../../../shared/domain/similarity.ts';
-import { rng } from '../../../shared/random.ts';
+} from '../../../../shared/domain/neighbors/taste-codec.ts';
+import { emptyProfile, profileUpdateOf } from '../../../../shared/domain/profile/profile.ts';
+import { genreVector, idfWeight, similarity } from '../../../../shared/domain/similarity.ts';
+import { rng } from '../../../../shared/random.ts';
 
 const W = { genreWeight: 0.1, artistWeight: 0.5 };
 

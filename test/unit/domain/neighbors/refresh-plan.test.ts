@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ProfileUpdateV1 } from '../../../shared/domain/events/events.ts';
-import { cellOf } from '../../../shared/domain/neighbors/neighbor-cells.ts';
-import type { NeighborList } from '../../../shared/domain/neighbors/neighbor-list-codec.ts';
+import type { ProfileUpdateV1 } from '../../../../shared/domain/events/events.ts';
+import { cellOf } from '../../../../shared/domain/neighbors/neighbor-cells.ts';
+import type { NeighborList } from '../../../../shared/domain/neighbors/neighbor-list-codec.ts';
 import {
   newestPerUser,
   planRefreshes,
@@ -9,10 +9,10 @@ import {
   refreshedList,
   reverseCandidates,
   withEntrants,
-} from '../../../shared/domain/neighbors/refresh-plan.ts';
-import { artistSketchKey, decodeVector, encodeVector } from '../../../shared/domain/neighbors/taste-codec.ts';
-import { unpackTopItems } from '../../../shared/domain/neighbors/top-items-codec.ts';
-import { genreVector } from '../../../shared/domain/similarity.ts';
+} from '../../../../shared/domain/neighbors/refresh-plan.ts';
+import { artistSketchKey, decodeVector, encodeVector } from '../../../../shared/domain/neighbors/taste-codec.ts';
+import { unpackTopItems } from '../../../../shared/domain/neighbors/top-items-codec.ts';
+import { genreVector } from '../../../../shared/domain/similarity.ts';
 
 const MINUTE = 60_000;
 const NOW = Date.UTC(2026, 10, 1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ListenEventV1 } from '../../../shared/domain/events/events.ts';
-import type { GenreWeights } from '../../../shared/domain/genres.ts';
+import type { ListenEventV1 } from '../../../../shared/domain/events/events.ts';
+import type { GenreWeights } from '../../../../shared/domain/genres.ts';
 import {
   applyRecords,
   buildProfile,
@@ -13,8 +13,8 @@ import {
   type RecentListen,
   recentListens,
   scoresAt,
-} from '../../../shared/domain/profile/profile.ts';
-import { rng } from '../../../shared/random.ts';
+} from '../../../../shared/domain/profile/profile.ts';
+import { rng } from '../../../../shared/random.ts';
 
 const T0 = Date.UTC(2024, 0, 1);
 const TRACK_GENRES: Record<string, GenreWeights> = {

@@ -9,8 +9,8 @@ import {
   ProfileUpdateV1,
   TrackUpsertInput,
   TrackUpsertV1,
-} from '../../../shared/domain/events/events.ts';
-import { formatZodIssues } from '../../../shared/handlers/field-issues.ts';
+} from '../../../../shared/domain/events/events.ts';
+import { formatZodIssues } from '../../../../shared/handlers/field-issues.ts';
 
 const TS = Date.UTC(2024, 5, 1);
 const ok = { eventId: 'e1', userId: 'u1', trackId: 't1', ts: TS, type: 'play' as const };

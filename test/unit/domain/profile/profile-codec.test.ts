@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CodecError } from '../../../shared/domain/binary.ts';
+import { CodecError } from '../../../../shared/domain/binary.ts';
 import {
   applyRecords,
   emptyProfile,
   fingerprintEventId,
   type Profile,
-} from '../../../shared/domain/profile/profile.ts';
-import { decodeProfileState, encodeProfileState } from '../../../shared/domain/profile/profile-codec.ts';
-import { rng } from '../../../shared/random.ts';
+} from '../../../../shared/domain/profile/profile.ts';
+import { decodeProfileState, encodeProfileState } from '../../../../shared/domain/profile/profile-codec.ts';
+import { rng } from '../../../../shared/random.ts';
 
 function randomProfile(
   seed: number,
