@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { Partitioners, type Producer } from 'kafkajs';
 import { createKafka } from '../shared/adapters/kafka-client.ts';
 import { upsertItemId } from '../shared/domain/catalog/catalog.ts';
-import type { ResolutionCounts } from '../shared/domain/catalog/names.ts';
+import type { ResolutionCounts } from '../shared/domain/catalog/name-resolution.ts';
 import { ArtistUpsertV1, ListenEventV1, TrackUpsertInput } from '../shared/domain/events/events.ts';
 import { resolveTopology } from '../shared/topology.ts';
 import { archiveEvents } from './loaders/archive.ts';

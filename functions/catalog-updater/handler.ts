@@ -13,7 +13,7 @@ import { type CatalogItem, catalogItemsOf, upsertItemId } from '../../shared/dom
 import { CatalogRecordV1 } from '../../shared/domain/events/events.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';
 import { forEachLimit, runTrigger } from '../../shared/handlers/trigger.ts';
-import { indexEntriesOfItems, writeIndexEntries } from './name-index.ts';
+import { indexEntriesOfItems, writeIndexEntries } from './name-claims.ts';
 
 const FUNCTION_NAME = 'catalog-updater';
 const tools = observability(FUNCTION_NAME);

@@ -21,7 +21,7 @@ import { storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { getFeedback, putFeedback, usersStoreFromEnv } from '../../shared/adapters/dynamodb/users.ts';
 import { produce, topicsFromEnv } from '../../shared/adapters/kafka.ts';
 import { trackItemId } from '../../shared/domain/catalog/catalog.ts';
-import { aliasKey, MBID_ID_PREFIX } from '../../shared/domain/catalog/names.ts';
+import { aliasKey, MBID_ID_PREFIX } from '../../shared/domain/catalog/name-resolution.ts';
 import type { ListenEventV1 } from '../../shared/domain/events/events.ts';
 import {
   aliasesOf,

@@ -7,7 +7,7 @@
  * Pure: no AWS or Kafka imports.
  */
 import { createHash } from 'node:crypto';
-import { artistIdOf, isMbid, type ListenAliases, MBID_ID_PREFIX, spotifyTrackId } from '../catalog/names.ts';
+import { artistIdOf, isMbid, type ListenAliases, MBID_ID_PREFIX, spotifyTrackId } from '../catalog/name-resolution.ts';
 import type { ListenEventV1 } from './events.ts';
 
 /** listenbrainz-server's limits (webserver/views/api_tools.py). */

@@ -1,6 +1,7 @@
 /**
- * Ingest's name resolution (shared/domain/catalog/names.ts) over the catalog's name index
- * (dynamodb/name-index.ts), cached per container as catalog-cache.ts caches catalog items.
+ * Ingest's name resolution (shared/domain/catalog/name-resolution.ts) over the catalog's name index
+ * (dynamodb/name-index.ts), cached per container as catalog-cache.ts caches catalog items; ingest
+ * calls it through shared/handlers/name-resolution.ts.
  */
 import {
   type ListenAliases,
@@ -10,7 +11,7 @@ import {
   type NameOnlyItem,
   type Resolution,
   resolveListen,
-} from '../domain/catalog/names.ts';
+} from '../domain/catalog/name-resolution.ts';
 import { getIndexEntries, putNameOnlyItem } from './dynamodb/name-index.ts';
 import type { Stores } from './dynamodb/stores.ts';
 

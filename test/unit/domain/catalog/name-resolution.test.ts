@@ -14,7 +14,7 @@ import {
   spotifyTrackId,
   trackIdOf,
   trackNameKey,
-} from '../../../../shared/domain/catalog/names.ts';
+} from '../../../../shared/domain/catalog/name-resolution.ts';
 
 const entry = (itemId: string, target: Partial<NameIndexEntry>, hasGenres = true): NameIndexEntry => ({
   itemId,

@@ -9,8 +9,10 @@
  * A name the index does not know keeps a stable name-based id (`name:<slug>`), and its display
  * name is kept in a name-only catalog item, so profiles and recommendations show it.
  *
- * Pure: no AWS imports; the store is shared/adapters/dynamodb/name-index.ts, the resolver's cache
- * shared/adapters/name-resolver.ts.
+ * Pure: no AWS imports. The rest of name resolution: the index's store
+ * shared/adapters/dynamodb/name-index.ts, the per-container cache ingest resolves through
+ * shared/adapters/name-resolution-cache.ts, ingest's entry point shared/handlers/name-resolution.ts,
+ * and the catalog-updater's claims on names functions/catalog-updater/name-claims.ts.
  */
 import { createHash } from 'node:crypto';
 import { type CatalogItem, type CatalogKind, trackItemId } from './catalog.ts';

@@ -1,13 +1,15 @@
 /**
- * The catalog-updater's name index writes: every catalog item it stores also claims its name
- * (and its MusicBrainz / Spotify aliases) in the index, so listens that arrive by name resolve
- * to it. Within a batch only the strongest claim per key is written.
+ * The catalog-updater's claims on names: every catalog item it stores also claims its name (and
+ * its MusicBrainz / Spotify aliases) in the name index (the entries:
+ * shared/domain/catalog/name-resolution.ts; the store: shared/adapters/dynamodb/name-index.ts), so
+ * listens that arrive by name resolve to it. Within a batch only the strongest claim per key is
+ * written.
  */
 
 import { putIndexEntry } from '../../shared/adapters/dynamodb/name-index.ts';
 import type { Stores } from '../../shared/adapters/dynamodb/stores.ts';
 import type { CatalogItem } from '../../shared/domain/catalog/catalog.ts';
-import { indexEntriesOf, type NameIndexEntry } from '../../shared/domain/catalog/names.ts';
+import { indexEntriesOf, type NameIndexEntry } from '../../shared/domain/catalog/name-resolution.ts';
 import { forEachLimit } from '../../shared/handlers/trigger.ts';
 
 export function indexEntriesOfItems(
