@@ -8,8 +8,8 @@
 import { convertToAttr } from '@aws-sdk/util-dynamodb';
 import { pack, unpack } from 'msgpackr';
 import { attributeSize } from '../shared/adapters/dynamodb/item-size.ts';
-import { applyRecords, emptyProfile, type Profile } from '../shared/domain/profile.ts';
-import { decodeProfileState, encodeProfileState } from '../shared/domain/profile-codec.ts';
+import { applyRecords, emptyProfile, type Profile } from '../shared/domain/profile/profile.ts';
+import { decodeProfileState, encodeProfileState } from '../shared/domain/profile/profile-codec.ts';
 import { log } from './env.ts';
 import { median, rng } from './lib.ts';
 

@@ -8,7 +8,7 @@ import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type Infrastructure, provisionTopology, startInfrastructure } from '../local/infra/index.ts';
 import { applyFunctionEnv, functionEnv } from '../local/runtime/functions.ts';
 import { resetStores, type Stores, storesFromEnv } from '../shared/adapters/dynamodb/stores.ts';
-import { artistItemId, genreKey, trackItemId } from '../shared/domain/catalog.ts';
+import { artistItemId, genreKey, trackItemId } from '../shared/domain/catalog/catalog.ts';
 import { GENRES } from '../shared/domain/genres.ts';
 import type { ResolvedTopology } from '../shared/topology.ts';
 import { rng, zipf } from './lib.ts';

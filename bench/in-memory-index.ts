@@ -12,9 +12,9 @@ import {
   normalized,
   rankCells,
   unitDot,
-} from '../shared/domain/neighbor-cells.ts';
-import { byNeighbor, type Neighbor } from '../shared/domain/neighbor-search.ts';
-import { decodeVector, encodeVector } from '../shared/domain/taste-codec.ts';
+} from '../shared/domain/neighbors/neighbor-cells.ts';
+import { byNeighbor, type Neighbor } from '../shared/domain/neighbors/neighbor-search.ts';
+import { decodeVector, encodeVector } from '../shared/domain/neighbors/taste-codec.ts';
 
 /** Bounded best-k collector (k is small: a sorted insert beats a heap). */
 class TopK {

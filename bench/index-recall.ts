@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GENRE_COUNT, GENRES, genreWeightsFromTags } from '../shared/domain/genres.ts';
-import { buildProfile } from '../shared/domain/profile.ts';
+import { buildProfile } from '../shared/domain/profile/profile.ts';
 import { genreVector } from '../shared/domain/similarity.ts';
 import { resolveSettings } from '../shared/topology.ts';
 import { log } from './env.ts';

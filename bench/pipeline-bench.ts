@@ -20,7 +20,7 @@ import { type LocalPipeline, startLocalPipeline, waitUntilDrained } from '../loc
 import { buildMskEvent, localClusterArn, type MskRecord } from '../local/runtime/msk-event.ts';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
 import { getProfiles } from '../shared/adapters/dynamodb/profiles.ts';
-import { profileUpdateOf } from '../shared/domain/profile.ts';
+import { profileUpdateOf } from '../shared/domain/profile/profile.ts';
 import { type BenchEnv, cleanups, freshEnv, loadCatalog, log, syntheticWorld, type World } from './env.ts';
 import { median, percentile } from './lib.ts';
 

@@ -6,10 +6,10 @@
  * do not refresh. No I/O: this measures the policy, not DynamoDB.
  */
 
-import { applyRecords, emptyProfile, type Profile, profileUpdateOf } from '../shared/domain/profile.ts';
-import { shouldRefresh } from '../shared/domain/refresh-policy.ts';
+import { shouldRefresh } from '../shared/domain/neighbors/refresh-policy.ts';
+import { decodeVector, encodeVector } from '../shared/domain/neighbors/taste-codec.ts';
+import { applyRecords, emptyProfile, type Profile, profileUpdateOf } from '../shared/domain/profile/profile.ts';
 import { genreVector } from '../shared/domain/similarity.ts';
-import { decodeVector, encodeVector } from '../shared/domain/taste-codec.ts';
 import { resolveSettings, triggers } from '../shared/topology.ts';
 import { log, syntheticWorld, type World } from './env.ts';
 

@@ -25,7 +25,7 @@
 import { waitUntilDrained } from '../local/pipeline.ts';
 import { type RequestCounter, resetStores, type Stores, storesFromEnv } from '../shared/adapters/dynamodb/stores.ts';
 import { ItemModelCache } from '../shared/adapters/item-model-cache.ts';
-import { itemKindOf } from '../shared/domain/catalog.ts';
+import { itemKindOf } from '../shared/domain/catalog/catalog.ts';
 import { itemHasGenre } from '../shared/domain/ranking/finish.ts';
 import { splitData } from '../tools/eval/data.ts';
 import type { EvalData } from '../tools/eval/evaluate.ts';

@@ -2,7 +2,7 @@
  * The failures the functions classify, one class each, so logs and alarms tell a retryable
  * failure from a bug by `name` (a plain `Error` is a bug). Each takes Error's `{ cause }` option
  * for the underlying error. Answers to HTTP clients are not here: they carry their response
- * (`HttpError` in shared/handlers/http.ts, `LbBadRequest` in shared/domain/listenbrainz.ts).
+ * (`HttpError` in shared/handlers/http.ts, `LbBadRequest` in shared/domain/events/listenbrainz.ts).
  */
 
 /** The environment lacks a setting or holds an invalid one: a deployment fault, retrying does not help. */

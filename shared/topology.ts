@@ -1,14 +1,15 @@
 /**
- * The one topology definition: topics, tables, routes, triggers and settings.
+ * The one topology definition: topics, tables, functions, routes, triggers, schedules and settings.
  *
  * Both the CDK stack (cdk/) and the local runtime (local/) read this module, so what runs on a
  * laptop and what `cdk deploy` provisions cannot drift. Nothing about topology is restated
  * anywhere else; a test compares the synthesized template with this file.
  *
- * Pure data: no AWS or Kafka imports. One file on purpose (~670 lines, nearly all declarations):
- * its point is that the whole deployment reads top to bottom in one place.
+ * Pure data: no AWS or Kafka imports. One file on purpose (~780 lines, nearly all declarations):
+ * its point is that the whole deployment reads top to bottom in one place, every hop an event
+ * takes (topic, trigger, route) among them.
  */
-import { DAY_MS } from './domain/events.ts';
+import { DAY_MS } from './domain/events/events.ts';
 import { ConfigurationError } from './errors.ts';
 
 export type FunctionName =

@@ -10,9 +10,13 @@ import { resolve } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { ForgetReport } from '../shared/adapters/forget.ts';
-import { LISTEN_EVENT_TYPES, ListenEventInput, TrackUpsertInput } from '../shared/domain/events.ts';
+import { LISTEN_EVENT_TYPES, ListenEventInput, TrackUpsertInput } from '../shared/domain/events/events.ts';
+import {
+  LB_LISTEN_MINIMUM_TS,
+  LB_MAX_LISTEN_SIZE,
+  LB_MAX_LISTENS_PER_REQUEST,
+} from '../shared/domain/events/listenbrainz.ts';
 import { GENRES, MOODS } from '../shared/domain/genres.ts';
-import { LB_LISTEN_MINIMUM_TS, LB_MAX_LISTEN_SIZE, LB_MAX_LISTENS_PER_REQUEST } from '../shared/domain/listenbrainz.ts';
 import { type RouteSpec, routes, settings } from '../shared/topology.ts';
 
 const FieldIssue = z.object({ path: z.string(), message: z.string() });

@@ -150,6 +150,51 @@ export function batchingWindow(seconds: number): Duration | undefined {
   return Duration.seconds(seconds);
 }
 
+/** The functions' environment: the topology's resources, Kafka and Powertools settings. */
+function functionEnvironment(props: FunctionsProps): {
+  inVpc: Record<string, string>;
+  outsideVpc: Record<string, string>;
+} {
+  const { config, kafka, resolved } = props;
+  const env = {
+    ...resourceEnv(resolved),
+    KAFKA_BROKERS: kafka.bootstrapBrokers,
+    KAFKA_AUTH: 'iam',
+    POWERTOOLS_SERVICE_NAME: props.serviceName,
+    POWERTOOLS_LOG_LEVEL: config.logLevel,
+    POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+  };
+  // Functions outside the VPC have no route to the brokers, so no Kafka settings either.
+  const { KAFKA_BROKERS: _brokers, KAFKA_AUTH: _auth, ...envWithoutKafka } = env;
+  return { inVpc: env, outsideVpc: envWithoutKafka };
+}
+
+/** Full failed records (not just metadata) land here once retries/max age are exhausted. */
+function onFailureBucket(scope: Construct, config: TunestreamConfig): s3.Bucket {
+  const bucket = new s3.Bucket(scope, 'OnFailureBucket', {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    versioned: false,
+    removalPolicy: config.removalPolicy,
+    autoDeleteObjects: config.stage === 'dev',
+    lifecycleRules: [
+      {
+        id: 'expire-dead-letters',
+        expiration: config.deadLetterExpiration,
+        abortIncompleteMultipartUploadAfter: Duration.days(1),
+      },
+    ],
+  });
+  Validations.of(bucket).acknowledge({
+    id: 'AwsSolutions-S1',
+    reason:
+      'On-failure bucket is written only by Lambda event source mappings and read by operators; object-level access is audited through CloudTrail data events rather than a second (itself unlogged) access-log bucket.',
+  });
+  return bucket;
+}
+
 export class Functions extends Construct {
   readonly byName: Record<FunctionName, nodejs.NodejsFunction>;
   readonly mappings: { trigger: TriggerSpec; mapping: lambda.EventSourceMapping }[] = [];
@@ -162,132 +207,135 @@ export class Functions extends Construct {
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
-    const { config, network, kafka, tables, resolved } = props;
+    const { config } = props;
     this.pollerGroupName = `tunestream-${config.stage}`;
-
-    const env = {
-      ...resourceEnv(resolved),
-      KAFKA_BROKERS: kafka.bootstrapBrokers,
-      KAFKA_AUTH: 'iam',
-      POWERTOOLS_SERVICE_NAME: props.serviceName,
-      POWERTOOLS_LOG_LEVEL: config.logLevel,
-      POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
-    };
-
-    // Functions outside the VPC have no route to the brokers, so no Kafka settings either.
-    const { KAFKA_BROKERS: _brokers, KAFKA_AUTH: _auth, ...envWithoutKafka } = env;
+    const env = functionEnvironment(props);
     this.archiveBucket = archiveBucket(this, config);
-    const archiveObjects = this.archiveBucket.arnForObjects('*');
-
     const byName = {} as Record<FunctionName, nodejs.NodejsFunction>;
-    for (const [name, spec] of Object.entries(functions) as [FunctionName, FunctionSpec][]) {
-      const logGroup = new logs.LogGroup(this, `${name}-logs`, {
-        retention: config.logRetention,
-        removalPolicy: config.removalPolicy,
-      });
-      const usesArchive = spec.writesArchive || spec.readsArchive;
-      const fnEnv: Record<string, string> = spec.outsideVpc ? { ...envWithoutKafka } : { ...env };
-      if (usesArchive) fnEnv.ARCHIVE_BUCKET = this.archiveBucket.bucketName;
-      const fn = nodeFunctionDefaults(this, name, {
-        entry: path.join(REPO_ROOT, 'functions', name, 'handler.ts'),
-        handler: 'handler',
-        description: spec.description,
-        memorySize: spec.memoryMb,
-        timeout: Duration.seconds(spec.timeoutSeconds),
-        logGroup,
-        // Outside the VPC only what needs no broker and calls AWS APIs without a free endpoint.
-        ...(spec.outsideVpc
-          ? {}
-          : { vpc: network.vpc, vpcSubnets: network.subnets, securityGroups: [network.functionsSg] }),
-        environment: fnEnv,
-      });
-      // Functions read KAFKA_BROKERS at startup; topics must exist before anything produces.
-      if (!spec.outsideVpc) fn.node.addDependency(kafka.topicsResource);
-      this.grantKafka(fn, spec, kafka);
-      for (const t of spec.reads) tables.byKey[t].grantReadData(fn);
-      for (const t of spec.writes) {
-        tables.byKey[t].grantWriteData(fn);
-        // Conditional writes batched 25 per request (BatchExecuteStatement) are authorized per
-        // statement as PartiQL actions: the same power as PutItem / UpdateItem, on the same tables.
-        tables.byKey[t].grant(fn, 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate');
-      }
-      if (spec.readsArchive) {
-        // The dashboard's recent events: list the hour partitions and read the newest objects.
-        fn.addToRolePolicy(
-          new iam.PolicyStatement({
-            sid: 'ArchiveList',
-            actions: ['s3:ListBucket'],
-            resources: [this.archiveBucket.bucketArn],
-          }),
-        );
-        fn.addToRolePolicy(
-          new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: [archiveObjects] }),
-        );
-        Validations.of(fn).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.archiveBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
-          reason:
-            'Reads the newest archive objects (named per batch, unknown in advance): s3:GetObject on the objects of the one archive bucket, no write or delete.',
-        });
-      }
-      if (spec.readsMetrics) {
-        fn.addToRolePolicy(
-          new iam.PolicyStatement({ sid: 'MetricsRead', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
-        );
-        Validations.of(fn).acknowledge({
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason:
-            'cloudwatch:GetMetricData supports no resource-level permissions (AWS service authorization reference); read-only metrics.',
-        });
-      }
-      if (spec.writesArchive) {
-        // PutObject only (grantPut would add tagging/retention/abort): the archiver never reads or deletes.
-        fn.addToRolePolicy(
-          new iam.PolicyStatement({ sid: 'ArchivePut', actions: ['s3:PutObject'], resources: [archiveObjects] }),
-        );
-        Validations.of(fn).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.archiveBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
-          reason:
-            'Archive objects are named per batch (hour partition, topic-partition, offsets), so s3:PutObject is scoped to the objects of the one archive bucket (no read, list or delete).',
-        });
-      }
-      acknowledgeFunctionRole(fn, spec, tables);
-      byName[name] = fn;
-    }
+    for (const [name, spec] of Object.entries(functions) as [FunctionName, FunctionSpec][])
+      byName[name] = this.createFunction(name, spec, env, props);
     this.byName = byName;
-    // The dashboard's stats read each function's AWS/Lambda metrics by its deployed name.
+    this.shareFunctionNames();
+    this.onFailureBucket = onFailureBucket(this, config);
+    this.scheduleFunctions();
+    const destination = new PutOnlyS3OnFailureDestination(this.onFailureBucket);
+    for (const trigger of triggers) this.connectTrigger(trigger, destination, props);
+  }
+
+  /** One function: its log group, its settings and environment, and its grants. */
+  private createFunction(
+    name: FunctionName,
+    spec: FunctionSpec,
+    env: { inVpc: Record<string, string>; outsideVpc: Record<string, string> },
+    props: FunctionsProps,
+  ): nodejs.NodejsFunction {
+    const { config, network, kafka, tables } = props;
+    const logGroup = new logs.LogGroup(this, `${name}-logs`, {
+      retention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    const usesArchive = spec.writesArchive || spec.readsArchive;
+    const fnEnv: Record<string, string> = spec.outsideVpc ? { ...env.outsideVpc } : { ...env.inVpc };
+    if (usesArchive) fnEnv.ARCHIVE_BUCKET = this.archiveBucket.bucketName;
+    const fn = nodeFunctionDefaults(this, name, {
+      entry: path.join(REPO_ROOT, 'functions', name, 'handler.ts'),
+      handler: 'handler',
+      description: spec.description,
+      memorySize: spec.memoryMb,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      logGroup,
+      // Outside the VPC only what needs no broker and calls AWS APIs without a free endpoint.
+      ...(spec.outsideVpc
+        ? {}
+        : { vpc: network.vpc, vpcSubnets: network.subnets, securityGroups: [network.functionsSg] }),
+      environment: fnEnv,
+    });
+    // Functions read KAFKA_BROKERS at startup; topics must exist before anything produces.
+    if (!spec.outsideVpc) fn.node.addDependency(kafka.topicsResource);
+    this.grantKafka(fn, spec, kafka);
+    for (const t of spec.reads) tables.byKey[t].grantReadData(fn);
+    for (const t of spec.writes) {
+      tables.byKey[t].grantWriteData(fn);
+      // Conditional writes batched 25 per request (BatchExecuteStatement) are authorized per
+      // statement as PartiQL actions: the same power as PutItem / UpdateItem, on the same tables.
+      tables.byKey[t].grant(fn, 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate');
+    }
+    if (spec.readsArchive) this.grantArchiveRead(fn);
+    if (spec.readsMetrics) this.grantMetricsRead(fn);
+    if (spec.writesArchive) this.grantArchiveWrite(fn);
+    acknowledgeFunctionRole(fn, spec, tables);
+    return fn;
+  }
+
+  /** The dashboard's recent events: list the hour partitions and read the newest objects. */
+  private grantArchiveRead(fn: nodejs.NodejsFunction): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ArchiveList',
+        actions: ['s3:ListBucket'],
+        resources: [this.archiveBucket.bucketArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ArchiveRead',
+        actions: ['s3:GetObject'],
+        resources: [this.archiveBucket.arnForObjects('*')],
+      }),
+    );
+    Validations.of(fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.archiveBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+      reason:
+        'Reads the newest archive objects (named per batch, unknown in advance): s3:GetObject on the objects of the one archive bucket, no write or delete.',
+    });
+  }
+
+  /** The dashboard's stats: CloudWatch metrics, read only. */
+  private grantMetricsRead(fn: nodejs.NodejsFunction): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'MetricsRead', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+    );
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudwatch:GetMetricData supports no resource-level permissions (AWS service authorization reference); read-only metrics.',
+    });
+  }
+
+  /** PutObject only (grantPut would add tagging/retention/abort): the archiver never reads or deletes. */
+  private grantArchiveWrite(fn: nodejs.NodejsFunction): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ArchivePut',
+        actions: ['s3:PutObject'],
+        resources: [this.archiveBucket.arnForObjects('*')],
+      }),
+    );
+    Validations.of(fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.archiveBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+      reason:
+        'Archive objects are named per batch (hour partition, topic-partition, offsets), so s3:PutObject is scoped to the objects of the one archive bucket (no read, list or delete).',
+    });
+  }
+
+  /** The dashboard's stats read each function's AWS/Lambda metrics by its deployed name. */
+  private shareFunctionNames(): void {
     for (const [name, spec] of Object.entries(functions) as [FunctionName, FunctionSpec][]) {
       if (!spec.readsMetrics) continue;
       const names = Object.fromEntries(
-        (Object.keys(functions) as FunctionName[]).filter((n) => n !== name).map((n) => [n, byName[n].functionName]),
+        (Object.keys(functions) as FunctionName[])
+          .filter((n) => n !== name)
+          .map((n) => [n, this.byName[n].functionName]),
       );
-      byName[name].addEnvironment('FUNCTION_NAMES', Stack.of(this).toJsonString(names));
+      this.byName[name].addEnvironment('FUNCTION_NAMES', Stack.of(this).toJsonString(names));
     }
+  }
 
-    // Full failed records (not just metadata) land here once retries/max age are exhausted.
-    this.onFailureBucket = new s3.Bucket(this, 'OnFailureBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: false,
-      removalPolicy: config.removalPolicy,
-      autoDeleteObjects: config.stage === 'dev',
-      lifecycleRules: [
-        {
-          id: 'expire-dead-letters',
-          expiration: config.deadLetterExpiration,
-          abortIncompleteMultipartUploadAfter: Duration.days(1),
-        },
-      ],
-    });
-    Validations.of(this.onFailureBucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
-        'On-failure bucket is written only by Lambda event source mappings and read by operators; object-level access is audited through CloudTrail data events rather than a second (itself unlogged) access-log bucket.',
-    });
-
-    // Scheduled functions: an EventBridge rate rule each. Two retries within an hour; a build that
-    // still fails is superseded by the next one (it is a pure function of the tables).
+  /**
+   * Scheduled functions: an EventBridge rate rule each. Two retries within an hour; a build that
+   * still fails is superseded by the next one (it is a pure function of the tables).
+   */
+  private scheduleFunctions(): void {
     for (const schedule of schedules) {
       // The batch layer's schedule starts its state machine (cdk/constructs/batch.ts) instead.
       if ((schedule as ScheduleSpec).cloudStateMachine) continue;
@@ -295,7 +343,7 @@ export class Functions extends Construct {
         description: schedule.description,
         schedule: events.Schedule.rate(Duration.minutes(schedule.everyMinutes)),
         targets: [
-          new targets.LambdaFunction(byName[schedule.function], {
+          new targets.LambdaFunction(this.byName[schedule.function], {
             retryAttempts: 2,
             maxEventAge: Duration.hours(1),
           }),
@@ -303,61 +351,62 @@ export class Functions extends Construct {
       });
       this.scheduleRules.push({ schedule, rule });
     }
+  }
 
-    const destination = new PutOnlyS3OnFailureDestination(this.onFailureBucket);
-    for (const trigger of triggers) {
-      const fn = byName[trigger.function];
-      const topic = topics[trigger.topic];
-      const source = new ManagedKafkaEventSource({
-        clusterArn: kafka.clusterArn,
-        topic: resolved.topicNames[trigger.topic],
-        consumerGroupId: trigger.consumerGroupId,
-        startingPosition: lambda.StartingPosition[trigger.startingPosition],
-        batchSize: trigger.batchSize,
-        maxBatchingWindow: batchingWindow(trigger.maxBatchingWindowSeconds),
-        retryAttempts: trigger.retryAttempts,
-        bisectBatchOnError: trigger.bisectBatchOnError,
-        maxRecordAge: Duration.seconds(trigger.maxRecordAgeSeconds),
-        reportBatchItemFailures: trigger.reportBatchItemFailures,
-        onFailure: destination,
-        // Provisioned pollers: required for the error-handling settings above on Kafka ESMs. One
-        // poller group for all the stack's mappings: they share event poller units instead of
-        // each keeping its own warm (the idle bill, docs/deploy.md). More pollers than partitions
-        // would sit idle.
-        provisionedPollerConfig: {
-          minimumPollers: 1,
-          maximumPollers: topic.partitions,
-          pollerGroupName: this.pollerGroupName,
-        },
-        // The mapping's own metrics (by EventSourceMappingUUID): PolledEventCount is the heartbeat
-        // the not-polling alarm watches (observability.ts), the on-failure and dropped counts say
-        // when records leave the stream, MaxOffsetLag the mapping's lag.
-        metricsConfig: {
-          metrics: [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT, lambda.MetricType.KAFKA_METRICS],
-        },
-      });
-      fn.addEventSource(source);
-      const mapping = fn.node.children.find(
-        (c): c is lambda.EventSourceMapping => c instanceof lambda.EventSourceMapping,
-      );
-      if (!mapping) throw new Error(`no event source mapping on ${trigger.function}`);
-      // The topic must exist before the mapping is enabled (auto-creation is off on MSK).
-      mapping.node.addDependency(kafka.topicsResource, ...network.esmEndpoints);
-      this.mappings.push({ trigger, mapping });
-      this.grantConsumer(fn, trigger, kafka);
-      Validations.of(fn).acknowledge(
-        {
-          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole]',
-          reason:
-            'Attached by ManagedKafkaEventSource: the event source mapping needs kafka:DescribeCluster(V2)/GetBootstrapBrokers and ENI management in the cluster VPC; data-plane access is granted separately, scoped to topic and group ARNs.',
-        },
-        {
-          id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.onFailureBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
-          reason:
-            'On-failure destination: Lambda names the objects it writes, so s3:PutObject is scoped to the objects of this one bucket (no read or delete).',
-        },
-      );
-    }
+  /** One topology trigger: its Kafka event source mapping, the consumer's grants and their findings. */
+  private connectTrigger(trigger: TriggerSpec, destination: PutOnlyS3OnFailureDestination, props: FunctionsProps) {
+    const { network, kafka, resolved } = props;
+    const fn = this.byName[trigger.function];
+    const topic = topics[trigger.topic];
+    const source = new ManagedKafkaEventSource({
+      clusterArn: kafka.clusterArn,
+      topic: resolved.topicNames[trigger.topic],
+      consumerGroupId: trigger.consumerGroupId,
+      startingPosition: lambda.StartingPosition[trigger.startingPosition],
+      batchSize: trigger.batchSize,
+      maxBatchingWindow: batchingWindow(trigger.maxBatchingWindowSeconds),
+      retryAttempts: trigger.retryAttempts,
+      bisectBatchOnError: trigger.bisectBatchOnError,
+      maxRecordAge: Duration.seconds(trigger.maxRecordAgeSeconds),
+      reportBatchItemFailures: trigger.reportBatchItemFailures,
+      onFailure: destination,
+      // Provisioned pollers: required for the error-handling settings above on Kafka ESMs. One
+      // poller group for all the stack's mappings: they share event poller units instead of
+      // each keeping its own warm (the idle bill, docs/deploy.md). More pollers than partitions
+      // would sit idle.
+      provisionedPollerConfig: {
+        minimumPollers: 1,
+        maximumPollers: topic.partitions,
+        pollerGroupName: this.pollerGroupName,
+      },
+      // The mapping's own metrics (by EventSourceMappingUUID): PolledEventCount is the heartbeat
+      // the not-polling alarm watches (observability.ts), the on-failure and dropped counts say
+      // when records leave the stream, MaxOffsetLag the mapping's lag.
+      metricsConfig: {
+        metrics: [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT, lambda.MetricType.KAFKA_METRICS],
+      },
+    });
+    fn.addEventSource(source);
+    const mapping = fn.node.children.find(
+      (c): c is lambda.EventSourceMapping => c instanceof lambda.EventSourceMapping,
+    );
+    if (!mapping) throw new Error(`no event source mapping on ${trigger.function}`);
+    // The topic must exist before the mapping is enabled (auto-creation is off on MSK).
+    mapping.node.addDependency(kafka.topicsResource, ...network.esmEndpoints);
+    this.mappings.push({ trigger, mapping });
+    this.grantConsumer(fn, trigger, kafka);
+    Validations.of(fn).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole]',
+        reason:
+          'Attached by ManagedKafkaEventSource: the event source mapping needs kafka:DescribeCluster(V2)/GetBootstrapBrokers and ENI management in the cluster VPC; data-plane access is granted separately, scoped to topic and group ARNs.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.onFailureBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+        reason:
+          'On-failure destination: Lambda names the objects it writes, so s3:PutObject is scoped to the objects of this one bucket (no read or delete).',
+      },
+    );
   }
 
   /** WriteData on producesTo topics (idempotent producer: WriteDataIdempotently on the cluster). */

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { ArnFormat, CustomResource, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -47,45 +48,7 @@ export class Kafka extends Construct {
     const { config, network, resolved } = props;
     this.resolved = resolved;
     const name = `tunestream-${config.stage}`;
-
-    if (config.msk === 'serverless') {
-      // MSK Serverless: IAM auth only; TLS in transit and encryption at rest are always on.
-      this.cluster = new msk.CfnServerlessCluster(this, 'ServerlessCluster', {
-        clusterName: name,
-        clientAuthentication: { sasl: { iam: { enabled: true } } },
-        vpcConfigs: [{ subnetIds: network.subnetIds, securityGroups: [network.clusterSg.securityGroupId] }],
-      });
-    } else {
-      const brokerLogs = new logs.LogGroup(this, 'BrokerLogs', {
-        retention: config.logRetention,
-        removalPolicy: config.removalPolicy,
-      });
-      this.cluster = new msk.CfnCluster(this, 'ProvisionedCluster', {
-        clusterName: name,
-        kafkaVersion: config.mskKafkaVersion,
-        // One broker per AZ (3 in prod, 2 in dev); the count must be a multiple of the subnet count.
-        // MSK's default replication factor follows: 3 with three brokers, 2 with two.
-        numberOfBrokerNodes: config.azCount,
-        brokerNodeGroupInfo: {
-          instanceType: config.mskBrokerType,
-          clientSubnets: network.subnetIds,
-          securityGroups: [network.clusterSg.securityGroupId],
-          storageInfo: { ebsStorageInfo: { volumeSize: config.mskBrokerVolumeGiB } },
-        },
-        clientAuthentication: { sasl: { iam: { enabled: true } }, unauthenticated: { enabled: false } },
-        encryptionInfo: {
-          encryptionInTransit: { clientBroker: 'TLS', inCluster: true },
-          // Encryption at rest is always on for MSK; without dataVolumeKmsKeyId it uses the AWS managed
-          // key aws/kafka (see docs/deploy.md for why no CMK).
-        },
-        loggingInfo: {
-          brokerLogs: { cloudWatchLogs: { enabled: true, logGroup: brokerLogs.logGroupName } },
-        },
-        // DEFAULT-level metrics (per broker CPU, disk, bytes in and out, …) are free; PER_BROKER
-        // adds ~20 more per broker at CloudWatch's custom-metric price: for prod only.
-        enhancedMonitoring: config.stage === 'prod' ? 'PER_BROKER' : 'DEFAULT',
-      });
-    }
+    this.cluster = this.createCluster(name, config, network);
     this.cluster.applyRemovalPolicy(config.removalPolicy);
     this.clusterArn = this.cluster.attrArn;
     this.clusterNamePatternArn = Stack.of(this).formatArn({
@@ -98,12 +61,77 @@ export class Kafka extends Construct {
     const parts = Fn.split('/', this.clusterArn);
     this.clusterName = Fn.select(1, parts);
     this.clusterUuid = Fn.select(2, parts);
+    this.bootstrapBrokers = this.lookUpBootstrapBrokers(name, config);
+    this.bootstrapBrokersParameter = new ssm.StringParameter(this, 'BootstrapBrokersParameter', {
+      parameterName: `/tunestream/${config.stage}/kafka/bootstrap-brokers`,
+      description: 'MSK bootstrap brokers (SASL/IAM, port 9098)',
+      stringValue: this.bootstrapBrokers,
+    });
 
-    // CloudFormation does not return bootstrap brokers for either cluster type: ask the Kafka API.
-    // The permission names the cluster by name pattern, not by its ARN: a policy on the ARN could
-    // only be created after the cluster, seconds before the call, and IAM propagation can then
-    // fail the first deploy with AccessDenied, which AwsCustomResource does not retry
-    // (aws/aws-cdk#37085). The cluster name is fixed per stage, so the pattern matches it alone.
+    // Topics: created (or grown, or re-configured) at deploy time through the Kafka admin API.
+    this.topicSpecs = (Object.keys(topics) as TopicKey[]).map((key) => ({
+      name: resolved.topicNames[key],
+      partitions: topics[key].partitions,
+      retentionMs: topics[key].retentionMs,
+    }));
+    this.replicationFactor = config.topicReplicationFactor;
+    const onEvent = this.createTopicProvisioner(config, network);
+    this.topicsResource = this.createTopicsResource(config, network, onEvent);
+  }
+
+  /** MSK Serverless, or a provisioned cluster with one broker per AZ (`-c msk=provisioned`). */
+  private createCluster(
+    name: string,
+    config: TunestreamConfig,
+    network: Network,
+  ): msk.CfnServerlessCluster | msk.CfnCluster {
+    if (config.msk === 'serverless') {
+      // MSK Serverless: IAM auth only; TLS in transit and encryption at rest are always on.
+      return new msk.CfnServerlessCluster(this, 'ServerlessCluster', {
+        clusterName: name,
+        clientAuthentication: { sasl: { iam: { enabled: true } } },
+        vpcConfigs: [{ subnetIds: network.subnetIds, securityGroups: [network.clusterSg.securityGroupId] }],
+      });
+    }
+    const brokerLogs = new logs.LogGroup(this, 'BrokerLogs', {
+      retention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    return new msk.CfnCluster(this, 'ProvisionedCluster', {
+      clusterName: name,
+      kafkaVersion: config.mskKafkaVersion,
+      // One broker per AZ (3 in prod, 2 in dev); the count must be a multiple of the subnet count.
+      // MSK's default replication factor follows: 3 with three brokers, 2 with two.
+      numberOfBrokerNodes: config.azCount,
+      brokerNodeGroupInfo: {
+        instanceType: config.mskBrokerType,
+        clientSubnets: network.subnetIds,
+        securityGroups: [network.clusterSg.securityGroupId],
+        storageInfo: { ebsStorageInfo: { volumeSize: config.mskBrokerVolumeGiB } },
+      },
+      clientAuthentication: { sasl: { iam: { enabled: true } }, unauthenticated: { enabled: false } },
+      encryptionInfo: {
+        encryptionInTransit: { clientBroker: 'TLS', inCluster: true },
+        // Encryption at rest is always on for MSK; without dataVolumeKmsKeyId it uses the AWS managed
+        // key aws/kafka (see docs/deploy.md for why no CMK).
+      },
+      loggingInfo: {
+        brokerLogs: { cloudWatchLogs: { enabled: true, logGroup: brokerLogs.logGroupName } },
+      },
+      // DEFAULT-level metrics (per broker CPU, disk, bytes in and out, …) are free; PER_BROKER
+      // adds ~20 more per broker at CloudWatch's custom-metric price: for prod only.
+      enhancedMonitoring: config.stage === 'prod' ? 'PER_BROKER' : 'DEFAULT',
+    });
+  }
+
+  /**
+   * CloudFormation does not return bootstrap brokers for either cluster type: ask the Kafka API.
+   * The permission names the cluster by name pattern, not by its ARN: a policy on the ARN could
+   * only be created after the cluster, seconds before the call, and IAM propagation can then
+   * fail the first deploy with AccessDenied, which AwsCustomResource does not retry
+   * (aws/aws-cdk#37085). The cluster name is fixed per stage, so the pattern matches it alone.
+   */
+  private lookUpBootstrapBrokers(name: string, config: TunestreamConfig): string {
     const brokers = new cr.AwsCustomResource(this, 'BootstrapBrokers', {
       onUpdate: {
         service: '@aws-sdk/client-kafka',
@@ -124,20 +152,11 @@ export class Kafka extends Construct {
       reason:
         "kafka:GetBootstrapBrokers only, on clusters named like this stage's (the name is fixed; the UUID suffix is unknown until the cluster exists). Naming the cluster by ARN would race IAM propagation on the first deploy.",
     });
-    this.bootstrapBrokers = brokers.getResponseField('BootstrapBrokerStringSaslIam');
-    this.bootstrapBrokersParameter = new ssm.StringParameter(this, 'BootstrapBrokersParameter', {
-      parameterName: `/tunestream/${config.stage}/kafka/bootstrap-brokers`,
-      description: 'MSK bootstrap brokers (SASL/IAM, port 9098)',
-      stringValue: this.bootstrapBrokers,
-    });
+    return brokers.getResponseField('BootstrapBrokerStringSaslIam');
+  }
 
-    // Topics: created (or grown, or re-configured) at deploy time through the Kafka admin API.
-    this.topicSpecs = (Object.keys(topics) as TopicKey[]).map((key) => ({
-      name: resolved.topicNames[key],
-      partitions: topics[key].partitions,
-      retentionMs: topics[key].retentionMs,
-    }));
-    this.replicationFactor = config.topicReplicationFactor;
+  /** The custom resource's onEvent handler: in the VPC, with topic admin rights on this cluster's topics. */
+  private createTopicProvisioner(config: TunestreamConfig, network: Network): nodejs.NodejsFunction {
     const provisionerLogs = new logs.LogGroup(this, 'TopicProvisionerLogs', {
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
@@ -172,6 +191,15 @@ export class Kafka extends Construct {
         resources: this.topicSpecs.map((t) => this.topicArn(t.name)),
       }),
     );
+    return onEvent;
+  }
+
+  /** The topics' custom resource: the provider framework over `onEvent`, after the cluster and its rules. */
+  private createTopicsResource(
+    config: TunestreamConfig,
+    network: Network,
+    onEvent: nodejs.NodejsFunction,
+  ): CustomResource {
     const providerLogs = new logs.LogGroup(this, 'TopicProviderLogs', {
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
@@ -188,13 +216,13 @@ export class Kafka extends Construct {
       replicationFactor: this.replicationFactor,
       topics: this.topicSpecs,
     };
-    this.topicsResource = new CustomResource(this, 'Topics', {
+    const topicsResource = new CustomResource(this, 'Topics', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::KafkaTopics',
       properties,
     });
     // Provisioned clusters take 20+ minutes; make sure topic creation waits for brokers and rules.
-    this.topicsResource.node.addDependency(this.cluster, network.clusterSg, network.functionsSg);
+    topicsResource.node.addDependency(this.cluster, network.clusterSg, network.functionsSg);
 
     Validations.of(provider).acknowledge(
       {
@@ -217,6 +245,7 @@ export class Kafka extends Construct {
           'Needed for a VPC function (ENI create/describe/delete); those EC2 actions do not support resource-level scoping.',
       },
     );
+    return topicsResource;
   }
 
   /** Physical topic name for a topology topic key. */

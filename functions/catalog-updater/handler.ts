@@ -9,11 +9,11 @@
 import type { Context, MSKEvent } from 'aws-lambda';
 import { putCatalogItemIfNewer } from '../../shared/adapters/dynamodb/catalog.ts';
 import { storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
-import { type CatalogItem, catalogItemsOf, upsertItemId } from '../../shared/domain/catalog.ts';
-import { CatalogRecordV1 } from '../../shared/domain/events.ts';
+import { type CatalogItem, catalogItemsOf, upsertItemId } from '../../shared/domain/catalog/catalog.ts';
+import { CatalogRecordV1 } from '../../shared/domain/events/events.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';
 import { forEachLimit, runTrigger } from '../../shared/handlers/trigger.ts';
-import { indexEntriesOfItems, writeIndexEntries } from './name-index.ts';
+import { indexEntriesOfItems, writeIndexEntries } from './name-claims.ts';
 
 const FUNCTION_NAME = 'catalog-updater';
 const tools = observability(FUNCTION_NAME);

@@ -15,8 +15,8 @@ import {
 import { type _Object, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CatalogItemCache } from '../../shared/adapters/catalog-cache.ts';
 import { storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
-import { hourPartition } from '../../shared/domain/archive.ts';
-import { ListenEventV1 } from '../../shared/domain/events.ts';
+import { hourPartition } from '../../shared/domain/events/archive.ts';
+import { ListenEventV1 } from '../../shared/domain/events/events.ts';
 import { ConfigurationError } from '../../shared/errors.ts';
 import { type FunctionName, topicEnvVar, triggers } from '../../shared/topology.ts';
 import {

@@ -7,8 +7,8 @@
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { artistItemId, type CatalogItem, trackItemId } from '../../shared/domain/catalog.ts';
-import { type ListenEventV1, StreamQuery } from '../../shared/domain/events.ts';
+import { artistItemId, type CatalogItem, trackItemId } from '../../shared/domain/catalog/catalog.ts';
+import { type ListenEventV1, StreamQuery } from '../../shared/domain/events/events.ts';
 import { HttpError, type HttpResult, json, parseQuery } from '../../shared/handlers/http.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';
 import { dashboardRoutes } from '../../shared/topology.ts';

@@ -9,8 +9,8 @@
  */
 import type { Context, MSKEvent } from 'aws-lambda';
 import { archiveFromEnv } from '../../shared/adapters/archive.ts';
-import { groupForArchive } from '../../shared/domain/archive.ts';
-import { ListenEventV1 } from '../../shared/domain/events.ts';
+import { groupForArchive } from '../../shared/domain/events/archive.ts';
+import { ListenEventV1 } from '../../shared/domain/events/events.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';
 import { forEachLimit, runTrigger } from '../../shared/handlers/trigger.ts';
 

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { produce, topicsFromEnv } from '../../shared/adapters/kafka.ts';
-import { isTsTooFarInFuture, ListenEventInput, type ListenEventV1 } from '../../shared/domain/events.ts';
+import { isTsTooFarInFuture, ListenEventInput, type ListenEventV1 } from '../../shared/domain/events/events.ts';
 import { HttpError, type HttpResult, json, problem } from '../../shared/handlers/http.ts';
 import { readItems, validateItems } from '../../shared/handlers/ingest.ts';
 import { resolveListens } from '../../shared/handlers/name-resolution.ts';

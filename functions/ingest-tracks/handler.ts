@@ -10,8 +10,8 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { produce, topicsFromEnv } from '../../shared/adapters/kafka.ts';
-import { upsertItemId } from '../../shared/domain/catalog.ts';
-import { ArtistUpsertV1, TrackUpsertInput } from '../../shared/domain/events.ts';
+import { upsertItemId } from '../../shared/domain/catalog/catalog.ts';
+import { ArtistUpsertV1, TrackUpsertInput } from '../../shared/domain/events/events.ts';
 import { HttpError, type HttpResult, json, problem } from '../../shared/handlers/http.ts';
 import { readItems, validateItems } from '../../shared/handlers/ingest.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';

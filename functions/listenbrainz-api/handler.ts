@@ -20,8 +20,9 @@ import { getIndexEntries, putIndexEntry } from '../../shared/adapters/dynamodb/n
 import { storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { getFeedback, putFeedback, usersStoreFromEnv } from '../../shared/adapters/dynamodb/users.ts';
 import { produce, topicsFromEnv } from '../../shared/adapters/kafka.ts';
-import { trackItemId } from '../../shared/domain/catalog.ts';
-import type { ListenEventV1 } from '../../shared/domain/events.ts';
+import { trackItemId } from '../../shared/domain/catalog/catalog.ts';
+import { aliasKey, MBID_ID_PREFIX } from '../../shared/domain/catalog/name-resolution.ts';
+import type { ListenEventV1 } from '../../shared/domain/events/events.ts';
 import {
   aliasesOf,
   type FeedbackTarget,
@@ -30,8 +31,7 @@ import {
   listenEventOf,
   parseFeedback,
   parseSubmission,
-} from '../../shared/domain/listenbrainz.ts';
-import { aliasKey, MBID_ID_PREFIX } from '../../shared/domain/names.ts';
+} from '../../shared/domain/events/listenbrainz.ts';
 import type { HttpResult } from '../../shared/handlers/http.ts';
 import { resolveListens } from '../../shared/handlers/name-resolution.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';

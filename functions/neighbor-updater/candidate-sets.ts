@@ -9,15 +9,15 @@
 import { putCandidateSets } from '../../shared/adapters/dynamodb/candidates.ts';
 import type { Stores } from '../../shared/adapters/dynamodb/stores.ts';
 import type { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
-import type { ProfileUpdateV1 } from '../../shared/domain/events.ts';
-import type { Neighbor } from '../../shared/domain/neighbor-search.ts';
+import type { ProfileUpdateV1 } from '../../shared/domain/events/events.ts';
+import type { Neighbor } from '../../shared/domain/neighbors/neighbor-search.ts';
+import { decodeArtistSketch } from '../../shared/domain/neighbors/taste-codec.ts';
+import { type TopItems, unpackTopItems } from '../../shared/domain/neighbors/top-items-codec.ts';
 import { candidatesModelKey, packCandidateSet } from '../../shared/domain/ranking/candidate-codec.ts';
 import { buildCandidates } from '../../shared/domain/ranking/components.ts';
 import { rankCandidates } from '../../shared/domain/ranking/rank.ts';
 import { trimCandidates } from '../../shared/domain/ranking/trim.ts';
 import type { CandidateKind, CandidateList, NeighborItems } from '../../shared/domain/ranking/types.ts';
-import { decodeArtistSketch } from '../../shared/domain/taste-codec.ts';
-import { type TopItems, unpackTopItems } from '../../shared/domain/top-items-codec.ts';
 
 /** Recommendations per kind whose ids key a set (`topKey`): a set whose key is unchanged is not rewritten. */
 const KEYED_TOP = 20;

@@ -22,15 +22,15 @@ import {
 import { type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
 import { NeighborIndexCache, searchIndex } from '../../shared/adapters/neighbor-index-cache.ts';
-import { ProfileUpdateV1 } from '../../shared/domain/events.ts';
-import type { Neighbor } from '../../shared/domain/neighbor-search.ts';
+import { ProfileUpdateV1 } from '../../shared/domain/events/events.ts';
+import type { Neighbor } from '../../shared/domain/neighbors/neighbor-search.ts';
 import {
   newestPerUser,
   planRefreshes,
   refreshedList,
   reverseCandidates,
   withEntrants,
-} from '../../shared/domain/refresh-plan.ts';
+} from '../../shared/domain/neighbors/refresh-plan.ts';
 import { idfWeight } from '../../shared/domain/similarity.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
 import { forEachLimit, runTrigger } from '../../shared/handlers/trigger.ts';

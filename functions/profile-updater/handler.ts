@@ -16,7 +16,7 @@ import { CatalogGenreCache } from '../../shared/adapters/catalog-cache.ts';
 import { getProfiles, type ProfileWrite, putProfilesIfUnchanged } from '../../shared/adapters/dynamodb/profiles.ts';
 import { type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { produce, TRIGGER_PRODUCE_DEADLINE_MS, topicsFromEnv } from '../../shared/adapters/kafka.ts';
-import { ListenEventV1 } from '../../shared/domain/events.ts';
+import { ListenEventV1 } from '../../shared/domain/events/events.ts';
 import {
   type ApplyContext,
   applyRecords,
@@ -25,7 +25,7 @@ import {
   type Profile,
   type ProfileRecord,
   profileUpdateOf,
-} from '../../shared/domain/profile.ts';
+} from '../../shared/domain/profile/profile.ts';
 import { WriteConflictError } from '../../shared/errors.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
 import type { ValidRecord } from '../../shared/handlers/records.ts';

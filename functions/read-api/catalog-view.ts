@@ -11,9 +11,9 @@ import { popularInGenre } from '../../shared/adapters/dynamodb/catalog.ts';
 import type { RankingProfile } from '../../shared/adapters/dynamodb/profiles.ts';
 import type { Stores } from '../../shared/adapters/dynamodb/stores.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
-import { type CatalogItem, type CatalogKind, catalogItemId } from '../../shared/domain/catalog.ts';
+import { type CatalogItem, type CatalogKind, catalogItemId } from '../../shared/domain/catalog/catalog.ts';
 import { tagToGenre } from '../../shared/domain/genres.ts';
-import { genreDistribution } from '../../shared/domain/profile.ts';
+import { genreDistribution } from '../../shared/domain/profile/profile.ts';
 import type { CandidateItem } from '../../shared/domain/ranking/types.ts';
 import { resolveSettings } from '../../shared/topology.ts';
 

@@ -8,7 +8,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import type { Stores } from '../../shared/adapters/dynamodb/stores.ts';
-import { type CatalogItem, type CatalogKind, catalogItemId, itemKindOf } from '../../shared/domain/catalog.ts';
+import { type CatalogItem, type CatalogKind, catalogItemId, itemKindOf } from '../../shared/domain/catalog/catalog.ts';
 import { similarItems } from '../../shared/domain/ranking/similar.ts';
 import { type HttpResult, json, parseQuery, pathParam, problem } from '../../shared/handlers/http.ts';
 import { catalogOf, describe, itemCache, itemModel, labelOf, limitParam, settings } from './catalog-view.ts';

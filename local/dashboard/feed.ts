@@ -20,8 +20,8 @@ import {
 import type { DeadLetterShown, Health, StreamEvent } from '../../functions/dashboard-stats/types.ts';
 import { CatalogItemCache } from '../../shared/adapters/catalog-cache.ts';
 import type { Stores } from '../../shared/adapters/dynamodb/stores.ts';
-import type { CatalogItem } from '../../shared/domain/catalog.ts';
-import { DeadLetterV1, ListenEventV1 } from '../../shared/domain/events.ts';
+import type { CatalogItem } from '../../shared/domain/catalog/catalog.ts';
+import { DeadLetterV1, ListenEventV1 } from '../../shared/domain/events/events.ts';
 import type { ResolvedTopology } from '../../shared/topology.ts';
 import { type LogLine, silentLog } from '../runtime/log.ts';
 

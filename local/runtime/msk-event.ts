@@ -4,7 +4,7 @@
  */
 import type { MSKEvent, MSKRecord } from 'aws-lambda';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { type DeadLetterV1, deadLetterOf } from '../../shared/domain/events.ts';
+import { type DeadLetterV1, deadLetterOf } from '../../shared/domain/events/events.ts';
 
 /** Lambda omits `key` for records without one (the @types declare it always present). */
 export type MskRecord = Omit<MSKRecord, 'key'> & { key?: string };

@@ -4,7 +4,7 @@
  * burst of plays of an unknown track does not read the table again and again.
  */
 
-import { artistItemId, type CatalogItem, trackItemId } from '../domain/catalog.ts';
+import { artistItemId, type CatalogItem, trackItemId } from '../domain/catalog/catalog.ts';
 import type { GenreWeights } from '../domain/genres.ts';
 import { getCatalogItems } from './dynamodb/catalog.ts';
 import type { Stores } from './dynamodb/stores.ts';

@@ -5,8 +5,8 @@
  * a new build appears).
  */
 
-import { type ItemKind, itemKey } from '../domain/catalog.ts';
-import { unpackCounts, unpackList } from '../domain/item-model.ts';
+import { type ItemKind, itemKey } from '../domain/catalog/catalog.ts';
+import { unpackCounts, unpackList } from '../domain/item-model/item-model.ts';
 import type { PreparedItems } from '../domain/ranking/types.ts';
 import {
   getItemModelCounts,

@@ -4,7 +4,7 @@
  */
 import type { MSKEvent, MSKRecord } from 'aws-lambda';
 import { type Message, Partitioners, type Producer } from 'kafkajs';
-import { type DeadLetterReason, type DeadLetterV1, deadLetterOf } from '../domain/events.ts';
+import { type DeadLetterReason, type DeadLetterV1, deadLetterOf } from '../domain/events/events.ts';
 import { ConfigurationError, ProduceTimeoutError } from '../errors.ts';
 import { type TopicKey, topicEnvVar, topics } from '../topology.ts';
 import { createKafka, kafkaConnectionFromEnv } from './kafka-client.ts';

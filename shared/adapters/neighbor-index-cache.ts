@@ -17,9 +17,9 @@ import {
   type Neighbor,
   NeighborSearch,
   type SearchBudget,
-} from '../domain/neighbor-search.ts';
+} from '../domain/neighbors/neighbor-search.ts';
+import { decodeVector } from '../domain/neighbors/taste-codec.ts';
 import type { SimilarityWeights, TasteFeatures } from '../domain/similarity.ts';
-import { decodeVector } from '../domain/taste-codec.ts';
 import {
   DIRECTORY_PK,
   directoryMarkers,

@@ -7,7 +7,7 @@
 import { getProfiles } from '../adapters/dynamodb/profiles.ts';
 import type { Stores } from '../adapters/dynamodb/stores.ts';
 import { produce, TRIGGER_PRODUCE_DEADLINE_MS, topicsFromEnv } from '../adapters/kafka.ts';
-import { profileUpdateOf } from '../domain/profile.ts';
+import { profileUpdateOf } from '../domain/profile/profile.ts';
 import { candidatesModelKey } from '../domain/ranking/candidate-codec.ts';
 import type { BuildSource } from './build-source.ts';
 

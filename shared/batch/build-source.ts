@@ -5,8 +5,8 @@
  * Rows have the parts' columns (sql/item-model/*.sql); `listRows` turns list rows into packed lists.
  */
 import { type ParquetFile, parquetBatches, parquetRowCount } from '../adapters/parquet.ts';
-import type { ItemKind } from '../domain/catalog.ts';
-import { type PackedList, packList } from '../domain/item-model.ts';
+import type { ItemKind } from '../domain/catalog/catalog.ts';
+import { type PackedList, packList } from '../domain/item-model/item-model.ts';
 import type { ItemModelResult } from './item-model-result.ts';
 import type { OutputPart } from './item-model-sql.ts';
 

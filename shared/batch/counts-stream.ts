@@ -10,8 +10,8 @@ import {
   putItemModelCountShard,
 } from '../adapters/dynamodb/item-model.ts';
 import type { Stores } from '../adapters/dynamodb/stores.ts';
-import type { ItemKind } from '../domain/catalog.ts';
-import { packCounts, unpackCounts } from '../domain/item-model.ts';
+import type { ItemKind } from '../domain/catalog/catalog.ts';
+import { packCounts, unpackCounts } from '../domain/item-model/item-model.ts';
 import { fnv1a32 } from './key-spill.ts';
 
 /** Sums two 32-bit hashes of every pair (mod 2³²) and counts them: equal multisets, equal digests. */

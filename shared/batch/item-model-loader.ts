@@ -21,26 +21,25 @@ import {
   type StoredLists,
 } from '../adapters/dynamodb/item-model.ts';
 import type { Stores } from '../adapters/dynamodb/stores.ts';
-import { type ItemKind, itemKey, parseItemKey } from '../domain/catalog.ts';
-import { packList } from '../domain/item-model.ts';
+import { type ItemKind, itemKey, parseItemKey } from '../domain/catalog/catalog.ts';
+import { packList } from '../domain/item-model/item-model.ts';
 import { type BuildSource, resultSource } from './build-source.ts';
 import type { ItemModelResult, KindModel } from './item-model-result.ts';
 import { KeySpill } from './key-spill.ts';
 import { sameList } from './list-drift.ts';
-import { cleanUpLists, loadListsPass, type PassContext, publishBuild, readUsers } from './loader-passes.ts';
+import {
+  cleanUpLists,
+  type KindLoad,
+  loadListsPass,
+  type PassContext,
+  publishBuild,
+  readUsers,
+} from './loader-passes.ts';
 
 export { listDrift, sameList } from './list-drift.ts';
+export type { KindLoad } from './loader-passes.ts';
 
 export const KINDS: readonly ItemKind[] = ['a', 't'];
-
-export interface KindLoad {
-  users: number;
-  items: number;
-  withSimilar: number;
-  withContent: number;
-  listsWritten: number;
-  listsDeleted: number;
-}
 
 export interface LoadSummary {
   /** The build readers now follow (the previous one when nothing changed). */

@@ -3,7 +3,7 @@
  * items' neighbour lists, plus the listeners to announce the build to. Built from the output
  * parts' rows (`readItemModelResult`), whichever engine produced them; read by the loader. Pure.
  */
-import type { ItemKind } from '../domain/catalog.ts';
+import type { ItemKind } from '../domain/catalog/catalog.ts';
 import type { PreparedItems } from '../domain/ranking/types.ts';
 import type { OutputPart } from './item-model-sql.ts';
 

@@ -12,9 +12,9 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { DEFAULT_ITEM_MODEL } from '../domain/item-model.ts';
-import { DAY_MS } from '../domain/profile.ts';
-import { DEFAULT_WEIGHTS, type WeightConfig } from '../domain/weights.ts';
+import { DEFAULT_ITEM_MODEL } from '../domain/item-model/item-model.ts';
+import { DAY_MS } from '../domain/profile/profile.ts';
+import { DEFAULT_WEIGHTS, type WeightConfig } from '../domain/profile/weights.ts';
 import { ConfigurationError } from '../errors.ts';
 import { ALL_HOURS, type BuildWindow } from './window.ts';
 

@@ -2,7 +2,7 @@
  * How far apart a stored list and a build's are (pure): what decides whether the loader rewrites
  * a list (item-model-loader.ts, loader-passes.ts).
  */
-import { type PackedList, unpackList } from '../domain/item-model.ts';
+import { type PackedList, unpackList } from '../domain/item-model/item-model.ts';
 
 /** Below this, two weights are the same number (float32 storage; the engines' parallel sums). */
 const FLOAT_NOISE = 2 ** -20;

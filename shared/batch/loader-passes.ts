@@ -14,11 +14,10 @@ import {
   writeItemModelLists,
 } from '../adapters/dynamodb/item-model.ts';
 import type { Stores } from '../adapters/dynamodb/stores.ts';
-import { type ItemKind, itemKey, parseItemKey } from '../domain/catalog.ts';
-import type { PackedList } from '../domain/item-model.ts';
+import { type ItemKind, itemKey, parseItemKey } from '../domain/catalog/catalog.ts';
+import type { PackedList } from '../domain/item-model/item-model.ts';
 import { type BuildSource, listenerRow, listRow, type Row } from './build-source.ts';
 import { CountShardWriter, CountsDigest, storedCountsDigest } from './counts-stream.ts';
-import type { KindLoad } from './item-model-loader.ts';
 import type { KeySpill } from './key-spill.ts';
 import { sameList } from './list-drift.ts';
 
@@ -26,6 +25,16 @@ const KINDS: readonly ItemKind[] = ['a', 't'];
 type Field = 'similar' | 'content';
 /** Spill tags: the build has a similar / content list (S / C); this load wrote the item (w). */
 const BUILT_TAG: Record<Field, string> = { similar: 'S', content: 'C' };
+
+/** What a load did for one kind of item (artists or tracks). */
+export interface KindLoad {
+  users: number;
+  items: number;
+  withSimilar: number;
+  withContent: number;
+  listsWritten: number;
+  listsDeleted: number;
+}
 
 export interface PassContext {
   stores: Stores;

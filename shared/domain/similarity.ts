@@ -3,7 +3,7 @@
  * normalized vectors do not depend on the read time.
  */
 import { GENRE_COUNT, GENRE_INDEX } from './genres.ts';
-import type { Profile } from './profile.ts';
+import type { Profile } from './profile/profile.ts';
 
 export type SparseVector = Map<string, number>;
 export type AnyVector = Float64Array | SparseVector | Readonly<Record<string, number>>;

@@ -1,14 +1,15 @@
 /**
  * Ingest-side name resolution shared by POST /events and the ListenBrainz routes: listens that
- * arrive by name get the catalog's ids through the name index (shared/domain/names.ts), unknown
- * names keep name-based ids and are recorded as name-only catalog items (their display names).
+ * arrive by name get the catalog's ids through the name index (shared/domain/catalog/name-resolution.ts;
+ * the per-container cache shared/adapters/name-resolution-cache.ts), unknown names keep
+ * name-based ids and are recorded as name-only catalog items (their display names).
  * Resolving at ingest means what goes on listen-events (and into the archive) already carries
  * the ids the profile folds.
  */
 import { storesFromEnv } from '../adapters/dynamodb/stores.ts';
-import { NameResolver } from '../adapters/name-resolver.ts';
-import type { ListenAliases, NamedListen, Resolution, ResolutionCounts } from '../domain/names.ts';
-import { countResolution } from '../domain/names.ts';
+import { NameResolver } from '../adapters/name-resolution-cache.ts';
+import type { ListenAliases, NamedListen, Resolution, ResolutionCounts } from '../domain/catalog/name-resolution.ts';
+import { countResolution } from '../domain/catalog/name-resolution.ts';
 
 const resolver = new NameResolver();
 

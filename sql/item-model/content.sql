@@ -1,4 +1,4 @@
--- Content neighbours from the catalog's tag counts (shared/domain/item-neighbors.ts's
+-- Content neighbours from the catalog's tag counts (shared/domain/item-model/item-neighbors.ts's
 -- tagVectors + contentNeighborLists): TF-IDF log(1 + count) · log(N / df(tag)) over the N items
 -- with tags, L2-normalized; an item's {{content_k}} items of highest cosine (ties by id). Only
 -- each item's strongest {{content_tags}} tags join (a tag shared by thousands of items would make

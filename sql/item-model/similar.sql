@@ -1,4 +1,4 @@
--- Co-listening neighbours (RP3beta, Paudel et al.; shared/domain/item-neighbors.ts):
+-- Co-listening neighbours (RP3beta, Paudel et al.; shared/domain/item-model/item-neighbors.ts):
 --   W[i, j] = Σ_{u ∋ i, j} (1 / deg(i))^α · (1 / |u|)^α · deg(j)^−β      (i ≠ j)
 -- over each user's strongest {{pair_top_n}} items (pair_basket.sql: the pair pass costs Σ|u|², so
 -- |u| is bounded), pairs seen by fewer than {{min_support}} users dropped, each item's {{top_k}}

@@ -2,7 +2,7 @@
 -- Tables: events (the archive: one row per archived listen event), deletions (forgotten listeners).
 -- One row per (kind, user, item) among the user's top {{top_n}} items of positive weight, where
 -- weight = Σ eventWeight · 2^((ts − newest ts) / half-life) over the user's events of that item.
--- The event weight is shared/domain/weights.ts's `eventWeight` as one CASE expression; the decay
+-- The event weight is shared/domain/profile/weights.ts's `eventWeight` as one CASE expression; the decay
 -- is relative to the newest archived event, so a listener's ranking does not depend on the run time.
 -- Duplicates (a retried batch archived twice) count once: the first copy per (user, eventId).
 -- Only the build's window of hour partitions is read (shared/batch/window.ts): the year range

@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getNeighborList, putNeighborList, putNeighborLists } from '../../shared/adapters/dynamodb/neighbors.ts';
 import { getProfiles, type ProfileWrite, putProfilesIfUnchanged } from '../../shared/adapters/dynamodb/profiles.ts';
 import { createStores, type Stores } from '../../shared/adapters/dynamodb/stores.ts';
-import type { NeighborList } from '../../shared/domain/neighbor-list-codec.ts';
-import { applyRecords, emptyProfile, type Profile } from '../../shared/domain/profile.ts';
-import { encodeProfileState } from '../../shared/domain/profile-codec.ts';
+import type { NeighborList } from '../../shared/domain/neighbors/neighbor-list-codec.ts';
+import { applyRecords, emptyProfile, type Profile } from '../../shared/domain/profile/profile.ts';
+import { encodeProfileState } from '../../shared/domain/profile/profile-codec.ts';
 import { provisionedTestEnv, REGION, type TestEnv } from '../support/infra.ts';
 
 /** A profile with `n` plays spread over many tracks and artists (item size grows with n). */

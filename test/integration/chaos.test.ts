@@ -4,7 +4,7 @@
  * reference. The full-size run is `npm run chaos -- --events 100000 --kills 5` (RELIABILITY.md).
  */
 import { describe, expect, inject, it } from 'vitest';
-import { emptyProfile } from '../../shared/domain/profile.ts';
+import { emptyProfile } from '../../shared/domain/profile/profile.ts';
 import { runChaos } from '../../tools/chaos/run.ts';
 import { compareProfiles, generateWorkload, referenceProfiles } from '../../tools/chaos/workload.ts';
 

@@ -11,9 +11,9 @@ import { buildMskEvent, type MskRecord } from '../../local/runtime/msk-event.ts'
 import { putCatalogItemIfNewer } from '../../shared/adapters/dynamodb/catalog.ts';
 import { getProfile } from '../../shared/adapters/dynamodb/profiles.ts';
 import { createStores, type Stores } from '../../shared/adapters/dynamodb/stores.ts';
-import { artistItemId } from '../../shared/domain/catalog.ts';
-import type { ListenEventV1 } from '../../shared/domain/events.ts';
-import { DAY_MS } from '../../shared/domain/profile.ts';
+import { artistItemId } from '../../shared/domain/catalog/catalog.ts';
+import type { ListenEventV1 } from '../../shared/domain/events/events.ts';
+import { DAY_MS } from '../../shared/domain/profile/profile.ts';
 import { settings } from '../../shared/topology.ts';
 import { compareProfiles, referenceProfiles } from '../../tools/chaos/workload.ts';
 import { provisionedTestEnv } from '../support/infra.ts';

@@ -12,8 +12,8 @@ import { DashboardFeed, type FeedBatch } from '../../local/dashboard/feed.ts';
 import { localSources } from '../../local/dashboard/sources.ts';
 import { putCatalogItemIfNewer } from '../../shared/adapters/dynamodb/catalog.ts';
 import { createStores, type Stores } from '../../shared/adapters/dynamodb/stores.ts';
-import { catalogItemsOf } from '../../shared/domain/catalog.ts';
-import { deadLetterOf, type ListenEventV1 } from '../../shared/domain/events.ts';
+import { catalogItemsOf } from '../../shared/domain/catalog/catalog.ts';
+import { deadLetterOf, type ListenEventV1 } from '../../shared/domain/events/events.ts';
 import { provisionedTestEnv, REGION } from '../support/infra.ts';
 
 describe('the dashboard over local sources', () => {

@@ -15,7 +15,7 @@ import { CatalogItemCache } from '../../shared/adapters/catalog-cache.ts';
 import { putCandidateSets } from '../../shared/adapters/dynamodb/candidates.ts';
 import { putProfilesIfUnchanged } from '../../shared/adapters/dynamodb/profiles.ts';
 import { resetStores, type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
-import type { Profile } from '../../shared/domain/profile.ts';
+import type { Profile } from '../../shared/domain/profile/profile.ts';
 import { packCandidateSet } from '../../shared/domain/ranking/candidate-codec.ts';
 import { buildCandidates } from '../../shared/domain/ranking/components.ts';
 import { tableEnvVar } from '../../shared/topology.ts';

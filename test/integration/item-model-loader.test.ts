@@ -26,8 +26,8 @@ import {
 import { resultSource } from '../../shared/batch/build-source.ts';
 import { loadBuild, loadItemModel } from '../../shared/batch/item-model-loader.ts';
 import { emptyResult, type ItemModelResult } from '../../shared/batch/item-model-result.ts';
-import { archiveKey } from '../../shared/domain/archive.ts';
-import { unpackCounts, unpackList } from '../../shared/domain/item-model.ts';
+import { archiveKey } from '../../shared/domain/events/archive.ts';
+import { unpackCounts, unpackList } from '../../shared/domain/item-model/item-model.ts';
 import { provisionedTestEnv, REGION } from '../support/infra.ts';
 
 let stores: Stores;

@@ -16,7 +16,7 @@ import { getCatalogItems } from '../../shared/adapters/dynamodb/catalog.ts';
 import { getItemModelEntries, getItemModelManifest } from '../../shared/adapters/dynamodb/item-model.ts';
 import { resetStores, storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { ItemModelCache } from '../../shared/adapters/item-model-cache.ts';
-import { unpackList } from '../../shared/domain/item-model.ts';
+import { unpackList } from '../../shared/domain/item-model/item-model.ts';
 import {
   apiRequest as api,
   eventually,

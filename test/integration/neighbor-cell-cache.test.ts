@@ -12,11 +12,11 @@ import { readOccupiedCells } from '../../shared/adapters/dynamodb/neighbor-index
 import { getNeighborList } from '../../shared/adapters/dynamodb/neighbors.ts';
 import { createStores, resetStores, type Stores } from '../../shared/adapters/dynamodb/stores.ts';
 import { NeighborIndexCache } from '../../shared/adapters/neighbor-index-cache.ts';
-import type { ProfileUpdateV1 } from '../../shared/domain/events.ts';
-import { cellOf } from '../../shared/domain/neighbor-cells.ts';
+import type { ProfileUpdateV1 } from '../../shared/domain/events/events.ts';
+import { cellOf } from '../../shared/domain/neighbors/neighbor-cells.ts';
+import { encodeVector } from '../../shared/domain/neighbors/taste-codec.ts';
+import { packTopItems } from '../../shared/domain/neighbors/top-items-codec.ts';
 import { genreVector } from '../../shared/domain/similarity.ts';
-import { encodeVector } from '../../shared/domain/taste-codec.ts';
-import { packTopItems } from '../../shared/domain/top-items-codec.ts';
 import { provisionedTestEnv, type TestEnv } from '../support/infra.ts';
 
 describe('neighbour updater cell cache', () => {

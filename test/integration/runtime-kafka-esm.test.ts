@@ -4,7 +4,7 @@ import { type Admin, type Consumer, type Kafka, type Message, Partitioners, type
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type EventSourceMapping, startEventSourceMapping } from '../../local/runtime/kafka-esm.ts';
 import type { MskRecord } from '../../local/runtime/msk-event.ts';
-import { DeadLetterV1 } from '../../shared/domain/events.ts';
+import { DeadLetterV1 } from '../../shared/domain/events/events.ts';
 import type { TriggerSpec } from '../../shared/topology.ts';
 import { eventually, provisionedTestEnv, type TestEnv } from '../support/infra.ts';
 

@@ -1,7 +1,7 @@
 /**
  * Short functions (issue #25, item 4): none over LIMIT lines in shared/, functions/, local/,
- * tools/ and bench/ without a `@long <reason>` in its doc comment (tools/function-length.ts says
- * how it measures, and what it does not check yet: cdk/ and test/).
+ * tools/, bench/ and cdk/ without a `@long <reason>` in its doc comment (tools/function-length.ts
+ * says how it measures, and what it does not check: test/).
  */
 import { describe, expect, it } from 'vitest';
 import { functionsOver, LIMIT, longFunctions } from '../../tools/function-length.ts';

@@ -16,9 +16,9 @@ import { getCatalogItems, putCatalogItemIfNewer } from '../../shared/adapters/dy
 import { getProfiles } from '../../shared/adapters/dynamodb/profiles.ts';
 import { createStores, type Stores } from '../../shared/adapters/dynamodb/stores.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
-import { artistItemId, catalogItemsOf } from '../../shared/domain/catalog.ts';
-import type { ListenEventV1 } from '../../shared/domain/events.ts';
-import { DAY_MS } from '../../shared/domain/profile.ts';
+import { artistItemId, catalogItemsOf } from '../../shared/domain/catalog/catalog.ts';
+import type { ListenEventV1 } from '../../shared/domain/events/events.ts';
+import { DAY_MS } from '../../shared/domain/profile/profile.ts';
 import { settings, triggers } from '../../shared/topology.ts';
 import { readDeadLetters } from './topic-reader.ts';
 import { compareProfiles, generateWorkload, referenceProfiles, rng } from './workload.ts';

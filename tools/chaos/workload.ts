@@ -5,7 +5,7 @@
  * The reference includes each listener's session (`recent`), compared listen by listen.
  * Deterministic for a seed.
  */
-import type { ListenEventV1 } from '../../shared/domain/events.ts';
+import type { ListenEventV1 } from '../../shared/domain/events/events.ts';
 import { GENRES, type GenreWeights, MOODS, normalizeGenreWeights } from '../../shared/domain/genres.ts';
 import {
   type ApplyContext,
@@ -13,7 +13,7 @@ import {
   DAY_MS,
   type Profile,
   type RecentListen,
-} from '../../shared/domain/profile.ts';
+} from '../../shared/domain/profile/profile.ts';
 import { rng, zipf } from '../../shared/random.ts';
 
 export { rng };

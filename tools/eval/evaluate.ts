@@ -8,16 +8,17 @@
  */
 
 import type { GenreWeights } from '../../shared/domain/genres.ts';
-import { DEFAULT_ITEM_MODEL, type ItemModel } from '../../shared/domain/item-model.ts';
-import { tagVectors } from '../../shared/domain/item-neighbors.ts';
-import { cellOf } from '../../shared/domain/neighbor-cells.ts';
+import { DEFAULT_ITEM_MODEL, type ItemModel } from '../../shared/domain/item-model/item-model.ts';
+import { tagVectors } from '../../shared/domain/item-model/item-neighbors.ts';
+import { cellOf } from '../../shared/domain/neighbors/neighbor-cells.ts';
 import {
   type IndexCandidate,
   indexTaste,
   NeighborSearch,
   type SearchBudget,
-} from '../../shared/domain/neighbor-search.ts';
-import { buildProfile, type Profile, profileUpdateOf } from '../../shared/domain/profile.ts';
+} from '../../shared/domain/neighbors/neighbor-search.ts';
+import { decodeVector, encodeVector } from '../../shared/domain/neighbors/taste-codec.ts';
+import { buildProfile, type Profile, profileUpdateOf } from '../../shared/domain/profile/profile.ts';
 import { DEFAULT_RANKING, type RankingParams } from '../../shared/domain/ranking/params.ts';
 import { recommend } from '../../shared/domain/ranking/rank.ts';
 import type { CandidateItem, NeighborItems, PreparedItems } from '../../shared/domain/ranking/types.ts';
@@ -32,7 +33,6 @@ import {
   tagProfile,
   tasteFeatures,
 } from '../../shared/domain/similarity.ts';
-import { decodeVector, encodeVector } from '../../shared/domain/taste-codec.ts';
 import { settings } from '../../shared/topology.ts';
 import { evaluateLists, getOrInit, type Interaction, type Metrics, topK } from './protocol.ts';
 

@@ -11,7 +11,7 @@ import { neighborListFromItem } from '../../shared/adapters/dynamodb/neighbors.t
 import { profileFromItem } from '../../shared/adapters/dynamodb/profiles.ts';
 import { scanTable } from '../../shared/adapters/dynamodb/requests.ts';
 import type { Stores } from '../../shared/adapters/dynamodb/stores.ts';
-import { unpackTopItems } from '../../shared/domain/top-items-codec.ts';
+import { unpackTopItems } from '../../shared/domain/neighbors/top-items-codec.ts';
 import type { TableKey } from '../../shared/topology.ts';
 
 export interface SizeStats {

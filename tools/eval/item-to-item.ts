@@ -14,8 +14,8 @@
  * least one of the user's held-out artists in the top `k`; recall: the share of them found.
  */
 
-import type { ItemModel } from '../../shared/domain/item-model.ts';
-import { itemNeighborLists } from '../../shared/domain/item-neighbors.ts';
+import type { ItemModel } from '../../shared/domain/item-model/item-model.ts';
+import { itemNeighborLists } from '../../shared/domain/item-model/item-neighbors.ts';
 import { similarItems } from '../../shared/domain/ranking/similar.ts';
 import type { PreparedItems } from '../../shared/domain/ranking/types.ts';
 import type { EvalData, Rp3betaParams } from './evaluate.ts';

@@ -17,7 +17,7 @@ import { type Infrastructure, onShutdown, provisionTopology, startInfrastructure
 import { type LocalPipeline, startLocalPipeline, waitUntilDrained } from '../../local/pipeline.ts';
 import { createStores, type Stores } from '../../shared/adapters/dynamodb/stores.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
-import type { ListenEventV1 } from '../../shared/domain/events.ts';
+import type { ListenEventV1 } from '../../shared/domain/events/events.ts';
 import { type ResolvedTopology, triggers } from '../../shared/topology.ts';
 import { artistUpserts } from '../loaders/lastfm.ts';
 import { kafkaSender } from '../replay.ts';

@@ -12,8 +12,8 @@ import { dirArchive } from '../../shared/adapters/archive.ts';
 import { appendItemTags, openArchiveDb } from '../../shared/adapters/duckdb.ts';
 import { runItemModelSql } from '../../shared/batch/duckdb-item-model.ts';
 import { type ItemModelSqlParams, itemModelSqlParams } from '../../shared/batch/item-model-sql.ts';
-import { archiveKey } from '../../shared/domain/archive.ts';
-import type { ItemModel } from '../../shared/domain/item-model.ts';
+import { archiveKey } from '../../shared/domain/events/archive.ts';
+import type { ItemModel } from '../../shared/domain/item-model/item-model.ts';
 import { resolveSettings } from '../../shared/topology.ts';
 import { type EvalData, itemModelKey, type SystemParams } from './evaluate.ts';
 

@@ -4,14 +4,14 @@
  * sees them) must equal the batch `buildProfile` over the same events.
  */
 
-import type { ListenEventV1 } from '../../shared/domain/events.ts';
+import type { ListenEventV1 } from '../../shared/domain/events/events.ts';
 import {
   applyRecords,
   buildProfile,
   emptyProfile,
   type Profile,
   type ProfileRecord,
-} from '../../shared/domain/profile.ts';
+} from '../../shared/domain/profile/profile.ts';
 import type { LastfmDataset } from '../loaders/lastfm.ts';
 import { pairEvents } from '../loaders/lastfm.ts';
 import { getOrInit, mulberry32 } from './protocol.ts';

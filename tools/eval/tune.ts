@@ -3,7 +3,7 @@
  * with the others fixed and keeps the best nDCG@k; stops when a round changes nothing.
  */
 
-import type { ItemModel } from '../../shared/domain/item-model.ts';
+import type { ItemModel } from '../../shared/domain/item-model/item-model.ts';
 import { DEFAULT_SYSTEM, type EvalData, type NeighborCache, runSystem, type SystemParams } from './evaluate.ts';
 import type { Metrics } from './protocol.ts';
 import { prepareItemModel } from './sql-model.ts';

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { ListenEventV1 } from '../../shared/domain/events.ts';
+import { ListenEventV1 } from '../../shared/domain/events/events.ts';
 import { type LoadStats, readLines } from './lines.ts';
 
 /** `<topic>-<partition>-<first>-<last>.jsonl` → sort key (topic, partition, first offset). */

@@ -7,7 +7,7 @@
  * not taste), `location` (free-text metro area; ListenEventV1 only has an ISO country, and all
  * users are US), names/gender (personal data, no use for recommendations).
  */
-import type { ListenEventV1 } from '../../shared/domain/events.ts';
+import type { ListenEventV1 } from '../../shared/domain/events/events.ts';
 import { LoadStats, readLines } from './lines.ts';
 import { artistIdOf, normalizeName } from './names.ts';
 

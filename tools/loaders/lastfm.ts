@@ -12,10 +12,10 @@
  */
 
 import { join } from 'node:path';
-import { MAX_ITEM_TAGS } from '../../shared/domain/catalog.ts';
-import type { ArtistUpsertV1, ListenEventV1 } from '../../shared/domain/events.ts';
+import { MAX_ITEM_TAGS } from '../../shared/domain/catalog/catalog.ts';
+import type { ArtistUpsertV1, ListenEventV1 } from '../../shared/domain/events/events.ts';
 import { type GenreWeights, genreWeightsFromTags } from '../../shared/domain/genres.ts';
-import { hash32 } from '../../shared/domain/item-model.ts';
+import { hash32 } from '../../shared/domain/item-model/item-model.ts';
 import { getOrInit } from '../eval/protocol.ts';
 import { intField, LoadStats, readLines } from './lines.ts';
 

@@ -1,2 +1,2 @@
 /** Stable ids from names, for sources without catalog ids (eventsim, streaming history). */
-export { artistIdOf, normalizeName, trackIdOf } from '../../shared/domain/names.ts';
+export { artistIdOf, normalizeName, trackIdOf } from '../../shared/domain/catalog/name-resolution.ts';

@@ -6,7 +6,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { ListenEventV1 } from '../../shared/domain/events.ts';
+import type { ListenEventV1 } from '../../shared/domain/events/events.ts';
 import { BadLineError, LoadStats } from './lines.ts';
 import { artistIdOf } from './names.ts';
 

@@ -5,7 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
-import { TrackUpsertInput as TrackSchema, type TrackUpsertInput } from '../../shared/domain/events.ts';
+import { TrackUpsertInput as TrackSchema, type TrackUpsertInput } from '../../shared/domain/events/events.ts';
 import { tagToGenre } from '../../shared/domain/genres.ts';
 import { BadLineError, LoadStats } from './lines.ts';
 import { artistIdOf } from './names.ts';

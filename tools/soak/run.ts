@@ -15,7 +15,7 @@ import { putCatalogItemIfNewer } from '../../shared/adapters/dynamodb/catalog.ts
 import { createStores } from '../../shared/adapters/dynamodb/stores.ts';
 import { createKafka } from '../../shared/adapters/kafka-client.ts';
 import { logKafkaClientsIn } from '../../shared/adapters/kafka-log.ts';
-import { catalogItemsOf } from '../../shared/domain/catalog.ts';
+import { catalogItemsOf } from '../../shared/domain/catalog/catalog.ts';
 import { generateWorkload } from '../chaos/workload.ts';
 
 const USAGE = `Usage: npm run soak -- [options]

@@ -3,7 +3,7 @@
  * `profileVersion` the condition (an older build never overwrites a newer one). Read together
  * with the profile, in one request, by a recommendation.
  */
-import type { Profile } from '../../domain/profile.ts';
+import type { Profile } from '../../domain/profile/profile.ts';
 import { profileFromItem } from './profiles.ts';
 import {
   conditionalPut,

@@ -1,10 +1,10 @@
 /**
- * The catalog table's items (their shape and keys: shared/domain/catalog.ts): read by id, upserted
+ * The catalog table's items (their shape and keys: shared/domain/catalog/catalog.ts): read by id, upserted
  * last-writer-wins, queried per genre by popularity (GSI `by-genre-popularity`), and scanned for
  * tags by the item model builder. The same table holds the name index (name-index.ts).
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { type CatalogItem, type CatalogKind, genreKey } from '../../domain/catalog.ts';
+import { type CatalogItem, type CatalogKind, genreKey } from '../../domain/catalog/catalog.ts';
 import { batchGet, conditionalPut, sanitizeScores, scanAll } from './requests.ts';
 import type { Stores } from './stores.ts';
 

@@ -1,13 +1,13 @@
 /**
  * The item-model table: `a#<id>` / `t#<id>` (an item's listener count and neighbour lists, keys
- * from shared/domain/catalog.ts), `model#<k>` (the manifest of the latest build, which readers
+ * from shared/domain/catalog/catalog.ts), `model#<k>` (the manifest of the latest build, which readers
  * follow) and `counts#<k>#<modelId>#<n>` (that build's listener counts, sharded). The read path
  * reads manifests, counts and lists; the batch layer's loader writes lists that changed (and
  * deletes dropped ones), a build's count shards, and the manifest last.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type ItemKind, itemKey } from '../../domain/catalog.ts';
-import type { PackedCounts, PackedList } from '../../domain/item-model.ts';
+import { type ItemKind, itemKey } from '../../domain/catalog/catalog.ts';
+import type { PackedCounts, PackedList } from '../../domain/item-model/item-model.ts';
 import { DataIntegrityError } from '../../errors.ts';
 import { batchGet, batchWrite, scanAll } from './requests.ts';
 import type { Stores } from './stores.ts';

@@ -1,13 +1,15 @@
 /**
- * The catalog's name index (shared/domain/names.ts) in the catalog table: index entries
- * (`n#…`, `x#…`) and name-only items for names the catalog does not know (ingest resolves
- * through them with a per-container cache, name-resolver.ts). Index writes are conditional on
- * rank and `updatedAt`, so replays and out-of-order catalog upserts converge to the same entries.
+ * The catalog's name index (shared/domain/catalog/name-resolution.ts) in the catalog table: index
+ * entries (`n#…`, `x#…`: claimed by the catalog-updater, functions/catalog-updater/name-claims.ts;
+ * recording MBIDs a ListenBrainz listen teaches, by the listenbrainz-api) and name-only items for
+ * names the catalog does not know (ingest resolves through them with a per-container cache,
+ * name-resolution-cache.ts). Index writes are conditional on rank and `updatedAt`, so replays and
+ * out-of-order catalog upserts converge to the same entries.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { catalogItemId } from '../../domain/catalog.ts';
-import { entryRank, type NameIndexEntry, type NameOnlyItem } from '../../domain/names.ts';
+import { catalogItemId } from '../../domain/catalog/catalog.ts';
+import { entryRank, type NameIndexEntry, type NameOnlyItem } from '../../domain/catalog/name-resolution.ts';
 import type { Stores } from './stores.ts';
 
 /** Name-only items carry this `updatedAt`: any real upsert (even a seed at 0) replaces them. */

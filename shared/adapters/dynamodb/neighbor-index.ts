@@ -1,6 +1,6 @@
 /**
  * The neighbour index table: PK cell, SK userId, the user's compact taste vector alongside (cell
- * geometry and codecs: shared/domain/neighbor-cells.ts, taste-codec.ts), and under `DIRECTORY_PK`
+ * geometry and codecs: shared/domain/neighbors/neighbor-cells.ts, taste-codec.ts), and under `DIRECTORY_PK`
  * a marker per occupied cell.
  */
 import { batchWrite, jsItem, type WireItem } from './requests.ts';

@@ -8,7 +8,7 @@ import {
   decodeNeighborListState,
   encodeNeighborListState,
   type NeighborList,
-} from '../../domain/neighbor-list-codec.ts';
+} from '../../domain/neighbors/neighbor-list-codec.ts';
 import { batchGet, conditionalPut, conditionalStatement, executeConditionalBatch, statementTexts } from './requests.ts';
 import type { Stores } from './stores.ts';
 

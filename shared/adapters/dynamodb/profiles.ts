@@ -4,8 +4,8 @@
  * whether it exists).
  */
 import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { Profile } from '../../domain/profile.ts';
-import { decodeProfileState, encodeProfileState } from '../../domain/profile-codec.ts';
+import type { Profile } from '../../domain/profile/profile.ts';
+import { decodeProfileState, encodeProfileState } from '../../domain/profile/profile-codec.ts';
 import { batchGet, conditionalStatement, executeConditionalBatch, sanitizeScores, statementTexts } from './requests.ts';
 import type { Stores } from './stores.ts';
 

@@ -12,7 +12,7 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { FeedbackState } from '../../domain/listenbrainz.ts';
+import type { FeedbackState } from '../../domain/events/listenbrainz.ts';
 import { ConfigurationError } from '../../errors.ts';
 import { tableEnvVar } from '../../topology.ts';
 import { createDocumentClient, dynamoConnectionFromEnv } from './client.ts';

@@ -18,7 +18,7 @@ import {
   primaryGenre,
   tagToGenre,
 } from '../genres.ts';
-import type { Profile } from '../profile.ts';
+import type { Profile } from '../profile/profile.ts';
 import { cosine, genreVector } from '../similarity.ts';
 import { DEFAULT_RANKING, type RankingParams } from './params.ts';
 import type { NowScore } from './session.ts';

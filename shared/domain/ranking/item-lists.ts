@@ -1,6 +1,6 @@
 /**
  * The item-list parts of the ranking: Σ over seed items i of W[i, j], where W is an item model
- * list (co-listening or content, see item-neighbors.ts for how they are built). Seeds are the
+ * list (co-listening or content, see item-model/item-neighbors.ts for how they are built). Seeds are the
  * user's own items (long-term part) or the session's recent ones (the "now" part).
  */
 import type { PreparedItems } from './types.ts';

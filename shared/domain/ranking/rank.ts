@@ -6,7 +6,7 @@
  * item model's lists (the offline evaluation; nothing else): one path, so the product and the
  * evaluation cannot drift.
  */
-import type { Profile } from '../profile.ts';
+import type { Profile } from '../profile/profile.ts';
 import { blendComponents } from './blend.ts';
 import { buildCandidates } from './components.ts';
 import { finishRanking, type NowPart, openRanking } from './finish.ts';

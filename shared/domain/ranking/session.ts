@@ -18,7 +18,7 @@
  * the list over. Without a session (nothing within the window) s = 0 and the answer is exactly the
  * long-term one (`rankCandidates` does not even compute this part).
  */
-import type { RecentListen } from '../profile.ts';
+import type { RecentListen } from '../profile/profile.ts';
 import type { PreparedItems } from './types.ts';
 
 /** What the session is made of: the profile's recent list (`Profile.recent`, newest first). */

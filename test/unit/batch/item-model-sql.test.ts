@@ -21,11 +21,11 @@ import {
   partQuery,
 } from '../../../shared/batch/item-model-sql.ts';
 import { chooseWindow, hourKey } from '../../../shared/batch/window.ts';
-import { archiveKey } from '../../../shared/domain/archive.ts';
-import type { ListenEventV1 } from '../../../shared/domain/events.ts';
-import { contentNeighborLists, itemNeighborLists } from '../../../shared/domain/item-neighbors.ts';
-import { DAY_MS } from '../../../shared/domain/profile.ts';
-import { eventWeight } from '../../../shared/domain/weights.ts';
+import { archiveKey } from '../../../shared/domain/events/archive.ts';
+import type { ListenEventV1 } from '../../../shared/domain/events/events.ts';
+import { contentNeighborLists, itemNeighborLists } from '../../../shared/domain/item-model/item-neighbors.ts';
+import { DAY_MS } from '../../../shared/domain/profile/profile.ts';
+import { eventWeight } from '../../../shared/domain/profile/weights.ts';
 import { rng } from '../../../shared/random.ts';
 
 const dirs: string[] = [];

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { StoredLists } from '../../../shared/adapters/dynamodb/item-model.ts';
 import { diffLists, listDrift, sameList } from '../../../shared/batch/item-model-loader.ts';
 import { emptyKind } from '../../../shared/batch/item-model-result.ts';
-import { packList } from '../../../shared/domain/item-model.ts';
+import { packList } from '../../../shared/domain/item-model/item-model.ts';
 
 const list = (ids: string[], weights: number[]) => ({ ids, weights: Float64Array.from(weights) });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GENRE_COUNT, GENRE_INDEX } from '../../../shared/domain/genres.ts';
-import { emptyProfile } from '../../../shared/domain/profile.ts';
+import { emptyProfile } from '../../../shared/domain/profile/profile.ts';
 import { cosine, genreVector, similarity, tasteFeatures, tasteVector } from '../../../shared/domain/similarity.ts';
 
 function profile(genres: Record<string, number>, topArtists: Record<string, number>) {

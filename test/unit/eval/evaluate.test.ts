@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ListenEventV1 } from '../../../shared/domain/events.ts';
+import type { ListenEventV1 } from '../../../shared/domain/events/events.ts';
 import type { GenreWeights } from '../../../shared/domain/genres.ts';
-import { buildProfile } from '../../../shared/domain/profile.ts';
+import { buildProfile } from '../../../shared/domain/profile/profile.ts';
 import {
   DEFAULT_SYSTEM,
   type EvalData,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { itemNeighborLists } from '../../../shared/domain/item-neighbors.ts';
+import { itemNeighborLists } from '../../../shared/domain/item-model/item-neighbors.ts';
 import type { PreparedItems } from '../../../shared/domain/ranking/types.ts';
 import type { EvalData } from '../../../tools/eval/evaluate.ts';
 import { itemToItemCheck } from '../../../tools/eval/item-to-item.ts';

@@ -22,8 +22,8 @@ import {
   toStreamEvent,
 } from '../../../functions/dashboard-stats/dashboard.ts';
 import type { Health, StreamEvent } from '../../../functions/dashboard-stats/types.ts';
-import type { CatalogItem } from '../../../shared/domain/catalog.ts';
-import type { ListenEventV1 } from '../../../shared/domain/events.ts';
+import type { CatalogItem } from '../../../shared/domain/catalog/catalog.ts';
+import type { ListenEventV1 } from '../../../shared/domain/events/events.ts';
 import { triggers } from '../../../shared/topology.ts';
 
 const T = Date.UTC(2026, 11, 2, 1, 0, 0);

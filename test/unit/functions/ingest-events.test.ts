@@ -1,7 +1,7 @@
 /** POST /events' idempotency key, on the sample request in events/. */
 import { describe, expect, it } from 'vitest';
 import { assignEventId } from '../../../functions/ingest-events/handler.ts';
-import { ListenEventInput } from '../../../shared/domain/events.ts';
+import { ListenEventInput } from '../../../shared/domain/events/events.ts';
 import { httpSample } from '../../support/samples.ts';
 
 const [play, like] = (JSON.parse(httpSample('ingest-events.json').body!) as { events: unknown[] }).events

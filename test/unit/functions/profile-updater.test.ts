@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { groupByUser } from '../../../functions/profile-updater/handler.ts';
 import { decodeMskEvent } from '../../../shared/adapters/kafka.ts';
-import { ListenEventV1 } from '../../../shared/domain/events.ts';
+import { ListenEventV1 } from '../../../shared/domain/events/events.ts';
 import { validateRecords } from '../../../shared/handlers/records.ts';
 import { mskSample } from '../../support/samples.ts';
 

@@ -1,6 +1,6 @@
 /** The ingest routes' shared shape on the samples in events/: one item or a list, each validated on its own. */
 import { describe, expect, it } from 'vitest';
-import { ListenEventInput, TrackUpsertInput } from '../../../shared/domain/events.ts';
+import { ListenEventInput, TrackUpsertInput } from '../../../shared/domain/events/events.ts';
 import { HttpError } from '../../../shared/handlers/http.ts';
 import { readItems, validateItems } from '../../../shared/handlers/ingest.ts';
 import { httpSample } from '../../support/samples.ts';

@@ -1,7 +1,7 @@
 /** A trigger's records → validated values or dead letters, on the samples in events/. */
 import { describe, expect, it } from 'vitest';
 import { decodeMskEvent } from '../../../shared/adapters/kafka.ts';
-import { CatalogRecordV1, DeadLetterV1, ListenEventV1 } from '../../../shared/domain/events.ts';
+import { CatalogRecordV1, DeadLetterV1, ListenEventV1 } from '../../../shared/domain/events/events.ts';
 import { validateRecords } from '../../../shared/handlers/records.ts';
 import { mskSample } from '../../support/samples.ts';
 

@@ -1,6 +1,6 @@
 /** The Kafka-triggered handlers' skeleton on the samples in events/ (batches without dead letters: no broker needed). */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CatalogRecordV1 } from '../../../shared/domain/events.ts';
+import { CatalogRecordV1 } from '../../../shared/domain/events/events.ts';
 import { observability } from '../../../shared/handlers/observability.ts';
 import { forEachLimit, runTrigger } from '../../../shared/handlers/trigger.ts';
 import { resolveTopology, resourceEnv } from '../../../shared/topology.ts';

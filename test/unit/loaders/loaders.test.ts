@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ListenEventV1, TrackUpsertInput } from '../../../shared/domain/events.ts';
+import { ListenEventV1, TrackUpsertInput } from '../../../shared/domain/events/events.ts';
 import { eventsimEvents } from '../../../tools/loaders/eventsim.ts';
 import { artistUpserts, eventsPerPair, loadLastfm, pairEvents } from '../../../tools/loaders/lastfm.ts';
 import { BadLineError, LoadStats } from '../../../tools/loaders/lines.ts';

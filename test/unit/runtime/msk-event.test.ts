@@ -10,7 +10,7 @@ import {
   toMskRecord,
   toSignedBytes,
 } from '../../../local/runtime/msk-event.ts';
-import { DeadLetterV1 } from '../../../shared/domain/events.ts';
+import { DeadLetterV1 } from '../../../shared/domain/events/events.ts';
 
 /** What kafkajs hands to eachBatch (batchContext carries the timestamp type at runtime). */
 function message(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { contentNeighborLists, itemNeighborLists } from '../../../../shared/domain/item-neighbors.ts';
-import { emptyProfile, type Profile } from '../../../../shared/domain/profile.ts';
+import { contentNeighborLists, itemNeighborLists } from '../../../../shared/domain/item-model/item-neighbors.ts';
+import { emptyProfile, type Profile } from '../../../../shared/domain/profile/profile.ts';
 import {
   packCandidateSet,
   packCandidates,

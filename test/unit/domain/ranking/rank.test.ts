@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyProfile, type Profile } from '../../../../shared/domain/profile.ts';
+import { emptyProfile, type Profile } from '../../../../shared/domain/profile/profile.ts';
 import { recommend } from '../../../../shared/domain/ranking/rank.ts';
 import type { CandidateItem, NeighborItems } from '../../../../shared/domain/ranking/types.ts';
 import { prepareItems, scoreCandidates, topN } from '../../../../shared/domain/ranking/user-neighbors.ts';
