@@ -652,6 +652,14 @@ export const settings = {
   NEIGHBOR_IDF_EXPONENT: 0.5,
   /** Also insert the refreshed user into its neighbours' lists when it now belongs there (1 = on). */
   NEIGHBOR_REVERSE_UPDATES: 1,
+  /**
+   * …into a list still filling (fewer than NEIGHBORS_K) whenever it belongs there, into a full one
+   * only when it lands among the first this many: what GET /users/{id}/neighbors shows by default.
+   * A reverse insertion rewrites the owner's list (a write unit) and never reaches the owner's
+   * recommendations (its candidate set is rebuilt by its own refresh, which finds the entrant in
+   * the index anyway). NEIGHBORS_K: every entrant, as before.
+   */
+  NEIGHBOR_REVERSE_FULL_LIST_TOP: 20,
   /** Ingest limits (API Gateway's own payload cap is 10 MB; ours is stricter). */
   INGEST_MAX_EVENTS: 500,
   INGEST_MAX_BYTES: 1_000_000,
