@@ -627,8 +627,13 @@ export const settings = {
    * instead of 1 s: 0.233 instead of 0.38 refreshes per event (`npm run bench -- refreshRate`).
    */
   NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: 60,
-  /** …and only when the profile moved at least this far (1 - cosine to the last refreshed snapshot). */
-  NEIGHBOR_REFRESH_MIN_DRIFT: 0.002,
+  /**
+   * …and only when the profile moved at least this far (1 - cosine to the last refreshed snapshot):
+   * about 8° of genre mix. 0.002 (~3.6°) refreshed 0.195 times per event, 0.005 0.167, 0.01 0.142
+   * (the refreshRate world, 1 M events; a refresh writes ~5 units). A new listener's first refresh
+   * does not wait for it; the item model's announcement refreshes every active listener hourly.
+   */
+  NEIGHBOR_REFRESH_MIN_DRIFT: 0.01,
   /**
    * A refreshed user's index entry is rewritten only when its cell changes, its strongest artists
    * change, or its genre vector drifted this far (1 − cosine) from what the entry holds.
