@@ -74,3 +74,59 @@ export function sig(x: number, digits = 3): string {
   if (x === 0) return '0';
   return Number(x.toPrecision(digits)).toString();
 }
+
+/** Items written of one kind, per event (or per refresh): where the write units go. */
+export interface WriteShare {
+  items: number;
+  units: number;
+  /** Mean item size as billed (bytes; 0 for deletes, whose size the client does not see). */
+  meanBytes: number;
+  maxBytes: number;
+  /** Share of the items over 1 KB (billed two or more units). */
+  overOneKbShare: number;
+  /** Items by units billed, as shares. */
+  byUnits: Record<number, number>;
+}
+
+/**
+ * The counter's tallies (`<table>/<kind>`) merged over runs and divided by `per` (events or
+ * refreshes), keyed `<table key>/<kind>` (`profiles/write`, `neighbors/reverse`, …).
+ */
+export function writeShares(
+  runs: readonly ReadonlyMap<
+    string,
+    Omit<WriteShare, 'meanBytes' | 'overOneKbShare'> & { bytes: number; overOneKb: number }
+  >[],
+  tableNames: Readonly<Record<string, string>>,
+  per: number,
+): Record<string, WriteShare> {
+  const keyOf = new Map(Object.entries(tableNames).map(([k, name]) => [name, k]));
+  const sum = new Map<
+    string,
+    { items: number; units: number; bytes: number; maxBytes: number; over: number; byUnits: Record<number, number> }
+  >();
+  for (const run of runs)
+    for (const [label, t] of run) {
+      const slash = label.lastIndexOf('/');
+      const key = `${keyOf.get(label.slice(0, slash)) ?? label.slice(0, slash)}/${label.slice(slash + 1)}`;
+      const s = sum.get(key) ?? { items: 0, units: 0, bytes: 0, maxBytes: 0, over: 0, byUnits: {} };
+      s.items += t.items;
+      s.units += t.units;
+      s.bytes += t.bytes;
+      s.maxBytes = Math.max(s.maxBytes, t.maxBytes);
+      s.over += t.overOneKb;
+      for (const [u, n] of Object.entries(t.byUnits)) s.byUnits[Number(u)] = (s.byUnits[Number(u)] ?? 0) + n;
+      sum.set(key, s);
+    }
+  const out: Record<string, WriteShare> = {};
+  for (const [key, s] of [...sum].sort(([a], [b]) => (a < b ? -1 : 1)))
+    out[key] = {
+      items: s.items / per,
+      units: s.units / per,
+      meanBytes: s.items > 0 ? s.bytes / s.items : 0,
+      maxBytes: s.maxBytes,
+      overOneKbShare: s.items > 0 ? s.over / s.items : 0,
+      byUnits: Object.fromEntries(Object.entries(s.byUnits).map(([u, n]) => [u, n / s.items])),
+    };
+  return out;
+}

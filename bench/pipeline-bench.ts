@@ -22,7 +22,7 @@ import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
 import { getProfiles } from '../shared/adapters/dynamodb/profiles.ts';
 import { profileUpdateOf } from '../shared/domain/profile/profile.ts';
 import { type BenchEnv, cleanups, freshEnv, loadCatalog, log, syntheticWorld, type World } from './env.ts';
-import { median, percentile } from './lib.ts';
+import { median, percentile, writeShares } from './lib.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -419,6 +419,7 @@ async function measureRefreshes(
   // What a refresh writes, from the handler's summary: index entries, candidate sets (and
   // their bytes), reverse insertions into other users' lists.
   const writes = { indexWrites: 0, candidateSets: 0, candidateBytes: 0, reverseInserts: 0 };
+  const tallies: (typeof c.writeTallies)[] = [];
   for (const group of ids) {
     if (cache === 'cold') clearCellCache();
     const t0 = performance.now();
@@ -428,6 +429,7 @@ async function measureRefreshes(
     items += s.indexItemsRead ?? 0;
     for (const k of Object.keys(writes) as (keyof typeof writes)[]) writes[k] += s[k] ?? 0;
   }
+  tallies.push(c.writeTallies);
   const per = Math.max(1, refreshed);
   return {
     refreshed,
@@ -442,6 +444,8 @@ async function measureRefreshes(
     candidateSetsPerRefresh: writes.candidateSets / per,
     candidateSetBytes: writes.candidateBytes / Math.max(1, writes.candidateSets),
     reverseInsertsPerRefresh: writes.reverseInserts / per,
+    /** Per refresh, by table and kind (`neighbors/reverse`): items, units, item sizes. */
+    writesByKind: writeShares(tallies, env.topology.tableNames, per),
     wallMsPerRefresh: wall / per,
   };
 }

@@ -19,7 +19,7 @@ import { disconnectProducer } from '../shared/adapters/kafka.ts';
 import { createKafka } from '../shared/adapters/kafka-client.ts';
 import { triggers } from '../shared/topology.ts';
 import { freshEnv, loadCatalog, log, syntheticWorld, type World } from './env.ts';
-import { median } from './lib.ts';
+import { median, type WriteShare, writeShares } from './lib.ts';
 
 const PARTITIONS = 6;
 
@@ -68,6 +68,8 @@ export interface BatchFigures {
   readsPerEvent: number;
   readUnitsPerEvent: number;
   usersPerEvent: number;
+  /** Per event, by table and kind (`profiles/write`): items, units, item sizes. */
+  writesByKind: Record<string, WriteShare>;
 }
 
 export async function profilePath(quick: boolean) {
@@ -98,7 +100,8 @@ export async function profilePath(quick: boolean) {
   const profileFile = process.env.BENCH_CPU_PROFILE;
   const session = profileFile ? new Session() : undefined;
   for (const [size, runs] of plan) {
-    const perBatch: Omit<BatchFigures, 'batchSize' | 'batches'>[] = [];
+    const perBatch: Omit<BatchFigures, 'batchSize' | 'batches' | 'writesByKind'>[] = [];
+    const tallies: Map<string, NonNullable<ReturnType<typeof c.writeTallies.get>>>[] = [];
     if (session && size === 1000) {
       session.connect();
       await session.post('Profiler.enable');
@@ -113,6 +116,7 @@ export async function profilePath(quick: boolean) {
       const wall = performance.now() - t0;
       const cpu = process.cpuUsage(cpu0);
       const cpuSec = (cpu.user + cpu.system) / 1e6;
+      tallies.push(new Map([...c.writeTallies].map(([k, t]) => [k, { ...t, byUnits: { ...t.byUnits } }])));
       perBatch.push({
         eventsPerCpuSecond: size / cpuSec,
         wallMsPerEvent: wall / size,
@@ -142,6 +146,7 @@ export async function profilePath(quick: boolean) {
       readsPerEvent: m('readsPerEvent'),
       readUnitsPerEvent: m('readUnitsPerEvent'),
       usersPerEvent: m('usersPerEvent'),
+      writesByKind: writeShares(tallies, env.topology.tableNames, size * runs),
     };
     log(
       `profilePath: batch ${size}: ${fig.eventsPerCpuSecond.toFixed(0)} events/CPU-s, ${fig.writesPerEvent.toFixed(3)} writes/event`,

@@ -14,7 +14,7 @@ import { codecBench } from './codec.ts';
 import { billRows, perEvent } from './cost-model.ts';
 import { log, stopInfrastructure } from './env.ts';
 import { indexBench } from './index-recall.ts';
-import { costPerMillionEvents, PRICES, sig } from './lib.ts';
+import { costPerMillionEvents, PRICES, sig, type WriteShare } from './lib.ts';
 import { pipelineBench } from './pipeline-bench.ts';
 import { endToEnd, profilePath } from './profile-path.ts';
 import { refreshRate } from './refresh-rate.ts';
@@ -160,6 +160,7 @@ function cost(f: Figures) {
       readUnitsPerRefresh: number;
       itemsWrittenPerRefresh: number;
       writeUnitsPerRefresh: number;
+      writesByKind?: Record<string, WriteShare>;
     };
   };
   const rr = f.refreshRate as ReturnType<typeof refreshRate>;
@@ -186,6 +187,17 @@ function cost(f: Figures) {
     readUnitsPerEvent: at.readUnitsPerEvent + d.batchOf200.readUnitsPerRefresh * refreshesPerEvent,
   });
   const inputs = inputsAt(rr.refreshesPerEvent);
+  // Where the write units per event go: the profile path's items, and each kind of item a
+  // refresh writes times the steady-state refresh rate.
+  const writeUnitsByKind: Record<string, number> = {};
+  for (const [k, w] of Object.entries(at.writesByKind ?? {})) writeUnitsByKind[k] = w.units;
+  for (const [k, w] of Object.entries(d.batchOf200.writesByKind ?? {}))
+    writeUnitsByKind[k] = (writeUnitsByKind[k] ?? 0) + w.units * rr.refreshesPerEvent;
+  log(
+    `cost: write units per event by kind: ${Object.entries(writeUnitsByKind)
+      .map(([k, u]) => `${k} ${u.toFixed(3)}`)
+      .join(', ')}`,
+  );
   const upperInputs = inputsAt(at.usersPerEvent);
   const monthly = billRows(inputs);
   log(`cost: the monthly bill (docs/deploy.md)\n${billMarkdown(monthly)}`);
@@ -195,6 +207,7 @@ function cost(f: Figures) {
     byCapacity: { onDemand: perEvent(inputs, 'on-demand'), provisioned: perEvent(inputs, 'provisioned') },
     monthly,
     inputs,
+    writeUnitsPerEventByKind: writeUnitsByKind,
     refreshesPerEventSteadyState: rr.refreshesPerEvent,
     upperBound: {
       refreshesPerEvent: at.usersPerEvent,

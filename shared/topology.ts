@@ -628,8 +628,15 @@ export const settings = {
    * instead of 1 s: 0.233 instead of 0.38 refreshes per event (`npm run bench -- refreshRate`).
    */
   NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: 60,
-  /** …and only when the profile moved at least this far (1 - cosine to the last refreshed snapshot). */
-  NEIGHBOR_REFRESH_MIN_DRIFT: 0.002,
+  /**
+   * …and only when the profile moved at least this far (1 - cosine to the last refreshed snapshot):
+   * about 8° of genre mix. 0.002 (~3.6°) refreshed 0.160 times per event, 0.01 0.098
+   * (`npm run bench -- refreshRate`; at 1 M events 0.195 / 0.167 / 0.142 for 0.002 / 0.005 / 0.01),
+   * and a refresh writes ~5 units: most of the ≤ $0.50 per million events (BENCHMARKS.md, cost). A
+   * new listener's first refresh does not wait for it; the item model's announcement refreshes
+   * every active listener hourly.
+   */
+  NEIGHBOR_REFRESH_MIN_DRIFT: 0.01,
   /**
    * A refreshed user's index entry is rewritten only when its cell changes, its strongest artists
    * change, or its genre vector drifted this far (1 − cosine) from what the entry holds.
@@ -653,6 +660,15 @@ export const settings = {
   NEIGHBOR_IDF_EXPONENT: 0.5,
   /** Also insert the refreshed user into its neighbours' lists when it now belongs there (1 = on). */
   NEIGHBOR_REVERSE_UPDATES: 1,
+  /**
+   * …into a list still filling (fewer than NEIGHBORS_K) whenever it belongs there, into a full one
+   * only when it lands among the first this many: what GET /users/{id}/neighbors shows by default.
+   * A reverse insertion rewrites the owner's list (a write unit) and never reaches the owner's
+   * recommendations (its candidate set is rebuilt by its own refresh, which finds the entrant in
+   * the index anyway). NEIGHBORS_K: every entrant, as before (1.05 → 0.74 insertions per refresh
+   * in `npm run bench -- dynamodb`).
+   */
+  NEIGHBOR_REVERSE_FULL_LIST_TOP: 20,
   /** Ingest limits (API Gateway's own payload cap is 10 MB; ours is stricter). */
   INGEST_MAX_EVENTS: 500,
   INGEST_MAX_BYTES: 1_000_000,

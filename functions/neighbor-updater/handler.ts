@@ -164,8 +164,9 @@ export async function updateNeighbors(event: MSKEvent, now = Date.now()) {
 }
 
 /**
- * Keeps the other direction fresh where cheap: a refreshed user U that now ranks above the k-th
- * entry of a neighbour V's list is inserted there. Conditioned on V's `rev`; a lost race is left
+ * Keeps the other direction fresh where cheap: a refreshed user U is inserted into a neighbour V's
+ * list when it is absent and V's list is still filling, or U now ranks among the first
+ * NEIGHBOR_REVERSE_FULL_LIST_TOP of V's full list. Conditioned on V's `rev`; a lost race is left
  * to V's own next refresh.
  */
 async function insertReverse(
@@ -180,7 +181,7 @@ async function insertReverse(
   for (const [ownerId, candidates] of wanted) {
     const list = lists.get(ownerId);
     if (!list) continue; // not refreshed yet: its own first refresh will find these users
-    const entered = withEntrants(list, candidates, settings.NEIGHBORS_K);
+    const entered = withEntrants(list, candidates, settings.NEIGHBORS_K, settings.NEIGHBOR_REVERSE_FULL_LIST_TOP);
     if (entered) writes.push({ list: entered, mode: 'reverse', existed: true });
   }
   const lost = await putNeighborLists(stores, writes);

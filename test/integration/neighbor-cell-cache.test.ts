@@ -40,12 +40,13 @@ describe('neighbour updater cell cache', () => {
       { eventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/local/x', bootstrapServers: '' },
     );
   // Same taste, so all land in one cell and are each other's nearest neighbours; version 2 adds a
-  // little soul: enough drift to refresh again, same top-2 genres and ratio (same cell).
+  // little soul: enough drift to refresh again (0.019 ≥ NEIGHBOR_REFRESH_MIN_DRIFT), same top-2
+  // genres and ratio (same cell).
   const update = (userId: string, version: number): ProfileUpdateV1 => ({
     userId,
     version,
     ts: Date.UTC(2026, 10, 1),
-    genres: version > 1 ? { jazz: 0.8, blues: 0.6, soul: 0.1 } : { jazz: 0.8, blues: 0.6 },
+    genres: version > 1 ? { jazz: 0.8, blues: 0.6, soul: 0.2 } : { jazz: 0.8, blues: 0.6 },
     artists: 'miles:999,coltrane:500',
   });
 

@@ -69,8 +69,11 @@ export async function writeIndexEntries(
   puts: readonly IndexEntry[],
   deletes: readonly { cell: string; userId: string }[],
 ): Promise<void> {
-  await batchWrite(s, s.tableNames.neighborIndex, [
-    ...puts.map((Item) => ({ PutRequest: { Item } })),
-    ...deletes.map((Key) => ({ DeleteRequest: { Key } })),
-  ]);
+  await batchWrite(
+    s,
+    s.tableNames.neighborIndex,
+    [...puts.map((Item) => ({ PutRequest: { Item } })), ...deletes.map((Key) => ({ DeleteRequest: { Key } }))],
+    (r) =>
+      'PutRequest' in r ? ((r.PutRequest.Item as IndexEntry).cell === DIRECTORY_PK ? 'marker' : 'put') : 'delete',
+  );
 }

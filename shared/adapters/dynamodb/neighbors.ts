@@ -99,8 +99,9 @@ export async function putNeighborLists(
   concurrency = 4,
 ): Promise<Set<string>> {
   const remove = LEGACY_NEIGHBOR_LIST_ATTRIBUTES;
-  const refreshText = statementTexts(s.tableNames.neighbors, NEIGHBOR_LIST_ATTRIBUTES, '"profileVersion" <= ?', remove);
-  const reverseText = statementTexts(s.tableNames.neighbors, NEIGHBOR_LIST_ATTRIBUTES, '"rev" = ?', remove);
+  const table = s.tableNames.neighbors;
+  const refreshText = statementTexts(table, NEIGHBOR_LIST_ATTRIBUTES, '"profileVersion" <= ?', remove, 'refresh');
+  const reverseText = statementTexts(table, NEIGHBOR_LIST_ATTRIBUTES, '"rev" = ?', remove, 'reverse');
   const statements = writes.map(({ list, mode, existed }) =>
     conditionalStatement(
       mode === 'refresh' ? refreshText : reverseText,

@@ -90,7 +90,10 @@ export async function conditionalPut(s: Stores, input: PutCommandInput): Promise
   s.counter.itemsWritten++;
   try {
     const res = await s.client.send(new PutCommand({ ...input, ReturnConsumedCapacity: 'TOTAL' }));
-    s.counter.writeUnits += res.ConsumedCapacity?.CapacityUnits ?? 0;
+    const units = res.ConsumedCapacity?.CapacityUnits ?? 0;
+    s.counter.writeUnits += units;
+    const item = input.Item as Record<string, unknown>;
+    s.counter.tally(`${input.TableName}/put`, marshalAttributes(item, Object.keys(item)).bytes, units);
     return true;
   } catch (err) {
     if (err instanceof ConditionalCheckFailedException) return false;
@@ -116,6 +119,9 @@ export interface ConditionalStatement {
   statement: string;
   parameters: AttributeValue[];
   writeUnits: number;
+  /** The item's size as billed, and `<table>/<kind>` for the counter's tallies. */
+  bytes: number;
+  label: string;
 }
 
 /**
@@ -156,6 +162,7 @@ export async function executeConditionalBatch(
           const p = pending[i]!;
           s.counter.itemsWritten++;
           s.counter.writeUnits += p.writeUnits;
+          s.counter.tally(p.label, p.bytes, p.writeUnits);
           const code = r.Error?.Code;
           if (!code) return;
           if (LOST_RACE_ERRORS.has(code)) lost.add(p.key);
@@ -172,13 +179,15 @@ export async function executeConditionalBatch(
 
 /**
  * INSERT / conditional UPDATE texts for a table whose items have exactly `attributes` (key first);
- * the UPDATE also removes `remove` (attributes of an older item format).
+ * the UPDATE also removes `remove` (attributes of an older item format). `kind` names the writes in
+ * the counter's tallies.
  */
 export function statementTexts(
   table: string,
   attributes: readonly string[],
   condition: string,
   remove: readonly string[] = [],
+  kind = 'write',
 ) {
   const quoted = table.replaceAll('"', '""');
   const [key, ...rest] = attributes;
@@ -186,6 +195,7 @@ export function statementTexts(
   return {
     insert: `INSERT INTO "${quoted}" VALUE {${attributes.map((a) => `'${a}': ?`).join(', ')}}`,
     update: `UPDATE "${quoted}" ${rest.map((a) => `SET "${a}" = ?`).join(' ')}${removes} WHERE "${key}" = ? AND ${condition}`,
+    label: `${table}/${kind}`,
   };
 }
 
@@ -194,17 +204,19 @@ export function statementTexts(
  * the conditional UPDATE with the key and the condition's value after the SET values.
  */
 export function conditionalStatement(
-  text: { insert: string; update: string },
+  text: { insert: string; update: string; label: string },
   item: Record<string, unknown>,
   attributes: readonly string[],
   condition: number | undefined,
 ): ConditionalStatement {
-  const { values, writeUnits } = marshalAttributes(item, attributes);
+  const { values, writeUnits, bytes } = marshalAttributes(item, attributes);
   return {
     key: item[attributes[0]!] as string,
     statement: condition === undefined ? text.insert : text.update,
     parameters: condition === undefined ? values : [...values.slice(1), values[0]!, { N: String(condition) }],
     writeUnits,
+    bytes,
+    label: text.label,
   };
 }
 
@@ -215,7 +227,7 @@ function marshalAttributes(item: Record<string, unknown>, attributes: readonly s
   values.forEach((v, i) => {
     size += attributes[i]!.length + attributeSize(v);
   });
-  return { values, writeUnits: Math.max(1, Math.ceil(size / 1024)) };
+  return { values, writeUnits: Math.max(1, Math.ceil(size / 1024)), bytes: size };
 }
 
 export type WriteRequest = { PutRequest: { Item: object } } | { DeleteRequest: { Key: object } };
@@ -225,14 +237,22 @@ export type WriteRequest = { PutRequest: { Item: object } } | { DeleteRequest: {
  * small item 1. DynamoDB Local reports no consumed capacity for BatchWriteItem, so the counter
  * (benchmarks, cost model) sizes the items itself.
  */
-function requestWriteUnits(r: WriteRequest): number {
-  if (!('PutRequest' in r)) return 1;
+function requestWriteUnits(r: WriteRequest): { writeUnits: number; bytes: number } {
+  if (!('PutRequest' in r)) return { writeUnits: 1, bytes: 0 };
   const item = r.PutRequest.Item as Record<string, unknown>;
-  return marshalAttributes(item, Object.keys(item)).writeUnits;
+  return marshalAttributes(item, Object.keys(item));
 }
 
-/** Unconditional puts/deletes, 25 per BatchWriteItem, unprocessed items resent with backoff. */
-export async function batchWrite(s: Stores, table: string, requests: readonly WriteRequest[]): Promise<void> {
+/**
+ * Unconditional puts/deletes, 25 per BatchWriteItem, unprocessed items resent with backoff.
+ * `kindOf` names a request in the counter's tallies (default `put` / `delete`).
+ */
+export async function batchWrite(
+  s: Stores,
+  table: string,
+  requests: readonly WriteRequest[],
+  kindOf: (r: WriteRequest) => string = (r) => ('PutRequest' in r ? 'put' : 'delete'),
+): Promise<void> {
   const toWireRequest = (r: WriteRequest) =>
     'PutRequest' in r
       ? { PutRequest: { Item: wireItem(r.PutRequest.Item as Record<string, unknown>) } }
@@ -250,7 +270,11 @@ export async function batchWrite(s: Stores, table: string, requests: readonly Wr
       const done = pending.length - unprocessed.length;
       s.counter.itemsWritten += done;
       if (attempt === 0 && unprocessed.length === 0)
-        for (const r of chunk) s.counter.writeUnits += requestWriteUnits(r);
+        for (const r of chunk) {
+          const { writeUnits, bytes } = requestWriteUnits(r);
+          s.counter.writeUnits += writeUnits;
+          s.counter.tally(`${table}/${kindOf(r)}`, bytes, writeUnits);
+        }
       else s.counter.writeUnits += done; // rare (throttling): approximate
       pending = unprocessed.length > 0 ? unprocessed : undefined;
     }

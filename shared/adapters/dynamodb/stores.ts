@@ -21,9 +21,39 @@ export class RequestCounter {
   writeUnits = 0;
   itemsRead = 0;
   itemsWritten = 0;
+  /**
+   * Items written by `<table>/<kind>` (kinds: `put`, `delete`, `marker`, or what the store names
+   * its statements: `write`, `refresh`, `reverse`): where the write units go (benchmarks).
+   */
+  readonly writeTallies = new Map<string, WriteTally>();
   reset(): void {
     this.reads = this.writes = this.readUnits = this.writeUnits = this.itemsRead = this.itemsWritten = 0;
+    this.writeTallies.clear();
   }
+  /** One item written: its size as billed (0 when unknown, e.g. a delete's key) and its units. */
+  tally(label: string, bytes: number, units: number): void {
+    let t = this.writeTallies.get(label);
+    if (!t) {
+      t = { items: 0, units: 0, bytes: 0, maxBytes: 0, overOneKb: 0, byUnits: {} };
+      this.writeTallies.set(label, t);
+    }
+    t.items++;
+    t.units += units;
+    t.bytes += bytes;
+    if (bytes > t.maxBytes) t.maxBytes = bytes;
+    if (bytes > 1024) t.overOneKb++;
+    t.byUnits[units] = (t.byUnits[units] ?? 0) + 1;
+  }
+}
+
+/** Items of one kind written: count, units, bytes (sum and max), how many over 1 KB, items by units. */
+export interface WriteTally {
+  items: number;
+  units: number;
+  bytes: number;
+  maxBytes: number;
+  overOneKb: number;
+  byUnits: Record<number, number>;
 }
 
 export interface Stores {

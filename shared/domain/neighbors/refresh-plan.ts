@@ -183,19 +183,24 @@ export function reverseCandidates(
 }
 
 /**
- * `list` with the candidates that enter it (absent, and above its k-th entry when it is full), or
- * undefined when nobody enters: a member's similarity drifting a little is not worth a write; the
- * owner's own next refresh updates it.
+ * `list` with the candidates that enter it, or undefined when nobody enters: a member's similarity
+ * drifting a little is not worth a write; the owner's own next refresh updates it. A list shorter
+ * than `k` takes any absent candidate (it is still filling: a new deployment, a sparse taste); a
+ * full list only one that lands among its first `fullListTop` (that beats its `fullListTop`-th
+ * entry): a write costs a unit whatever it changes, and below the part a reader is shown a late
+ * entrant changes nothing until the owner's own refresh recomputes the list anyway.
  */
 export function withEntrants<L extends { neighbors: Neighbor[]; rev: number }>(
   list: L,
   candidates: readonly Neighbor[],
   k: number,
+  fullListTop = k,
 ): L | undefined {
   const present = new Set(list.neighbors.map((n) => n.userId));
   const full = list.neighbors.length >= k;
-  const worst = list.neighbors.at(-1)?.similarity ?? 0;
-  const entering = candidates.filter((c) => !present.has(c.userId) && (!full || c.similarity > worst));
+  if (full && fullListTop <= 0) return undefined;
+  const bar = full ? (list.neighbors[Math.min(fullListTop, list.neighbors.length) - 1]?.similarity ?? 0) : 0;
+  const entering = candidates.filter((c) => !present.has(c.userId) && (!full || c.similarity > bar));
   if (entering.length === 0) return undefined;
   return { ...list, neighbors: mergeNeighbors(list.neighbors, entering, k), rev: list.rev + 1 };
 }

@@ -4,14 +4,17 @@
  * Scores stay float64 so a stored profile is bit-for-bit the folded one (order independence and
  * the chaos comparison rely on exact sums); the savings come from dropping DynamoDB-JSON's
  * per-key overhead and decimal strings, and from the eventId fingerprints stored as numbers.
- * Layout (version 2, little-endian):
+ * Layout (version 3, little-endian):
  *
- *   u8 2 · f64 anchorTs · f64 firstEventTs (NaN = null) · f64 lastEventTs (NaN = null)
+ *   u8 3 · f64 anchorTs · f64 firstEventTs (NaN = null) · f64 lastEventTs (NaN = null)
  *   varint plays, skips, likes, dislikes, events
- *   4 score maps (genres, moods, topArtists, topTracks): varint n, n × (u8 shared prefix,
- *     str rest of key, f64 score), keys sorted
+ *   genres, moods: varint n, n × (u8 code, [str key when code = 255], f64 score), keys sorted;
+ *     the code is the key's place in a vocabulary frozen here (`GENRE_CODES`, `MOOD_CODES`: the
+ *     genres and moods the catalog maps tags to), 255 a key outside it
+ *   topArtists, topTracks: varint n, n × (u8 shared prefix, str rest of key, f64 score), keys sorted
  *   offsets: varint n, n × (str topic-partition, varint offset)
- *   recent fingerprints: varint n, n × f64 (53-bit cyrb53 values)
+ *   recent fingerprints: varint n, u8 width (7: each a 56-bit little-endian integer, which every
+ *     53-bit cyrb53 value is; 8: each an f64), n × fingerprint
  *   recent listens, newest first: varint n, n × (u8 flags, [track], [artist], ts, [fingerprint])
  *     flags bits 0–1 type (play, skip, like, dislike);
  *     bits 2–3 track and 4–5 artist: 0 none, 1 varint index into the topTracks / topArtists keys
@@ -22,13 +25,100 @@
  *   A session's ids are nearly always in the top lists and its events among the last 64 applied,
  *   so an entry is ~6 bytes (~50 with the ids and numbers written out).
  *
- * Version 1 is the same without the recent listens; it still decodes (with `recent: []`).
+ * Version 3 keeps an established listener's item within one write unit where version 2 took two:
+ * a genre or mood entry is 9 bytes instead of ~16 (its name front-coded), a fingerprint 7 instead
+ * of 8. Scores stay float64 (see above). Version 2 is version 3 with every genre and mood key
+ * front-coded like the top lists and the fingerprints always f64; version 1 is version 2 without
+ * the recent listens (`recent: []`). Both still decode.
  * `userId` and `version` are not inside: they are the item's key and the write condition.
  */
 import { ByteReader, ByteWriter, CodecError } from '../binary.ts';
 import type { Profile, RecentListen } from './profile.ts';
 
-export const PROFILE_CODEC_VERSION = 2;
+export const PROFILE_CODEC_VERSION = 3;
+
+/**
+ * The genre and mood vocabularies as version 3 codes them: FROZEN (a stored code's meaning must
+ * never change). A genre or mood added to genres.ts later is written out as a key (code 255) until
+ * a new codec version extends these lists by appending.
+ */
+export const GENRE_CODES: readonly string[] = Object.freeze([
+  'rock',
+  'pop',
+  'hip-hop',
+  'electronic',
+  'dance',
+  'house',
+  'techno',
+  'trance',
+  'drum-and-bass',
+  'dubstep',
+  'ambient',
+  'trip-hop',
+  'lo-fi',
+  'indie',
+  'alternative',
+  'punk',
+  'emo',
+  'grunge',
+  'metal',
+  'hard-rock',
+  'progressive-rock',
+  'psychedelic',
+  'folk',
+  'country',
+  'singer-songwriter',
+  'jazz',
+  'blues',
+  'soul',
+  'rnb',
+  'funk',
+  'disco',
+  'reggae',
+  'latin',
+  'classical',
+  'soundtrack',
+  'shoegaze',
+  'post-rock',
+  'new-wave',
+  'synthpop',
+  'industrial',
+  'gothic',
+  'experimental',
+  'world',
+  'k-pop',
+  'j-pop',
+  'gospel',
+  'children',
+]);
+export const MOOD_CODES: readonly string[] = Object.freeze([
+  'chill',
+  'happy',
+  'sad',
+  'mellow',
+  'energetic',
+  'romantic',
+  'melancholic',
+  'party',
+  'relaxing',
+  'dark',
+  'dreamy',
+  'uplifting',
+  'aggressive',
+  'atmospheric',
+  'epic',
+  'nostalgic',
+  'sexy',
+  'sleep',
+  'study',
+  'workout',
+]);
+const KEY_INLINE = 255;
+const codeIndex = (vocabulary: readonly string[]) => new Map(vocabulary.map((k, i) => [k, i]));
+const GENRE_INDEX = codeIndex(GENRE_CODES);
+const MOOD_INDEX = codeIndex(MOOD_CODES);
+/** Fingerprints stored in 7 bytes (version 3) are below 2^56. */
+const FP_7_LIMIT = 2 ** 56;
 
 const LISTEN_TYPES = ['play', 'skip', 'like', 'dislike'] as const;
 const TYPE_CODE: Record<RecentListen['type'], number> = { play: 0, skip: 1, like: 2, dislike: 3 };
@@ -52,6 +142,78 @@ function writeScores(w: ByteWriter, m: Readonly<Record<string, number>>): string
     prev = k;
   }
   return keys;
+}
+
+/** A vocabulary-coded score map (version 3's genres and moods): a byte per known key. */
+function writeCodedScores(
+  w: ByteWriter,
+  m: Readonly<Record<string, number>>,
+  codes: ReadonlyMap<string, number>,
+): void {
+  const keys = Object.keys(m).sort();
+  w.varint(keys.length);
+  for (const k of keys) {
+    const code = codes.get(k);
+    if (code === undefined) {
+      w.u8(KEY_INLINE);
+      w.str(k);
+    } else w.u8(code);
+    w.f64(m[k]!);
+  }
+}
+
+function readCodedScores(r: ByteReader, vocabulary: readonly string[], what: string): Record<string, number> {
+  const n = r.varint();
+  const out: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const code = r.u8();
+    let k: string | undefined;
+    if (code === KEY_INLINE) k = r.str();
+    else {
+      k = vocabulary[code];
+      if (k === undefined) throw new CodecError(`${what}: unknown code ${code}`);
+    }
+    out[k] = r.f64();
+  }
+  return out;
+}
+
+/** Fingerprints: 7 bytes each when every one is an integer below 2^56 (always, for cyrb53), else f64. */
+function writeFingerprints(w: ByteWriter, fps: readonly number[]): void {
+  w.varint(fps.length);
+  const narrow = fps.every((fp) => Number.isSafeInteger(fp) && fp >= 0 && fp < FP_7_LIMIT);
+  w.u8(narrow ? 7 : 8);
+  for (const fp of fps) {
+    if (!narrow) {
+      w.f64(fp);
+      continue;
+    }
+    const lo = fp % 0x1000000; // 24 bits, then 32
+    const hi = Math.floor(fp / 0x1000000);
+    w.u8(lo);
+    w.u8(lo >>> 8);
+    w.u8(lo >>> 16);
+    w.u8(hi);
+    w.u8(hi >>> 8);
+    w.u8(hi >>> 16);
+    w.u8(hi >>> 24);
+  }
+}
+
+function readFingerprints(r: ByteReader, version: number): number[] {
+  const n = r.varint();
+  const width = version >= 3 ? r.u8() : 8;
+  if (width !== 7 && width !== 8) throw new CodecError(`fingerprints: unknown width ${width}`);
+  const out: number[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    if (width === 8) out[i] = r.f64();
+    else {
+      const lo = r.u8() | (r.u8() << 8) | (r.u8() << 16);
+      const hi = (r.u8() | (r.u8() << 8) | (r.u8() << 16) | (r.u8() << 24)) >>> 0;
+      out[i] = hi * 0x1000000 + lo;
+    }
+  }
+  return out;
 }
 
 /** `keys` receives the keys in stored (sorted) order: recent listens refer to them by index. */
@@ -176,8 +338,8 @@ export function encodeProfileState(p: Profile): Uint8Array {
   w.varint(c.likes);
   w.varint(c.dislikes);
   w.varint(c.events);
-  writeScores(w, p.genres);
-  writeScores(w, p.moods);
+  writeCodedScores(w, p.genres, GENRE_INDEX);
+  writeCodedScores(w, p.moods, MOOD_INDEX);
   const artistKeys = writeScores(w, p.topArtists);
   const trackKeys = writeScores(w, p.topTracks);
   const offsets = Object.keys(p.offsets);
@@ -186,8 +348,7 @@ export function encodeProfileState(p: Profile): Uint8Array {
     w.str(k);
     w.varint(p.offsets[k]!);
   }
-  w.varint(p.recentEventIds.length);
-  for (const fp of p.recentEventIds) w.f64(fp);
+  writeFingerprints(w, p.recentEventIds);
   writeRecent(w, p, artistKeys, trackKeys);
   return w.bytes();
 }
@@ -196,13 +357,13 @@ export function encodeProfileState(p: Profile): Uint8Array {
 export function decodeProfileState(userId: string, version: number, bytes: Uint8Array): Profile {
   const r = new ByteReader(bytes);
   const v = r.u8();
-  if (v !== 1 && v !== PROFILE_CODEC_VERSION) throw new CodecError(`profile ${userId}: unknown state version ${v}`);
+  if (v < 1 || v > PROFILE_CODEC_VERSION) throw new CodecError(`profile ${userId}: unknown state version ${v}`);
   const anchorTs = r.f64();
   const first = r.f64();
   const last = r.f64();
   const counts = { plays: r.varint(), skips: r.varint(), likes: r.varint(), dislikes: r.varint(), events: r.varint() };
-  const genres = readScores(r);
-  const moods = readScores(r);
+  const genres = v >= 3 ? readCodedScores(r, GENRE_CODES, 'genres') : readScores(r);
+  const moods = v >= 3 ? readCodedScores(r, MOOD_CODES, 'moods') : readScores(r);
   const artistKeys: string[] = [];
   const trackKeys: string[] = [];
   const topArtists = readScores(r, artistKeys);
@@ -213,9 +374,7 @@ export function decodeProfileState(userId: string, version: number, bytes: Uint8
     const k = r.str();
     offsets[k] = r.varint();
   }
-  const nIds = r.varint();
-  const recentEventIds: number[] = new Array(nIds);
-  for (let i = 0; i < nIds; i++) recentEventIds[i] = r.f64();
+  const recentEventIds = readFingerprints(r, v);
   const recent = v === 1 ? [] : readRecent(r, last, recentEventIds, artistKeys, trackKeys);
   if (!r.done) throw new CodecError(`profile ${userId}: trailing bytes in state`);
   return {

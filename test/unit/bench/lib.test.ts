@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { costPerMillionEvents, median, percentile, rng, zipf } from '../../../bench/lib.ts';
+import { costPerMillionEvents, median, percentile, rng, writeShares, zipf } from '../../../bench/lib.ts';
+import { RequestCounter } from '../../../shared/adapters/dynamodb/stores.ts';
 
 describe('bench helpers', () => {
   it('percentile is nearest-rank', () => {
@@ -30,5 +31,24 @@ describe('bench helpers', () => {
     expect(c.dynamoWriteUsdPerMillion).toBeCloseTo(1.25);
     expect(c.dynamoReadUsdPerMillion).toBeCloseTo(0.5);
     expect(c.usdPerMillionEvents).toBeCloseTo(c.lambdaUsdPerMillion + 1.75);
+  });
+
+  it('write shares: the counter tallies by table and kind, per event, keyed by table key', () => {
+    const c = new RequestCounter();
+    c.tally('pfx-profiles/write', 900, 1);
+    c.tally('pfx-profiles/write', 1500, 2);
+    c.tally('pfx-index/delete', 0, 1);
+    const shares = writeShares([c.writeTallies], { profiles: 'pfx-profiles', neighborIndex: 'pfx-index' }, 4);
+    expect(shares['profiles/write']).toEqual({
+      items: 0.5,
+      units: 0.75,
+      meanBytes: 1200,
+      maxBytes: 1500,
+      overOneKbShare: 0.5,
+      byUnits: { 1: 0.5, 2: 0.5 },
+    });
+    expect(shares['neighborIndex/delete']?.units).toBe(0.25);
+    c.reset();
+    expect(c.writeTallies.size).toBe(0);
   });
 });

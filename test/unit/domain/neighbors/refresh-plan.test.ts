@@ -252,4 +252,25 @@ describe('withEntrants', () => {
   it('writes nothing for a member whose similarity merely changed', () => {
     expect(withEntrants(list, [{ userId: 'q', similarity: 0.7 }], 3)).toBeUndefined();
   });
+
+  it('into a full list only among its first `fullListTop`; a filling list takes anyone new', () => {
+    const full = {
+      userId: 'v',
+      rev: 1,
+      neighbors: [0.9, 0.8, 0.7, 0.6].map((similarity, i) => ({ userId: `m${i}`, similarity })),
+    };
+    // Top 2 of a full list of 4: an entrant must beat 0.8.
+    expect(withEntrants(full, [{ userId: 'n', similarity: 0.75 }], 4, 2)).toBeUndefined();
+    expect(withEntrants(full, [{ userId: 'n', similarity: 0.85 }], 4, 2)?.neighbors.map((n) => n.userId)).toEqual([
+      'm0',
+      'n',
+      'm1',
+      'm2',
+    ]);
+    // 0: full lists take nobody; the default (k) is the former rule, above the last entry.
+    expect(withEntrants(full, [{ userId: 'n', similarity: 0.95 }], 4, 0)).toBeUndefined();
+    expect(withEntrants(full, [{ userId: 'n', similarity: 0.65 }], 4)?.rev).toBe(2);
+    // Not full (k 5): anyone new, whatever the top.
+    expect(withEntrants(full, [{ userId: 'n', similarity: 0.1 }], 5, 0)?.neighbors).toHaveLength(5);
+  });
 });
