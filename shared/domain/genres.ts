@@ -89,7 +89,10 @@ export function genreLabel(genre: string): string {
   return LABEL_OVERRIDES[genre] ?? genre.replace(/-/g, ' ');
 }
 
-/** Moods are kept apart from genres: they describe how music feels, not what it is. */
+/**
+ * Moods are kept apart from genres: they describe how music feels, not what it is. Append only:
+ * the profile codec codes them by position.
+ */
 export const MOODS = [
   'chill',
   'happy',

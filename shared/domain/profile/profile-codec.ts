@@ -9,8 +9,8 @@
  *   u8 3 · f64 anchorTs · f64 firstEventTs (NaN = null) · f64 lastEventTs (NaN = null)
  *   varint plays, skips, likes, dislikes, events
  *   genres, moods: varint n, n × (u8 code, [str key when code = 255], f64 score), keys sorted;
- *     the code is the key's place in a vocabulary frozen here (`GENRE_CODES`, `MOOD_CODES`: the
- *     genres and moods the catalog maps tags to), 255 a key outside it
+ *     the code is the key's place in a frozen vocabulary (`GENRE_CODES`, `MOOD_CODES`: the first
+ *     47 genres and 20 moods of genres.ts, append-only lists), 255 a key outside it
  *   topArtists, topTracks: varint n, n × (u8 shared prefix, str rest of key, f64 score), keys sorted
  *   offsets: varint n, n × (str topic-partition, varint offset)
  *   recent fingerprints: varint n, u8 width (7: each a 56-bit little-endian integer, which every
@@ -33,86 +33,20 @@
  * `userId` and `version` are not inside: they are the item's key and the write condition.
  */
 import { ByteReader, ByteWriter, CodecError } from '../binary.ts';
+import { GENRES, MOODS } from '../genres.ts';
 import type { Profile, RecentListen } from './profile.ts';
 
 export const PROFILE_CODEC_VERSION = 3;
 
 /**
- * The genre and mood vocabularies as version 3 codes them: FROZEN (a stored code's meaning must
- * never change). A genre or mood added to genres.ts later is written out as a key (code 255) until
- * a new codec version extends these lists by appending.
+ * The genre and mood vocabularies as version 3 codes them: the first 47 genres and 20 moods of
+ * genres.ts, whose lists are append-only (their order is already the taste vectors' wire format),
+ * so a stored code's meaning never changes; the codec test pins these prefixes. A genre or mood
+ * appended later is written out as a key (code 255) until a new codec version takes a longer
+ * prefix.
  */
-export const GENRE_CODES: readonly string[] = Object.freeze([
-  'rock',
-  'pop',
-  'hip-hop',
-  'electronic',
-  'dance',
-  'house',
-  'techno',
-  'trance',
-  'drum-and-bass',
-  'dubstep',
-  'ambient',
-  'trip-hop',
-  'lo-fi',
-  'indie',
-  'alternative',
-  'punk',
-  'emo',
-  'grunge',
-  'metal',
-  'hard-rock',
-  'progressive-rock',
-  'psychedelic',
-  'folk',
-  'country',
-  'singer-songwriter',
-  'jazz',
-  'blues',
-  'soul',
-  'rnb',
-  'funk',
-  'disco',
-  'reggae',
-  'latin',
-  'classical',
-  'soundtrack',
-  'shoegaze',
-  'post-rock',
-  'new-wave',
-  'synthpop',
-  'industrial',
-  'gothic',
-  'experimental',
-  'world',
-  'k-pop',
-  'j-pop',
-  'gospel',
-  'children',
-]);
-export const MOOD_CODES: readonly string[] = Object.freeze([
-  'chill',
-  'happy',
-  'sad',
-  'mellow',
-  'energetic',
-  'romantic',
-  'melancholic',
-  'party',
-  'relaxing',
-  'dark',
-  'dreamy',
-  'uplifting',
-  'aggressive',
-  'atmospheric',
-  'epic',
-  'nostalgic',
-  'sexy',
-  'sleep',
-  'study',
-  'workout',
-]);
+export const GENRE_CODES: readonly string[] = Object.freeze(GENRES.slice(0, 47));
+export const MOOD_CODES: readonly string[] = Object.freeze(MOODS.slice(0, 20));
 const KEY_INLINE = 255;
 const codeIndex = (vocabulary: readonly string[]) => new Map(vocabulary.map((k, i) => [k, i]));
 const GENRE_INDEX = codeIndex(GENRE_CODES);

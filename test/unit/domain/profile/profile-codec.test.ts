@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CodecError } from '../../../../shared/domain/binary.ts';
 import { GENRES, MOODS } from '../../../../shared/domain/genres.ts';
@@ -172,6 +173,11 @@ describe('profile codec', () => {
   it('codes genres and moods by a frozen vocabulary: today every known one, unknown keys written out', () => {
     expect(GENRE_CODES).toEqual(GENRES);
     expect(MOOD_CODES).toEqual(MOODS);
+    // Version 3's codes, pinned: a reordered, renamed or removed genre or mood in genres.ts (which
+    // must only ever be appended to) changes what stored profiles mean, and fails here.
+    const digest = (words: readonly string[]) => createHash('sha256').update(words.join('\n')).digest('hex');
+    expect([GENRE_CODES.length, digest(GENRE_CODES).slice(0, 16)]).toEqual([47, 'c07ffd0b7f7c6052']);
+    expect([MOOD_CODES.length, digest(MOOD_CODES).slice(0, 16)]).toEqual([20, '1574b868a1f202e1']);
     expect(GENRE_CODES.length).toBeLessThan(255);
     const p: Profile = {
       ...emptyProfile('u4'),
