@@ -47,7 +47,9 @@ export async function freshEnv(label: string): Promise<BenchEnv> {
     POWERTOOLS_LOG_LEVEL: 'ERROR',
   });
   resetStores(); // the store cache keeps table names from the previous env
-  return { infra: i, topology, stores: storesFromEnv() };
+  const stores = storesFromEnv();
+  stores.counter.sizePuts = true; // where the write units go, single puts included
+  return { infra: i, topology, stores };
 }
 
 // ---------------------------------------------------------------------------------------------

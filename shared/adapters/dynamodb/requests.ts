@@ -92,8 +92,10 @@ export async function conditionalPut(s: Stores, input: PutCommandInput): Promise
     const res = await s.client.send(new PutCommand({ ...input, ReturnConsumedCapacity: 'TOTAL' }));
     const units = res.ConsumedCapacity?.CapacityUnits ?? 0;
     s.counter.writeUnits += units;
-    const item = input.Item as Record<string, unknown>;
-    s.counter.tally(`${input.TableName}/put`, marshalAttributes(item, Object.keys(item)).bytes, units);
+    if (s.counter.sizePuts) {
+      const item = input.Item as Record<string, unknown>;
+      s.counter.tally(`${input.TableName}/put`, marshalAttributes(item, Object.keys(item)).bytes, units);
+    }
     return true;
   } catch (err) {
     if (err instanceof ConditionalCheckFailedException) return false;

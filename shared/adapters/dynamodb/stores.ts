@@ -26,6 +26,12 @@ export class RequestCounter {
    * its statements: `write`, `refresh`, `reverse`): where the write units go (benchmarks).
    */
   readonly writeTallies = new Map<string, WriteTally>();
+  /**
+   * Whether single conditional puts are sized for the tallies too (benchmarks). Off in the
+   * functions: a put's size is otherwise never computed (DynamoDB reports its units), and sizing
+   * means marshalling the item a second time on the refresh path.
+   */
+  sizePuts = false;
   reset(): void {
     this.reads = this.writes = this.readUnits = this.writeUnits = this.itemsRead = this.itemsWritten = 0;
     this.writeTallies.clear();
