@@ -284,10 +284,16 @@ export class Functions extends Construct {
       }),
     );
     Validations.of(fn).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.archiveBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+      id: this.archiveObjectsFinding(),
       reason:
         'Reads the newest archive objects (named per batch, unknown in advance): s3:GetObject on the objects of the one archive bucket, no write or delete.',
     });
+  }
+
+  /** cdk-nag's finding for a statement on every object of the archive bucket (`<bucket>.Arn/*`). */
+  private archiveObjectsFinding(): string {
+    const bucket = Stack.of(this).getLogicalId(this.archiveBucket.node.defaultChild as s3.CfnBucket);
+    return `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/*]`;
   }
 
   /** The dashboard's stats: CloudWatch metrics, read only. */
@@ -312,7 +318,7 @@ export class Functions extends Construct {
       }),
     );
     Validations.of(fn).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.archiveBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+      id: this.archiveObjectsFinding(),
       reason:
         'Archive objects are named per batch (hour partition, topic-partition, offsets), so s3:PutObject is scoped to the objects of the one archive bucket (no read, list or delete).',
     });
