@@ -24,7 +24,9 @@ export type FunctionName =
   | 'dashboard-stats'
   | 'listenbrainz-api'
   | 'token-authorizer'
-  | 'user-admin';
+  | 'user-admin'
+  | 'served-list-recorder'
+  | 'recommendation-attributor';
 
 export interface TopicSpec {
   /** Kafka topic name (prefixed per environment/test by `resolveTopology`). */
@@ -153,6 +155,14 @@ export const topics = {
     description:
       'ListenBrainz playing_now notices (ListenEventV1 shape, keyed by userId): shown live, never folded into profiles.',
   },
+  servedLists: {
+    name: 'served-lists',
+    partitions: 6,
+    // The attribution window (ATTRIBUTION_WINDOW_HOURS) and a day of margin for a stalled consumer.
+    retentionMs: 2 * DAY_MS,
+    description:
+      "Served lists v1 (what an answer showed: user, route, items by position, strategy, variant), keyed by userId; written by served-list-recorder from the read API's log subscription.",
+  },
   deadLetters: {
     name: 'dead-letters',
     partitions: 1,
@@ -225,6 +235,26 @@ export const tables = {
       { name: 'by-token-hash', partitionKey: { name: 'tokenHash', type: 'S' }, projection: 'KEYS_ONLY' },
     ],
     description: "Listeners' hashed API tokens (ListenBrainz-style user tokens) and their recording feedback state.",
+  },
+  servedLists: {
+    name: 'served-lists',
+    // sk: the recommendationId (time-ordered: a Query of one listener's window is a key range).
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    // The attribution window and an hour: nothing is attributed to a list after it.
+    ttlAttribute: 'expiresAt',
+    description:
+      "Served lists per listener within the attribution window (items as fingerprints, by position) and each list's first hit: what the attributor matches plays against.",
+  },
+  experimentCounters: {
+    name: 'experiment-counters',
+    // day: epoch day; key: `<hour>#<variant>#<route>#<strategy>` (route and strategy `*` for the
+    // all-plays counters). The panel reads a day with one Query.
+    partitionKey: { name: 'day', type: 'N' },
+    sortKey: { name: 'key', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    description:
+      'Attribution counters per hour, variant, route and strategy (lists served, lists with a hit, plays from recommendations by position, all plays), each with the Kafka offsets it has applied.',
   },
 } as const satisfies Record<string, TableSpec>;
 
@@ -347,7 +377,7 @@ export const functions = {
     memoryMb: 256,
     timeoutSeconds: 10,
     producesTo: [],
-    reads: ['catalog'],
+    reads: ['catalog', 'experimentCounters'],
     writes: [],
     readsArchive: true,
     readsMetrics: true,
@@ -367,14 +397,34 @@ export const functions = {
   'user-admin': {
     name: 'user-admin',
     description:
-      'DELETE /users/{userId}: forgets a listener (profile, neighbour list and index entry, candidate set, tokens, feedback) and records the deletion.',
+      'DELETE /users/{userId}: forgets a listener (profile, neighbour list and index entry, candidate set, tokens, feedback, served lists and their hits) and records the deletion.',
     memoryMb: 512,
     timeoutSeconds: 30,
     producesTo: [],
-    reads: ['neighbors', 'users'],
-    writes: ['profiles', 'neighbors', 'neighborIndex', 'candidates', 'users'],
+    reads: ['neighbors', 'users', 'servedLists'],
+    writes: ['profiles', 'neighbors', 'neighborIndex', 'candidates', 'users', 'servedLists'],
     // The deletion tombstone (deletions/<userId>.json), which archive replays honour.
     writesArchive: true,
+  },
+  'served-list-recorder': {
+    name: 'served-list-recorder',
+    description:
+      "The read API's log subscription → served-lists: each answer's served-list line, as CloudWatch Logs delivers it (gzip, base64), produced to Kafka keyed by listener.",
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    producesTo: ['servedLists'],
+    reads: [],
+    writes: [],
+  },
+  'recommendation-attributor': {
+    name: 'recommendation-attributor',
+    description:
+      'served-lists and listen-events → attribution: stores each served list for its window, matches plays to them (explicit recommendationId or implicit), counts per variant, route, strategy and position.',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    producesTo: ['deadLetters'],
+    reads: ['servedLists', 'experimentCounters'],
+    writes: ['servedLists', 'experimentCounters'],
   },
   'token-authorizer': {
     name: 'token-authorizer',
@@ -495,6 +545,14 @@ export const dashboardRoutes = [
     access: 'read',
     description: 'Recent listen events, newest first, after a cursor (`since`).',
   },
+  {
+    method: 'GET',
+    path: '/api/experiments',
+    function: 'dashboard-stats',
+    access: 'read',
+    description:
+      'Are recommendations working: hit rate per route and variant, hourly and in total, with 95 % intervals.',
+  },
 ] as const satisfies readonly RouteSpec[];
 
 const triggerDefaults = {
@@ -544,7 +602,81 @@ export const triggers = [
     batchSize: 1000,
     maxBatchingWindowSeconds: 1,
   },
+  {
+    ...triggerDefaults,
+    function: 'recommendation-attributor',
+    topic: 'servedLists',
+    consumerGroupId: 'attribution-served',
+    // A listener's lists that arrive within one batch share one item (one write): a page that
+    // asks for recommendations and radio at once costs one write unit, not two.
+    batchSize: 1000,
+    maxBatchingWindowSeconds: 5,
+  },
+  {
+    ...triggerDefaults,
+    function: 'recommendation-attributor',
+    topic: 'listenEvents',
+    // Its own group: attribution never holds back the profiles.
+    consumerGroupId: 'attribution-listens',
+    batchSize: 1000,
+    maxBatchingWindowSeconds: 2,
+  },
 ] as const satisfies readonly TriggerSpec[];
+
+/**
+ * CloudWatch Logs subscriptions: lines of one function's log group delivered to another function
+ * (in the cloud a subscription filter; locally the runtime reads the function's output the same
+ * way). The served lists travel this way: writing a line costs the answer no request and no wait
+ * (a Kafka produce or a DynamoDB put would add a round trip to every answer; BENCHMARKS.md,
+ * attribution), and CloudWatch Logs bills the bytes ($0.50/GB).
+ */
+export interface LogSubscriptionSpec {
+  readonly from: FunctionName;
+  readonly to: FunctionName;
+  /** The JSON key that marks the lines (one JSON object per line). */
+  readonly field: string;
+  /** CloudWatch Logs filter pattern selecting them. */
+  readonly filterPattern: string;
+  readonly description: string;
+}
+
+export const logSubscriptions = [
+  {
+    from: 'read-api',
+    to: 'served-list-recorder',
+    field: 'servedList',
+    filterPattern: '{ $.servedList.v = 1 }',
+    description: 'Each answer of the ranked routes: what was served, to whom, in which variant.',
+  },
+] as const satisfies readonly LogSubscriptionSpec[];
+
+/**
+ * Ranking variants (A/B tests). A listener's variant is a pure function of their id: bucket =
+ * hash(salt, userId) mod `buckets`; each variant owns the buckets [from, to). Moving a boundary
+ * reassigns only the buckets it moves over (declare shares as ranges, not percentages, for that
+ * reason); buckets no variant owns get `control`. Overrides: the ranking's parameters
+ * (shared/domain/ranking/params.ts) and the session part on or off. `RANKING_VARIANTS` (JSON, the
+ * same shape as `variants`) replaces the list for a local run or an evaluation.
+ */
+export interface VariantSpec {
+  readonly name: string;
+  readonly from: number;
+  readonly to: number;
+  /** RankingParams fields to override (numbers; see shared/domain/ranking/params.ts). */
+  readonly ranking?: Readonly<Record<string, number>>;
+  /** The session ("now") part on (default) or off. */
+  readonly session?: boolean;
+  readonly description?: string;
+}
+
+export const experiments = {
+  /** Change it to redraw every listener's bucket (a new experiment on fresh groups). */
+  salt: 'tunestream-ranking-1',
+  buckets: 1000,
+  variants: [
+    { name: 'control', from: 0, to: 1000, description: 'The tuned ranking (DEFAULT_RANKING), session on.' },
+  ] as readonly VariantSpec[],
+} as const;
 
 export interface ScheduleSpec {
   readonly function: FunctionName;
@@ -741,6 +873,16 @@ export const settings = {
   RADIO_SEED_STRENGTH: 0.8,
   /** Radio without a seed or a session: seeded by the listener's this many favourite items. */
   RADIO_FAVOURITE_SEEDS: 5,
+  /**
+   * A play counts for a list served to the same listener at most this many hours before it, when
+   * the list holds its item (implicit attribution; a play that names the list's recommendationId
+   * counts for that list within the same window).
+   */
+  ATTRIBUTION_WINDOW_HOURS: 24,
+  /** Hit positions counted one by one up to this; later ones in one bucket. */
+  ATTRIBUTION_POSITIONS: 20,
+  /** Items a `similar` answer records per served list, and the longest list recorded. */
+  SERVED_LIST_MAX_ITEMS: 100,
 } as const;
 
 export type ResolvedSettings = Settings;

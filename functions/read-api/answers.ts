@@ -18,16 +18,19 @@ import { z } from 'zod';
 import { getProfileAndCandidates } from '../../shared/adapters/dynamodb/candidates.ts';
 import type { Stores } from '../../shared/adapters/dynamodb/stores.ts';
 import { type CatalogItem, type CatalogKind, catalogItemId, itemKindOf } from '../../shared/domain/catalog/catalog.ts';
+import { rankingOf, type Variant } from '../../shared/domain/experiments/variants.ts';
 import type { Profile } from '../../shared/domain/profile/profile.ts';
 import { topEntries } from '../../shared/domain/profile/profile.ts';
 import { unpackCandidateSet } from '../../shared/domain/ranking/candidate-codec.ts';
 import { capPerArtist, diversityPool, spreadArtists } from '../../shared/domain/ranking/diversity.ts';
 import type { NowPart } from '../../shared/domain/ranking/finish.ts';
-import { DEFAULT_RANKING } from '../../shared/domain/ranking/params.ts';
+import type { RankingParams } from '../../shared/domain/ranking/params.ts';
 import { rankCandidates } from '../../shared/domain/ranking/rank.ts';
 import { nowScores, type RecentListen, sessionOf } from '../../shared/domain/ranking/session.ts';
 import type { Recommendation, RecommendStrategy } from '../../shared/domain/ranking/types.ts';
+import { listenerVariant } from '../../shared/handlers/experiment.ts';
 import { type HttpResult, json, parseQuery, pathParam, problem } from '../../shared/handlers/http.ts';
+import { recordServed } from '../../shared/handlers/served-lists.ts';
 import {
   candidateGenres,
   catalogOf,
@@ -91,6 +94,8 @@ interface AnswerInput {
   now: NowSeeds;
   /** Radio: no artist twice in a row where the pool allows. */
   spread?: boolean;
+  /** The listener's variant's ranking parameters. */
+  params: RankingParams;
 }
 
 interface Answer {
@@ -123,7 +128,7 @@ async function answer(input: AnswerInput): Promise<Answer> {
     const scores = nowScores(
       now.seeds,
       (id) => lists.get(id),
-      DEFAULT_RANKING,
+      input.params,
       (id) => exclude.has(id),
     );
     // One catalog request names the seeds and the items the session most likely brings into the
@@ -156,6 +161,7 @@ async function answer(input: AnswerInput): Promise<Answer> {
     catalog: [...catalog.values()].map(toCandidate),
     genre: input.genre,
     limit: capped ? diversityPool(input.limit, input.maxPerArtist) : input.limit,
+    params: input.params,
     now: nowPart,
   });
   await catalogOf(
@@ -190,18 +196,35 @@ function sessionJson(kind: CatalogKind, now: NowSeeds, a: Answer) {
   };
 }
 
+/** A variant without the session part ranks as if nothing had just been played. */
+const sessionFor = (variant: Variant, recent: readonly RecentListen[], kind: CatalogKind) =>
+  variant.session === false
+    ? { seeds: new Map<string, number>(), strength: 0, recent: [] as string[] }
+    : sessionOf(recent, kind, Date.now(), session);
+
 export async function recommendations(stores: Stores, event: APIGatewayProxyEventV2): Promise<HttpResult> {
   const userId = pathParam(event, 'userId');
   const query = parseQuery(event, RecommendationsQuery);
+  const variant = listenerVariant(userId);
   const { profile, candidates } = await getProfileAndCandidates(stores, userId);
-  const s = sessionOf(recentOf(profile), query.kind, Date.now(), session);
+  const s = sessionFor(variant, recentOf(profile), query.kind);
   // The items just played are the profile's own (excluded already); nothing else to avoid.
   const now: NowSeeds = { seeds: s.seeds, strength: s.strength, avoid: new Set() };
-  const a = await answer({ stores, profile, candidates, ...query, now });
+  const a = await answer({ stores, profile, candidates, ...query, now, params: rankingOf(variant) });
+  const recommendationId = recordServed({
+    userId,
+    route: 'recommendations',
+    kind: query.kind,
+    variant: variant.name,
+    strategy: a.strategy,
+    items: a.items.map((i) => i.id),
+  });
   return json(200, {
     userId,
     kind: query.kind,
     strategy: a.strategy,
+    recommendationId,
+    variant: variant.name,
     session: sessionJson(query.kind, now, a),
     items: itemsJson(query.kind, a),
   });
@@ -234,7 +257,8 @@ export async function radio(stores: Stores, event: APIGatewayProxyEventV2): Prom
     seed = { id: query.seed, kind: k, name: found.get(catalogItemId(k, query.seed))?.name ?? null };
   } else if (!profile) return problem(404, `no profile for user ${userId} yet: give a seed`);
 
-  const s = sessionOf(recentOf(profile), kind, Date.now(), session);
+  const variant = listenerVariant(userId);
+  const s = sessionFor(variant, recentOf(profile), kind);
   const avoid = new Set(s.recent);
   let basis: 'seed' | 'session' | 'favourites';
   let seeds: Map<string, number>;
@@ -251,11 +275,30 @@ export async function radio(stores: Stores, event: APIGatewayProxyEventV2): Prom
     seeds = new Map(topEntries(own, settings.RADIO_FAVOURITE_SEEDS).filter(([, w]) => w > 0));
   }
   const now: NowSeeds = { seeds, strength: settings.RADIO_SEED_STRENGTH, avoid };
-  const a = await answer({ stores, profile, candidates, ...query, kind, now, spread: true });
+  const a = await answer({
+    stores,
+    profile,
+    candidates,
+    ...query,
+    kind,
+    now,
+    spread: true,
+    params: rankingOf(variant),
+  });
+  const recommendationId = recordServed({
+    userId,
+    route: 'radio',
+    kind,
+    variant: variant.name,
+    strategy: basis,
+    items: a.items.map((i) => i.id),
+  });
   return json(200, {
     userId,
     kind,
     basis,
+    recommendationId,
+    variant: variant.name,
     seed: seed ? { ...(kind === 'track' ? { trackId: seed.id } : { artistId: seed.id }), name: seed.name } : null,
     strategy: a.strategy,
     items: itemsJson(kind, a),

@@ -14,6 +14,7 @@ import { type Stores, storesFromEnv } from '../../shared/adapters/dynamodb/store
 import { artistItemId, trackItemId } from '../../shared/domain/catalog/catalog.ts';
 import { GENRES, genreLabel } from '../../shared/domain/genres.ts';
 import { DAY_MS, genreDistribution, recentListens, scoresAt, topEntries } from '../../shared/domain/profile/profile.ts';
+import { listenerVariant } from '../../shared/handlers/experiment.ts';
 import { HttpError, type HttpResult, json, parseQuery, pathParam, problem } from '../../shared/handlers/http.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';
 import { radio, recommendations } from './answers.ts';
@@ -51,6 +52,7 @@ export async function profileView(
   ]);
   return json(200, {
     userId,
+    variant: listenerVariant(userId).name,
     version: profile.version,
     genres: Object.entries(distribution).map(([genre, share]) => ({
       genre,

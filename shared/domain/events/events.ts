@@ -3,6 +3,7 @@
  * so producers can add fields without breaking consumers.
  */
 import { z } from 'zod';
+import { RECOMMENDATION_ID_PATTERN } from '../experiments/recommendation-id.ts';
 import { tagToGenre } from '../genres.ts';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
@@ -40,6 +41,12 @@ const listenEventShape = {
     .transform((c) => c.toUpperCase())
     .optional(),
   mood: z.string().max(64).optional(),
+  /**
+   * The answer the play came from (its `recommendationId`): explicit attribution. On the topic any
+   * short string passes (an unknown or expired id is attributed implicitly, never refused);
+   * ingest checks the form.
+   */
+  recommendationId: z.string().max(64).optional(),
   v: z.literal(1).optional(),
 };
 
@@ -56,7 +63,14 @@ export type ListenEventV1 = z.infer<typeof ListenEventV1>;
 
 /** What POST /events accepts: `eventId` may be omitted (ingest assigns one). */
 export const ListenEventInput = z
-  .object({ ...listenEventShape, eventId: id.optional() })
+  .object({
+    ...listenEventShape,
+    eventId: id.optional(),
+    recommendationId: z
+      .string()
+      .regex(RECOMMENDATION_ID_PATTERN, 'must be a recommendationId as answers give it (r + 19 base-36 digits)')
+      .optional(),
+  })
   .refine(hasTrackOrArtist, needsTrackOrArtist());
 export type ListenEventInput = z.infer<typeof ListenEventInput>;
 

@@ -6,8 +6,10 @@
  *
  * Pure: no AWS or Kafka imports.
  */
+
 import { createHash } from 'node:crypto';
 import { artistIdOf, isMbid, type ListenAliases, MBID_ID_PREFIX, spotifyTrackId } from '../catalog/name-resolution.ts';
+import { isRecommendationId } from '../experiments/recommendation-id.ts';
 import type { ListenEventV1 } from './events.ts';
 
 /** listenbrainz-server's limits (webserver/views/api_tools.py). */
@@ -157,6 +159,13 @@ function validateListen(listen: unknown, type: LbListenType, at: string, nowSeco
 }
 
 function validateAdditionalInfo(info: Record<string, unknown>, at: string): void {
+  // tunestream's own key: the answer the listen came from (explicit attribution).
+  const rid = info.recommendation_id;
+  if (rid !== undefined && rid !== null && (typeof rid !== 'string' || !isRecommendationId(rid)))
+    throw new LbBadRequest(
+      `${at}.recommendation_id`,
+      'recommendation_id must be a recommendationId as tunestream answers give it (r + 19 base-36 digits).',
+    );
   if ('tags' in info) {
     const tags = info.tags;
     if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string'))
@@ -244,6 +253,7 @@ export function listenEventOf(userId: string, listen: LbListen, nowMs: number): 
     type: 'play',
     ...(durationMs !== undefined && Number.isSafeInteger(durationMs) && durationMs > 0 ? { durationMs } : {}),
     ...(platform ? { platform: clip(platform.toLowerCase(), 64) } : {}),
+    ...(typeof info.recommendation_id === 'string' ? { recommendationId: info.recommendation_id } : {}),
     v: 1,
   };
 }

@@ -1,0 +1,376 @@
+/**
+ * The attribution tables: served lists (one item per listener and served-lists batch, the lists as
+ * a compact JSON string, each list's first hit in a map) and the experiment counters (one item per
+ * hour, variant, route and strategy, with the Kafka offset each source partition has applied:
+ * a counter update carries the offsets it adds, so a redelivered batch adds nothing twice).
+ */
+
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type Contribution,
+  type CounterKey,
+  counterKeyString,
+  HOUR_MS,
+  parseCounterKey,
+  type StoredList,
+  sumAfter,
+} from '../../domain/experiments/attribution.ts';
+import { firstIdAt } from '../../domain/experiments/recommendation-id.ts';
+import { ConfigurationError } from '../../errors.ts';
+import { tableEnvVar } from '../../topology.ts';
+import { createDocumentClient, dynamoConnectionFromEnv } from './client.ts';
+import { RequestCounter } from './stores.ts';
+
+export interface ExperimentsStore {
+  client: DynamoDBDocumentClient;
+  servedTable: string;
+  countersTable: string;
+  counter: RequestCounter;
+}
+
+let cached: ExperimentsStore | undefined;
+
+export function experimentsStoreFromEnv(env: Record<string, string | undefined> = process.env): ExperimentsStore {
+  if (!cached) {
+    const servedTable = env[tableEnvVar('servedLists')];
+    const countersTable = env[tableEnvVar('experimentCounters')];
+    if (!servedTable) throw new ConfigurationError(`${tableEnvVar('servedLists')} is not set`);
+    if (!countersTable) throw new ConfigurationError(`${tableEnvVar('experimentCounters')} is not set`);
+    cached = {
+      client: createDocumentClient(dynamoConnectionFromEnv(env)),
+      servedTable,
+      countersTable,
+      counter: new RequestCounter(),
+    };
+  }
+  return cached;
+}
+
+const units = (res: { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] }) =>
+  Array.isArray(res.ConsumedCapacity)
+    ? res.ConsumedCapacity.reduce((a, c) => a + (c.CapacityUnits ?? 0), 0)
+    : (res.ConsumedCapacity?.CapacityUnits ?? 0);
+
+// ---------------------------------------------------------------------------------------------
+// Served lists
+
+/** A stored list and the item (group) it lives in. */
+export interface StoredListRef extends StoredList {
+  groupSk: string;
+}
+
+interface WireList {
+  id: string;
+  t: number;
+  r: StoredList['route'];
+  k: StoredList['kind'];
+  v: string;
+  s: string;
+  src: string;
+  /** Item fingerprints, big-endian uint32, base64. */
+  f: string;
+}
+
+function encodeItems(items: readonly number[]): string {
+  const b = Buffer.alloc(items.length * 4);
+  for (const [i, x] of items.entries()) b.writeUInt32BE(x >>> 0, i * 4);
+  return b.toString('base64');
+}
+
+function decodeItems(s: string): number[] {
+  const b = Buffer.from(s, 'base64');
+  const out: number[] = [];
+  for (let i = 0; i + 4 <= b.length; i += 4) out.push(b.readUInt32BE(i));
+  return out;
+}
+
+const toWire = (l: StoredList): WireList => ({
+  id: l.id,
+  t: l.servedAt,
+  r: l.route,
+  k: l.kind,
+  v: l.variant,
+  s: l.strategy,
+  src: l.source,
+  f: encodeItems(l.items),
+});
+
+/** The listener's stored lists served at or after `fromMs` (strongly consistent: the attributor's own writes). */
+export async function servedListsSince(s: ExperimentsStore, userId: string, fromMs: number): Promise<StoredListRef[]> {
+  const out: StoredListRef[] = [];
+  let start: Record<string, unknown> | undefined;
+  // A group's sk is its first list's id; a group can hold lists up to one batch later, so start a
+  // batch's worth of time earlier and filter by each list's own time.
+  const from = firstIdAt(Math.max(0, fromMs - HOUR_MS));
+  do {
+    const res = await s.client.send(
+      new QueryCommand({
+        TableName: s.servedTable,
+        KeyConditionExpression: 'userId = :u AND sk >= :from',
+        ExpressionAttributeValues: { ':u': userId, ':from': from },
+        ConsistentRead: true,
+        ReturnConsumedCapacity: 'TOTAL',
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    s.counter.reads++;
+    s.counter.readUnits += units(res);
+    for (const item of res.Items ?? []) {
+      const hits = (item.hits ?? {}) as Record<string, string>;
+      for (const w of JSON.parse(item.lists as string) as WireList[]) {
+        if (w.t < fromMs) continue;
+        out.push({
+          id: w.id,
+          servedAt: w.t,
+          route: w.r,
+          kind: w.k,
+          variant: w.v,
+          strategy: w.s,
+          source: w.src,
+          items: decodeItems(w.f),
+          firstHit: hits[w.id],
+          groupSk: item.sk as string,
+        });
+      }
+    }
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
+
+/**
+ * Stores a listener's new lists as one item (one write for all the lists of one batch). Never
+ * overwrites: a group that exists already (a redelivered batch) is left with its hits.
+ */
+export async function putServedGroup(
+  s: ExperimentsStore,
+  userId: string,
+  lists: readonly StoredList[],
+  expiresAtSeconds: number,
+): Promise<boolean> {
+  const sorted = [...lists].sort((a, b) => (a.id < b.id ? -1 : 1));
+  s.counter.writes++;
+  s.counter.itemsWritten++;
+  try {
+    const res = await s.client.send(
+      new PutCommand({
+        TableName: s.servedTable,
+        Item: {
+          userId,
+          sk: sorted[0]!.id,
+          lists: JSON.stringify(sorted.map(toWire)),
+          hits: {},
+          expiresAt: expiresAtSeconds,
+        },
+        ConditionExpression: 'attribute_not_exists(sk)',
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    s.counter.writeUnits += units(res);
+    return true;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return false;
+    throw err;
+  }
+}
+
+/** Marks the list's first hit; true when `eventId` is (now or already) that first hit. */
+export async function markFirstHit(
+  s: ExperimentsStore,
+  userId: string,
+  ref: StoredListRef,
+  eventId: string,
+): Promise<boolean> {
+  s.counter.writes++;
+  try {
+    const res = await s.client.send(
+      new UpdateCommand({
+        TableName: s.servedTable,
+        Key: { userId, sk: ref.groupSk },
+        UpdateExpression: 'SET hits.#l = :e',
+        ConditionExpression: 'attribute_exists(sk) AND (attribute_not_exists(hits.#l) OR hits.#l = :e)',
+        ExpressionAttributeNames: { '#l': ref.id },
+        ExpressionAttributeValues: { ':e': eventId },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    s.counter.writeUnits += units(res);
+    return true;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return false;
+    throw err;
+  }
+}
+
+/** Forgetting: every stored list of the listener (and their hits). Returns how many items went. */
+export async function deleteServedLists(s: ExperimentsStore, userId: string): Promise<number> {
+  let deleted = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await s.client.send(
+      new QueryCommand({
+        TableName: s.servedTable,
+        KeyConditionExpression: 'userId = :u',
+        ExpressionAttributeValues: { ':u': userId },
+        ProjectionExpression: 'userId, sk',
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    const keys = (res.Items ?? []).map((i) => ({ userId: i.userId, sk: i.sk }));
+    for (let i = 0; i < keys.length; i += 25) {
+      let pending = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      for (let attempt = 0; pending.length > 0 && attempt < 8; attempt++) {
+        const out = await s.client.send(new BatchWriteCommand({ RequestItems: { [s.servedTable]: pending } }));
+        const left = (out.UnprocessedItems?.[s.servedTable] ?? []) as typeof pending;
+        deleted += pending.length - left.length;
+        pending = left;
+        if (pending.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      }
+      if (pending.length > 0) throw new Error(`could not delete ${pending.length} served-list items of ${userId}`);
+    }
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return deleted;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counters
+
+const DAY_HOURS = 24;
+/** Counters are kept this long (the panel shows days; the CloudWatch metrics keep the history). */
+const COUNTER_TTL_SECONDS = 400 * 24 * 3600;
+
+const dayOf = (k: CounterKey) => Math.floor(k.hour / DAY_HOURS);
+
+/**
+ * Adds the contributions of one batch of one source partition (`watermarkField`, e.g. `wm_l3`)
+ * to their counter items, exactly once: each update adds only the offsets after the item's
+ * watermark for that partition and moves it to `batchLastOffset`. A partition is processed by one
+ * invocation at a time, so a failed condition means a previous attempt got further: read, add the
+ * rest.
+ */
+export async function applyContributions(
+  s: ExperimentsStore,
+  watermarkField: string,
+  batchLastOffset: number,
+  grouped: ReadonlyMap<string, readonly Contribution[]>,
+): Promise<void> {
+  await Promise.all(
+    [...grouped.values()].map(async (contributions) => {
+      const key = contributions[0]!.key;
+      const itemKey = { day: dayOf(key), key: counterKeyString(key) };
+      const first = Math.min(...contributions.map((c) => c.offset));
+      if (await addCounts(s, itemKey, watermarkField, batchLastOffset, sumAfter(contributions, -1), { below: first }))
+        return;
+      const got = await s.client.send(
+        new GetCommand({
+          TableName: s.countersTable,
+          Key: itemKey,
+          ConsistentRead: true,
+          ProjectionExpression: '#w',
+          ExpressionAttributeNames: { '#w': watermarkField },
+        }),
+      );
+      s.counter.reads++;
+      const watermark = Number(got.Item?.[watermarkField] ?? -1);
+      const rest = sumAfter(contributions, watermark);
+      if (Object.keys(rest).length === 0) return;
+      if (!(await addCounts(s, itemKey, watermarkField, batchLastOffset, rest, { equals: watermark })))
+        throw new Error(`counter ${itemKey.key}: ${watermarkField} moved while this batch was applied`);
+    }),
+  );
+}
+
+async function addCounts(
+  s: ExperimentsStore,
+  itemKey: { day: number; key: string },
+  watermarkField: string,
+  batchLastOffset: number,
+  fields: Record<string, number>,
+  condition: { below: number } | { equals: number },
+): Promise<boolean> {
+  const names: Record<string, string> = { '#w': watermarkField, '#x': 'expiresAt' };
+  const values: Record<string, unknown> = {
+    ':last': batchLastOffset,
+    ':x': Math.floor(Date.now() / 1000) + COUNTER_TTL_SECONDS,
+  };
+  const adds: string[] = [];
+  Object.entries(fields).forEach(([f, n], i) => {
+    names[`#f${i}`] = f;
+    values[`:f${i}`] = n;
+    adds.push(`#f${i} :f${i}`);
+  });
+  let conditionExpression: string;
+  if ('below' in condition) {
+    values[':c'] = condition.below;
+    conditionExpression = 'attribute_not_exists(#w) OR #w < :c';
+  } else if (condition.equals < 0) {
+    conditionExpression = 'attribute_not_exists(#w)';
+  } else {
+    values[':c'] = condition.equals;
+    conditionExpression = '#w = :c';
+  }
+  s.counter.writes++;
+  try {
+    const res = await s.client.send(
+      new UpdateCommand({
+        TableName: s.countersTable,
+        Key: itemKey,
+        UpdateExpression: `SET #w = :last, #x = :x${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}`,
+        ConditionExpression: conditionExpression,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    s.counter.writeUnits += units(res);
+    return true;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return false;
+    throw err;
+  }
+}
+
+export interface CounterRow {
+  key: CounterKey;
+  fields: Record<string, number>;
+}
+
+/** Every counter of the hours [fromHour, toHour]: one Query per day. */
+export async function readCounters(s: ExperimentsStore, fromHour: number, toHour: number): Promise<CounterRow[]> {
+  const rows: CounterRow[] = [];
+  for (let day = Math.floor(fromHour / DAY_HOURS); day <= Math.floor(toHour / DAY_HOURS); day++) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await s.client.send(
+        new QueryCommand({
+          TableName: s.countersTable,
+          KeyConditionExpression: '#d = :d',
+          ExpressionAttributeNames: { '#d': 'day' },
+          ExpressionAttributeValues: { ':d': day },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      s.counter.reads++;
+      for (const item of res.Items ?? []) {
+        const key = parseCounterKey(item.key as string);
+        if (!key || key.hour < fromHour || key.hour > toHour) continue;
+        const fields: Record<string, number> = {};
+        for (const [f, v] of Object.entries(item))
+          if (typeof v === 'number' && f !== 'day' && f !== 'expiresAt' && !f.startsWith('wm_')) fields[f] = v;
+        rows.push({ key, fields });
+      }
+      start = res.LastEvaluatedKey;
+    } while (start);
+  }
+  return rows;
+}
