@@ -310,7 +310,7 @@ export const PROD_PROVISIONED_MSK: Deployment = {
   brokers: 3,
   brokerStorageGiB: 100,
   azs: 3,
-  partitions: 19,
+  partitions: 25,
   alarms: 56,
   billedMetricsPerBroker: 20,
   minWcu: 26,

@@ -10,6 +10,7 @@ import { createKafka } from '../shared/adapters/kafka-client.ts';
 import {
   dashboardRoutes,
   type FunctionName,
+  logSubscriptions,
   type ResolvedTopology,
   resolveSettings,
   routes,
@@ -22,6 +23,7 @@ import { applyFunctionEnv, functionEnv, invokeFunction, loadHandler } from './ru
 import { type ExtraRoute, startHttpApi } from './runtime/http-api.ts';
 import { type EventSourceMapping, startEventSourceMapping } from './runtime/kafka-esm.ts';
 import type { LogLine } from './runtime/log.ts';
+import { SubscriptionDelivery, setLineSink } from './runtime/log-subscriptions.ts';
 import { type Schedules, startSchedules } from './runtime/scheduler.ts';
 
 export interface LocalPipelineOptions {
@@ -65,6 +67,8 @@ export interface LocalPipelineOptions {
 export interface LocalPipeline {
   url: string;
   mappings: EventSourceMapping[];
+  /** The log subscriptions' deliveries (served lists: read-api → served-list-recorder). */
+  subscriptions: SubscriptionDelivery[];
   schedules: Schedules;
   stop(): Promise<void>;
 }
@@ -100,8 +104,10 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
         : {}),
     log: opts.log,
   });
+  const { subscriptions, takeLine } = startLogSubscriptions(opts);
   const stopAll = async () => {
     await scheduled.stop();
+    await stopLogSubscriptions(subscriptions);
     await Promise.allSettled([...pools.values()].map((p) => p.close()));
     await dashboard?.stop();
     await Promise.allSettled(mappings.map((m) => m.stop()));
@@ -140,7 +146,16 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
     const workers = opts.httpWorkers ?? poolSizeFromEnv();
     for (const fn of new Set(routes.map((r) => r.function))) {
       if (workers > 0)
-        pools.set(fn, startFunctionPool({ name: fn, size: workers, log: opts.log, onCounters: addToCounter }));
+        pools.set(
+          fn,
+          startFunctionPool({
+            name: fn,
+            size: workers,
+            log: opts.log,
+            onCounters: addToCounter,
+            onSubscribedLine: (line) => takeLine(fn, line),
+          }),
+        );
       // Warm in-process too (the workers import theirs at start): the first request does not pay
       // for the import. A failed import is retried by the next invocation.
       else void loadHandler(fn).catch(() => {});
@@ -166,6 +181,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
     return {
       url: api.url,
       mappings,
+      subscriptions,
       schedules: scheduled,
       stop: async () => {
         await api.close();
@@ -176,6 +192,34 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Lo
     await stopAll();
     throw err;
   }
+}
+
+/** The topology's log subscriptions: output lines of a function delivered to another (runtime/log-subscriptions.ts). */
+function startLogSubscriptions(opts: LocalPipelineOptions) {
+  const subscriptions = logSubscriptions.map(
+    (spec) =>
+      new SubscriptionDelivery({
+        spec,
+        invoke: (fn, event) => invokeFunction(fn, event, { log: opts.invocationLog }),
+        ...(opts.batchingWindowMs !== undefined ? { flushMs: Math.max(20, opts.batchingWindowMs) } : {}),
+        log: opts.log,
+      }),
+  );
+  const takeLine = (fn: FunctionName, line: string): boolean => {
+    for (const d of subscriptions)
+      if (d.spec.from === fn && d.matches(line)) {
+        d.push(line);
+        return true;
+      }
+    return false;
+  };
+  setLineSink(takeLine);
+  return { subscriptions, takeLine };
+}
+
+async function stopLogSubscriptions(subscriptions: readonly SubscriptionDelivery[]): Promise<void> {
+  await Promise.allSettled(subscriptions.map((d) => d.drain()));
+  setLineSink(undefined);
 }
 
 /**

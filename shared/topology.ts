@@ -412,7 +412,7 @@ export const functions = {
       "The read API's log subscription → served-lists: each answer's served-list line, as CloudWatch Logs delivers it (gzip, base64), produced to Kafka keyed by listener.",
     memoryMb: 256,
     timeoutSeconds: 30,
-    producesTo: ['servedLists'],
+    producesTo: ['servedLists', 'deadLetters'],
     reads: [],
     writes: [],
   },

@@ -16,9 +16,14 @@ import {
   LB_MAX_LISTEN_SIZE,
   LB_MAX_LISTENS_PER_REQUEST,
 } from '../shared/domain/events/listenbrainz.ts';
+import { RECOMMENDATION_ID_PATTERN } from '../shared/domain/experiments/recommendation-id.ts';
 import { GENRES, MOODS } from '../shared/domain/genres.ts';
 import { type RouteSpec, routes, settings } from '../shared/topology.ts';
 
+/** What names an answer; a play that carries it is attributed to that answer (explicit). */
+const recommendationId = z.string().regex(RECOMMENDATION_ID_PATTERN);
+/** The listener's ranking variant (topology `experiments`). */
+const variant = z.string().min(1).max(32);
 const FieldIssue = z.object({ path: z.string(), message: z.string() });
 const Problem = z.object({
   message: z.string(),
@@ -99,6 +104,8 @@ export const schemas = {
     userId: z.string(),
     kind: z.enum(['track', 'artist']),
     strategy: z.enum(['collaborative', 'genre', 'popular']),
+    recommendationId,
+    variant,
     /** The session's part of this answer (null without plays in the last hour). */
     session: z
       .object({
@@ -120,16 +127,31 @@ export const schemas = {
     kind: z.enum(['track', 'artist']),
     /** What seeds it: the `seed` item, else the session's plays, else the listener's favourites. */
     basis: z.enum(['seed', 'session', 'favourites']),
+    recommendationId,
+    variant,
     seed: z
       .object({ trackId: z.string().optional(), artistId: z.string().optional(), name: nullableString })
       .nullable(),
     strategy: z.enum(['collaborative', 'genre', 'popular']),
     items: rankedItems,
   }),
-  SimilarTracks: z.object({ trackId: z.string(), name: nullableString, items: z.array(trackItem) }),
-  SimilarArtists: z.object({ artistId: z.string(), name: nullableString, items: z.array(artistItem) }),
+  SimilarTracks: z.object({
+    trackId: z.string(),
+    name: nullableString,
+    recommendationId: recommendationId.nullable(),
+    variant: variant.nullable(),
+    items: z.array(trackItem),
+  }),
+  SimilarArtists: z.object({
+    artistId: z.string(),
+    name: nullableString,
+    recommendationId: recommendationId.nullable(),
+    variant: variant.nullable(),
+    items: z.array(artistItem),
+  }),
   Profile: z.object({
     userId: z.string(),
+    variant,
     version: z.int(),
     genres: z.array(z.object({ genre: z.enum(GENRES), label: z.string(), share: z.number(), score: z.number() })),
     moods: z.array(z.object({ mood: z.enum(MOODS), score: z.number() })),
@@ -201,6 +223,7 @@ export const schemas = {
       candidates: z.boolean(),
       indexEntry: z.boolean(),
       userItems: z.int().min(0),
+      servedLists: z.int().min(0),
     }) satisfies z.ZodType<ForgetReport>,
   }),
   LbOk: z.object({ status: z.literal('ok') }),
@@ -340,7 +363,17 @@ const lbBody = (r: RouteSpec): RouteDoc => ({
 });
 
 const similar = (r: RouteSpec): RouteDoc => ({
-  query: [recommendationsLimit()],
+  query: [
+    recommendationsLimit(),
+    {
+      name: 'userId',
+      in: 'query',
+      required: false,
+      schema: { type: 'string', minLength: 1, maxLength: 128 },
+      description:
+        'The listener the answer is for: the answer is then recorded for attribution (recommendationId, variant).',
+    },
+  ],
   responses: {
     '200': ok(r.path.startsWith('/tracks') ? 'SimilarTracks' : 'SimilarArtists'),
     '400': problem('Invalid query.'),

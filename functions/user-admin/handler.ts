@@ -14,6 +14,7 @@
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { archiveFromEnv } from '../../shared/adapters/archive.ts';
+import { experimentsStoreFromEnv } from '../../shared/adapters/dynamodb/experiments.ts';
 import { storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { usersStoreFromEnv } from '../../shared/adapters/dynamodb/users.ts';
 import { archiveDeletion, deletePerUserItems, recordDeletion } from '../../shared/adapters/forget.ts';
@@ -26,7 +27,7 @@ export async function forgetUser(event: APIGatewayProxyEventV2, now = Date.now()
   try {
     const userId = pathParam(event, 'userId');
     const users = usersStoreFromEnv();
-    const deleted = await deletePerUserItems(storesFromEnv(), users, userId);
+    const deleted = await deletePerUserItems(storesFromEnv(), users, experimentsStoreFromEnv(), userId);
     const deletedAt = await recordDeletion(users, userId, now);
     await archiveDeletion(archiveFromEnv(), userId, deletedAt);
     tools.metrics.addMetric('UsersForgotten', MetricUnit.Count, 1);

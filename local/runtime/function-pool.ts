@@ -46,6 +46,8 @@ export interface FunctionPoolOptions {
   log?: LogLine;
   /** DynamoDB request counts made in the workers (benchmarks add them to this process's counter). */
   onCounters?: (delta: CounterDelta) => void;
+  /** Output lines a log subscription takes (the workers match them; runtime/log-subscriptions.ts). */
+  onSubscribedLine?: (line: string) => void;
 }
 
 interface Pending {
@@ -90,6 +92,7 @@ export function startFunctionPool(opts: FunctionPoolOptions): FunctionPool {
     const slot: Slot = { worker, pending: new Map(), exited: false };
     worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'log') slot.pending.get(msg.id)?.log?.(msg.line);
+      else if (msg.type === 'subscribed-line') opts.onSubscribedLine?.(msg.line);
       else if (msg.type === 'result') {
         if (msg.counters) opts.onCounters?.(msg.counters);
         const p = slot.pending.get(msg.id);

@@ -5,8 +5,9 @@
  * function-worker-boot.mjs, which registers the TypeScript loader first.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FunctionName } from '../../shared/topology.ts';
+import { type FunctionName, logSubscriptions } from '../../shared/topology.ts';
 import { invokeFunction, loadHandler } from './functions.ts';
+import { filterPatternMatcher, setLineSink } from './log-subscriptions.ts';
 
 export interface WorkerInit {
   name: FunctionName;
@@ -25,6 +26,7 @@ export type ToWorker = { type: 'invoke'; id: number; event: unknown; log: boolea
 
 export type FromWorker =
   | { type: 'log'; id: number; line: string }
+  | { type: 'subscribed-line'; line: string }
   | {
       type: 'result';
       id: number;
@@ -38,6 +40,16 @@ export type FromWorker =
 const port = parentPort;
 if (!port) throw new Error('function-worker.ts runs in a worker thread only');
 const { name } = workerData as WorkerInit;
+
+// Lines of this function's output its log subscriptions match go to the main thread, which
+// delivers them (runtime/log-subscriptions.ts).
+const matchers = logSubscriptions.filter((s) => s.from === name).map((s) => filterPatternMatcher(s.filterPattern));
+if (matchers.length > 0)
+  setLineSink((_fn, line) => {
+    if (!matchers.some((m) => m(line))) return false;
+    post({ type: 'subscribed-line', line });
+    return true;
+  });
 
 // Warm start: import the handler (and its clients) before the first invocation. A failed import is
 // retried by the next invocation, as in-process.

@@ -14,6 +14,7 @@ import {
 } from '../../shared/topology.ts';
 import { createLambdaContext, type LambdaContextOptions } from './lambda-context.ts';
 import { type LogLine, silentLog } from './log.ts';
+import { invocationScope } from './log-subscriptions.ts';
 
 export type LambdaHandler = (event: unknown, context: Context, callback: Callback) => unknown;
 
@@ -111,7 +112,10 @@ export function invokeHandler(
       timeoutSeconds * 1000,
     );
     try {
-      const out = handler(event, context, (err, value) => finish(err ?? undefined, value));
+      // The scope tells the log subscriptions whose output a line is.
+      const out = invocationScope.run({ fn: name }, () =>
+        handler(event, context, (err, value) => finish(err ?? undefined, value)),
+      );
       if (out && typeof (out as PromiseLike<unknown>).then === 'function') {
         (out as PromiseLike<unknown>).then(
           (value) => finish(undefined, value),

@@ -4,6 +4,7 @@
  */
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ArchiveStore } from './archive.ts';
+import { deleteServedLists, type ExperimentsStore } from './dynamodb/experiments.ts';
 import { writeIndexEntries } from './dynamodb/neighbor-index.ts';
 import { getNeighborList } from './dynamodb/neighbors.ts';
 import type { Stores } from './dynamodb/stores.ts';
@@ -17,6 +18,8 @@ export interface ForgetReport {
   indexEntry: boolean;
   /** Tokens and feedback items in the users table. */
   userItems: number;
+  /** Items of served lists (and their hits) kept for attribution. */
+  servedLists: number;
 }
 
 async function deleteItem(s: Stores, table: string, key: Record<string, string>): Promise<boolean> {
@@ -30,7 +33,12 @@ async function deleteItem(s: Stores, table: string, key: Record<string, string>)
  * partial failure finishes the job.
  * Every per-user item is listed here, next to the profile: a new one must be added here too.
  */
-export async function deletePerUserItems(s: Stores, users: UsersStore, userId: string): Promise<ForgetReport> {
+export async function deletePerUserItems(
+  s: Stores,
+  users: UsersStore,
+  experiments: ExperimentsStore,
+  userId: string,
+): Promise<ForgetReport> {
   // The index entry's cell is on the neighbour list (where the last refresh put the user).
   const list = await getNeighborList(s, userId);
   let indexEntry = false;
@@ -38,13 +46,15 @@ export async function deletePerUserItems(s: Stores, users: UsersStore, userId: s
     await writeIndexEntries(s, [], [{ cell: list.cell, userId }]);
     indexEntry = true;
   }
-  const [profile, neighbors, candidates, userItems] = await Promise.all([
+  // The attribution counters stay: they count lists and plays, not who played them.
+  const [profile, neighbors, candidates, userItems, servedLists] = await Promise.all([
     deleteItem(s, s.tableNames.profiles, { userId }),
     deleteItem(s, s.tableNames.neighbors, { userId }),
     deleteItem(s, s.tableNames.candidates, { userId }),
     deleteUserItems(users, userId),
+    deleteServedLists(experiments, userId),
   ]);
-  return { profile, neighbors, candidates, indexEntry, userItems };
+  return { profile, neighbors, candidates, indexEntry, userItems, servedLists };
 }
 
 /** The tombstone in the users table: the first deletion time is kept (idempotent). */
