@@ -9,11 +9,16 @@
  * - the recommendation's one BatchGet alone, through the wire client the handler uses and through
  *   the SDK's DocumentClient (the former path), to show what the request itself costs;
  * - a keep-alive HTTP round trip to a trivial Node server in another process: the floor any
- *   handler making one network request pays on this machine (its syscalls are expensive here).
+ *   handler making one network request pays on this machine (its syscalls are expensive here);
+ * - recording a served list alone (the listener's variant, a recommendationId, the JSON line and
+ *   its write): what attribution adds to every answer. The handler's own served-list lines go to
+ *   /dev/null with one write each, as Lambda's go to its log pipe; their bytes are counted (what
+ *   CloudWatch Logs bills).
  *
  * argv: users count rounds; env: the functions' env (tables, endpoint). Prints JSON.
  */
 import { spawn } from 'node:child_process';
+import { openSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
@@ -21,6 +26,26 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { buildHttpApiEvent } from '../local/runtime/apigw-v2.ts';
 import { createLambdaContext } from '../local/runtime/lambda-context.ts';
 import { storesFromEnv } from '../shared/adapters/dynamodb/stores.ts';
+import { listenerVariant } from '../shared/handlers/experiment.ts';
+import { recordServed } from '../shared/handlers/served-lists.ts';
+
+// Served-list lines: one write(2) each to /dev/null (Lambda: to the log pipe), bytes counted;
+// this process's stdout stays the JSON result.
+const devNull = openSync('/dev/null', 'w');
+const served = { lines: 0, bytes: 0 };
+let currentKind = '';
+const writeStdout = process.stdout.write.bind(process.stdout);
+process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+  if (typeof chunk === 'string' && chunk.startsWith('{"served"')) {
+    if (currentKind === 'handler') {
+      served.lines++;
+      served.bytes += Buffer.byteLength(chunk);
+    }
+    writeSync(devNull, chunk);
+    return true;
+  }
+  return (writeStdout as (...a: unknown[]) => boolean)(chunk, ...rest);
+}) as typeof process.stdout.write;
 
 const [usersArg, countArg, roundsArg] = process.argv.slice(2);
 const users = Number(usersArg);
@@ -92,14 +117,28 @@ const kinds = {
     await stores.client.send(new BatchGetCommand({ RequestItems: keysOf(i) }));
   },
   httpFloor: async () => trivialRequest(),
+  // What the handler does per answer to record it, with a typical answer's 20 ids.
+  recording: async (i: number) => {
+    const userId = userOf(i);
+    recordServed({
+      userId,
+      route: 'recommendations',
+      kind: 'track',
+      variant: listenerVariant(userId).name,
+      strategy: 'collaborative',
+      items: typicalItems,
+    });
+  },
 };
+const typicalItems = Array.from({ length: 20 }, (_, k) => `t${(k * 104729) % 100_000}`);
 type Kind = keyof typeof kinds;
-const cpu: Record<Kind, number[]> = { handler: [], wireBatchGet: [], sdkBatchGet: [], httpFloor: [] };
+const cpu: Record<Kind, number[]> = { handler: [], wireBatchGet: [], sdkBatchGet: [], httpFloor: [], recording: [] };
 const durations: number[] = [];
 
 for (const kind of Object.keys(kinds) as Kind[]) for (let i = 0; i < 200; i++) await kinds[kind](i); // warm-up
 for (let r = 0; r < rounds; r++) {
   for (const kind of Object.keys(kinds) as Kind[]) {
+    currentKind = kind;
     const c0 = process.cpuUsage();
     for (let i = 0; i < count; i++) {
       const t0 = performance.now();
@@ -123,6 +162,9 @@ process.stdout.write(
     wireBatchGetCpuMs: median(cpu.wireBatchGet),
     sdkBatchGetCpuMs: median(cpu.sdkBatchGet),
     httpFloorCpuMs: median(cpu.httpFloor),
+    servedListCpuMs: median(cpu.recording),
+    servedLines: served.lines,
+    servedLineBytes: served.lines > 0 ? served.bytes / served.lines : 0,
     byRound: cpu,
     p50Ms: at(50),
     p99Ms: at(99),

@@ -272,6 +272,8 @@ function table(f: Figures): string {
     ['api.handlerOnly.wireBatchGetCpuMs', '', 'its one BatchGet alone (wire client)'],
     ['api.handlerOnly.sdkBatchGetCpuMs', '', 'the same BatchGet through the SDK DocumentClient'],
     ['api.handlerOnly.httpFloorCpuMs', '', 'a trivial keep-alive HTTP round trip on this machine'],
+    ['api.handlerOnly.servedListCpuMs', '≤ 0.3', 'recording an answer: variant, id, served-list line and its write'],
+    ['api.handlerOnly.servedLineBytes', '', 'bytes CloudWatch Logs ingests per answer'],
     ['api.itemModelBuild.seconds', '', 'item model build (scan + lists + writes)'],
     ['api.itemModelBuild.itemsWritten', '', 'item model items written per build'],
     ['api.itemModelBuild.writeUnits', '', 'item model write units per build (by item size)'],

@@ -644,8 +644,8 @@ export const logSubscriptions = [
   {
     from: 'read-api',
     to: 'served-list-recorder',
-    field: 'servedList',
-    filterPattern: '{ $.servedList.v = 1 }',
+    field: 'served',
+    filterPattern: '{ $.served.v = 1 }',
     description: 'Each answer of the ranked routes: what was served, to whom, in which variant.',
   },
 ] as const satisfies readonly LogSubscriptionSpec[];

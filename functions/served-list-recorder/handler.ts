@@ -1,6 +1,6 @@
 /**
  * The read API's log subscription → `served-lists`. CloudWatch Logs delivers the matching lines
- * (`{"servedList": …}`, topology `logSubscriptions`) gzipped and base64-encoded; each becomes one
+ * (`{"served": …}`, topology `logSubscriptions`) gzipped and base64-encoded; each becomes one
  * record keyed by listener, so a listener's lists keep their order. A line that does not parse is
  * dead-lettered with its reason; the others are produced. A failed produce fails the invocation,
  * and the asynchronous invoke retries it: a list may then be produced twice, which the attributor
@@ -17,7 +17,12 @@ import {
   topicsFromEnv,
 } from '../../shared/adapters/kafka.ts';
 import { deadLetterOf } from '../../shared/domain/events/events.ts';
-import { SERVED_LIST_FIELD, ServedListV1 } from '../../shared/domain/experiments/served-list.ts';
+import {
+  SERVED_LIST_FIELD,
+  ServedLine,
+  type ServedListV1,
+  servedListOfLine,
+} from '../../shared/domain/experiments/served-list.ts';
 import { formatZodIssues } from '../../shared/handlers/field-issues.ts';
 import { MetricUnit, observability, wrap } from '../../shared/handlers/observability.ts';
 
@@ -32,7 +37,7 @@ export function decodeLogsEvent(event: CloudWatchLogsEvent): CloudWatchLogsDecod
 }
 
 /** A line's served list, or why not. */
-export function servedListOfLine(message: string): { list: ServedListV1 } | { error: string } {
+export function parseServedLine(message: string): { list: ServedListV1 } | { error: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(message);
@@ -40,14 +45,14 @@ export function servedListOfLine(message: string): { list: ServedListV1 } | { er
     return { error: `invalid-json: ${(err as Error).message}` };
   }
   const value = (parsed as Record<string, unknown> | null)?.[SERVED_LIST_FIELD];
-  const result = ServedListV1.safeParse(value);
+  const result = ServedLine.safeParse(value);
   if (!result.success)
     return {
-      error: `invalid-schema: ${formatZodIssues(result.error)
+      error: `invalid-schema: ${formatZodIssues(result.error, SERVED_LIST_FIELD)
         .map((i) => `${i.path}: ${i.message}`)
         .join('; ')}`,
     };
-  return { list: result.data };
+  return { list: servedListOfLine(result.data) };
 }
 
 export async function recordServedLists(event: CloudWatchLogsEvent) {
@@ -57,7 +62,7 @@ export async function recordServedLists(event: CloudWatchLogsEvent) {
   const messages = [];
   const rejected = [];
   for (const [i, e] of data.logEvents.entries()) {
-    const got = servedListOfLine(e.message);
+    const got = parseServedLine(e.message);
     if ('list' in got)
       messages.push({ key: got.list.userId, value: JSON.stringify(got.list), timestamp: String(got.list.ts) });
     else

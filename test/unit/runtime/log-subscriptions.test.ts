@@ -6,8 +6,8 @@ import { logSubscriptions } from '../../../shared/topology.ts';
 describe('log subscriptions, locally', () => {
   it("the topology's filter pattern matches served-list lines only", () => {
     const m = filterPatternMatcher(logSubscriptions[0]!.filterPattern);
-    expect(m('{"servedList":{"v":1,"id":"x"}}')).toBe(true);
-    expect(m('{"servedList":{"v":2}}')).toBe(false);
+    expect(m('{"served":{"v":1,"id":"x"}}')).toBe(true);
+    expect(m('{"served":{"v":2}}')).toBe(false);
     expect(m('{"level":"INFO","message":"batch done"}')).toBe(false);
     expect(m('START RequestId: 1')).toBe(false);
     expect(m('{not json')).toBe(false);
@@ -32,8 +32,8 @@ describe('log subscriptions, locally', () => {
         });
       },
     });
-    d.push('{"servedList":{"v":1}}');
-    d.push('{"servedList":{"v":1,"n":2}}');
+    d.push('{"served":{"v":1}}');
+    d.push('{"served":{"v":1,"n":2}}');
     await d.drain();
     expect(d.pending()).toBe(0);
     expect(got).toHaveLength(1);
@@ -42,8 +42,8 @@ describe('log subscriptions, locally', () => {
     expect(data.messageType).toBe('DATA_MESSAGE');
     expect(data.logGroup).toBe('/aws/lambda/read-api');
     expect((data.logEvents as { message: string }[]).map((e) => e.message)).toEqual([
-      '{"servedList":{"v":1}}',
-      '{"servedList":{"v":1,"n":2}}',
+      '{"served":{"v":1}}',
+      '{"served":{"v":1,"n":2}}',
     ]);
     expect(d.delivered).toBe(2);
   });
