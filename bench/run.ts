@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { onShutdown } from '../local/infra/index.ts';
 import { functions, triggers } from '../shared/topology.ts';
+import { attributionBench } from './attribution.ts';
 import { batchBench, batchDriftBench } from './batch.ts';
 import { billMarkdown } from './bill-table.ts';
 import { codecBench } from './codec.ts';
@@ -35,6 +36,7 @@ const NAMES = [
   'batchDrift',
   'start',
   'responsiveness',
+  'attribution',
 ] as const;
 type Name = (typeof NAMES)[number];
 
@@ -52,7 +54,9 @@ Names: ${NAMES.join(', ')}
    responsiveness: on the Last.fm world (--lastfm) through the pipeline, listeners play a session of
    1…5 plays of an artist from genres they do not play: the share of the top 10 recommendations and
    radio from its neighbourhood, play → answer latency, DynamoDB requests per answer with a session
-   (60 listeners, --quick 12; several minutes); not in the default set, best run on its own)
+   (60 listeners, --quick 12; several minutes); not in the default set, best run on its own;
+   attribution: recording and attributing answers on the local pipeline — served-list bytes,
+   DynamoDB units per answer and per play, and their price per million answers)
 
 Options:
   --quick          smoke run, about two minutes (index stops at 100k profiles)
@@ -114,6 +118,7 @@ async function main(): Promise<void> {
   if (want.has('endToEnd')) figures.endToEnd = await endToEnd(quick);
   if (want.has('start')) figures.start = await startBench(quick);
   if (want.has('responsiveness')) figures.responsiveness = await responsivenessBench(quick, lastfm);
+  if (want.has('attribution')) figures.attribution = await attributionBench(quick);
   if (want.has('freshness') || want.has('api') || want.has('dynamodb')) {
     const p = await pipelineBench(quick, {
       freshness: want.has('freshness'),
@@ -282,6 +287,13 @@ function table(f: Figures): string {
     ['start.loaded.readyP50Seconds', '', 'beside START_BENCH_BURNERS CPU-bound processes'],
     ['start.loaded.readyP95Seconds', '≤ 30', ''],
     ['start.loaded.ready', '= starts', `of ${get('start.loaded.starts') ?? '?'} loaded starts`],
+    ['attribution.perAnswer.lineBytes', '', 'served-list line, bytes CloudWatch Logs ingests (+26 per event)'],
+    ['attribution.perAnswer.writeUnits', '', 'served lists stored: write units per answer'],
+    ['attribution.perAnswer.readUnits', '', 'their duplicate check: read units per answer'],
+    ['attribution.perPlay.readUnits', '', "a play: its listener's lists read"],
+    ['attribution.perPlay.writeUnits', '', 'a play: first hits marked (counters per batch)'],
+    ['attribution.usdPerMillionAnswers.total', '≤ 0.30', 'logs + recorder + served-list store, provisioned at 70 %'],
+    ['attribution.usdPerMillionPlays', '', 'what plays add (on the events bill)'],
     ['responsiveness.after3Plays.radioInNeighbourhood', '≥ 5', 'of the top 10 radio, median, after 3 plays'],
     ['responsiveness.after3Plays.recommendationsInNeighbourhood', '≥ 3', 'of the top 10 recommendations, median'],
     ['responsiveness.latencyP50Ms', '', 'play 202 → an answer with it in the session'],

@@ -83,6 +83,9 @@ export class SubscriptionDelivery {
   readonly matches: (line: string) => boolean;
   delivered = 0;
   failed = 0;
+  /** Bytes of the lines taken (what CloudWatch Logs would ingest, before its 26 bytes per event). */
+  bytes = 0;
+  deliveries = 0;
 
   readonly spec: LogSubscriptionSpec;
 
@@ -92,6 +95,7 @@ export class SubscriptionDelivery {
   }
 
   push(message: string): void {
+    this.bytes += Buffer.byteLength(message) + 1;
     this.lines.push({ id: `${Date.now()}${this.lines.length}`, timestamp: Date.now(), message });
     if (this.lines.length >= (this.o.maxLines ?? 500)) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.o.flushMs ?? 200);
@@ -138,6 +142,7 @@ export class SubscriptionDelivery {
       try {
         await this.o.invoke(to, event);
         this.delivered += batch.length;
+        this.deliveries++;
         return;
       } catch (err) {
         (this.o.log ?? silentLog)(`log subscription ${from} → ${to}: delivery failed (${(err as Error).message})`);
