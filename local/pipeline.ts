@@ -36,8 +36,8 @@ export interface LocalPipelineOptions {
   authToken?: string;
   extraRoutes?: readonly ExtraRoute[];
   /**
-   * Serve the dashboard build at / and its authenticated /api/stream and /api/stats (the
-   * dashboard-stats function over the runtime's own sources, local/dashboard/).
+   * Serve the dashboard build at / and its authenticated /api/stream, /api/stats and
+   * /api/experiments (the dashboard-stats function over the runtime's own sources, local/dashboard/).
    */
   dashboard?: boolean;
   /** Override batching windows (tests use short ones). */

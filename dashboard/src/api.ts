@@ -31,7 +31,13 @@ export async function get<T>(path: string): Promise<T | undefined> {
 }
 
 // The stats endpoints' answers: the dashboard-stats function's own types (cloud and local alike).
-export type { Stats, StreamEvent, StreamPage } from '../../functions/dashboard-stats/types.ts';
+export type {
+  ExperimentsReport,
+  RateInterval,
+  Stats,
+  StreamEvent,
+  StreamPage,
+} from '../../functions/dashboard-stats/types.ts';
 
 export interface Profile {
   userId: string;

@@ -70,3 +70,84 @@ export function setBars(chart: Chart<'bar'>, labels: string[], values: number[])
   chart.data.datasets[0]!.data = values;
   chart.update('none');
 }
+
+/** One variant's rate over time with its interval; null where nothing was measured. */
+export interface BandSeries {
+  label: string;
+  color: string;
+  points: ({ rate: number; low: number; high: number; n: number } | null)[];
+}
+
+const seriesOf = new WeakMap<Chart, BandSeries[]>();
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+/** Rates (0–1) over time, each series a line inside its shaded band (the 95 % interval). */
+export function bandChart(canvas: HTMLCanvasElement): Chart<'line', (number | null)[], string> {
+  const chart = new Chart<'line', (number | null)[], string>(canvas, {
+    type: 'line',
+    data: { labels: [], datasets: [] },
+    options: {
+      maintainAspectRatio: false,
+      // Hourly points are sparse: a series with gaps still reads as a line.
+      spanGaps: true,
+      interaction: { mode: 'index', intersect: false },
+      plugins: {
+        legend: { display: false },
+        tooltip: {
+          // Each series is three datasets (low, high, rate): the tooltip speaks for the rate.
+          filter: (item) => item.datasetIndex % 3 === 2 && item.raw !== null,
+          callbacks: {
+            label: (item) => {
+              const s = seriesOf.get(item.chart)?.[Math.floor(item.datasetIndex / 3)];
+              const p = s?.points[item.dataIndex];
+              return s && p ? `${s.label}: ${pct(p.rate)} (${pct(p.low)}–${pct(p.high)}) of ${p.n}` : '';
+            },
+          },
+        },
+      },
+      scales: {
+        x: { ticks: { maxTicksLimit: 6, maxRotation: 0, autoSkipPadding: 24 } },
+        y: {
+          min: 0,
+          suggestedMax: 0.2,
+          ticks: { maxTicksLimit: 4, callback: (v) => `${Math.round(Number(v) * 100)} %` },
+        },
+      },
+    },
+  });
+  return chart;
+}
+
+export function setBands(
+  chart: Chart<'line', (number | null)[], string>,
+  labels: string[],
+  series: BandSeries[],
+): void {
+  seriesOf.set(chart, series);
+  chart.data.labels = labels;
+  chart.data.datasets = series.flatMap((s) => {
+    // The bounds are drawn as short ticks too: a band needs two points, an isolated hour has one.
+    const band = {
+      borderWidth: 0,
+      borderColor: 'transparent',
+      pointStyle: 'line' as const,
+      pointRadius: 4,
+      pointBorderWidth: 1,
+      pointBorderColor: `${s.color}99`,
+    };
+    return [
+      { ...band, data: s.points.map((p) => p?.low ?? null), fill: false },
+      // Filled down to the dataset before it (the low bound): the interval as a band.
+      { ...band, data: s.points.map((p) => p?.high ?? null), fill: '-1', backgroundColor: `${s.color}33` },
+      {
+        data: s.points.map((p) => p?.rate ?? null),
+        borderColor: s.color,
+        backgroundColor: s.color,
+        pointRadius: 2,
+        borderWidth: 2,
+        fill: false,
+      },
+    ];
+  });
+  chart.update('none');
+}

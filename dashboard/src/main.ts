@@ -1,6 +1,7 @@
 /**
- * The live dashboard: overview (pipeline health, genres, stream) and a listener page, switched by
- * the URL hash (#/ and #/listener/<id>). Polls the stats endpoints and the public read API.
+ * The live dashboard: overview (pipeline health, genres, stream, are recommendations working) and
+ * a listener page, switched by the URL hash (#/ and #/listener/<id>). Polls the stats endpoints
+ * and the public read API.
  */
 import './style.css';
 import {
@@ -20,10 +21,13 @@ import {
 } from './api.ts';
 import { barChart, setBars, sparkline } from './charts.ts';
 import { byId, h, setOptions, time } from './dom.ts';
+import { onWindowChange, pollExperiments } from './experiments.ts';
 
 const STREAM_MS = 1500;
 const STATS_MS = 2000;
 const LISTENER_MS = 5000;
+/** Hourly counts: a poll every half minute is plenty (the cloud caches them as long). */
+const EXPERIMENTS_MS = 30_000;
 const MAX_ROWS = 200;
 
 const labels = new Map<string, string>();
@@ -322,6 +326,8 @@ async function main(): Promise<void> {
   every(STREAM_MS, () => (listener ? Promise.resolve() : pollStream()));
   every(STATS_MS, () => (listener ? Promise.resolve() : pollStats()));
   every(LISTENER_MS, () => (listener ? loadListener(listener) : Promise.resolve()));
+  onWindowChange(failed);
+  every(EXPERIMENTS_MS, () => (listener ? Promise.resolve() : pollExperiments()));
 }
 
 main().catch(failed);

@@ -1,5 +1,6 @@
 /**
- * The dashboard's sources in the cloud, from what the cloud already records:
+ * The dashboard's sources in the cloud, from what the cloud already records (and the attribution
+ * counters, read from DynamoDB as the local runtime does: counters-source.ts):
  * - metrics from CloudWatch (events accepted per second, consumer lag per trigger, function
  *   errors, dead letters): one GetMetricData call, cached per container for a minute (metrics
  *   are per minute anyway, and each call is billed per metric);
@@ -14,11 +15,13 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { type _Object, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CatalogItemCache } from '../../shared/adapters/catalog-cache.ts';
+import { experimentsStoreFromEnv } from '../../shared/adapters/dynamodb/experiments.ts';
 import { storesFromEnv } from '../../shared/adapters/dynamodb/stores.ts';
 import { hourPartition } from '../../shared/domain/events/archive.ts';
 import { ListenEventV1 } from '../../shared/domain/events/events.ts';
 import { ConfigurationError } from '../../shared/errors.ts';
 import { type FunctionName, topicEnvVar, triggers } from '../../shared/topology.ts';
+import { countersSource } from './counters-source.ts';
 import {
   catalogIdsOf,
   type DashboardSources,
@@ -36,7 +39,11 @@ const OBJECTS_PER_REFRESH = 6;
 const METRICS_MINUTES = 15;
 
 export function cloudSources(): DashboardSources {
-  return { metrics: cloudWatchMetrics(new CloudWatchClient({})), stream: archiveStream(new S3Client({})) };
+  return {
+    metrics: cloudWatchMetrics(new CloudWatchClient({})),
+    stream: archiveStream(new S3Client({})),
+    experiments: countersSource(() => experimentsStoreFromEnv()),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,18 +1,21 @@
 /**
- * The dashboard-stats function over its two sources: a metrics source (pipeline health) and a
- * stream source (recent listen events). In the cloud handler.ts gives it CloudWatch and the event
- * archive (cloud-sources.ts); the local runtime gives it its own Kafka consumer and counters
- * (local/dashboard/). The routes, the query's validation, the filters, the genre mix and the
- * answers' shape (types.ts) are this one code in both places.
+ * The dashboard-stats function over its three sources: a metrics source (pipeline health), a
+ * stream source (recent listen events) and an experiments source (the attribution counters). In
+ * the cloud handler.ts gives it CloudWatch and the event archive (cloud-sources.ts); the local
+ * runtime gives it its own Kafka consumer and counters (local/dashboard/); both read the counters
+ * from DynamoDB (counters-source.ts). The routes, the query's validation, the filters, the genre
+ * mix, the experiments report and the answers' shape (types.ts) are this one code in both places.
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { artistItemId, type CatalogItem, trackItemId } from '../../shared/domain/catalog/catalog.ts';
 import { type ListenEventV1, StreamQuery } from '../../shared/domain/events/events.ts';
+import { experimentFromEnv } from '../../shared/handlers/experiment.ts';
 import { HttpError, type HttpResult, json, parseQuery } from '../../shared/handlers/http.ts';
 import { observability, wrap } from '../../shared/handlers/observability.ts';
-import { dashboardRoutes } from '../../shared/topology.ts';
-import type { GenreCount, Health, Stats, StreamEvent, StreamPage } from './types.ts';
+import { dashboardRoutes, resolveSettings } from '../../shared/topology.ts';
+import { type CounterRow, ExperimentsQuery, experimentsReport, hourWindow } from './experiments.ts';
+import type { ExperimentsReport, GenreCount, Health, Stats, StreamEvent, StreamPage } from './types.ts';
 
 /** The genre mix counts the events received within this window. */
 export const GENRE_WINDOW_MS = 15 * 60_000;
@@ -34,9 +37,16 @@ export interface StreamSource {
   facets(now: number): Promise<Stats['facets']>;
 }
 
+/** The attribution counters (counters-source.ts: DynamoDB, in the cloud and locally alike). */
+export interface ExperimentsSource {
+  /** Every counter row of the epoch hours [fromHour, toHour]. */
+  counters(fromHour: number, toHour: number, now: number): Promise<readonly CounterRow[]>;
+}
+
 export interface DashboardSources {
   metrics: MetricsSource;
   stream: StreamSource;
+  experiments: ExperimentsSource;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -137,15 +147,30 @@ export async function statsOf(sources: DashboardSources, now: number): Promise<S
   return { now, ...health, genreWindowSeconds: GENRE_WINDOW_MS / 1000, genres: genreMix(window), facets };
 }
 
+/**
+ * GET /api/experiments: the last `hours` hours of counters as a report (experiments.ts), under the
+ * experiment the functions run (RANKING_VARIANTS locally, the topology's in the cloud).
+ */
+export async function experimentsOf(
+  sources: DashboardSources,
+  hours: number,
+  now: number,
+  env: Record<string, string | undefined> = process.env,
+): Promise<ExperimentsReport> {
+  const window = hourWindow(now, hours);
+  const rows = await sources.experiments.counters(window.fromHour, window.toHour, now);
+  return experimentsReport(rows, experimentFromEnv(env), window, resolveSettings(env).ATTRIBUTION_WINDOW_HOURS);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The function
 
-const [STATS_PATH, STREAM_PATH] = dashboardRoutes.map((r) => r.path);
+const [STATS_PATH, STREAM_PATH, EXPERIMENTS_PATH] = dashboardRoutes.map((r) => r.path);
 
 /** Live figures: a proxy or browser must not keep them. */
 const live = (body: unknown) => json(200, body, { 'cache-control': 'no-store' });
 
-/** GET /api/stats and GET /api/stream (payload 2.0) over the given sources. */
+/** GET /api/stats, /api/stream and /api/experiments (payload 2.0) over the given sources. */
 export function dashboardStats(sources: DashboardSources) {
   return async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
     try {
@@ -154,6 +179,10 @@ export function dashboardStats(sources: DashboardSources) {
       if (event.rawPath === STREAM_PATH) {
         const query = parseQuery(event, StreamQuery);
         return live(filterStream(await sources.stream.recent(now), query));
+      }
+      if (event.rawPath === EXPERIMENTS_PATH) {
+        const { hours } = parseQuery(event, ExperimentsQuery);
+        return live(await experimentsOf(sources, hours, now));
       }
       return json(404, { message: 'Not Found' });
     } catch (err) {

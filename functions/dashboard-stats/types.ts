@@ -1,8 +1,8 @@
 /**
- * What GET /api/stats and GET /api/stream answer: one definition for the dashboard-stats function
- * (over the cloud's sources and the local runtime's alike) and for the page, whose
- * dashboard/src/api.ts imports these types. Types only, no imports: the page's build (DOM, no
- * Node types) reads this file as it is.
+ * What GET /api/stats, /api/stream and /api/experiments answer: one definition for the
+ * dashboard-stats function (over the cloud's sources and the local runtime's alike) and for the
+ * page, whose dashboard/src/api.ts imports these types. Types only, no imports: the page's build
+ * (DOM, no Node types) reads this file as it is.
  */
 
 /** One listen event as the dashboard shows it. */
@@ -91,4 +91,80 @@ export interface Stats extends Health {
   genres: GenreCount[];
   /** The values the page offers as filters. */
   facets: { platforms: string[]; countries: string[] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /api/experiments
+
+/** A rate with its 95 % Wilson interval (shared/domain/experiments/confidence.ts). */
+export interface RateInterval {
+  rate: number;
+  low: number;
+  high: number;
+}
+
+/** Lists served and lists with a hit, and their hit rate. */
+export interface HitCounts {
+  served: number;
+  hitLists: number;
+  hitRate: RateInterval;
+}
+
+/** One hour of one route and variant; `hour` is the hour's start (epoch ms). */
+export interface HourlyHitRate extends HitCounts {
+  hour: number;
+}
+
+/** One route and variant over the window, all strategies together. */
+export interface RouteVariantReport extends HitCounts {
+  route: string;
+  variant: string;
+  /** Plays attributed to the lists (counted by the list's hour). */
+  plays: number;
+  /** Of those, plays that named the list's recommendationId. */
+  explicit: number;
+  /** Attributed plays by the hit's position: p1, p2, … and pMore (only positions with plays). */
+  positions: Record<string, number>;
+  /** Hours with lists served or hits, oldest first; hours without are left out. */
+  hourly: HourlyHitRate[];
+  /** The same per ranking strategy, most lists served first. */
+  strategies: (HitCounts & { strategy: string; plays: number })[];
+}
+
+/** One variant's listening: all plays of its listeners, and those attributed to a served list. */
+export interface ListeningShare {
+  variant: string;
+  plays: number;
+  recPlays: number;
+  share: RateInterval;
+}
+
+/**
+ * A variant against control on one route's hit rate, or on the share of listening (route `*`).
+ * `apart`: the two 95 % intervals do not overlap; `lift`: rate / control's rate − 1 (null when
+ * control's rate is 0).
+ */
+export interface VariantComparison {
+  route: string;
+  variant: string;
+  against: 'control';
+  apart: boolean;
+  lift: number | null;
+}
+
+/** GET /api/experiments: are recommendations working, per route and variant. */
+export interface ExperimentsReport {
+  /** The window: the start of its first hour and the end of its last (the current) hour, epoch ms. */
+  from: number;
+  to: number;
+  /**
+   * Hours a play can still be attributed to a list after it was served: hit rates of the lists
+   * served within this many hours of now are still growing.
+   */
+  attributionWindowHours: number;
+  /** The running experiment's variants and their shares of listeners. */
+  variants: { name: string; share: number }[];
+  routes: RouteVariantReport[];
+  listening: ListeningShare[];
+  comparisons: VariantComparison[];
 }

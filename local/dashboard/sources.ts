@@ -2,12 +2,19 @@
  * The dashboard-stats function in the local runtime: the same function as in the cloud
  * (functions/dashboard-stats/dashboard.ts) over local sources — the runtime's own Kafka consumer
  * for the stream and the genre mix (feed.ts), its counters and the emulated event source
- * mappings for the health (lag per trigger and partition, failures, dead letters).
+ * mappings for the health (lag per trigger and partition, failures, dead letters) — and the
+ * cloud's experiments source as it is, over the attribution counters on DynamoDB Local.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Kafka } from 'kafkajs';
-import { type DashboardSources, dashboardStatsHandler } from '../../functions/dashboard-stats/dashboard.ts';
+import { countersSource } from '../../functions/dashboard-stats/counters-source.ts';
+import {
+  type DashboardSources,
+  dashboardStatsHandler,
+  type ExperimentsSource,
+} from '../../functions/dashboard-stats/dashboard.ts';
 import type { TriggerHealth } from '../../functions/dashboard-stats/types.ts';
+import type { ExperimentsStore } from '../../shared/adapters/dynamodb/experiments.ts';
 import { createStores } from '../../shared/adapters/dynamodb/stores.ts';
 import type { FunctionName, ResolvedTopology } from '../../shared/topology.ts';
 import { type InvokeOptions, invokeHandler, type LambdaHandler } from '../runtime/functions.ts';
@@ -23,9 +30,14 @@ export interface TriggerMapping {
   mapping: EventSourceMapping;
 }
 
-/** The function's two sources over the feed and the runtime's event source mappings. */
-export function localSources(feed: DashboardFeed, triggers: readonly TriggerMapping[]): DashboardSources {
+/** The function's sources: the feed, the runtime's event source mappings and the counters. */
+export function localSources(
+  feed: DashboardFeed,
+  triggers: readonly TriggerMapping[],
+  experiments: ExperimentsSource,
+): DashboardSources {
   return {
+    experiments,
     metrics: {
       health: async (now) => {
         const rateSeries = feed.rateSeries(now);
@@ -101,7 +113,15 @@ export async function startLocalDashboard(opts: LocalDashboardOptions): Promise<
     stores.client.destroy();
     throw err;
   });
-  const handler = dashboardStatsHandler(localSources(feed, opts.triggers)) as unknown as LambdaHandler;
+  const counters: ExperimentsStore = {
+    client: stores.client,
+    servedTable: opts.topology.tableNames.servedLists,
+    countersTable: opts.topology.tableNames.experimentCounters,
+    counter: stores.counter,
+  };
+  // No cache: DynamoDB Local bills nothing, and a local run wants the counts it just made.
+  const experiments = countersSource(() => counters, 0);
+  const handler = dashboardStatsHandler(localSources(feed, opts.triggers, experiments)) as unknown as LambdaHandler;
   return {
     invoke: (event, invokeOpts) => invokeHandler(handler, 'dashboard-stats', event, invokeOpts),
     siteRoutes: dashboardSiteRoutes(),

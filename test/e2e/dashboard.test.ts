@@ -9,8 +9,11 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCatalog, demoEvents } from '../../local/demo.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
+import { experimentsStoreFromEnv } from '../../shared/adapters/dynamodb/experiments.ts';
+import { HOUR_MS } from '../../shared/domain/experiments/attribution.ts';
 import { triggers } from '../../shared/topology.ts';
 import { type CheckedRequestInit, checkedFetch } from '../support/contract.ts';
+import { writeCounters } from '../support/experiments.ts';
 import { eventually, provisionedTestEnv, startTestPipeline } from '../support/infra.ts';
 
 const ARTIFACTS = '.vitest-artifacts/dashboard';
@@ -41,8 +44,43 @@ describe('dashboard', () => {
     pipeline = await startTestPipeline(env, {
       authToken: TOKEN,
       dashboard: true,
-      env: { NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: '0' },
+      env: {
+        NEIGHBOR_REFRESH_MIN_INTERVAL_SECONDS: '0',
+        // A second variant without overrides (it ranks as control does) for the experiments panel.
+        RANKING_VARIANTS: JSON.stringify([{ name: 'fresh', from: 0, to: 500 }]),
+      },
     });
+    // Attribution counters as the attributor writes them: the local runtime does not yet feed the
+    // read API's served-list lines to the recorder, so the panel's data is written here.
+    const hour = Math.floor(Date.now() / HOUR_MS);
+    const at = (hoursAgo: number) => (hour - hoursAgo) * HOUR_MS + 5 * 60_000;
+    await writeCounters(
+      experimentsStoreFromEnv(env.env),
+      [
+        ...[6, 5, 4, 3, 2, 1].map((h) => ({
+          variant: 'control',
+          route: 'recommendations' as const,
+          strategy: 'blend',
+          servedAt: at(h),
+          lists: 30,
+          hitLists: 6 + h,
+        })),
+        ...[6, 5, 4, 3, 2, 1].map((h) => ({
+          variant: 'fresh',
+          route: 'recommendations' as const,
+          strategy: 'blend',
+          servedAt: at(h),
+          lists: 30,
+          hitLists: 14 + h,
+        })),
+        { variant: 'control', route: 'radio', strategy: 'seed', servedAt: at(3), lists: 12, hitLists: 3 },
+        { variant: 'fresh', route: 'radio', strategy: 'seed', servedAt: at(3), lists: 10, hitLists: 3 },
+      ],
+      [
+        { variant: 'control', ts: at(2), count: 200 },
+        { variant: 'fresh', ts: at(2), count: 150 },
+      ],
+    );
     const catalog = demoCatalog();
     await post('/tracks', { tracks: catalog });
     await eventually(
@@ -77,6 +115,13 @@ describe('dashboard', () => {
     const anon = await checkedFetch(pipeline.url, '/api/stats', { outsideContract: DASHBOARD_ENDPOINT });
     expect(anon.status).toBe(401);
     expect((await checkedFetch(pipeline.url, '/api/stream', { outsideContract: DASHBOARD_ENDPOINT })).status).toBe(401);
+    const anonExperiments = await checkedFetch(pipeline.url, '/api/experiments', {
+      outsideContract: DASHBOARD_ENDPOINT,
+    });
+    expect(anonExperiments.status).toBe(401);
+    const badWindow = await api('/api/experiments?hours=0', { outsideContract: DASHBOARD_ENDPOINT });
+    expect(badWindow.status).toBe(400);
+    expect((badWindow.body as { errors: { path: string }[] }).errors.map((i) => i.path)).toEqual(['hours']);
     const bad = await api('/api/stream?since=-3&type=scrobble', { outsideContract: DASHBOARD_ENDPOINT });
     expect(bad.status).toBe(400);
     // The API's error shape (the dashboard-stats function answers, locally as in the cloud).
@@ -191,6 +236,66 @@ describe('dashboard', () => {
     expect(pageErrors).toEqual([]);
     const cls = Number(await page.evaluate('window.cls'));
     expect(cls).toBeLessThan(0.1);
+    await context.close();
+  });
+
+  it('shows whether recommendations are working: hit rate per route and variant over time, with intervals', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${pipeline.url}/?token=${TOKEN}`);
+    const panel = page.locator('[data-testid=experiments]');
+    const rows = panel.locator('[data-testid=experiments-table] tr');
+    // A header; per route a group row and a row per variant; the share of listening likewise.
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(1 + 3 * 3);
+    await panel.scrollIntoViewIfNeeded();
+
+    // One chart per route, each a line and a band per variant.
+    const charts = panel.locator('[data-testid=hit-rate-chart]');
+    expect(await Promise.all((await charts.all()).map((c) => c.getAttribute('data-route')))).toEqual([
+      'recommendations',
+      'radio',
+    ]);
+    expect((await charts.first().boundingBox())?.height).toBeGreaterThan(100);
+    expect(await panel.locator('.exp-route h3').first().textContent()).toMatch(/Recommendations\s*control\s*fresh/);
+
+    // Totals: 180 lists a variant; fresh's hit rate is apart from control's, radio's is not.
+    const cells = async (route: string, variant: string) =>
+      panel.locator(`tr[data-route="${route}"][data-variant="${variant}"] td`).allTextContents();
+    expect(await cells('recommendations', 'control')).toEqual([
+      'control',
+      '180 lists',
+      expect.stringMatching(/^31\.7 % \(\d+\.\d–\d+\.\d %\)$/),
+      '—',
+    ]);
+    const fresh = await cells('recommendations', 'fresh');
+    expect(fresh.slice(1, 3)).toEqual(['180 lists', expect.stringMatching(/^58\.3 % /)]);
+    expect(fresh[3]).toMatch(/^apart, \+\d+ %$/);
+    expect((await cells('radio', 'fresh'))[3]).toMatch(/^overlaps/);
+    // The written plays and the demo's own (the attributor counts every play of the listeners).
+    const listening = await cells('*', 'control');
+    expect(Number(/^(\d+) plays$/.exec(listening[1]!)?.[1])).toBeGreaterThanOrEqual(260);
+    expect(await panel.locator('tr.group').allTextContents()).toEqual([
+      'Recommendations · hit rate',
+      'Radio · hit rate',
+      'All listening · share from recommendations',
+    ]);
+    await expect.poll(() => panel.locator('#exp-variants').textContent()).toMatch(/control 50 %.*fresh 50 %/);
+    await page.screenshot({ path: `${ARTIFACTS}/experiments-1280x800.png` });
+
+    // A longer window is fetched at once.
+    expect(await panel.locator('#h-experiments').getAttribute('data-hours')).toBe('48');
+    await page.selectOption('#exp-hours', '336');
+    await expect.poll(() => panel.locator('#h-experiments').getAttribute('data-hours')).toBe('336');
+    expect(await panel.locator('.exp-route canvas').count()).toBe(2);
+
+    // Phone width: readable, no horizontal scrolling.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await panel.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${ARTIFACTS}/experiments-390x844.png` });
+    expect(Number(await page.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(390);
+    expect(pageErrors).toEqual([]);
     await context.close();
   });
 });

@@ -43,6 +43,8 @@ describe('the dashboard over local sources', () => {
       value: Buffer.from(JSON.stringify({ userId: 'u1', ts: now, type: 'play', ...e })),
     })),
   });
+  // The experiments route has its own test (dashboard-experiments.test.ts).
+  const noCounters = { counters: async () => [] };
   const get = async <T>(answer: ReturnType<typeof dashboardStats>, rawPath: string, query = {}) => {
     const res = await answer({ rawPath, queryStringParameters: query } as unknown as APIGatewayProxyEventV2);
     expect(res.statusCode).toBe(200);
@@ -60,7 +62,7 @@ describe('the dashboard over local sources', () => {
     await feed.addListens(plays, false, now); // re-delivered after a rebalance
     await feed.addListens(batch(1, [{ eventId: 'e1', trackId: 'trk-alison' }]), true, now); // now playing
     await feed.addListens(batch(0, [{ eventId: 'bad' }], 3), false, now); // neither track nor artist
-    const answer = dashboardStats(localSources(feed, []));
+    const answer = dashboardStats(localSources(feed, [], noCounters));
 
     const page = await get<StreamPage>(answer, '/api/stream');
     expect(page.events.map((e) => [e.eventId, e.type, e.title, e.artistName, e.genre])).toEqual([
@@ -99,7 +101,7 @@ describe('the dashboard over local sources', () => {
     for (const fn of ['profile-updater', 'event-archiver'])
       feed.addDeadLetter(Buffer.from(JSON.stringify(deadLetterOf(source, 'invalid-json', 'oops', fn, now))));
     feed.addDeadLetter(Buffer.from('{"not":"a dead letter"}'));
-    const stats = await get<Stats>(dashboardStats(localSources(feed, [])), '/api/stats');
+    const stats = await get<Stats>(dashboardStats(localSources(feed, [], noCounters)), '/api/stats');
     expect(stats.deadLetters.count).toBe(2);
     expect(stats.deadLetters.byReason).toEqual({ 'invalid-json': 1 });
     expect(stats.deadLetters.latest).toEqual([

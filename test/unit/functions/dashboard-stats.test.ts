@@ -123,6 +123,7 @@ describe('the function over its sources', () => {
       },
       facets: async () => ({ platforms: ['web'], countries: [] }),
     },
+    experiments: { counters: async () => [] },
   };
   const answer = dashboardStats(sources);
   const get = (rawPath: string, query?: Record<string, string>) =>
