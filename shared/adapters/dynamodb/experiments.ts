@@ -24,6 +24,7 @@ import {
   sumAfter,
 } from '../../domain/experiments/attribution.ts';
 import { firstIdAt } from '../../domain/experiments/recommendation-id.ts';
+import { decodeFingerprints, encodeFingerprints } from '../../domain/experiments/served-list.ts';
 import { ConfigurationError } from '../../errors.ts';
 import { tableEnvVar } from '../../topology.ts';
 import { createDocumentClient, dynamoConnectionFromEnv } from './client.ts';
@@ -75,21 +76,8 @@ interface WireList {
   v: string;
   s: string;
   src: string;
-  /** Item fingerprints, big-endian uint32, base64. */
+  /** Item fingerprints (served-list.ts), base64url. */
   f: string;
-}
-
-function encodeItems(items: readonly number[]): string {
-  const b = Buffer.alloc(items.length * 4);
-  for (const [i, x] of items.entries()) b.writeUInt32BE(x >>> 0, i * 4);
-  return b.toString('base64');
-}
-
-function decodeItems(s: string): number[] {
-  const b = Buffer.from(s, 'base64');
-  const out: number[] = [];
-  for (let i = 0; i + 4 <= b.length; i += 4) out.push(b.readUInt32BE(i));
-  return out;
 }
 
 const toWire = (l: StoredList): WireList => ({
@@ -100,11 +88,20 @@ const toWire = (l: StoredList): WireList => ({
   v: l.variant,
   s: l.strategy,
   src: l.source,
-  f: encodeItems(l.items),
+  f: encodeFingerprints(l.items),
 });
 
-/** The listener's stored lists served at or after `fromMs` (strongly consistent: the attributor's own writes). */
-export async function servedListsSince(s: ExperimentsStore, userId: string, fromMs: number): Promise<StoredListRef[]> {
+/**
+ * The listener's stored lists served at or after `fromMs`. `consistent`: the served-lists side's
+ * duplicate check reads what its own previous batch wrote; plays read lists stored seconds to
+ * hours before them, where an eventually consistent read (half the units) is enough.
+ */
+export async function servedListsSince(
+  s: ExperimentsStore,
+  userId: string,
+  fromMs: number,
+  consistent = true,
+): Promise<StoredListRef[]> {
   const out: StoredListRef[] = [];
   let start: Record<string, unknown> | undefined;
   // A group's sk is its first list's id; a group can hold lists up to one batch later, so start a
@@ -116,13 +113,15 @@ export async function servedListsSince(s: ExperimentsStore, userId: string, from
         TableName: s.servedTable,
         KeyConditionExpression: 'userId = :u AND sk >= :from',
         ExpressionAttributeValues: { ':u': userId, ':from': from },
-        ConsistentRead: true,
+        ConsistentRead: consistent,
         ReturnConsumedCapacity: 'TOTAL',
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
     s.counter.reads++;
-    s.counter.readUnits += units(res);
+    // DynamoDB bills a Query at least one read unit (half, eventually consistent), found or not;
+    // DynamoDB Local reports 0 for an empty one.
+    s.counter.readUnits += Math.max(units(res), consistent ? 1 : 0.5);
     for (const item of res.Items ?? []) {
       const hits = (item.hits ?? {}) as Record<string, string>;
       for (const w of JSON.parse(item.lists as string) as WireList[]) {
@@ -135,7 +134,7 @@ export async function servedListsSince(s: ExperimentsStore, userId: string, from
           variant: w.v,
           strategy: w.s,
           source: w.src,
-          items: decodeItems(w.f),
+          items: decodeFingerprints(w.f),
           firstHit: hits[w.id],
           groupSk: item.sk as string,
         });

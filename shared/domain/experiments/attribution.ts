@@ -5,7 +5,7 @@
  * (implicit). Skips and dislikes never count; likes count like plays.
  */
 import type { ListenEventType } from '../events/events.ts';
-import { itemFingerprint, type ServedListV1, type ServedRoute } from './served-list.ts';
+import { fingerprintsOf, itemFingerprint, type ServedListV1, type ServedRoute } from './served-list.ts';
 
 export interface StoredList {
   id: string;
@@ -50,7 +50,7 @@ export function storedListOf(list: ServedListV1, source: string): StoredList {
     variant: list.variant,
     strategy: list.strategy,
     source,
-    items: list.items.map(itemFingerprint),
+    items: fingerprintsOf(list),
   };
 }
 

@@ -4,6 +4,7 @@
  * it for the attribution window. Items are the answer's ids in order (position = index + 1).
  */
 import { z } from 'zod';
+import { fingerprintEventId } from '../profile/profile.ts';
 import { RECOMMENDATION_ID_PATTERN, servedAtOf } from './recommendation-id.ts';
 
 export const SERVED_ROUTES = ['recommendations', 'radio', 'similar-tracks', 'similar-artists'] as const;
@@ -19,7 +20,18 @@ export const ServedListV1 = z.object({
   strategy: z.string().min(1).max(32),
   /** Serving time, epoch ms. */
   ts: z.int().min(0),
-  items: z.array(z.string().min(1).max(128)).max(100),
+  /** The items by position: their ids… */
+  items: z.array(z.string().min(1).max(128)).max(100).optional(),
+  /** …or their fingerprints (`fingerprintItems`), as the read API's log line carries them. */
+  fingerprints: z
+    .string()
+    .max(1000)
+    .regex(/^[A-Za-z0-9_-]*$/, 'must be base64url')
+    .refine((s) => (s.length * 3) % 24 === 0, 'must encode whole 6-byte fingerprints')
+    .optional(),
+}).refine((l) => l.items !== undefined || l.fingerprints !== undefined, {
+  message: 'items or fingerprints is required',
+  path: ['items'],
 });
 export type ServedListV1 = z.infer<typeof ServedListV1>;
 
@@ -39,7 +51,8 @@ export const ServedLine = z.object({
   k: ServedListV1.shape.kind,
   x: ServedListV1.shape.variant,
   s: ServedListV1.shape.strategy,
-  i: ServedListV1.shape.items,
+  /** The items' fingerprints, base64url (8 characters an item, whatever the length of its id). */
+  i: z.string().max(1000).regex(/^[A-Za-z0-9_-]*$/, 'must be base64url'),
 });
 export type ServedLine = z.infer<typeof ServedLine>;
 
@@ -54,7 +67,7 @@ export const servedListLine = (list: ServedListV1): string =>
       k: list.kind,
       x: list.variant,
       s: list.strategy,
-      i: list.items,
+      i: list.fingerprints ?? fingerprintItems(list.items ?? []),
     } satisfies ServedLine,
   })}\n`;
 
@@ -69,20 +82,38 @@ export function servedListOfLine(line: ServedLine): ServedListV1 {
     variant: line.x,
     strategy: line.s,
     ts: servedAtOf(line.id) ?? 0,
-    items: line.i,
+    fingerprints: line.i,
   };
 }
 
 /**
- * 32-bit fingerprint of an item id (FNV-1a): a stored list holds its items as 4-byte numbers, ~5×
- * smaller than ids, so a listener's lists of one batch fit one write unit. A false match needs a
- * collision within one listener's window (~1 in 10⁷ per play at 500 items).
+ * 48-bit fingerprint of an item id (cyrb53, the profile's): a served list records its items as 6
+ * bytes each, so a line costs the same for a 7-character id and a 41-character MusicBrainz one
+ * (CloudWatch Logs bills bytes). 48 bits: a catalog of 10⁸ items has ~20 colliding pairs, and a
+ * false match within one listener's window is ~1 in 10¹¹ per play.
  */
 export function itemFingerprint(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) {
-    h ^= id.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  return fingerprintEventId(id) % 2 ** 48;
 }
+
+/** Fingerprints of items in order, 6 bytes big-endian each, base64url. */
+export function fingerprintItems(ids: readonly string[]): string {
+  return encodeFingerprints(ids.map(itemFingerprint));
+}
+
+export function encodeFingerprints(fps: readonly number[]): string {
+  const b = Buffer.alloc(fps.length * 6);
+  for (const [i, x] of fps.entries()) b.writeUIntBE(x, i * 6, 6);
+  return b.toString('base64url');
+}
+
+export function decodeFingerprints(s: string): number[] {
+  const b = Buffer.from(s, 'base64url');
+  const out: number[] = [];
+  for (let i = 0; i + 6 <= b.length; i += 6) out.push(b.readUIntBE(i, 6));
+  return out;
+}
+
+/** A served list's items as fingerprints, whichever form it came in. */
+export const fingerprintsOf = (list: Pick<ServedListV1, 'items' | 'fingerprints'>): number[] =>
+  list.fingerprints !== undefined ? decodeFingerprints(list.fingerprints) : (list.items ?? []).map(itemFingerprint);

@@ -137,3 +137,31 @@ describe('95 % intervals', () => {
     expect(apart(wilson(30, 100), wilson(35, 100))).toBe(false);
   });
 });
+
+describe('item fingerprints', () => {
+  it('48 bits, 6 bytes each, round trip; a list given as ids or fingerprints attributes alike', async () => {
+    const { decodeFingerprints, fingerprintItems, itemFingerprint } = await import(
+      '../../../../shared/domain/experiments/served-list.ts'
+    );
+    const ids = ['a', 'mbid:7e84f845-ac16-41fe-9ff8-df12eb32af55', 'lastfm-a123'];
+    const fps = ids.map(itemFingerprint);
+    for (const x of fps) expect(x).toBeLessThan(2 ** 48);
+    expect(new Set(fps).size).toBe(3);
+    expect(decodeFingerprints(fingerprintItems(ids))).toEqual(fps);
+    expect(fingerprintItems(ids)).toHaveLength(24);
+    const base = {
+      v: 1 as const,
+      id: newRecommendationId(T),
+      userId: 'u',
+      route: 'radio' as const,
+      kind: 'artist' as const,
+      variant: 'control',
+      strategy: 'seed',
+      ts: T,
+    };
+    const byIds = storedListOf({ ...base, items: ids }, '0:1');
+    const byFps = storedListOf({ ...base, fingerprints: fingerprintItems(ids) }, '0:1');
+    expect(byFps).toEqual(byIds);
+    expect(attributePlay(play('lastfm-a123', T + 1), [byFps], WINDOW)?.position).toBe(3);
+  });
+});
