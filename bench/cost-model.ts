@@ -310,11 +310,11 @@ export const PROD_PROVISIONED_MSK: Deployment = {
   brokers: 3,
   brokerStorageGiB: 100,
   azs: 3,
-  partitions: 19,
-  alarms: 56,
+  partitions: 25,
+  alarms: 72,
   billedMetricsPerBroker: 20,
-  minWcu: 26,
-  minRcu: 26,
+  minWcu: 36,
+  minRcu: 33,
 };
 
 export const TRAFFIC_DEFAULTS: Omit<Traffic, 'eventsPerDay'> = {
