@@ -311,10 +311,10 @@ export const PROD_PROVISIONED_MSK: Deployment = {
   brokerStorageGiB: 100,
   azs: 3,
   partitions: 25,
-  alarms: 56,
+  alarms: 72,
   billedMetricsPerBroker: 20,
-  minWcu: 26,
-  minRcu: 26,
+  minWcu: 36,
+  minRcu: 33,
 };
 
 export const TRAFFIC_DEFAULTS: Omit<Traffic, 'eventsPerDay'> = {

@@ -283,6 +283,12 @@ export const provisionedCapacity = {
     candidates: { read: { min: 5, max: 4000 }, write: { min: 5, max: 4000 } },
     catalog: { read: { min: 2, max: 4000 }, write: { min: 2, max: 4000 } },
     users: { read: { min: 1, max: 500 }, write: { min: 1, max: 500 } },
+    // Attribution follows the stream too: the served lists take a write per listener's batch of
+    // lists and a consistent Query per listener's batch of plays (as the profiles do); the counters
+    // a conditional update per partition, hour, variant, route and strategy of each batch, and
+    // only the panel reads them.
+    servedLists: { read: { min: 5, max: 4000 }, write: { min: 5, max: 4000 } },
+    experimentCounters: { read: { min: 2, max: 4000 }, write: { min: 5, max: 4000 } },
   },
 } as const satisfies {
   targetUtilizationPercent: number;
@@ -412,6 +418,7 @@ export const functions = {
       "The read API's log subscription → served-lists: each answer's served-list line, as CloudWatch Logs delivers it (gzip, base64), produced to Kafka keyed by listener.",
     memoryMb: 256,
     timeoutSeconds: 30,
+    // Dead letters: a line that does not parse is set aside with its reason, not dropped.
     producesTo: ['servedLists', 'deadLetters'],
     reads: [],
     writes: [],

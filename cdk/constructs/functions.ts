@@ -1,6 +1,7 @@
 /**
  * One NodejsFunction per topology function, its IAM grants (Kafka data plane + DynamoDB, derived from
- * producesTo/reads/writes and the triggers) and one Kafka event source mapping per topology trigger.
+ * producesTo/reads/writes and the triggers), one Kafka event source mapping per topology trigger
+ * and one CloudWatch Logs subscription filter per topology log subscription.
  */
 import * as path from 'node:path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -12,12 +13,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ManagedKafkaEventSource, S3OnFailureDestination } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
   type FunctionName,
   type FunctionSpec,
   functions,
+  type LogSubscriptionSpec,
+  logSubscriptions,
   type ResolvedTopology,
   resourceEnv,
   type ScheduleSpec,
@@ -199,6 +203,9 @@ export class Functions extends Construct {
   readonly byName: Record<FunctionName, nodejs.NodejsFunction>;
   readonly mappings: { trigger: TriggerSpec; mapping: lambda.EventSourceMapping }[] = [];
   readonly scheduleRules: { schedule: ScheduleSpec; rule: events.Rule }[] = [];
+  /** Each function's log group (what a log subscription reads). */
+  readonly logGroups = {} as Record<FunctionName, logs.LogGroup>;
+  readonly subscriptionFilters: { subscription: LogSubscriptionSpec; filter: logs.SubscriptionFilter }[] = [];
   readonly onFailureBucket: s3.Bucket;
   /** The raw event archive (bronze layer), written by the functions with `writesArchive`. */
   readonly archiveBucket: s3.Bucket;
@@ -220,6 +227,21 @@ export class Functions extends Construct {
     this.scheduleFunctions();
     const destination = new PutOnlyS3OnFailureDestination(this.onFailureBucket);
     for (const trigger of triggers) this.connectTrigger(trigger, destination, props);
+    for (const subscription of logSubscriptions) this.subscribe(subscription);
+  }
+
+  /**
+   * One log subscription: the lines of `from`'s log group that match its pattern, delivered to
+   * `to`. LambdaDestination also adds the invoke permission for logs.amazonaws.com, scoped to that
+   * one log group (its ARN as the source ARN).
+   */
+  private subscribe(subscription: LogSubscriptionSpec): void {
+    const filter = new logs.SubscriptionFilter(this, `${subscription.from}-to-${subscription.to}`, {
+      logGroup: this.logGroups[subscription.from],
+      destination: new logsDestinations.LambdaDestination(this.byName[subscription.to]),
+      filterPattern: logs.FilterPattern.literal(subscription.filterPattern),
+    });
+    this.subscriptionFilters.push({ subscription, filter });
   }
 
   /** One function: its log group, its settings and environment, and its grants. */
@@ -234,6 +256,7 @@ export class Functions extends Construct {
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });
+    this.logGroups[name] = logGroup;
     const usesArchive = spec.writesArchive || spec.readsArchive;
     const fnEnv: Record<string, string> = spec.outsideVpc ? { ...env.outsideVpc } : { ...env.inVpc };
     if (usesArchive) fnEnv.ARCHIVE_BUCKET = this.archiveBucket.bucketName;
@@ -392,11 +415,13 @@ export class Functions extends Construct {
         metrics: [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT, lambda.MetricType.KAFKA_METRICS],
       },
     });
+    // A function may have several triggers: the mapping is the child this source just added.
+    const before = new Set(fn.node.children);
     fn.addEventSource(source);
     const mapping = fn.node.children.find(
-      (c): c is lambda.EventSourceMapping => c instanceof lambda.EventSourceMapping,
+      (c): c is lambda.EventSourceMapping => c instanceof lambda.EventSourceMapping && !before.has(c),
     );
-    if (!mapping) throw new Error(`no event source mapping on ${trigger.function}`);
+    if (!mapping) throw new Error(`no event source mapping on ${trigger.function} for ${trigger.topic}`);
     // The topic must exist before the mapping is enabled (auto-creation is off on MSK).
     mapping.node.addDependency(kafka.topicsResource, ...network.esmEndpoints);
     this.mappings.push({ trigger, mapping });

@@ -20,14 +20,16 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { SERVED_ROUTES } from '../../shared/domain/experiments/served-list.ts';
 import {
+  experiments,
   type FunctionName,
   functions,
   type TableKey,
   type TableSpec,
   type TriggerSpec,
   tables as tableSpecs,
-  triggers,
+  topics,
 } from '../../shared/topology.ts';
 import type { TunestreamConfig } from '../config.ts';
 import type { Api } from './api.ts';
@@ -58,6 +60,19 @@ export function batchSilence(everyMinutes: number): { periodHours: number; perio
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
+
+/** The attributor's metrics (Powertools: dimensions variant and route besides service and function). */
+const ATTRIBUTION_METRICS = {
+  served: 'ListsServed',
+  withHit: 'ListsWithHit',
+  plays: 'Plays',
+  fromRecommendations: 'PlaysFromRecommendations',
+} as const;
+/** The route dimension of the all-plays counts. */
+const ALL_ROUTES = '*';
+
+/** A mapping's name on the dashboard: a function may have several triggers. */
+const mappingLabel = (t: TriggerSpec) => `${t.function} ← ${topics[t.topic].name}`;
 
 export class Observability extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -114,12 +129,17 @@ export class Observability extends Construct {
     return created;
   }
 
-  private appMetric(metricName: string, fn: FunctionName, period = Duration.minutes(1)): cloudwatch.Metric {
+  private appMetric(
+    metricName: string,
+    fn: FunctionName,
+    period = Duration.minutes(1),
+    dimensions: Record<string, string> = {},
+  ): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.props.metricsNamespace,
       metricName,
       // Powertools emits the service dimension plus the `function` default dimension.
-      dimensionsMap: { service: this.props.serviceName, function: fn },
+      dimensionsMap: { service: this.props.serviceName, function: fn, ...dimensions },
       statistic: 'Sum',
       period,
     });
@@ -158,7 +178,7 @@ export class Observability extends Construct {
     });
     const byTrigger = (metricName: string, statistic: string) =>
       this.props.mappings.map(({ trigger, mapping }) =>
-        this.mappingMetric(mapping, metricName, statistic, period).with({ label: trigger.function }),
+        this.mappingMetric(mapping, metricName, statistic, period).with({ label: mappingLabel(trigger) }),
       );
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -175,15 +195,8 @@ export class Observability extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Kafka consumer offset lag (max per trigger)',
-        left: triggers.map((t) =>
-          new cloudwatch.Metric({
-            namespace: 'AWS/Lambda',
-            metricName: 'OffsetLag',
-            dimensionsMap: { FunctionName: fns[t.function].functionName },
-            statistic: 'Maximum',
-            period,
-          }).with({ label: `${t.function} offset lag` }),
-        ),
+        // The mapping's own lag, as its alarm reads it: a function's OffsetLag would merge its triggers.
+        left: byTrigger('MaxOffsetLag', 'Maximum'),
         leftAnnotations: [{ value: OFFSET_LAG_ALARM_THRESHOLD, label: 'alarm', color: '#d62728' }],
         width: 12,
       }),
@@ -256,7 +269,77 @@ export class Observability extends Construct {
         width: 8,
       }),
     );
+    dashboard.addWidgets(...this.attributionWidgets());
     return dashboard;
+  }
+
+  /**
+   * "Are recommendations working?": per declared variant and served route the share of served
+   * lists that got a play (ListsWithHit / ListsServed), and per variant the share of all plays
+   * that came from a recommendation. Hourly: a list's hit is counted when the play comes, up to
+   * the attribution window later, so a shorter period mostly shows noise; the dashboard panel
+   * (GET /api/experiments) has the exact rates and their intervals.
+   */
+  private attributionWidgets(): cloudwatch.IWidget[] {
+    const fn: FunctionName = 'recommendation-attributor';
+    const period = Duration.hours(1);
+    const metric = (name: string, variant: string, route: string) =>
+      this.appMetric(name, fn, period, { variant, route });
+    const percent = { min: 0, max: 100, label: '%', showUnits: false };
+    const variants = experiments.variants.map((v) => v.name);
+    const hitRates: cloudwatch.IMetric[] = [];
+    const served: cloudwatch.IMetric[] = [];
+    variants.forEach((variant, v) => {
+      SERVED_ROUTES.forEach((route, r) => {
+        const lists = metric(ATTRIBUTION_METRICS.served, variant, route);
+        served.push(lists.with({ label: `${variant} · ${route}` }));
+        hitRates.push(
+          new cloudwatch.MathExpression({
+            // No hit yet is 0 %; no list served is no point.
+            expression: `100 * FILL(hit_${v}_${r}, 0) / served_${v}_${r}`,
+            usingMetrics: {
+              [`hit_${v}_${r}`]: metric(ATTRIBUTION_METRICS.withHit, variant, route),
+              [`served_${v}_${r}`]: lists,
+            },
+            label: `${variant} · ${route}`,
+            period,
+          }),
+        );
+      });
+    });
+    const shares = variants.map(
+      (variant, v) =>
+        new cloudwatch.MathExpression({
+          expression: `100 * FILL(rec_${v}, 0) / plays_${v}`,
+          usingMetrics: {
+            [`rec_${v}`]: metric(ATTRIBUTION_METRICS.fromRecommendations, variant, ALL_ROUTES),
+            [`plays_${v}`]: metric(ATTRIBUTION_METRICS.plays, variant, ALL_ROUTES),
+          },
+          label: variant,
+          period,
+        }),
+    );
+    return [
+      new cloudwatch.TextWidget({
+        markdown:
+          '### Are recommendations working?\nHit rate: served lists that got a play within the attribution window. Share of listening: plays that came from a recommendation. Per variant (topology `experiments`), hourly.',
+        width: 24,
+        height: 2,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Hit rate per route and variant (%)',
+        left: hitRates,
+        leftYAxis: percent,
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({ title: 'Lists served per route and variant (per hour)', left: served, width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Share of listening from recommendations per variant (%)',
+        left: shares,
+        leftYAxis: percent,
+        width: 8,
+      }),
+    ];
   }
 
   private functionAlarms(): void {
@@ -287,10 +370,14 @@ export class Observability extends Construct {
       });
   }
 
-  /** Per Kafka mapping: not polling (silence breaches), lag, batches given up on. */
+  /**
+   * Per Kafka mapping: not polling (silence breaches), lag, batches given up on. Named by consumer
+   * group: unique per mapping, where a function may have several triggers (the attributor).
+   */
   private mappingAlarms(): void {
     for (const { trigger: t, mapping } of this.props.mappings) {
-      this.alarm(`${t.function}-not-polling`, {
+      const id = t.consumerGroupId;
+      this.alarm(`${id}-not-polling`, {
         alarmDescription: `${t.function}: its ${t.topic} mapping has not polled for 15 minutes (never connected, disabled, or failing)`,
         metric: this.mappingMetric(mapping, 'PolledEventCount', 'SampleCount'),
         threshold: 1,
@@ -298,22 +385,22 @@ export class Observability extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       });
-      this.alarm(`${t.function}-offset-lag`, {
+      this.alarm(`${id}-offset-lag`, {
         alarmDescription: `${t.function}: consumer lag on ${t.topic} above ${OFFSET_LAG_ALARM_THRESHOLD} for 15 minutes`,
         metric: this.mappingMetric(mapping, 'MaxOffsetLag', 'Maximum'),
         threshold: OFFSET_LAG_ALARM_THRESHOLD,
         evaluationPeriods: 3,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       });
-      this.alarm(`${t.function}-on-failure`, {
-        alarmDescription: `${t.function}: records sent to the on-failure bucket (retries or max age exhausted)`,
+      this.alarm(`${id}-on-failure`, {
+        alarmDescription: `${t.function}: records of ${t.topic} sent to the on-failure bucket (retries or max age exhausted)`,
         metric: this.mappingMetric(mapping, 'OnFailureDestinationDeliveredEventCount'),
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       });
-      this.alarm(`${t.function}-dropped`, {
-        alarmDescription: `${t.function}: records dropped (the on-failure bucket could not take them)`,
+      this.alarm(`${id}-dropped`, {
+        alarmDescription: `${t.function}: records of ${t.topic} dropped (the on-failure bucket could not take them)`,
         metric: this.mappingMetric(mapping, 'DroppedEventCount'),
         threshold: 1,
         evaluationPeriods: 1,

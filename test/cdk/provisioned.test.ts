@@ -168,6 +168,23 @@ describe('provisioned DynamoDB capacity (-c capacity=provisioned)', () => {
     expect(bounds.itemModel).toBeUndefined();
   });
 
+  it('the attribution tables are among them: served lists and experiment counters, auto scaled', () => {
+    for (const key of ['servedLists', 'experimentCounters'] as const) {
+      const b = bounds[key];
+      expect(b, key).toBeDefined();
+      expect(resource(key).Properties.ProvisionedThroughput, key).toEqual({
+        ReadCapacityUnits: b!.read.min,
+        WriteCapacityUnits: b!.write.min,
+      });
+      const id = s.logicalId(s.stack.tables.byKey[key]);
+      const scaled = resourcesOf(s.template, 'AWS::ApplicationAutoScaling::ScalableTarget')
+        .filter(([, t]) => JSON.stringify(t.Properties.ResourceId).includes(id))
+        .map(([, t]) => String(t.Properties.ScalableDimension))
+        .sort();
+      expect(scaled, key).toEqual(['dynamodb:table:ReadCapacityUnits', 'dynamodb:table:WriteCapacityUnits']);
+    }
+  });
+
   it('daily item model builds (-c batchEveryMinutes=1440): the rule, and a silence alarm of two missed builds', () => {
     const rule = resourcesOf(s.template, 'AWS::Events::Rule').find(([, r]) =>
       JSON.stringify(r.Properties.Targets).includes(s.logicalId(s.stack.batch.stateMachine)),

@@ -9,11 +9,14 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiPathPatterns, CONTENT_SECURITY_POLICY } from '../../cdk/constructs/dashboard-site.ts';
 import { batchSilence, OFFSET_LAG_ALARM_THRESHOLD } from '../../cdk/constructs/observability.ts';
+import { SERVED_LIST_FIELD, SERVED_ROUTES } from '../../shared/domain/experiments/served-list.ts';
 import {
   dashboardRoutes,
+  experiments,
   type FunctionName,
   type FunctionSpec,
   functions,
+  logSubscriptions,
   resolveTopology,
   resourceEnv,
   routes,
@@ -197,10 +200,11 @@ describe('Kafka event source mappings', () => {
 
   for (const trigger of triggers) {
     it(`${trigger.function} ← ${trigger.topic}: batch, retries, bisect, max age, destination, pollers`, () => {
+      // A function may have several triggers: its mapping of this topic.
       const [, esm] = only(
         Object.entries(
           s.template.findResources('AWS::Lambda::EventSourceMapping', {
-            Properties: { FunctionName: { Ref: fnId(trigger.function) } },
+            Properties: { FunctionName: { Ref: fnId(trigger.function) }, Topics: [topics[trigger.topic].name] },
           }),
         ) as [string, { Properties: Record<string, unknown>; DependsOn: string[] }][],
       );
@@ -808,7 +812,15 @@ describe('dashboard in the cloud (S3 + CloudFront, the HTTP API as second origin
   it('the API is the second origin for every GET route of the topology: HTTPS, uncached, Authorization forwarded, no writes', () => {
     const d = distribution();
     expect(d.CacheBehaviors.map((b) => b.PathPattern).sort()).toEqual(apiPathPatterns());
-    expect(apiPathPatterns()).toEqual(['/api/stats', '/api/stream', '/artists/*', '/genres', '/tracks/*', '/users/*']);
+    expect(apiPathPatterns()).toEqual([
+      '/api/experiments',
+      '/api/stats',
+      '/api/stream',
+      '/artists/*',
+      '/genres',
+      '/tracks/*',
+      '/users/*',
+    ]);
     const apiOrigin = d.Origins.find((o) => 'CustomOriginConfig' in o)!;
     expect(apiOrigin.CustomOriginConfig).toMatchObject({
       OriginProtocolPolicy: 'https-only',
@@ -1009,5 +1021,221 @@ describe('synthesized topology equals shared/topology.ts (and therefore the loca
       );
       expect(perms.map(([, p]) => (p.Properties as { Principal: string }).Principal)).toEqual(['events.amazonaws.com']);
     }
+  });
+});
+
+describe('attribution: served lists from the read API’s log, attributed plays, the variants’ hit rates', () => {
+  const recorder: FunctionName = 'served-list-recorder';
+  const attributor: FunctionName = 'recommendation-attributor';
+  const tableArn = (key: TableKey) => ({ 'Fn::GetAtt': [s.logicalId(s.stack.tables.byKey[key]), 'Arn'] });
+  const dynamoStatements = (name: FunctionName) =>
+    statementsForRole(s.template, roleId(name)).filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:')));
+  /** The log group a function writes to, as its LoggingConfig names it. */
+  const logGroupOf = (name: FunctionName): string =>
+    s.template.toJSON().Resources[fnId(name)].Properties.LoggingConfig.LogGroup.Ref;
+
+  it('a subscription filter per topology log subscription: the source’s log group, its pattern, the target function', () => {
+    const filters = resourcesOf(s.template, 'AWS::Logs::SubscriptionFilter');
+    expect(filters).toHaveLength(logSubscriptions.length);
+    for (const sub of logSubscriptions) {
+      const [, filter] = only(
+        filters.filter(([, f]) => (f.Properties.LogGroupName as { Ref: string }).Ref === logGroupOf(sub.from)),
+      );
+      expect(filter.Properties.FilterPattern).toBe(sub.filterPattern);
+      expect(filter.Properties.DestinationArn).toEqual({ 'Fn::GetAtt': [fnId(sub.to), 'Arn'] });
+    }
+    // The read API's served-list lines: `{"served": {"v": 1, …}}`, one JSON object a line.
+    const [served] = logSubscriptions;
+    expect([served.from, served.to, served.field]).toEqual(['read-api', recorder, SERVED_LIST_FIELD]);
+    expect(served.filterPattern).toBe(`{ $.${SERVED_LIST_FIELD}.v = 1 }`);
+  });
+
+  it('only CloudWatch Logs may invoke the recorder, only from the read API’s log group, before the filter exists', () => {
+    const perms = resourcesOf(s.template, 'AWS::Lambda::Permission').filter(([, p]) =>
+      JSON.stringify(p.Properties.FunctionName).includes(fnId(recorder)),
+    );
+    const [permId, perm] = only(perms);
+    expect(perm.Properties).toEqual({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [fnId(recorder), 'Arn'] },
+      Principal: 'logs.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [logGroupOf('read-api'), 'Arn'] },
+    });
+    const [, filter] = only(resourcesOf(s.template, 'AWS::Logs::SubscriptionFilter'));
+    expect(filter.DependsOn).toContain(permId);
+  });
+
+  it('the recorder: in the VPC, writes served-lists and dead-letters, consumes nothing, no DynamoDB or S3', () => {
+    const fn = s.template.toJSON().Resources[fnId(recorder)].Properties;
+    expect(fn.VpcConfig).toBeDefined();
+    const st = statementsForRole(s.template, roleId(recorder));
+    const write = st.filter((x) => actionsOf(x).includes('kafka-cluster:WriteData')).flatMap(resourcesOfStatement);
+    expect(write.map((r) => describeJoinArn(r)?.suffix).sort()).toEqual(['/dead-letters', '/served-lists']);
+    const actions = st.flatMap(actionsOf);
+    expect(actions.filter((a) => a.startsWith('dynamodb:') || a.startsWith('s3:'))).toEqual([]);
+    expect(actions).not.toContain('kafka-cluster:ReadData');
+    expect(
+      resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping').filter(
+        ([, e]) => (e.Properties.FunctionName as { Ref: string }).Ref === fnId(recorder),
+      ),
+    ).toEqual([]);
+  });
+
+  it('the attributor: one mapping per topic it reads, each with its own consumer group', () => {
+    const mine = resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping')
+      .filter(([, e]) => (e.Properties.FunctionName as { Ref: string }).Ref === fnId(attributor))
+      .map(([, e]) => [
+        (e.Properties.Topics as string[])[0],
+        (e.Properties.AmazonManagedKafkaEventSourceConfig as { ConsumerGroupId: string }).ConsumerGroupId,
+      ])
+      .sort();
+    expect(mine).toEqual([
+      ['listen-events', 'attribution-listens'],
+      ['served-lists', 'attribution-served'],
+    ]);
+    // A group shared with another consumer would split listen-events between them.
+    const groups = resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping').map(
+      ([, e]) => (e.Properties.AmazonManagedKafkaEventSourceConfig as { ConsumerGroupId: string }).ConsumerGroupId,
+    );
+    expect(new Set(groups).size).toBe(groups.length);
+  });
+
+  it('each attributor mapping alarms on its own: not polling, lag, on-failure, dropped', () => {
+    const ids = s.stack.functions.mappings
+      .filter(({ trigger }) => trigger.function === attributor)
+      .map(({ mapping }) => s.logicalId(mapping));
+    expect(ids).toHaveLength(2);
+    const alarms = resourcesOf(s.template, 'AWS::CloudWatch::Alarm');
+    for (const id of ids)
+      for (const metric of [
+        'PolledEventCount',
+        'MaxOffsetLag',
+        'OnFailureDestinationDeliveredEventCount',
+        'DroppedEventCount',
+      ])
+        expect(
+          alarms.filter(
+            ([, a]) => a.Properties.MetricName === metric && JSON.stringify(a.Properties.Dimensions).includes(id),
+          ),
+          `${id} ${metric}`,
+        ).toHaveLength(1);
+  });
+
+  it('the attributor reads and writes its two tables and no other; they are touched only by it, user-admin and the panel', () => {
+    const own = [tableArn('servedLists'), tableArn('experimentCounters')];
+    const st = dynamoStatements(attributor);
+    expect(st.length).toBeGreaterThan(0);
+    // Every DynamoDB resource it may touch is one of the two tables (no other table, no index).
+    for (const x of st) for (const r of resourcesOfStatement(x)) expect(own).toContainEqual(r);
+    for (const key of ['servedLists', 'experimentCounters'] as const) {
+      const arn = JSON.stringify(tableArn(key));
+      const users = (action: string) =>
+        fnNames
+          .filter((n) =>
+            dynamoStatements(n).some(
+              (x) => actionsOf(x).includes(action) && resourcesOfStatement(x).some((r) => JSON.stringify(r) === arn),
+            ),
+          )
+          .sort();
+      const readers = { servedLists: [attributor, 'user-admin'], experimentCounters: ['dashboard-stats', attributor] };
+      const writers = { servedLists: [attributor, 'user-admin'], experimentCounters: [attributor] };
+      expect(users('dynamodb:Query'), key).toEqual(readers[key]);
+      expect(users('dynamodb:UpdateItem'), key).toEqual(writers[key]);
+    }
+  });
+
+  it('served lists and experiment counters: their keys, and items that expire (TTL)', () => {
+    const props = (key: TableKey) =>
+      s.template.toJSON().Resources[s.logicalId(s.stack.tables.byKey[key])].Properties as Record<string, unknown>;
+    expect(props('servedLists')).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'userId', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    expect(props('experimentCounters')).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'day', KeyType: 'HASH' },
+        { AttributeName: 'key', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: expect.arrayContaining([{ AttributeName: 'day', AttributeType: 'N' }]),
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  describe('dashboard: “Are recommendations working?”', () => {
+    type Widget = { type: string; properties: { title?: string; markdown?: string; metrics?: unknown[][] } };
+    type MetricRef = { namespace: string; name: string; dimensions: Record<string, string> };
+    const widgets = (): Widget[] => {
+      const [, dash] = only(resourcesOf(s.template, 'AWS::CloudWatch::Dashboard'));
+      const [, parts] = (dash.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+      // Tokens (region, names) sit inside JSON strings: a placeholder keeps the body parseable.
+      const body = parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('');
+      return (JSON.parse(body) as { widgets: Widget[] }).widgets;
+    };
+    const graph = (title: string): Widget => only(widgets().filter((w) => w.properties.title === title));
+    /** A graph's expressions with the metrics each one reads (by their ids). */
+    const expressionsOf = (w: Widget) => {
+      const byId = new Map<string, MetricRef>();
+      const expressions: { expression: string; label: string }[] = [];
+      for (const row of w.properties.metrics ?? []) {
+        const opts = row.at(-1) as { id?: string; expression?: string; label?: string };
+        if (opts.expression !== undefined) {
+          expressions.push({ expression: opts.expression, label: opts.label ?? '' });
+          continue;
+        }
+        const [namespace, name, ...rest] = row.slice(0, -1) as string[];
+        const dimensions: Record<string, string> = {};
+        for (let i = 0; i < rest.length; i += 2) dimensions[rest[i]!] = rest[i + 1]!;
+        if (opts.id) byId.set(opts.id, { namespace: namespace!, name: name!, dimensions });
+      }
+      return expressions.map((e) => ({
+        ...e,
+        reads: [...e.expression.matchAll(/\b[a-z]\w*\b/g)].flatMap((m) => byId.get(m[0]) ?? []),
+      }));
+    };
+    const variants = () => experiments.variants.map((v) => v.name);
+    /** What the attributor's metrics carry: its namespace and service (env), the function dimension. */
+    const emitted = () => {
+      const vars = s.template.toJSON().Resources[fnId(attributor)].Properties.Environment.Variables;
+      return {
+        namespace: vars.POWERTOOLS_METRICS_NAMESPACE as string,
+        dimensions: { service: vars.POWERTOOLS_SERVICE_NAME as string, function: attributor },
+      };
+    };
+
+    it('a heading, then the widgets', () => {
+      expect(widgets().some((w) => w.properties.markdown?.includes('Are recommendations working?'))).toBe(true);
+    });
+
+    it('hit rate = ListsWithHit / ListsServed for every declared variant × served route', () => {
+      const found = expressionsOf(graph('Hit rate per route and variant (%)'));
+      const { namespace, dimensions } = emitted();
+      expect(found).toHaveLength(variants().length * SERVED_ROUTES.length);
+      for (const variant of variants())
+        for (const route of SERVED_ROUTES) {
+          const e = only(found.filter((x) => x.label === `${variant} · ${route}`));
+          const metric = (name: string) => ({ namespace, name, dimensions: { ...dimensions, variant, route } });
+          expect(e.reads).toEqual([metric('ListsWithHit'), metric('ListsServed')]);
+          // Hits over lists served, not the other way round.
+          expect(e.expression).toMatch(/FILL\(hit_\w+, 0\) \/ served_\w+$/);
+        }
+    });
+
+    it('share of listening = PlaysFromRecommendations / Plays (route *) per declared variant', () => {
+      const found = expressionsOf(graph('Share of listening from recommendations per variant (%)'));
+      const { namespace, dimensions } = emitted();
+      expect(found.map((e) => e.label)).toEqual(variants());
+      for (const e of found) {
+        const metric = (name: string) => ({
+          namespace,
+          name,
+          dimensions: { ...dimensions, variant: e.label, route: '*' },
+        });
+        expect(e.reads).toEqual([metric('PlaysFromRecommendations'), metric('Plays')]);
+        expect(e.expression).toMatch(/FILL\(rec_\w+, 0\) \/ plays_\w+$/);
+      }
+    });
   });
 });

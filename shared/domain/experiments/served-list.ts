@@ -10,29 +10,31 @@ import { RECOMMENDATION_ID_PATTERN, servedAtOf } from './recommendation-id.ts';
 export const SERVED_ROUTES = ['recommendations', 'radio', 'similar-tracks', 'similar-artists'] as const;
 export type ServedRoute = (typeof SERVED_ROUTES)[number];
 
-export const ServedListV1 = z.object({
-  v: z.literal(1),
-  id: z.string().regex(RECOMMENDATION_ID_PATTERN, 'must be a recommendationId'),
-  userId: z.string().min(1).max(128),
-  route: z.enum(SERVED_ROUTES),
-  kind: z.enum(['track', 'artist']),
-  variant: z.string().min(1).max(32),
-  strategy: z.string().min(1).max(32),
-  /** Serving time, epoch ms. */
-  ts: z.int().min(0),
-  /** The items by position: their ids… */
-  items: z.array(z.string().min(1).max(128)).max(100).optional(),
-  /** …or their fingerprints (`fingerprintItems`), as the read API's log line carries them. */
-  fingerprints: z
-    .string()
-    .max(1000)
-    .regex(/^[A-Za-z0-9_-]*$/, 'must be base64url')
-    .refine((s) => (s.length * 3) % 24 === 0, 'must encode whole 6-byte fingerprints')
-    .optional(),
-}).refine((l) => l.items !== undefined || l.fingerprints !== undefined, {
-  message: 'items or fingerprints is required',
-  path: ['items'],
-});
+export const ServedListV1 = z
+  .object({
+    v: z.literal(1),
+    id: z.string().regex(RECOMMENDATION_ID_PATTERN, 'must be a recommendationId'),
+    userId: z.string().min(1).max(128),
+    route: z.enum(SERVED_ROUTES),
+    kind: z.enum(['track', 'artist']),
+    variant: z.string().min(1).max(32),
+    strategy: z.string().min(1).max(32),
+    /** Serving time, epoch ms. */
+    ts: z.int().min(0),
+    /** The items by position: their ids… */
+    items: z.array(z.string().min(1).max(128)).max(100).optional(),
+    /** …or their fingerprints (`fingerprintItems`), as the read API's log line carries them. */
+    fingerprints: z
+      .string()
+      .max(1000)
+      .regex(/^[A-Za-z0-9_-]*$/, 'must be base64url')
+      .refine((s) => (s.length * 3) % 24 === 0, 'must encode whole 6-byte fingerprints')
+      .optional(),
+  })
+  .refine((l) => l.items !== undefined || l.fingerprints !== undefined, {
+    message: 'items or fingerprints is required',
+    path: ['items'],
+  });
 export type ServedListV1 = z.infer<typeof ServedListV1>;
 
 /** The log field that marks served-list lines (topology `logSubscriptions`). */
@@ -52,7 +54,10 @@ export const ServedLine = z.object({
   x: ServedListV1.shape.variant,
   s: ServedListV1.shape.strategy,
   /** The items' fingerprints, base64url (8 characters an item, whatever the length of its id). */
-  i: z.string().max(1000).regex(/^[A-Za-z0-9_-]*$/, 'must be base64url'),
+  i: z
+    .string()
+    .max(1000)
+    .regex(/^[A-Za-z0-9_-]*$/, 'must be base64url'),
 });
 export type ServedLine = z.infer<typeof ServedLine>;
 

@@ -68,7 +68,7 @@ describe('cost model', () => {
     }
     expect({ wcu, rcu }).toEqual({ wcu: PROD_PROVISIONED_MSK.minWcu, rcu: PROD_PROVISIONED_MSK.minRcu });
     const idle = idleMonthly(PROD_PROVISIONED_MSK, 'provisioned');
-    expect(idle.at(-1)?.usd).toBeCloseTo((26 * 0.00065 + 26 * 0.00013) * 730);
+    expect(idle.at(-1)?.usd).toBeCloseTo((36 * 0.00065 + 33 * 0.00013) * 730);
     expect(idleMonthly(PROD_PROVISIONED_MSK, 'on-demand')).toHaveLength(idle.length - 1);
   });
 
