@@ -1,21 +1,27 @@
 /**
  * Offline evaluation on Last.fm HetRec 2011 (Elliot's protocol; see EVALUATION.md).
- *   npm run eval -- --dataset ../shared/datasets/lastfm-hetrec2011 [--seed 42] [--k 10] [--out r.json]
+ *   npm run eval -- --dataset ../shared/datasets/lastfm-hetrec2011 [--seed 42] [--k 10] [--online] [--out r.json]
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { logKafkaClientsIn } from '../shared/adapters/kafka-log.ts';
+import { wilson } from '../shared/domain/experiments/confidence.ts';
 import { settings } from '../shared/topology.ts';
+import { type AttributionReplayResult, runAttributionReplay } from './eval/attribution-replay.ts';
+import { attributionJson, attributionTable, type OfflineHitRates } from './eval/attribution-report.ts';
 import { splitData } from './eval/data.ts';
 import {
   DEFAULT_RP3BETA,
   DEFAULT_SYSTEM,
+  type NeighborMode,
   parseSystemParams,
   type Rp3betaParams,
   runMostPop,
   runRp3beta,
   runSystem,
   runUserKnn,
+  type SystemParams,
 } from './eval/evaluate.ts';
 import { formatItemSizes } from './eval/item-sizes.ts';
 import { type ItemToItemResult, itemToItemCheck, itemToItemTable } from './eval/item-to-item.ts';
@@ -54,6 +60,19 @@ Options:
                        use KAFKA_BROKERS / DYNAMODB_ENDPOINT) and the local pipeline with the
                        deployed settings, feed the catalog and the training events through Kafka,
                        build the item model, and ask GET /recommendations for every test user
+  --online             prove the attribution's counts: train through the pipeline as --pipeline
+                       does, with two ranking variants by bucket (RANKING_VARIANTS): control (the
+                       product's ranking, buckets 0–499) and popular (popularity only: genreBlend 1,
+                       popularityPrior 1, no session; 500–999); serve every test user's
+                       recommendations, wait until each served list is recorded, replay the held-out
+                       artists as plays at now (first without recommendationId: implicit
+                       attribution; then naming the answer for listed artists: explicit), and compare
+                       the attributor's counters (served, lists with a hit, hits, explicit, positions,
+                       plays) per variant with the counts from the kept answers: any difference is
+                       printed as ATTRIBUTION MISMATCH and the exit code is 1. Reports each variant's
+                       hit rate with its 95 % Wilson interval, whether the two are apart, and the
+                       listeners needed (subsampling and a power calculation). Not with --pipeline
+                       (the in-process handlers keep one world's tables per process)
   --tune               coordinate search of the parameters on the validation split (implies --validation)
   --check-streaming    verify that shuffled, duplicated streaming replay builds the batch profiles
   --rp3 alpha=a,beta=b,topK=k  RP3beta baseline parameters (default alpha=0.7,beta=0.4,topK=200, tuned on validation)
@@ -107,6 +126,7 @@ const OPTIONS = {
   'check-streaming': { type: 'boolean', default: false },
   'no-baselines': { type: 'boolean', default: false },
   pipeline: { type: 'boolean', default: false },
+  online: { type: 'boolean', default: false },
   out: { type: 'string' },
   'skip-bad': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -123,6 +143,10 @@ async function main(): Promise<void> {
   const k = Number(values.k);
   const core = Number(values.core);
   if (![seed, k, core].every(Number.isInteger) || k < 1) throw new Error('--seed, --k and --core must be integers');
+  if (values.online && values.pipeline)
+    throw new Error('--online and --pipeline each start a world: run them one at a time');
+  if (values.online && (values.tune || values['check-streaming']))
+    throw new Error('--online does not combine with --tune or --check-streaming');
   const started = performance.now();
   const log = (m: string) => console.error(`[eval ${((performance.now() - started) / 1000).toFixed(1)}s] ${m}`);
 
@@ -155,6 +179,8 @@ async function main(): Promise<void> {
   ];
   const online = values.pipeline ? await evaluatePipeline(data, log) : undefined;
   if (online) results.push(['system through the pipeline (read API)', online.metrics]);
+  const attribution = values.online ? await evaluateAttribution(data, log) : undefined;
+  const offlineHitRates = attribution ? offlineContext(data, system, attribution) : undefined;
   let itemToItem: ItemToItemResult | undefined;
   if (!values['no-baselines']) {
     results.push(...baselines(data, values.rp3, log));
@@ -168,6 +194,13 @@ async function main(): Promise<void> {
   if (itemToItem) {
     console.log(`\nitem to item: similar artists seeded by a training artist, ${itemToItem.users} users\n`);
     console.log(itemToItemTable(itemToItem));
+  }
+  if (attribution && offlineHitRates) {
+    console.log(`\n${attributionTable(attribution, offlineHitRates, k)}`);
+    if (attribution.mismatches.length > 0 || attribution.variantDisagreements.length > 0) {
+      console.error(`eval: ATTRIBUTION MISMATCH — ${attribution.mismatches.length} counts differ (see above)`);
+      process.exitCode = 1;
+    }
   }
   if (values.out) {
     const out = resultsJson({
@@ -183,6 +216,8 @@ async function main(): Promise<void> {
       itemToItem,
       started,
     });
+    if (attribution && offlineHitRates)
+      Object.assign(out, { attribution: attributionJson(attribution, offlineHitRates, loadavg()) });
     writeFileSync(values.out, `${JSON.stringify(out, null, 2)}\n`);
     log(`wrote ${values.out}`);
   }
@@ -228,10 +263,10 @@ async function evaluateSystem(data: Split['data'], values: Values, log: Log) {
   const cache = {};
   const model = await prepareItemModel(data, params, cache);
   log(`item model (SQL on DuckDB) built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const metrics = runSystem(data, params, cache, mode).metrics;
+  const { metrics, lists } = runSystem(data, params, cache, mode);
   const seconds = (performance.now() - t0) / 1000;
   log(`system done in ${seconds.toFixed(1)} s`);
-  return { mode, params, metrics, seconds, model };
+  return { mode: mode as NeighborMode, params, metrics, lists, cache, seconds, model };
 }
 
 /** The same evaluation through the product (Kafka, the triggers, the read API). */
@@ -244,6 +279,41 @@ async function evaluatePipeline(data: Split['data'], log: Log): Promise<OnlineRe
   );
   for (const line of formatItemSizes(online.itemSizes)) log(`pipeline: item sizes: ${line}`);
   return online;
+}
+
+/** The attribution replay through the product (tools/eval/attribution-replay.ts). */
+async function evaluateAttribution(data: Split['data'], log: Log): Promise<AttributionReplayResult> {
+  log('online: starting the local infrastructure and pipeline with the control and popular variants…');
+  log(`online: kafkajs logs to ${logKafkaClientsIn(EVAL_LOG_DIR)}`);
+  const r = await runAttributionReplay(data, log);
+  const s = r.seconds;
+  log(
+    `online: world ${s.world.toFixed(1)} s, ${r.answers} answers in ${s.serve.toFixed(1)} s, recorded in ${s.record.toFixed(1)} s, implicit replay ${s.implicit.toFixed(1)} s, explicit ${s.explicit.toFixed(1)} s`,
+  );
+  return r;
+}
+
+/**
+ * For context: the offline harness's comparable quantity, the share of listeners with a held-out
+ * artist in their top k, for the same listeners, each variant's listeners ranked with its overrides.
+ */
+function offlineContext(
+  data: Split['data'],
+  system: Awaited<ReturnType<typeof evaluateSystem>>,
+  r: AttributionReplayResult,
+): OfflineHitRates {
+  const tests = new Map<string, Set<string>>();
+  for (const t of data.test) (tests.get(t.user) ?? tests.set(t.user, new Set()).get(t.user)!).add(t.item);
+  const out: OfflineHitRates = {};
+  for (const v of r.variants) {
+    const lists = v.ranking
+      ? runSystem(data, { ...system.params, ...(v.ranking as Partial<SystemParams>) }, system.cache, system.mode).lists
+      : system.lists;
+    const users = [...r.answerVariants].filter(([, x]) => x === v.name).map(([u]) => u);
+    const hits = users.filter((u) => (lists.get(u) ?? []).slice(0, data.k).some((i) => tests.get(u)?.has(i))).length;
+    out[v.name] = { ...wilson(hits, users.length), listeners: users.length };
+  }
+  return out;
 }
 
 const rp3Params = (option: string | undefined): Rp3betaParams => ({ ...DEFAULT_RP3BETA, ...parseRp3(option) });

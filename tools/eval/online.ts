@@ -48,6 +48,7 @@ export interface LastfmWorld {
   pipeline: LocalPipeline;
   topology: ResolvedTopology;
   dynamodbEndpoint: string;
+  kafkaBrokers: string[];
   /** Training events fed (one play per user–artist pair). */
   events: number;
   seconds: { feed: number; drain: number; itemModel: number };
@@ -60,12 +61,12 @@ export interface LastfmWorld {
  * topology's real settings, feeds the catalog and the training split through Kafka as listen
  * events (one play per user–artist pair at `opts.ts`, default 2011-01-01: one timestamp, so no
  * decay), drains every trigger, runs one item model build and waits until its announcement has
- * rebuilt the users' candidate sets.
+ * rebuilt the users' candidate sets. `opts.env` reaches the handlers (e.g. RANKING_VARIANTS).
  */
 export async function startLastfmWorld(
   data: EvalData,
   log: (line: string) => void,
-  opts: { infra?: Infrastructure; ts?: number } = {},
+  opts: { infra?: Infrastructure; ts?: number; env?: Record<string, string> } = {},
 ): Promise<LastfmWorld> {
   const ts = opts.ts ?? TS;
   const infra = opts.infra ?? (await startInfrastructure({ log: (l) => log(`[infra] ${l}`), logDir: EVAL_LOG_DIR }));
@@ -85,7 +86,7 @@ export async function startLastfmWorld(
     // The run's own event archive: the item model build (SQL on DuckDB) reads it, and only it.
     archiveDir = mkdtempSync(join(tmpdir(), 'tunestream-eval-'));
     const pipeline = await startLocalPipeline({
-      env: { ARCHIVE_DIR: archiveDir },
+      env: { ...opts.env, ARCHIVE_DIR: archiveDir },
       topology,
       kafkaBrokers: infra.kafkaBrokers,
       dynamodbEndpoint: infra.dynamodbEndpoint,
@@ -135,6 +136,7 @@ export async function startLastfmWorld(
       pipeline,
       topology,
       dynamodbEndpoint: infra.dynamodbEndpoint,
+      kafkaBrokers: infra.kafkaBrokers,
       events: events.length,
       seconds: { feed: feedSeconds, drain: drainSeconds, itemModel: itemModelSeconds },
       stop,
@@ -145,6 +147,54 @@ export async function startLastfmWorld(
   }
 }
 
+/** One answer of GET /users/{id}/recommendations?kind=artist: its name, variant and artists (data-set ids). */
+export interface RecommendationAnswer {
+  recommendationId: string;
+  variant: string;
+  strategy: string;
+  items: string[];
+}
+
+/**
+ * Asks the read API for every user's artist recommendations (8 at a time, as a page of clients
+ * would); a non-200 answer is counted as failed and has no entry.
+ */
+export async function askRecommendations(
+  url: string,
+  users: readonly string[],
+  k: number,
+  log?: (line: string) => void,
+): Promise<{ answers: Map<string, RecommendationAnswer>; failed: number }> {
+  const answers = new Map<string, RecommendationAnswer>();
+  let failed = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < users.length) {
+        const u = users[next++]!;
+        const target = `${url}/users/${lastfmUserId(u)}/recommendations?kind=artist&limit=${k}`;
+        const res = await fetch(target, { headers: { authorization: 'Bearer eval' } }).catch((err: Error) => {
+          throw new Error(`GET ${target}: ${err.message} (${String((err as { cause?: unknown }).cause ?? '')})`);
+        });
+        if (res.status !== 200) {
+          failed++;
+          await res.body?.cancel();
+          continue;
+        }
+        const body = (await res.json()) as Omit<RecommendationAnswer, 'items'> & { items: { artistId: string }[] };
+        answers.set(u, {
+          recommendationId: body.recommendationId,
+          variant: body.variant,
+          strategy: body.strategy,
+          items: body.items.map((i) => i.artistId.replace(/^lastfm-a/, '')),
+        });
+        if (log && (answers.size + failed) % 250 === 0) log(`asked ${answers.size + failed}/${users.length} users`);
+      }
+    }),
+  );
+  return { answers, failed };
+}
+
 export async function runPipelineEval(data: EvalData, log: (line: string) => void): Promise<OnlineResult> {
   const t0 = performance.now();
   const world = await startLastfmWorld(data, log);
@@ -152,32 +202,10 @@ export async function runPipelineEval(data: EvalData, log: (line: string) => voi
   try {
     const tests = new Map<string, Set<string>>();
     for (const [u, items] of groupByUser(data.test)) tests.set(u, new Set(items.keys()));
-    const lists = new Map<string, string[]>();
-    let failed = 0;
     const queried = performance.now();
-    const users = [...tests.keys()];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (next < users.length) {
-          const u = users[next++]!;
-          const url = `${pipeline.url}/users/${lastfmUserId(u)}/recommendations?kind=artist&limit=${data.k}`;
-          const res = await fetch(url, { headers: { authorization: 'Bearer eval' } }).catch((err: Error) => {
-            throw new Error(`GET ${url}: ${err.message} (${String((err as { cause?: unknown }).cause ?? '')})`);
-          });
-          if (res.status !== 200) {
-            failed++;
-            lists.set(u, []);
-            continue;
-          }
-          const body = (await res.json()) as { items: { artistId: string }[] };
-          lists.set(
-            u,
-            body.items.map((i) => i.artistId.replace(/^lastfm-a/, '')),
-          );
-        }
-      }),
-    );
+    const { answers, failed } = await askRecommendations(pipeline.url, [...tests.keys()], data.k);
+    // A failed query scores as an empty list.
+    const lists = new Map([...tests.keys()].map((u) => [u, answers.get(u)?.items ?? []] as const));
     const querySeconds = (performance.now() - queried) / 1000;
     const stores: Stores = createStores(
       { endpoint: world.dynamodbEndpoint, region: 'us-east-1' },
