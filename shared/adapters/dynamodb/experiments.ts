@@ -39,10 +39,14 @@ export interface ExperimentsStore {
 
 let cached: ExperimentsStore | undefined;
 
+/**
+ * The container's store, made once; a process whose env names other tables (an evaluation or a
+ * benchmark starting a second pipeline) gets a new one rather than the first run's tables.
+ */
 export function experimentsStoreFromEnv(env: Record<string, string | undefined> = process.env): ExperimentsStore {
-  if (!cached) {
-    const servedTable = env[tableEnvVar('servedLists')];
-    const countersTable = env[tableEnvVar('experimentCounters')];
+  const servedTable = env[tableEnvVar('servedLists')];
+  const countersTable = env[tableEnvVar('experimentCounters')];
+  if (!cached || cached.servedTable !== servedTable || cached.countersTable !== countersTable) {
     if (!servedTable) throw new ConfigurationError(`${tableEnvVar('servedLists')} is not set`);
     if (!countersTable) throw new ConfigurationError(`${tableEnvVar('experimentCounters')} is not set`);
     cached = {
