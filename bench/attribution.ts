@@ -61,6 +61,8 @@ export async function attributionBench(quick: boolean): Promise<Record<string, u
   const shown = new Map<string, string[]>();
   const pageViews = 3;
   for (let round = 0; round < pageViews; round++) {
+    // A listener's page views are minutes apart: never in one served-lists batch (5 s window).
+    if (round > 0) await new Promise((r) => setTimeout(r, 6000));
     for (const u of world.users) {
       const [rec, radio] = await Promise.all([
         call('GET', `/users/${u}/recommendations?limit=20`),

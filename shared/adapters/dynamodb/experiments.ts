@@ -96,9 +96,8 @@ const toWire = (l: StoredList): WireList => ({
 });
 
 /**
- * The listener's stored lists served at or after `fromMs`. `consistent`: the served-lists side's
- * duplicate check reads what its own previous batch wrote; plays read lists stored seconds to
- * hours before them, where an eventually consistent read (half the units) is enough.
+ * The listener's stored lists served at or after `fromMs`; strongly consistent by default (the
+ * attributor reads what it wrote, possibly a moment ago).
  */
 export async function servedListsSince(
   s: ExperimentsStore,
