@@ -112,7 +112,8 @@ export async function attributionBench(quick: boolean): Promise<Record<string, u
     (1e6 / LINES_PER_DELIVERY) * (LAMBDA_USD_PER_MILLION_REQUESTS / 1e6 + 0.25 * 0.05 * LAMBDA_USD_PER_GB_SECOND);
   const logsUsd = (((lineBytes + LOGS_EVENT_OVERHEAD_BYTES) * 1e6) / 1024 ** 3) * LOGS_USD_PER_GB;
   const storeUsd =
-    perAnswer.writeUnits * PROVISIONED_USD_PER_MILLION_WCU + perAnswer.readUnits * PROVISIONED_USD_PER_MILLION_RCU;
+    (perAnswer.writeUnits + hitMarksPerAnswer) * PROVISIONED_USD_PER_MILLION_WCU +
+    perAnswer.readUnits * PROVISIONED_USD_PER_MILLION_RCU;
   const playUsd =
     perPlay.writeUnits * PROVISIONED_USD_PER_MILLION_WCU + perPlay.readUnits * PROVISIONED_USD_PER_MILLION_RCU;
   await pipeline.stop();
@@ -126,7 +127,9 @@ export async function attributionBench(quick: boolean): Promise<Record<string, u
     hitLists: sum('hitLists'),
     perAnswer,
     perPlay,
+    hitMarksPerAnswer,
     recorderDeliveries: delivery.deliveries,
+    recorderMsPerLine,
     usdPerMillionAnswers: {
       logs: logsUsd,
       recorder: recorderUsd,

@@ -116,7 +116,9 @@ export async function storeServedLists(
     const contributions: Contribution[] = [];
     await forEachLimit([...users], USER_CONCURRENCY, async ([userId, records]) => {
       const earliest = Math.min(...records.map((r) => r.value.ts));
-      const known = new Map((await servedListsSince(s, userId, earliest)).map((l) => [l.id, l.source]));
+      // Eventually consistent: what it checks against was written by earlier batches (a recorder
+      // retry comes a minute later, a redelivery after a failed attempt), not a moment ago.
+      const known = new Map((await servedListsSince(s, userId, earliest, false)).map((l) => [l.id, l.source]));
       const fresh = [];
       for (const r of records) {
         const source = `${partition}:${r.record.offset}`;

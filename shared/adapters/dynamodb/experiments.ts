@@ -95,10 +95,7 @@ const toWire = (l: StoredList): WireList => ({
   f: encodeFingerprints(l.items),
 });
 
-/**
- * The listener's stored lists served at or after `fromMs`; strongly consistent by default (the
- * attributor reads what it wrote, possibly a moment ago).
- */
+/** The listener's stored lists served at or after `fromMs` (strongly consistent unless told). */
 export async function servedListsSince(
   s: ExperimentsStore,
   userId: string,

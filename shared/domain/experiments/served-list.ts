@@ -28,7 +28,7 @@ export const ServedListV1 = z
       .string()
       .max(1000)
       .regex(/^[A-Za-z0-9_-]*$/, 'must be base64url')
-      .refine((s) => (s.length * 3) % 24 === 0, 'must encode whole 6-byte fingerprints')
+      .refine((s) => ((s.length * 6) >> 3) % 4 === 0, 'must encode whole 4-byte fingerprints')
       .optional(),
   })
   .refine((l) => l.items !== undefined || l.fingerprints !== undefined, {
@@ -49,17 +49,29 @@ export const ServedLine = z.object({
   v: z.literal(1),
   id: ServedListV1.shape.id,
   u: ServedListV1.shape.userId,
-  r: ServedListV1.shape.route,
-  k: ServedListV1.shape.kind,
+  /** Route and kind by their first letters: `r` recommendations, `a` radio, `t` / `s` similar tracks / artists. */
+  r: z.enum(['r', 'a', 't', 's']),
+  k: z.enum(['t', 'a']),
   x: ServedListV1.shape.variant,
   s: ServedListV1.shape.strategy,
-  /** The items' fingerprints, base64url (8 characters an item, whatever the length of its id). */
+  /** The items' fingerprints, base64url (5⅓ characters an item, whatever the length of its id). */
   i: z
     .string()
     .max(1000)
     .regex(/^[A-Za-z0-9_-]*$/, 'must be base64url'),
 });
 export type ServedLine = z.infer<typeof ServedLine>;
+
+const ROUTE_CODES = {
+  recommendations: 'r',
+  radio: 'a',
+  'similar-tracks': 't',
+  'similar-artists': 's',
+} as const satisfies Record<ServedRoute, ServedLine['r']>;
+const ROUTE_OF_CODE = Object.fromEntries(Object.entries(ROUTE_CODES).map(([r, c]) => [c, r])) as Record<
+  ServedLine['r'],
+  ServedRoute
+>;
 
 /** The one line an answer writes: JSON, no prefix, so CloudWatch's JSON filter pattern matches it. */
 export const servedListLine = (list: ServedListV1): string =>
@@ -68,8 +80,8 @@ export const servedListLine = (list: ServedListV1): string =>
       v: 1,
       id: list.id,
       u: list.userId,
-      r: list.route,
-      k: list.kind,
+      r: ROUTE_CODES[list.route],
+      k: list.kind === 'track' ? 't' : 'a',
       x: list.variant,
       s: list.strategy,
       i: list.fingerprints ?? fingerprintItems(list.items ?? []),
@@ -82,8 +94,8 @@ export function servedListOfLine(line: ServedLine): ServedListV1 {
     v: 1,
     id: line.id,
     userId: line.u,
-    route: line.r,
-    kind: line.k,
+    route: ROUTE_OF_CODE[line.r],
+    kind: line.k === 't' ? 'track' : 'artist',
     variant: line.x,
     strategy: line.s,
     ts: servedAtOf(line.id) ?? 0,
@@ -92,30 +104,31 @@ export function servedListOfLine(line: ServedLine): ServedListV1 {
 }
 
 /**
- * 48-bit fingerprint of an item id (cyrb53, the profile's): a served list records its items as 6
- * bytes each, so a line costs the same for a 7-character id and a 41-character MusicBrainz one
- * (CloudWatch Logs bills bytes). 48 bits: a catalog of 10⁸ items has ~20 colliding pairs, and a
- * false match within one listener's window is ~1 in 10¹¹ per play.
+ * 32-bit fingerprint of an item id (the low bits of cyrb53, the profile's): a served list records
+ * its items as 4 bytes each, so a line costs the same for a 7-character id and a 41-character
+ * MusicBrainz one (CloudWatch Logs bills bytes). Attribution compares fingerprints within one
+ * listener's window, where a false match is ~1 in 10⁷ per play; the record names items for that
+ * purpose, not as a catalog key (a catalog join resolves them, rare collisions aside).
  */
 export function itemFingerprint(id: string): number {
-  return fingerprintEventId(id) % 2 ** 48;
+  return fingerprintEventId(id) % 2 ** 32;
 }
 
-/** Fingerprints of items in order, 6 bytes big-endian each, base64url. */
+/** Fingerprints of items in order, 4 bytes big-endian each, base64url. */
 export function fingerprintItems(ids: readonly string[]): string {
   return encodeFingerprints(ids.map(itemFingerprint));
 }
 
 export function encodeFingerprints(fps: readonly number[]): string {
-  const b = Buffer.alloc(fps.length * 6);
-  for (const [i, x] of fps.entries()) b.writeUIntBE(x, i * 6, 6);
+  const b = Buffer.alloc(fps.length * 4);
+  for (const [i, x] of fps.entries()) b.writeUInt32BE(x >>> 0, i * 4);
   return b.toString('base64url');
 }
 
 export function decodeFingerprints(s: string): number[] {
   const b = Buffer.from(s, 'base64url');
   const out: number[] = [];
-  for (let i = 0; i + 6 <= b.length; i += 6) out.push(b.readUIntBE(i, 6));
+  for (let i = 0; i + 4 <= b.length; i += 4) out.push(b.readUInt32BE(i));
   return out;
 }
 
