@@ -8,7 +8,11 @@
  * checked against a bill here (no AWS account). Provisioned capacity is priced at auto scaling's
  * target utilization: a steady load, the case the issue asks about (a daily cycle lowers it).
  */
+import { triggers } from '../shared/topology.ts';
 import { type CostInputs, costPerMillionEvents, PRICES } from './lib.ts';
+
+/** Idle event poller units: the mappings' minimum pollers, ~4 to an EPU. */
+const IDLE_EPUS = Math.ceil(triggers.length / 4);
 
 const HOURS = 730;
 const DAYS = HOURS / 24;
@@ -131,7 +135,11 @@ export function idleMonthly(d: Deployment, capacity: CapacityMode, p = BILL_PRIC
           },
         ];
   lines.push(
-    { item: 'Provisioned pollers: one poller group, 1 EPU', usd: p.epuUsdPerHour * HOURS },
+    // Each mapping keeps one poller at idle; about 4 idle pollers share an EPU (docs/deploy.md).
+    {
+      item: `Provisioned pollers: one poller group, ${IDLE_EPUS} EPU (${triggers.length} mappings)`,
+      usd: IDLE_EPUS * p.epuUsdPerHour * HOURS,
+    },
     {
       item: `Interface endpoints (STS, Lambda) × ${d.azs} AZs`,
       usd: 2 * d.azs * p.interfaceEndpointUsdPerAzHour * HOURS,

@@ -9,6 +9,7 @@ import {
   variantOf,
 } from '../../../../shared/domain/experiments/variants.ts';
 import { DEFAULT_RANKING } from '../../../../shared/domain/ranking/params.ts';
+import { experiments } from '../../../../shared/topology.ts';
 
 const users = Array.from({ length: 20_000 }, (_, i) => `listener-${i}`);
 const exp = (variants: Experiment['variants']): Experiment => ({ salt: 's1', buckets: 1000, variants });
@@ -79,6 +80,10 @@ describe('ranking variants', () => {
     expect(problems.join('\n')).toMatch(/variants\[2\]\.name: x is declared twice/);
     expect(problems.join('\n')).toMatch(/variants\[2\]: from\/to/);
     expect(problems.join('\n')).toMatch(/overlap/);
+  });
+
+  it("the topology's declaration is sound (a deploy with a bad one fails here, not at a request)", () => {
+    expect(experimentProblems(experiments)).toEqual([]);
   });
 
   it('overrides apply on top of the tuned ranking', () => {
