@@ -50,6 +50,37 @@ export interface FunctionsProps {
 }
 
 /**
+ * The same bucket as the failed-event destination of an asynchronous invoke (a log subscription's
+ * deliveries): after Lambda's retries the event is kept there, not dropped. Put and list only.
+ */
+export class PutOnlyS3AsyncDestination implements lambda.IDestination {
+  constructor(private readonly target: s3.IBucket) {}
+
+  bind(_scope: Construct, fn: lambda.IFunction): lambda.DestinationConfig {
+    grantFailedEventPuts(fn, this.target);
+    return { destination: this.target.bucketArn };
+  }
+}
+
+/** s3:PutObject + s3:ListBucket on the failed-event bucket, per the Lambda docs. */
+function grantFailedEventPuts(fn: lambda.IFunction, target: s3.IBucket): void {
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'OnFailureDestinationList',
+      actions: ['s3:ListBucket'],
+      resources: [target.bucketArn],
+    }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'OnFailureDestinationPut',
+      actions: ['s3:PutObject'],
+      resources: [target.arnForObjects('*')],
+    }),
+  );
+}
+
+/**
  * The S3 on-failure destination, granting only what the event source mapping needs to write the
  * failed batch (s3:PutObject + s3:ListBucket, per the Lambda docs) instead of the
  * `grantReadWrite` (get/put/delete) of aws-cdk-lib's S3OnFailureDestination.
@@ -60,20 +91,7 @@ export class PutOnlyS3OnFailureDestination extends S3OnFailureDestination {
   }
 
   override bind(_mapping: lambda.IEventSourceMapping, fn: lambda.IFunction): lambda.DlqDestinationConfig {
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'OnFailureDestinationList',
-        actions: ['s3:ListBucket'],
-        resources: [this.target.bucketArn],
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'OnFailureDestinationPut',
-        actions: ['s3:PutObject'],
-        resources: [this.target.arnForObjects('*')],
-      }),
-    );
+    grantFailedEventPuts(fn, this.target);
     return { destination: this.target.bucketArn };
   }
 }
@@ -241,6 +259,14 @@ export class Functions extends Construct {
       destination: new logsDestinations.LambdaDestination(this.byName[subscription.to]),
       filterPattern: logs.FilterPattern.literal(subscription.filterPattern),
     });
+    // CloudWatch Logs invokes asynchronously: a delivery that still fails after Lambda's two
+    // retries goes to the on-failure bucket (its lines kept), like a Kafka batch that exhausts its.
+    this.byName[subscription.to].configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new PutOnlyS3AsyncDestination(this.onFailureBucket),
+    });
+    Validations.of(this.byName[subscription.to]).acknowledge(this.failedEventObjectsFinding());
     this.subscriptionFilters.push({ subscription, filter });
   }
 
@@ -432,12 +458,17 @@ export class Functions extends Construct {
         reason:
           'Attached by ManagedKafkaEventSource: the event source mapping needs kafka:DescribeCluster(V2)/GetBootstrapBrokers and ENI management in the cluster VPC; data-plane access is granted separately, scoped to topic and group ARNs.',
       },
-      {
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.onFailureBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
-        reason:
-          'On-failure destination: Lambda names the objects it writes, so s3:PutObject is scoped to the objects of this one bucket (no read or delete).',
-      },
+      this.failedEventObjectsFinding(),
     );
+  }
+
+  /** The failed-event bucket's object wildcard (Lambda names what it writes), acknowledged once. */
+  private failedEventObjectsFinding() {
+    return {
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.onFailureBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+      reason:
+        'On-failure destination: Lambda names the objects it writes, so s3:PutObject is scoped to the objects of this one bucket (no read or delete).',
+    };
   }
 
   /** WriteData on producesTo topics (idempotent producer: WriteDataIdempotently on the cluster). */

@@ -1065,14 +1065,23 @@ describe('attribution: served lists from the read API’s log, attributed plays,
     expect(filter.DependsOn).toContain(permId);
   });
 
-  it('the recorder: in the VPC, writes served-lists and dead-letters, consumes nothing, no DynamoDB or S3', () => {
+  it('the recorder: in the VPC, writes served-lists and dead-letters, consumes nothing, no DynamoDB; failed deliveries kept', () => {
     const fn = s.template.toJSON().Resources[fnId(recorder)].Properties;
     expect(fn.VpcConfig).toBeDefined();
     const st = statementsForRole(s.template, roleId(recorder));
     const write = st.filter((x) => actionsOf(x).includes('kafka-cluster:WriteData')).flatMap(resourcesOfStatement);
     expect(write.map((r) => describeJoinArn(r)?.suffix).sort()).toEqual(['/dead-letters', '/served-lists']);
     const actions = st.flatMap(actionsOf);
-    expect(actions.filter((a) => a.startsWith('dynamodb:') || a.startsWith('s3:'))).toEqual([]);
+    expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+    // S3: only putting a failed delivery into the on-failure bucket (after Lambda's two retries).
+    expect(actions.filter((a) => a.startsWith('s3:')).sort()).toEqual(['s3:ListBucket', 's3:PutObject']);
+    const [, invokeConfig] = only(
+      resourcesOf(s.template, 'AWS::Lambda::EventInvokeConfig').filter(
+        ([, c]) => (c.Properties.FunctionName as { Ref: string }).Ref === fnId(recorder),
+      ),
+    );
+    expect(invokeConfig.Properties.MaximumRetryAttempts).toBe(2);
+    expect(JSON.stringify(invokeConfig.Properties.DestinationConfig)).toContain('OnFailureBucket');
     expect(actions).not.toContain('kafka-cluster:ReadData');
     expect(
       resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping').filter(
