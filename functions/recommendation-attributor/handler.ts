@@ -1,13 +1,13 @@
 /**
  * Attribution: its own consumer of `served-lists` and of `listen-events` (two triggers, two
  * consumer groups), so it never holds back the profiles.
- * - A served list is stored for the attribution window (a listener's lists of one batch in one
- *   item) and counted as served.
+ * - A served list is stored for the attribution window (a listener's lists of one batch served
+ *   within an hour in one item) and counted as served.
  * - A play (or like) is matched to the list it came from (attribution.ts): the list its
  *   recommendationId names, else the newest list that showed its item within the window; the
- *   list's first hit is marked on it (so a list counts once as "with a hit").
+ *   list's first hit (its record) is marked on it (so a list counts once as "with a hit").
  * Exactly-once in effect: stored lists carry the offset that stored them (a redelivery is counted,
- * a duplicate produce is not), first hits name their event, and each counter item keeps the offset
+ * a duplicate produce is not), first hits name their record, and each counter item keeps the offset
  * each source partition has applied (shared/adapters/dynamodb/experiments.ts).
  *
  * @triggeredBy served-lists listen-events
@@ -21,6 +21,7 @@ import {
   markFirstHit,
   putServedGroup,
   type StoredListRef,
+  servedGroups,
   servedListsSince,
 } from '../../shared/adapters/dynamodb/experiments.ts';
 import { topicsFromEnv } from '../../shared/adapters/kafka.ts';
@@ -31,6 +32,7 @@ import {
   byCounter,
   type Contribution,
   countsAsPlay,
+  hitMark,
   playContributions,
   servedContribution,
   storedListOf,
@@ -116,9 +118,8 @@ export async function storeServedLists(
     const contributions: Contribution[] = [];
     await forEachLimit([...users], USER_CONCURRENCY, async ([userId, records]) => {
       const earliest = Math.min(...records.map((r) => r.value.ts));
-      // Eventually consistent: what it checks against was written by earlier batches (a recorder
-      // retry comes a minute later, a redelivery after a failed attempt), not a moment ago.
-      const known = new Map((await servedListsSince(s, userId, earliest, false)).map((l) => [l.id, l.source]));
+      // Strongly consistent: a redelivery can follow the failed attempt's writes by milliseconds.
+      const known = new Map((await servedListsSince(s, userId, earliest)).map((l) => [l.id, l.source]));
       const fresh = [];
       for (const r of records) {
         const source = `${partition}:${r.record.offset}`;
@@ -132,9 +133,13 @@ export async function storeServedLists(
         if (seen === undefined) fresh.push(list);
         contributions.push(servedContribution(list, r.record.offset));
       }
-      if (fresh.length === 0) return;
-      const expiresAt = Math.ceil((Math.max(...fresh.map((l) => l.servedAt)) + windowMs + HOUR_MS) / 1000);
-      if (await putServedGroup(s, userId, fresh, expiresAt)) stored += fresh.length;
+      for (const group of servedGroups(fresh)) {
+        // A window past the later of serving and storing: a list read from a backlog would
+        // otherwise be stored expired, and TTL could delete it before its plays are read.
+        const keepFrom = Math.max(Date.now(), ...group.map((l) => l.servedAt));
+        const expiresAt = Math.ceil((keepFrom + windowMs + HOUR_MS) / 1000);
+        if (await putServedGroup(s, userId, group, expiresAt)) stored += group.length;
+      }
     });
     await applyContributions(s, `wm_s${partition}`, lastByPartition.get(partition)!, byCounter(contributions));
     all.push(...contributions);
@@ -168,10 +173,11 @@ async function attributeUser(
     let hit: { attribution: Attribution; firstHit: boolean } | undefined;
     if (attribution) {
       const list = attribution.list as StoredListRef;
-      let firstHit = list.firstHit === play.eventId;
+      const mark = hitMark(r.record.partition, r.record.offset);
+      let firstHit = list.firstHit === mark;
       if (list.firstHit === undefined) {
-        firstHit = await markFirstHit(s, userId, list, play.eventId);
-        list.firstHit = firstHit ? play.eventId : '?'; // another event got there first: not ours
+        firstHit = await markFirstHit(s, userId, list, mark);
+        list.firstHit = firstHit ? mark : '?'; // another record got there first: not ours
       }
       hit = { attribution, firstHit };
     }

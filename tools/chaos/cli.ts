@@ -8,10 +8,13 @@ import { runChaos } from './run.ts';
 const USAGE = `Usage: npm run chaos -- [options]
 
 Starts Kafka and DynamoDB Local once (or uses KAFKA_BROKERS / DYNAMODB_ENDPOINT), runs the local
-pipeline in a child process, produces generated listen events (Zipf users, shuffled timestamps,
-client-duplicated eventIds) to listen-events, SIGKILLs and restarts the child K times, rewinds the
-profile-updater's committed offsets R times, then compares every profile in DynamoDB with the
-batch reference. Prints (and with --out writes) a JSON summary; exits 1 on any mismatch or loss.
+pipeline in a child process, produces generated served lists to served-lists and waits until the
+attributor has stored them, then produces generated listen events (Zipf users, shuffled timestamps,
+client-duplicated eventIds, some naming a served list) to listen-events, SIGKILLs and restarts the
+child K times, rewinds the committed offsets of the profile-updater and of both attributor groups
+R times, then compares every profile in DynamoDB with the batch reference and the attribution
+counters with theirs. Prints (and with --out writes) a JSON summary; exits 1 on any mismatch or
+loss.
 
 Options:
   --events <n>        events to produce (default 3000)
@@ -68,7 +71,9 @@ try {
   process.stdout.write(`${json}\n`);
   if (values.out) writeFileSync(values.out, `${json}\n`);
   await infra.stop();
-  process.exit(result.mismatches === 0 && result.lost === 0 && result.overCounted === 0 ? 0 : 1);
+  const clean =
+    result.mismatches === 0 && result.lost === 0 && result.overCounted === 0 && result.attribution.mismatches === 0;
+  process.exit(clean ? 0 : 1);
 } catch (err) {
   process.stderr.write(`error: ${(err as Error).message}\n`);
   await infra.stop();

@@ -95,6 +95,24 @@ const toWire = (l: StoredList): WireList => ({
   f: encodeFingerprints(l.items),
 });
 
+/** The serving time one stored group spans at most (servedGroups), and how early a reader starts. */
+export const GROUP_SPAN_MS = HOUR_MS;
+
+/**
+ * A listener's new lists of one batch as the groups to store: in id (serving time) order, each
+ * spanning at most GROUP_SPAN_MS. A reader finds a group by its first list's id, starting only
+ * that much before its window; a batch read from a backlog can hold a listener's lists of days.
+ */
+export function servedGroups<T extends StoredList>(lists: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (const l of [...lists].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    const group = out.at(-1);
+    if (group && l.servedAt - group[0]!.servedAt <= GROUP_SPAN_MS) group.push(l);
+    else out.push([l]);
+  }
+  return out;
+}
+
 /** The listener's stored lists served at or after `fromMs` (strongly consistent unless told). */
 export async function servedListsSince(
   s: ExperimentsStore,
@@ -104,9 +122,9 @@ export async function servedListsSince(
 ): Promise<StoredListRef[]> {
   const out: StoredListRef[] = [];
   let start: Record<string, unknown> | undefined;
-  // A group's sk is its first list's id; a group can hold lists up to one batch later, so start a
-  // batch's worth of time earlier and filter by each list's own time.
-  const from = firstIdAt(Math.max(0, fromMs - HOUR_MS));
+  // A group's sk is its first list's id and its lists are at most GROUP_SPAN_MS later, so start
+  // that much earlier and filter by each list's own time.
+  const from = firstIdAt(Math.max(0, fromMs - GROUP_SPAN_MS));
   do {
     const res = await s.client.send(
       new QueryCommand({
@@ -146,8 +164,9 @@ export async function servedListsSince(
 }
 
 /**
- * Stores a listener's new lists as one item (one write for all the lists of one batch). Never
- * overwrites: a group that exists already (a redelivered batch) is left with its hits.
+ * Stores a group of a listener's new lists (servedGroups) as one item: one write for the lists of
+ * one batch, served within GROUP_SPAN_MS. Never overwrites: a group that exists already (a
+ * redelivered batch) is left with its hits.
  */
 export async function putServedGroup(
   s: ExperimentsStore,
@@ -181,12 +200,12 @@ export async function putServedGroup(
   }
 }
 
-/** Marks the list's first hit; true when `eventId` is (now or already) that first hit. */
+/** Marks the list's first hit; true when `hit` (hitMark of a listen record) is (now or already) that first hit. */
 export async function markFirstHit(
   s: ExperimentsStore,
   userId: string,
   ref: StoredListRef,
-  eventId: string,
+  hit: string,
 ): Promise<boolean> {
   s.counter.writes++;
   try {
@@ -197,7 +216,7 @@ export async function markFirstHit(
         UpdateExpression: 'SET hits.#l = :e',
         ConditionExpression: 'attribute_exists(sk) AND (attribute_not_exists(hits.#l) OR hits.#l = :e)',
         ExpressionAttributeNames: { '#l': ref.id },
-        ExpressionAttributeValues: { ':e': eventId },
+        ExpressionAttributeValues: { ':e': hit },
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );

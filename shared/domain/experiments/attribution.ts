@@ -18,9 +18,16 @@ export interface StoredList {
   source: string;
   /** Item fingerprints by position (index + 1). */
   items: number[];
-  /** eventId of the list's first hit, once it has one. */
+  /** The list's first hit (hitMark of its listen record), once it has one. */
   firstHit?: string | undefined;
 }
+
+/**
+ * What marks a list's first hit: the listen record (`<partition>:<offset>`), not its eventId. A
+ * redelivered record is still the first hit (its counts are then dropped by offset); a client
+ * duplicate of it (another record, same eventId) is a second hit, not a second list with a hit.
+ */
+export const hitMark = (partition: number, offset: number): string => `${partition}:${offset}`;
 
 export interface Play {
   eventId: string;
