@@ -25,7 +25,8 @@ const LAMBDA_USD_PER_MILLION_REQUESTS = 0.2;
 /** CloudWatch Logs batches a busy log stream's lines; 10 per delivery is a floor at a few answers a second. */
 const LINES_PER_DELIVERY = 10;
 
-export async function attributionBench(quick: boolean): Promise<Record<string, unknown>> {
+/** A pipeline on a fresh prefix with a synthetic world's catalog, and a JSON client of its API. */
+async function benchPipeline(quick: boolean) {
   const env = await freshEnv('attribution');
   const world = syntheticWorld({ users: quick ? 60 : 300, artists: 200, tracksPerArtist: 5, seed: 23 });
   await loadCatalog(env.stores, world);
@@ -48,6 +49,11 @@ export async function attributionBench(quick: boolean): Promise<Record<string, u
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as Record<string, unknown>;
   };
+  return { world, pipeline, call };
+}
+
+export async function attributionBench(quick: boolean): Promise<Record<string, unknown>> {
+  const { world, pipeline, call } = await benchPipeline(quick);
   const history = Date.now() - 2 * HOUR_MS;
   const events = world.users.flatMap((u) => Array.from({ length: 20 }, (_, i) => world.event(history + i * 1000, u)));
   for (let i = 0; i < events.length; i += 500) await call('POST', '/events', { events: events.slice(i, i + 500) });

@@ -67,6 +67,22 @@ const units = (res: { ConsumedCapacity?: { CapacityUnits?: number } | { Capacity
 // ---------------------------------------------------------------------------------------------
 // Served lists
 
+/**
+ * One conditional write, counted: true when written, false when its condition failed (the
+ * attributor's writes are all conditional: that is how a redelivery or a duplicate tells itself).
+ */
+async function sendConditional(s: ExperimentsStore, command: PutCommand | UpdateCommand): Promise<boolean> {
+  s.counter.writes++;
+  try {
+    const res = await s.client.send(command as PutCommand);
+    s.counter.writeUnits += units(res);
+    return true;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return false;
+    throw err;
+  }
+}
+
 /** A stored list and the item (group) it lives in. */
 export interface StoredListRef extends StoredList {
   groupSk: string;
@@ -175,29 +191,22 @@ export async function putServedGroup(
   expiresAtSeconds: number,
 ): Promise<boolean> {
   const sorted = [...lists].sort((a, b) => (a.id < b.id ? -1 : 1));
-  s.counter.writes++;
   s.counter.itemsWritten++;
-  try {
-    const res = await s.client.send(
-      new PutCommand({
-        TableName: s.servedTable,
-        Item: {
-          userId,
-          sk: sorted[0]!.id,
-          lists: JSON.stringify(sorted.map(toWire)),
-          hits: {},
-          expiresAt: expiresAtSeconds,
-        },
-        ConditionExpression: 'attribute_not_exists(sk)',
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    s.counter.writeUnits += units(res);
-    return true;
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) return false;
-    throw err;
-  }
+  return sendConditional(
+    s,
+    new PutCommand({
+      TableName: s.servedTable,
+      Item: {
+        userId,
+        sk: sorted[0]!.id,
+        lists: JSON.stringify(sorted.map(toWire)),
+        hits: {},
+        expiresAt: expiresAtSeconds,
+      },
+      ConditionExpression: 'attribute_not_exists(sk)',
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
 }
 
 /** Marks the list's first hit; true when `hit` (hitMark of a listen record) is (now or already) that first hit. */
@@ -207,25 +216,18 @@ export async function markFirstHit(
   ref: StoredListRef,
   hit: string,
 ): Promise<boolean> {
-  s.counter.writes++;
-  try {
-    const res = await s.client.send(
-      new UpdateCommand({
-        TableName: s.servedTable,
-        Key: { userId, sk: ref.groupSk },
-        UpdateExpression: 'SET hits.#l = :e',
-        ConditionExpression: 'attribute_exists(sk) AND (attribute_not_exists(hits.#l) OR hits.#l = :e)',
-        ExpressionAttributeNames: { '#l': ref.id },
-        ExpressionAttributeValues: { ':e': hit },
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    s.counter.writeUnits += units(res);
-    return true;
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) return false;
-    throw err;
-  }
+  return sendConditional(
+    s,
+    new UpdateCommand({
+      TableName: s.servedTable,
+      Key: { userId, sk: ref.groupSk },
+      UpdateExpression: 'SET hits.#l = :e',
+      ConditionExpression: 'attribute_exists(sk) AND (attribute_not_exists(hits.#l) OR hits.#l = :e)',
+      ExpressionAttributeNames: { '#l': ref.id },
+      ExpressionAttributeValues: { ':e': hit },
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
 }
 
 /** Forgetting: every stored list of the listener (and their hits). Returns how many items went. */
@@ -337,25 +339,18 @@ async function addCounts(
     values[':c'] = condition.equals;
     conditionExpression = '#w = :c';
   }
-  s.counter.writes++;
-  try {
-    const res = await s.client.send(
-      new UpdateCommand({
-        TableName: s.countersTable,
-        Key: itemKey,
-        UpdateExpression: `SET #w = :last, #x = :x${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}`,
-        ConditionExpression: conditionExpression,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    s.counter.writeUnits += units(res);
-    return true;
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) return false;
-    throw err;
-  }
+  return sendConditional(
+    s,
+    new UpdateCommand({
+      TableName: s.countersTable,
+      Key: itemKey,
+      UpdateExpression: `SET #w = :last, #x = :x${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}`,
+      ConditionExpression: conditionExpression,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
 }
 
 export interface CounterRow {
