@@ -11,7 +11,7 @@
  * TLS), the same client the functions use.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { ConfigResourceTypes } from 'kafkajs';
+import { type Admin, ConfigResourceTypes } from 'kafkajs';
 import { createKafka, type KafkaAuth } from '../../shared/adapters/kafka-client.ts';
 
 export interface TopicProvisionerTopic {
@@ -146,8 +146,10 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
     console.log(JSON.stringify({ message: 'topic plan', clusterArn: props.clusterArn, plan }));
 
     if (plan.create.length > 0) {
+      // Not kafkajs's waitForLeaders: its metadata poll gives up on UNKNOWN_TOPIC_OR_PARTITION,
+      // which a broker answers for a moment after creating a topic (seen under load).
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: plan.create.map((t) => ({
           topic: t.name,
           numPartitions: t.partitions,
@@ -156,7 +158,11 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
         })),
       });
     }
-    if (plan.grow.length > 0) await admin.createPartitions({ topicPartitions: [...plan.grow] });
+    if (plan.create.length > 0) await untilTopicsAre(admin, new Map(plan.create.map((t) => [t.name, t.partitions])));
+    if (plan.grow.length > 0) {
+      await admin.createPartitions({ topicPartitions: [...plan.grow] });
+      await untilTopicsAre(admin, new Map(plan.grow.map((g) => [g.topic, g.count])));
+    }
     if (plan.configure.length > 0) {
       await admin.alterConfigs({
         validateOnly: false,
@@ -175,4 +181,28 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
     PhysicalResourceId: `kafka-topics:${props.clusterArn}`,
     Data: { Topics: props.topics.map((t) => t.name).join(',') },
   };
+}
+
+/**
+ * Waits (≤ 60 s) until every topic has its partitions, each with a leader, in the cluster's
+ * metadata: the mappings created after this resource must find them. Metadata errors in between
+ * (a topic a broker does not host yet) are retried, not fatal.
+ */
+async function untilTopicsAre(admin: Admin, partitions: ReadonlyMap<string, number>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [...partitions.keys()] });
+      const ready = topics.every(
+        (t) => t.partitions.length >= (partitions.get(t.name) ?? 0) && t.partitions.every((p) => p.leader >= 0),
+      );
+      if (ready && topics.length === partitions.size) return;
+      last = 'not all partitions have a leader yet';
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`topics not ready within 60 s: ${[...partitions.keys()].join(', ')} (${last})`);
 }

@@ -72,7 +72,7 @@ describe('forgetting a listener', () => {
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({
       userId: 'fg-ann',
-      deleted: { profile: true, neighbors: true, candidates: true, indexEntry: true, userItems: 1 },
+      deleted: { profile: true, neighbors: true, candidates: true, indexEntry: true, userItems: 1, servedLists: 0 },
     });
     expect((await api('GET', '/users/fg-ann/profile')).status).toBe(404);
     expect((await api('GET', '/users/fg-ann/neighbors')).status).toBe(404);
@@ -104,7 +104,14 @@ describe('forgetting a listener', () => {
       body: {
         userId: 'fg-ann',
         deletedAt: first.body.deletedAt,
-        deleted: { profile: false, neighbors: false, candidates: false, indexEntry: false, userItems: 0 },
+        deleted: {
+          profile: false,
+          neighbors: false,
+          candidates: false,
+          indexEntry: false,
+          userItems: 0,
+          servedLists: 0,
+        },
       },
     });
   });
