@@ -212,7 +212,7 @@ function onFailureBucket(scope: Construct, config: TunestreamConfig): s3.Bucket 
   Validations.of(bucket).acknowledge({
     id: 'AwsSolutions-S1',
     reason:
-      'On-failure bucket is written only by Lambda event source mappings and read by operators; object-level access is audited through CloudTrail data events rather than a second (itself unlogged) access-log bucket.',
+      'On-failure bucket is written only by Lambda (event source mappings, failed log subscription deliveries) and read by operators; object-level access is audited through CloudTrail data events rather than a second (itself unlogged) access-log bucket.',
   });
   return bucket;
 }

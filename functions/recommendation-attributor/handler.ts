@@ -32,6 +32,7 @@ import {
   byCounter,
   type Contribution,
   countsAsPlay,
+  HOUR_MS,
   hitMark,
   playContributions,
   servedContribution,
@@ -46,7 +47,6 @@ import type { ResolvedSettings } from '../../shared/topology.ts';
 
 const FUNCTION_NAME = 'recommendation-attributor';
 const tools = observability(FUNCTION_NAME);
-const HOUR_MS = 3_600_000;
 /** Listeners handled at once within a batch (each: a Query, then its writes). */
 const USER_CONCURRENCY = 16;
 

@@ -22,6 +22,7 @@ import { RequestCounter } from '../../shared/adapters/dynamodb/stores.ts';
 import { HOUR_MS } from '../../shared/domain/experiments/attribution.ts';
 import { variantOf } from '../../shared/domain/experiments/variants.ts';
 import { experiments } from '../../shared/topology.ts';
+import { readTopic } from '../../tools/chaos/topic-reader.ts';
 import {
   apiRequest as api,
   eventually,
@@ -203,25 +204,7 @@ describe('served lists and attribution', () => {
   });
 
   async function wholeTopicAsEvent(topic: string): Promise<MSKEvent> {
-    const kafka = t.kafka();
-    const admin = kafka.admin();
-    await admin.connect();
-    const offsets = await admin.fetchTopicOffsets(topic);
-    await admin.disconnect();
-    const wanted = offsets.reduce((a, o) => a + Number(o.high), 0);
-    const consumer = kafka.consumer({ groupId: `${t.prefix}redeliver-${topic}` });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const records: ReturnType<typeof toMskRecord>[] = [];
-    await consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        records.push(toMskRecord(topic, partition, message));
-      },
-    });
-    await eventually(async () => (records.length >= wanted ? true : undefined), {
-      what: `${wanted} records of ${topic}`,
-    });
-    await consumer.disconnect();
+    const records = (await readTopic(t.kafka(), topic)).map((r) => toMskRecord(topic, r.partition, r.message));
     return buildMskEvent(records, { eventSourceArn: localClusterArn(), bootstrapServers: t.kafkaBrokers.join(',') });
   }
 });

@@ -7,7 +7,6 @@
 
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -29,6 +28,7 @@ import { ConfigurationError } from '../../errors.ts';
 import { tableEnvVar } from '../../topology.ts';
 import { createDocumentClient, dynamoConnectionFromEnv } from './client.ts';
 import { RequestCounter } from './stores.ts';
+import { deleteKeys, keysOf } from './users.ts';
 
 export interface ExperimentsStore {
   client: DynamoDBDocumentClient;
@@ -232,34 +232,10 @@ export async function markFirstHit(
 
 /** Forgetting: every stored list of the listener (and their hits). Returns how many items went. */
 export async function deleteServedLists(s: ExperimentsStore, userId: string): Promise<number> {
-  let deleted = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const res = await s.client.send(
-      new QueryCommand({
-        TableName: s.servedTable,
-        KeyConditionExpression: 'userId = :u',
-        ExpressionAttributeValues: { ':u': userId },
-        ProjectionExpression: 'userId, sk',
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    const keys = (res.Items ?? []).map((i) => ({ userId: i.userId, sk: i.sk }));
-    for (let i = 0; i < keys.length; i += 25) {
-      let pending = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
-      for (let attempt = 0; pending.length > 0 && attempt < 8; attempt++) {
-        const out = await s.client.send(new BatchWriteCommand({ RequestItems: { [s.servedTable]: pending } }));
-        const left = (out.UnprocessedItems?.[s.servedTable] ?? []) as typeof pending;
-        deleted += pending.length - left.length;
-        pending = left;
-        if (pending.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      }
-      if (pending.length > 0) throw new Error(`could not delete ${pending.length} served-list items of ${userId}`);
-    }
-    start = res.LastEvaluatedKey;
-  } while (start);
-  return deleted;
+  const table = { client: s.client, table: s.servedTable };
+  const keys = await keysOf(table, userId);
+  await deleteKeys(table, keys);
+  return keys.length;
 }
 
 // ---------------------------------------------------------------------------------------------

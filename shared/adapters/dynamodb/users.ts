@@ -71,7 +71,18 @@ export async function userIdForToken(s: UsersStore, token: string): Promise<stri
   return res.Items?.[0]?.userId as string | undefined;
 }
 
-async function keysOf(s: UsersStore, userId: string, skPrefix?: string): Promise<{ userId: string; sk: string }[]> {
+/** A table keyed (userId, sk): the users table, the served lists. */
+export interface UserKeyedTable {
+  client: DynamoDBDocumentClient;
+  table: string;
+}
+
+/** Every key of one user (strongly consistent: forgetting must see what was written just before). */
+export async function keysOf(
+  s: UserKeyedTable,
+  userId: string,
+  skPrefix?: string,
+): Promise<{ userId: string; sk: string }[]> {
   const keys: { userId: string; sk: string }[] = [];
   let start: Record<string, unknown> | undefined;
   do {
@@ -81,6 +92,7 @@ async function keysOf(s: UsersStore, userId: string, skPrefix?: string): Promise
         KeyConditionExpression: skPrefix ? 'userId = :u AND begins_with(sk, :p)' : 'userId = :u',
         ExpressionAttributeValues: skPrefix ? { ':u': userId, ':p': skPrefix } : { ':u': userId },
         ProjectionExpression: 'userId, sk',
+        ConsistentRead: true,
         ExclusiveStartKey: start,
       }),
     );
@@ -90,7 +102,8 @@ async function keysOf(s: UsersStore, userId: string, skPrefix?: string): Promise
   return keys;
 }
 
-async function deleteKeys(s: UsersStore, keys: readonly { userId: string; sk: string }[]): Promise<void> {
+/** Deletes keys, 25 per BatchWriteItem, unprocessed ones resent with backoff. */
+export async function deleteKeys(s: UserKeyedTable, keys: readonly { userId: string; sk: string }[]): Promise<void> {
   for (let i = 0; i < keys.length; i += 25) {
     let pending: Record<string, unknown>[] | undefined = keys
       .slice(i, i + 25)
